@@ -1,0 +1,55 @@
+using System.Net;
+using WgSharp.Keys;
+
+namespace WgSharp.Configuration;
+
+/// <summary>
+/// One validated configuration change, as a UAPI `set=1` request or an ifconfig command line
+/// describes it. Parsers build it completely before anything is applied, so a bad request
+/// changes nothing; the device applies it atomically. Null means "leave as it is".
+/// </summary>
+public sealed class DeviceUpdate
+{
+    /// <summary>New private key; <see cref="Key.Zero"/> removes it.</summary>
+    public Key? PrivateKey { get; set; }
+    public ushort? ListenPort { get; set; }
+    /// <summary>New fwmark; 0 removes it.</summary>
+    public uint? FwMark { get; set; }
+    public bool ReplacePeers { get; set; }
+    public List<PeerUpdate> Peers { get; } = [];
+
+    // wgsharp extensions used by the OpenBSD dialect (never sent by wg(8)).
+    /// <summary>Remove every peer (ifconfig -wgpeerall).</summary>
+    public bool RemoveAllPeers { get; set; }
+    /// <summary>Switch the interface debug log on or off (ifconfig debug / -debug).</summary>
+    public bool? Debug { get; set; }
+    /// <summary>Namespace of the UDP socket: rdomainN, or 0 for the daemon's own (ifconfig wgrtable).</summary>
+    public int? RTable { get; set; }
+
+    public bool IsEmpty =>
+        PrivateKey is null && ListenPort is null && FwMark is null && !ReplacePeers && Peers.Count == 0 &&
+        !RemoveAllPeers && Debug is null && RTable is null;
+}
+
+/// <summary>A change to one peer, identified by its public key.</summary>
+public sealed class PeerUpdate
+{
+    public PeerUpdate(Key publicKey) => PublicKey = publicKey;
+
+    public Key PublicKey { get; }
+    public bool Remove { get; set; }
+    /// <summary>Only change an existing peer; do not create it (UAPI update_only).</summary>
+    public bool UpdateOnly { get; set; }
+    /// <summary>New preshared key; <see cref="Key.Zero"/> removes it.</summary>
+    public Key? PresharedKey { get; set; }
+    public IPEndPoint? Endpoint { get; set; }
+    /// <summary>Persistent keepalive interval in seconds; 0 disables.</summary>
+    public ushort? PersistentKeepalive { get; set; }
+    public bool ReplaceAllowedIps { get; set; }
+    public List<IpPrefix> AddAllowedIps { get; } = [];
+    /// <summary>Prefixes to drop from this peer (ifconfig -wgaip; a wgsharp extension).</summary>
+    public List<IpPrefix> RemoveAllowedIps { get; } = [];
+    /// <summary>Peer description (ifconfig wgdescr); empty string removes it.</summary>
+    public string? Description { get; set; }
+    public int? ProtocolVersion { get; set; }
+}

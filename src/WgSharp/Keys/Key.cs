@@ -1,0 +1,103 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+
+namespace WgSharp.Keys;
+
+/// <summary>
+/// A 32-byte WireGuard key (private, public or preshared). A value type so peers can be looked
+/// up by public key without allocation. Equality via == is ordinary (for dictionaries of public
+/// keys); use <see cref="ConstantTimeEquals"/> wherever a secret is compared.
+/// </summary>
+public readonly struct Key : IEquatable<Key>
+{
+    public const int Size = 32;
+
+    [InlineArray(Size)]
+    private struct Bytes32 { private byte _e; }
+
+    private readonly Bytes32 _bytes;
+
+    public Key(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length != Size) throw new ArgumentException($"a key is {Size} bytes, got {bytes.Length}");
+        bytes.CopyTo(_bytes);
+    }
+
+    public static Key Zero => default;
+
+    public ReadOnlySpan<byte> AsSpan() => MemoryMarshal.CreateReadOnlySpan(ref Unsafe.AsRef(in _bytes[0]), Size);
+
+    public bool IsZero => X25519Helpers.IsAllZero(AsSpan());
+
+    public byte[] ToArray() => AsSpan().ToArray();
+
+    public void CopyTo(Span<byte> destination) => AsSpan().CopyTo(destination);
+
+    public bool ConstantTimeEquals(in Key other) => CryptographicOperations.FixedTimeEquals(AsSpan(), other.AsSpan());
+
+    public bool Equals(Key other) => AsSpan().SequenceEqual(other.AsSpan());
+    public override bool Equals(object? obj) => obj is Key k && Equals(k);
+    public override int GetHashCode() => BitConverter.ToInt32(AsSpan()[..4]) ^ BitConverter.ToInt32(AsSpan()[28..]);
+    public static bool operator ==(Key a, Key b) => a.Equals(b);
+    public static bool operator !=(Key a, Key b) => !a.Equals(b);
+
+    public string ToBase64() => Convert.ToBase64String(AsSpan());
+    public string ToHex() => Convert.ToHexStringLower(AsSpan());
+
+    /// <summary>Never prints key material: use ToBase64 deliberately where a key must be shown.</summary>
+    public override string ToString() => "(key)";
+
+    /// <summary>Parses exactly 32 bytes of standard base64 (44 characters, one '=' pad).</summary>
+    public static bool TryParseBase64(string? text, out Key key, out string error)
+    {
+        key = default;
+        if (string.IsNullOrEmpty(text)) { error = "empty key"; return false; }
+        if (text.Length != 44 || text[43] != '=') { error = "key must be 32 bytes encoded as 44 base64 characters"; return false; }
+        Span<byte> buf = stackalloc byte[33];
+        if (!Convert.TryFromBase64String(text, buf, out int written) || written != Size)
+        { error = "key is not valid base64 of 32 bytes"; return false; }
+        key = new Key(buf[..Size]);
+        CryptographicOperations.ZeroMemory(buf);
+        error = "";
+        return true;
+    }
+
+    public static Key ParseBase64(string text) =>
+        TryParseBase64(text, out var k, out var e) ? k : throw new FormatException(e);
+
+    /// <summary>Parses exactly 64 hex digits (the UAPI encoding).</summary>
+    public static bool TryParseHex(string? text, out Key key)
+    {
+        key = default;
+        if (text is null || text.Length != 64) return false;
+        Span<byte> buf = stackalloc byte[Size];
+        for (int i = 0; i < Size; i++)
+        {
+            int hi = HexVal(text[2 * i]), lo = HexVal(text[2 * i + 1]);
+            if ((hi | lo) < 0) return false;
+            buf[i] = (byte)((hi << 4) | lo);
+        }
+        key = new Key(buf);
+        CryptographicOperations.ZeroMemory(buf);
+        return true;
+    }
+
+    private static int HexVal(char c) => c switch
+    {
+        >= '0' and <= '9' => c - '0',
+        >= 'a' and <= 'f' => c - 'a' + 10,
+        >= 'A' and <= 'F' => c - 'A' + 10,
+        _ => -1,
+    };
+}
+
+internal static class X25519Helpers
+{
+    public static bool IsAllZero(ReadOnlySpan<byte> data)
+    {
+        int acc = 0;
+        foreach (byte b in data) acc |= b;
+        return acc == 0;
+    }
+}
