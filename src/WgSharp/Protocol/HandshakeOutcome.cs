@@ -1,0 +1,28 @@
+namespace WgSharp.Protocol;
+
+/// <summary>What processing an incoming handshake-type message led to.</summary>
+public enum HandshakeOutcome
+{
+    Rejected,
+    /// <summary>We are under load and the sender lacked a valid mac2: a cookie reply was written.</summary>
+    CookieReplyWritten,
+    /// <summary>A valid initiation: a response was written and a "next" session derived.</summary>
+    ResponseWritten,
+    /// <summary>A valid response to our initiation: a new current session exists; send queued packets or a keepalive.</summary>
+    SessionEstablished,
+    /// <summary>A cookie reply was accepted; the next initiation will carry mac2.</summary>
+    CookieConsumed,
+}
+
+/// <summary>Result of <see cref="ProtocolEngine.ProcessHandshake"/>.</summary>
+public readonly record struct HandshakeResult(HandshakeOutcome Outcome, RejectReason Reason, ProtocolPeer? Peer, int ReplyLength)
+{
+    public static HandshakeResult Reject(RejectReason reason, ProtocolPeer? peer = null) => new(HandshakeOutcome.Rejected, reason, peer, 0);
+}
+
+/// <summary>Result of <see cref="ProtocolEngine.OpenTransport"/>: the peer and plaintext length, or why it was refused.</summary>
+public readonly record struct TransportResult(RejectReason Reason, ProtocolPeer? Peer, Transport.Keypair? Keypair, int PlaintextLength)
+{
+    public bool IsOk => Reason == RejectReason.None;
+    public bool IsKeepalive => IsOk && PlaintextLength == 0;
+}

@@ -1,0 +1,72 @@
+using System.Security.Cryptography;
+using WgSharp.Crypto;
+using WgSharp.Keys;
+
+namespace WgSharp.Protocol.Noise;
+
+/// <summary>
+/// The per-peer Noise_IKpsk2 state: the running hash and chaining key, our ephemeral, the
+/// indices, and what replay protection needs (greatest timestamp, last initiation time).
+/// Callers hold <see cref="Lock"/> while reading or changing it.
+/// </summary>
+public sealed class Handshake
+{
+    public readonly object Lock = new();
+
+    public Handshake(in Key remoteStatic) => RemoteStatic = remoteStatic;
+
+    public Key RemoteStatic { get; }
+    public HandshakeState State { get; internal set; }
+
+    internal readonly byte[] Hash = new byte[32];
+    internal readonly byte[] ChainKey = new byte[32];
+    internal readonly byte[] LocalEphemeral = new byte[32];
+    internal readonly byte[] RemoteEphemeral = new byte[32];
+    internal readonly byte[] PresharedKey = new byte[32];
+    /// <summary>DH(our static, their static), fixed for a key pair, so computed once.</summary>
+    internal readonly byte[] PrecomputedStaticStatic = new byte[32];
+    internal bool StaticStaticValid;
+    internal readonly byte[] GreatestTimestamp = new byte[Tai64N.Size];
+
+    public uint LocalIndex { get; internal set; }
+    public uint RemoteIndex { get; internal set; }
+    /// <summary>Monotonic time of the last initiation we accepted from this peer (flood guard).</summary>
+    public TimeSpan? LastInitiationConsumption { get; internal set; }
+
+    public void SetPresharedKey(in Key? psk)
+    {
+        if (psk is { } k) k.CopyTo(PresharedKey);
+        else CryptographicOperations.ZeroMemory(PresharedKey);
+    }
+
+    public bool HasPresharedKey => !X25519.IsZero(PresharedKey);
+
+    /// <summary>Recomputes DH(local static, remote static); invalid if the result is the zero point.</summary>
+    public void UpdateStaticStatic(in Key? localPrivate)
+    {
+        StaticStaticValid = localPrivate is { } lp && !lp.IsZero &&
+            X25519.SharedSecret(lp.AsSpan(), RemoteStatic.AsSpan(), PrecomputedStaticStatic);
+        if (!StaticStaticValid) CryptographicOperations.ZeroMemory(PrecomputedStaticStatic);
+    }
+
+    /// <summary>Forgets the in-flight handshake (keeps identity, psk and replay state).</summary>
+    public void Clear()
+    {
+        CryptographicOperations.ZeroMemory(Hash);
+        CryptographicOperations.ZeroMemory(ChainKey);
+        CryptographicOperations.ZeroMemory(LocalEphemeral);
+        CryptographicOperations.ZeroMemory(RemoteEphemeral);
+        LocalIndex = 0;
+        RemoteIndex = 0;
+        State = HandshakeState.Zeroed;
+    }
+
+    /// <summary>Zeroes every secret, for a peer being removed.</summary>
+    public void Destroy()
+    {
+        Clear();
+        CryptographicOperations.ZeroMemory(PresharedKey);
+        CryptographicOperations.ZeroMemory(PrecomputedStaticStatic);
+        StaticStaticValid = false;
+    }
+}

@@ -1,0 +1,11 @@
+namespace WgSharp.Protocol.Noise;
+
+/// <summary>Where a peer's handshake stands (the Noise message pattern position).</summary>
+public enum HandshakeState
+{
+    Zeroed,
+    InitiationCreated,
+    InitiationConsumed,
+    ResponseCreated,
+    ResponseConsumed,
+}

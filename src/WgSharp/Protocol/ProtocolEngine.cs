@@ -1,0 +1,244 @@
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using WgSharp.Keys;
+using WgSharp.Protocol.Noise;
+using WgSharp.Protocol.Transport;
+
+namespace WgSharp.Protocol;
+
+/// <summary>
+/// The protocol side of one WireGuard interface, with no sockets and no threads: our identity,
+/// our peers by public key, the session index table, and the processing of every incoming
+/// message. The caller supplies the monotonic time (for timers and expiry) and decides when it
+/// is "under load". Untrusted input never throws: every refusal is a <see cref="RejectReason"/>.
+/// </summary>
+public sealed class ProtocolEngine
+{
+    private readonly ConcurrentDictionary<Key, ProtocolPeer> _peers = new();
+    private readonly Func<TimeSpan>? _jitter;
+
+    public ProtocolEngine(Func<DateTimeOffset>? wallClock = null, Func<TimeSpan>? jitter = null)
+    {
+        WallClock = wallClock ?? (() => DateTimeOffset.UtcNow);
+        _jitter = jitter;
+    }
+
+    public LocalIdentity Identity { get; } = new();
+    public IndexTable<ProtocolPeer> Indices { get; } = new();
+    /// <summary>Wall clock for TAI64N timestamps and "last handshake" times.</summary>
+    public Func<DateTimeOffset> WallClock { get; }
+
+    public IEnumerable<ProtocolPeer> Peers => _peers.Values;
+    public int PeerCount => _peers.Count;
+
+    public ProtocolPeer? FindPeer(in Key publicKey) => _peers.TryGetValue(publicKey, out var p) ? p : null;
+
+    /// <summary>Adds a peer (or returns the existing one). A peer with our own public key is refused (null).</summary>
+    public ProtocolPeer? AddPeer(in Key publicKey)
+    {
+        if (Identity.PublicKey is { } own && own == publicKey) return null;
+        var key = publicKey;
+        return _peers.GetOrAdd(publicKey, _ =>
+        {
+            var peer = new ProtocolPeer(key, _jitter);
+            lock (peer.Handshake.Lock) peer.Handshake.UpdateStaticStatic(Identity.PrivateKey);
+            return peer;
+        });
+    }
+
+    public bool RemovePeer(in Key publicKey)
+    {
+        if (!_peers.TryRemove(publicKey, out var peer)) return false;
+        peer.ZeroAllKeys(this);
+        lock (peer.Lock) peer.Timers.StopAll();
+        lock (peer.Handshake.Lock) peer.Handshake.Destroy();
+        return true;
+    }
+
+    /// <summary>
+    /// Changes our private key: every session and handshake is dropped (they were bound to the
+    /// old identity), static-static secrets are recomputed, and a peer whose public key equals
+    /// our new one is removed, as wireguard-go does. Returns the removed peer keys.
+    /// </summary>
+    public List<Key> SetPrivateKey(Key? privateKey)
+    {
+        Identity.SetPrivateKey(privateKey);
+        var removed = new List<Key>();
+        foreach (var peer in _peers.Values)
+        {
+            if (Identity.PublicKey is { } own && own == peer.PublicKey)
+            {
+                RemovePeer(peer.PublicKey);
+                removed.Add(peer.PublicKey);
+                continue;
+            }
+            peer.ZeroAllKeys(this);
+            peer.ResetHandshakeRateLimit();
+            lock (peer.Handshake.Lock) peer.Handshake.UpdateStaticStatic(Identity.PrivateKey);
+        }
+        return removed;
+    }
+
+    /// <summary>Unregisters the indices of dropped keypairs.</summary>
+    internal void Forget(List<Keypair> dropped)
+    {
+        foreach (var kp in dropped) Indices.Remove(kp.LocalIndex);
+    }
+
+    /// <summary>
+    /// Processes an initiation, response or cookie reply. sourceAddress is the sender's address
+    /// and port as bytes (it binds cookies); reply receives a response or cookie reply to send
+    /// back to the sender (at least 148 bytes).
+    /// </summary>
+    public HandshakeResult ProcessHandshake(ReadOnlySpan<byte> message, ReadOnlySpan<byte> sourceAddress,
+        TimeSpan now, bool underLoad, Span<byte> reply)
+    {
+        var type = MessageLayout.Classify(message, out var reason);
+        if (type == MessageType.None) return HandshakeResult.Reject(reason);
+        switch (type)
+        {
+            case MessageType.CookieReply:
+            {
+                uint receiver = MessageLayout.ReadUInt32(message, MessageLayout.CookieReceiver);
+                if (!Indices.TryLookup(receiver, out var entry)) return HandshakeResult.Reject(RejectReason.UnknownReceiverIndex);
+                return entry.Peer.Cookies.ConsumeReply(message, now)
+                    ? new HandshakeResult(HandshakeOutcome.CookieConsumed, RejectReason.None, entry.Peer, 0)
+                    : HandshakeResult.Reject(RejectReason.DecryptFailed, entry.Peer);
+            }
+            case MessageType.HandshakeInitiation:
+            case MessageType.HandshakeResponse:
+                break;
+            default:
+                return HandshakeResult.Reject(RejectReason.UnknownType);
+        }
+
+        if (!Identity.HasKey) return HandshakeResult.Reject(RejectReason.NoPrivateKey);
+        if (!Identity.CookieChecker.CheckMac1(message)) return HandshakeResult.Reject(RejectReason.BadMac1);
+        if (underLoad && !Identity.CookieChecker.CheckMac2(message, sourceAddress, now))
+        {
+            uint sender = MessageLayout.ReadUInt32(message, type == MessageType.HandshakeInitiation ? MessageLayout.InitSender : MessageLayout.RespSender);
+            return Identity.CookieChecker.CreateReply(message, sender, sourceAddress, now, reply)
+                ? new HandshakeResult(HandshakeOutcome.CookieReplyWritten, RejectReason.CookieRequired, null, MessageLayout.CookieReplySize)
+                : HandshakeResult.Reject(RejectReason.NoPrivateKey);
+        }
+
+        return type == MessageType.HandshakeInitiation
+            ? ProcessInitiation(message, now, reply)
+            : ProcessResponse(message, now);
+    }
+
+    private HandshakeResult ProcessInitiation(ReadOnlySpan<byte> message, TimeSpan now, Span<byte> reply)
+    {
+        var reason = NoiseProtocol.ConsumeInitiation(Identity, message, k => FindPeer(k)?.Handshake, now, out var hs);
+        if (reason != RejectReason.None || hs is null) return HandshakeResult.Reject(reason);
+        var peer = FindPeer(hs.RemoteStatic);
+        if (peer is null) return HandshakeResult.Reject(RejectReason.UnknownPeer);
+
+        Span<byte> send = stackalloc byte[32];
+        Span<byte> recv = stackalloc byte[32];
+        Keypair keypair;
+        lock (hs.Lock)
+        {
+            Indices.Remove(hs.LocalIndex);
+            uint index = Indices.NewIndexForHandshake(peer, hs);
+            if (!NoiseProtocol.CreateResponse(hs, index, reply))
+            {
+                Indices.Remove(index);
+                return HandshakeResult.Reject(RejectReason.BadPublicKey, peer);
+            }
+            uint remote = hs.RemoteIndex;
+            if (!NoiseProtocol.DeriveTransportKeys(hs, send, recv, out bool isInitiator))
+            {
+                Indices.Remove(index);
+                return HandshakeResult.Reject(RejectReason.WrongHandshakeState, peer);
+            }
+            keypair = new Keypair(send, recv, isInitiator, index, remote, now);
+            Indices.SwapToKeypair(index, peer, keypair);
+            hs.LocalIndex = 0;
+        }
+        System.Security.Cryptography.CryptographicOperations.ZeroMemory(send);
+        System.Security.Cryptography.CryptographicOperations.ZeroMemory(recv);
+        peer.Cookies.AddMacs(reply[..MessageLayout.ResponseSize], now);
+
+        var dropped = new List<Keypair>();
+        peer.Keypairs.Install(keypair, dropped);
+        Forget(dropped);
+        lock (peer.Lock)
+        {
+            peer.Timers.SessionDerived(now);
+            peer.Timers.AnyAuthenticatedPacketReceived();
+            peer.Timers.AnyAuthenticatedPacketTraversal(now);
+            peer.Timers.AnyAuthenticatedPacketSent();
+        }
+        return new HandshakeResult(HandshakeOutcome.ResponseWritten, RejectReason.None, peer, MessageLayout.ResponseSize);
+    }
+
+    private HandshakeResult ProcessResponse(ReadOnlySpan<byte> message, TimeSpan now)
+    {
+        ProtocolPeer? peer = null;
+        var reason = NoiseProtocol.ConsumeResponse(Identity, message, index =>
+        {
+            if (!Indices.TryLookup(index, out var e) || e.Handshake is null) return null;
+            peer = e.Peer;
+            return e.Handshake;
+        }, out var hs);
+        if (reason != RejectReason.None || hs is null || peer is null) return HandshakeResult.Reject(reason, peer);
+
+        Span<byte> send = stackalloc byte[32];
+        Span<byte> recv = stackalloc byte[32];
+        Keypair keypair;
+        lock (hs.Lock)
+        {
+            uint index = hs.LocalIndex, remote = hs.RemoteIndex;
+            if (!NoiseProtocol.DeriveTransportKeys(hs, send, recv, out bool isInitiator))
+                return HandshakeResult.Reject(RejectReason.WrongHandshakeState, peer);
+            keypair = new Keypair(send, recv, isInitiator, index, remote, now);
+            Indices.SwapToKeypair(index, peer, keypair);
+            hs.LocalIndex = 0;
+        }
+        System.Security.Cryptography.CryptographicOperations.ZeroMemory(send);
+        System.Security.Cryptography.CryptographicOperations.ZeroMemory(recv);
+
+        var dropped = new List<Keypair>();
+        peer.Keypairs.Install(keypair, dropped);
+        Forget(dropped);
+        lock (peer.Lock)
+        {
+            peer.Timers.HandshakeComplete();
+            peer.Timers.SessionDerived(now);
+            peer.Timers.AnyAuthenticatedPacketReceived();
+            peer.Timers.AnyAuthenticatedPacketTraversal(now);
+            peer.LastHandshake = WallClock();
+        }
+        return new HandshakeResult(HandshakeOutcome.SessionEstablished, RejectReason.None, peer, 0);
+    }
+
+    /// <summary>
+    /// Authenticates and decrypts a transport message into plaintext (which must hold
+    /// message.Length - 32 bytes) and records its counter. Thread-safe and allocation-free,
+    /// so workers can run it in parallel. Timer bookkeeping is left to
+    /// <see cref="ProtocolPeer.OnTransportReceived"/>, called in per-peer order.
+    /// </summary>
+    public TransportResult OpenTransport(ReadOnlySpan<byte> message, Span<byte> plaintext, TimeSpan now)
+    {
+        if (message.Length < MessageLayout.MinTransportSize || message[0] != (byte)MessageType.TransportData ||
+            message[1] != 0 || message[2] != 0 || message[3] != 0)
+            return new TransportResult(RejectReason.WrongLength, null, null, 0);
+        uint receiver = MessageLayout.ReadUInt32(message, MessageLayout.DataReceiver);
+        if (!Indices.TryLookup(receiver, out var entry) || entry.Keypair is not { } keypair)
+            return new TransportResult(RejectReason.UnknownReceiverIndex, null, null, 0);
+        if (!keypair.IsValidForReceiving(now))
+            return new TransportResult(RejectReason.KeypairExpired, entry.Peer, keypair, 0);
+        ulong counter = BinaryPrimitives.ReadUInt64LittleEndian(message[MessageLayout.DataCounter..]);
+        if (counter >= ProtocolConstants.RejectAfterMessages)
+            return new TransportResult(RejectReason.CounterLimit, entry.Peer, keypair, 0);
+        var sealedPart = message[MessageLayout.DataPayload..];
+        int length = sealedPart.Length - MessageLayout.TagSize;
+        if (plaintext.Length < length) return new TransportResult(RejectReason.WrongLength, entry.Peer, keypair, 0);
+        if (!keypair.Open(counter, sealedPart, plaintext))
+            return new TransportResult(RejectReason.DecryptFailed, entry.Peer, keypair, 0);
+        if (!keypair.AcceptCounter(counter))
+            return new TransportResult(RejectReason.ReplayedCounter, entry.Peer, keypair, 0);
+        return new TransportResult(RejectReason.None, entry.Peer, keypair, length);
+    }
+}

@@ -1,0 +1,180 @@
+using WgSharp.Crypto;
+using WgSharp.Keys;
+using WgSharp.Protocol.Cookies;
+using WgSharp.Protocol.Noise;
+using WgSharp.Protocol.Timers;
+using WgSharp.Protocol.Transport;
+
+namespace WgSharp.Protocol;
+
+/// <summary>Outcome of sealing one outbound packet for a peer.</summary>
+public enum SealStatus
+{
+    Sealed,
+    /// <summary>No usable session: queue the packet and start a handshake.</summary>
+    NoSession,
+}
+
+/// <summary>
+/// Everything the protocol knows about one peer: handshake, cookies, keypairs, timers. Pure
+/// (time is passed in); thread-safe for sealing from many workers. The device's peer object
+/// (endpoint, queues, counters) hangs off <see cref="Owner"/>.
+/// </summary>
+public sealed class ProtocolPeer
+{
+    /// <summary>Guards timers and the handshake-sending bookkeeping.</summary>
+    public readonly object Lock = new();
+
+    public ProtocolPeer(in Key publicKey, Func<TimeSpan>? jitter = null)
+    {
+        PublicKey = publicKey;
+        Handshake = new Handshake(publicKey);
+        Cookies = new CookieGenerator(publicKey.AsSpan());
+        Timers = new PeerTimers(jitter);
+    }
+
+    public Key PublicKey { get; }
+    public Handshake Handshake { get; }
+    public CookieGenerator Cookies { get; }
+    public KeypairSet Keypairs { get; } = new();
+    public PeerTimers Timers { get; }
+    public object? Owner { get; set; }
+
+    /// <summary>Monotonic time of the last initiation we sent (rate limit: one per REKEY_TIMEOUT).</summary>
+    public TimeSpan? LastSentHandshake { get; private set; }
+    /// <summary>Wall-clock time of the last completed handshake, for `wg show`.</summary>
+    public DateTimeOffset? LastHandshake { get; internal set; }
+
+    /// <summary>
+    /// Writes a complete initiation (with mac1/mac2) if one may be sent now. Returns false when
+    /// rate-limited (an initiation went out less than REKEY_TIMEOUT ago) or no key is set.
+    /// </summary>
+    public bool TryCreateInitiation(ProtocolEngine engine, TimeSpan now, DateTimeOffset wallNow, bool isRetry, Span<byte> message)
+    {
+        lock (Lock)
+        {
+            if (!isRetry) Timers.ResetAttempts();
+            if (LastSentHandshake is { } last && now - last < ProtocolConstants.RekeyTimeout) return false;
+            Span<byte> timestamp = stackalloc byte[Tai64N.Size];
+            Tai64N.Write(timestamp, wallNow);
+            lock (Handshake.Lock)
+            {
+                engine.Indices.Remove(Handshake.LocalIndex);
+                uint index = engine.Indices.NewIndexForHandshake(this, Handshake);
+                if (!NoiseProtocol.CreateInitiation(engine.Identity, Handshake, index, timestamp, message))
+                {
+                    engine.Indices.Remove(index);
+                    Handshake.Clear();
+                    return false;
+                }
+            }
+            Cookies.AddMacs(message[..MessageLayout.InitiationSize], now);
+            LastSentHandshake = now;
+            Timers.HandshakeInitiated(now);
+            Timers.AnyAuthenticatedPacketTraversal(now);
+            Timers.AnyAuthenticatedPacketSent();
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Seals an inner IP packet (or an empty keepalive) into a transport message in destination,
+    /// padding it to 16 bytes within mtu. Thread-safe. needsRekey tells the caller to start a
+    /// handshake (REKEY_AFTER_TIME or REKEY_AFTER_MESSAGES reached on a session we initiated).
+    /// </summary>
+    public SealStatus Seal(ReadOnlySpan<byte> packet, Span<byte> destination, TimeSpan now, int mtu,
+        out int length, out bool needsRekey)
+    {
+        length = 0;
+        needsRekey = false;
+        var keypair = Keypairs.Current;
+        if (keypair is null || !keypair.IsValidForSending(now) || !keypair.TryReserveCounter(out ulong counter))
+        {
+            needsRekey = true;
+            return SealStatus.NoSession;
+        }
+        int padded = MessageLayout.PaddedLength(packet.Length, mtu);
+        length = MessageLayout.TransportMessageSize(padded);
+        if (destination.Length < length) throw new ArgumentException("destination too small for transport message");
+        MessageLayout.WriteHeader(destination, MessageType.TransportData);
+        MessageLayout.WriteUInt32(destination, MessageLayout.DataReceiver, keypair.RemoteIndex);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(destination[MessageLayout.DataCounter..], counter);
+        var payload = destination.Slice(MessageLayout.DataPayload, padded);
+        // Plaintext is built in place: copy, zero the padding, then encrypt the region over itself.
+        packet.CopyTo(payload);
+        payload[packet.Length..].Clear();
+        keypair.Seal(counter, payload, destination.Slice(MessageLayout.DataPayload, padded + MessageLayout.TagSize));
+        needsRekey = keypair.IsInitiator &&
+            (counter >= ProtocolConstants.RekeyAfterMessages || now - keypair.Created >= ProtocolConstants.RekeyAfterTime);
+        return SealStatus.Sealed;
+    }
+
+    /// <summary>Timer bookkeeping after a transport message went out (data or keepalive).</summary>
+    public void OnTransportSent(bool isKeepalive, TimeSpan now)
+    {
+        lock (Lock)
+        {
+            if (!isKeepalive) Timers.DataSent(now);
+            Timers.AnyAuthenticatedPacketTraversal(now);
+            Timers.AnyAuthenticatedPacketSent();
+        }
+    }
+
+    /// <summary>
+    /// Timer and session bookkeeping after a transport message from this peer authenticated.
+    /// Returns whether the peer's queued packets should now be sent (a "next" session was
+    /// confirmed) and whether a new handshake is due (session about to expire on receive).
+    /// </summary>
+    public (bool sessionConfirmed, bool needsHandshake) OnTransportReceived(ProtocolEngine engine, Keypair keypair, bool isKeepalive, TimeSpan now)
+    {
+        bool confirmed = Keypairs.ConfirmIfNext(keypair, out var dropped);
+        if (dropped is not null) engine.Indices.Remove(dropped.LocalIndex);
+        lock (Lock)
+        {
+            if (confirmed)
+            {
+                Timers.HandshakeComplete();
+                LastHandshake = engine.WallClock();
+            }
+            bool needsHandshake = false;
+            if (keypair.IsInitiator && ReferenceEquals(Keypairs.Current, keypair) && !Timers.SentLastMinuteHandshake &&
+                now - keypair.Created >= ProtocolConstants.RejectAfterTime - ProtocolConstants.KeepaliveTimeout - ProtocolConstants.RekeyTimeout)
+            {
+                Timers.SentLastMinuteHandshake = true;
+                needsHandshake = true;
+            }
+            if (!isKeepalive) Timers.DataReceived(now);
+            Timers.AnyAuthenticatedPacketReceived();
+            Timers.AnyAuthenticatedPacketTraversal(now);
+            return (confirmed, needsHandshake);
+        }
+    }
+
+    /// <summary>Reports expired timers; ZeroKeyMaterial is acted on here (keys wiped).</summary>
+    public TimerActions PollTimers(ProtocolEngine engine, TimeSpan now)
+    {
+        TimerActions actions;
+        lock (Lock) actions = Timers.Poll(now);
+        if ((actions & TimerActions.ZeroKeyMaterial) != 0) ZeroAllKeys(engine);
+        return actions;
+    }
+
+    /// <summary>Wipes every session and any handshake in flight.</summary>
+    public void ZeroAllKeys(ProtocolEngine engine)
+    {
+        var dropped = new List<Keypair>();
+        Keypairs.Clear(dropped);
+        engine.Forget(dropped);
+        lock (Handshake.Lock)
+        {
+            engine.Indices.Remove(Handshake.LocalIndex);
+            Handshake.Clear();
+        }
+    }
+
+    /// <summary>Forgets the "last sent" time so a new initiation can go out at once (e.g. after a config change).</summary>
+    internal void ResetHandshakeRateLimit()
+    {
+        lock (Lock) LastSentHandshake = null;
+    }
+}
