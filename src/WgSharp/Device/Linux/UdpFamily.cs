@@ -1,0 +1,8 @@
+namespace WgSharp.Device.Linux;
+
+/// <summary>Which of the transport's two sockets: one per IP version, both on the same port.</summary>
+public enum UdpFamily
+{
+    IPv4,
+    IPv6,
+}

@@ -1,0 +1,296 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace WgSharp.Device.Linux;
+
+/// <summary>
+/// The device's outer UDP sockets: an IPv4 socket and an IPv6-only socket bound to the same port, so
+/// the transport still works where IPv6 (or IPv4) is disabled. Optionally the sockets are created in a
+/// named network namespace (the Linux stand-in for OpenBSD's wgrtable routing domain).
+/// </summary>
+/// <remarks>
+/// Threading model: the device runs one reader thread per family calling <see cref="Receive"/>, which
+/// blocks and follows <see cref="Rebind"/> transparently; it returns -1 only after <see cref="Dispose"/>
+/// (or when the family is unavailable), which is the reader's signal to exit. <see cref="Send"/> may
+/// be called from any thread. Neither allocates per packet: socket addresses are reused per thread.
+/// A batched receive/send (recvmmsg/sendmmsg, UDP GSO/GRO) can later be added next to these per-datagram calls.
+/// </remarks>
+public sealed class UdpTransport : IDisposable
+{
+    private const int BindAttempts = 100;
+
+    // One bound pair of sockets; replaced as a whole on rebind so readers can tell an old pair from the current one.
+    private sealed class SocketPair(Socket? v4, Socket? v6, ushort port)
+    {
+        public readonly Socket? V4 = v4;
+        public readonly Socket? V6 = v6;
+        public readonly ushort Port = port;
+
+        public Socket? Get(UdpFamily family) => family == UdpFamily.IPv4 ? V4 : V6;
+
+        public void Close()
+        {
+            V4?.Dispose();
+            V6?.Dispose();
+        }
+    }
+
+    [ThreadStatic] private static SocketAddress? t_receive4, t_receive6, t_send4, t_send6;
+
+    private readonly object _gate = new();
+    private volatile SocketPair? _sockets;
+    private volatile bool _disposed;
+    private uint? _fwMark;
+
+    /// <param name="netns">Named network namespace to create the sockets in; null for the caller's own.</param>
+    public UdpTransport(string? netns = null)
+    {
+        if (netns != null)
+            NetNs.PathOf(netns); // validates the name early
+        Namespace = netns;
+    }
+
+    /// <summary>Creates a transport whose sockets live in the named network namespace and binds it.</summary>
+    public static UdpTransport BindInNamespace(string netns, ushort port)
+    {
+        var transport = new UdpTransport(netns);
+        try
+        {
+            transport.Bind(port);
+            return transport;
+        }
+        catch
+        {
+            transport.Dispose();
+            throw;
+        }
+    }
+
+    public string? Namespace { get; }
+
+    /// <summary>The bound port, or 0 when not bound.</summary>
+    public ushort Port => _sockets?.Port ?? 0;
+
+    public bool IsBound => _sockets != null;
+    public bool HasIPv4 => _sockets?.V4 != null;
+    public bool HasIPv6 => _sockets?.V6 != null;
+
+    /// <summary>The fwmark applied to the sockets (SO_MARK), or 0.</summary>
+    public uint FwMark => _fwMark ?? 0;
+
+    /// <summary>
+    /// Binds both sockets to <paramref name="port"/> (0 = a random free port usable for both families) and
+    /// returns the port. If already bound, this is <see cref="Rebind"/>.
+    /// Throws <see cref="SocketException"/> (AddressAlreadyInUse) when the port is taken.
+    /// </summary>
+    public ushort Bind(ushort port) => Rebind(port);
+
+    /// <summary>
+    /// Moves to a new port (0 = a new random one): the new sockets are opened first, so on failure the old
+    /// ones stay in use. Blocked readers continue on the new sockets. Rebinding to the current port is a no-op.
+    /// </summary>
+    public ushort Rebind(ushort port)
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var old = _sockets;
+            if (old != null && port != 0 && old.Port == port)
+                return port; // already there (re-opening would collide with the sockets we hold)
+            var fresh = Namespace == null ? OpenPair(port) : NetNs.Run(Namespace, () => OpenPair(port));
+            if (_fwMark is { } mark)
+                ApplyFwMark(fresh, mark);
+            _sockets = fresh;
+            old?.Close();
+            return fresh.Port;
+        }
+    }
+
+    /// <summary>Sets SO_MARK on both sockets (and on sockets of later rebinds); 0 removes the mark.</summary>
+    public void SetFwMark(uint mark)
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_sockets != null)
+                ApplyFwMark(_sockets, mark);
+            _fwMark = mark;
+        }
+    }
+
+    private static void ApplyFwMark(SocketPair pair, uint mark)
+    {
+        Span<byte> value = stackalloc byte[sizeof(uint)];
+        BitConverter.TryWriteBytes(value, mark);
+        pair.V4?.SetRawSocketOption(LibC.SOL_SOCKET, LibC.SO_MARK, value);
+        pair.V6?.SetRawSocketOption(LibC.SOL_SOCKET, LibC.SO_MARK, value);
+    }
+
+    private static SocketPair OpenPair(ushort requestedPort)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            Socket? v4 = null, v6 = null;
+            try
+            {
+                v4 = TryOpen(AddressFamily.InterNetwork, requestedPort);
+                var port = v4 != null ? (ushort)((IPEndPoint)v4.LocalEndPoint!).Port : requestedPort;
+                v6 = TryOpen(AddressFamily.InterNetworkV6, port);
+                if (v4 == null && v6 == null)
+                    throw new SocketException((int)SocketError.AddressFamilyNotSupported);
+                if (v4 == null)
+                    port = (ushort)((IPEndPoint)v6!.LocalEndPoint!).Port;
+                return new SocketPair(v4, v6, port);
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse && requestedPort == 0 && attempt < BindAttempts)
+            {
+                // The random IPv4 port was taken for IPv6: try another one.
+                v4?.Dispose();
+                v6?.Dispose();
+            }
+            catch
+            {
+                v4?.Dispose();
+                v6?.Dispose();
+                throw;
+            }
+        }
+    }
+
+    /// <summary>A bound socket, or null when this address family is not available on the host.</summary>
+    private static Socket? TryOpen(AddressFamily family, ushort port)
+    {
+        Socket socket;
+        try
+        {
+            socket = new Socket(family, SocketType.Dgram, ProtocolType.Udp);
+        }
+        catch (SocketException e) when (e.SocketErrorCode is SocketError.AddressFamilyNotSupported or SocketError.ProtocolNotSupported)
+        {
+            return null;
+        }
+        try
+        {
+            if (family == AddressFamily.InterNetworkV6)
+                socket.DualMode = false; // IPV6_V6ONLY, so the IPv4 socket can own the same port
+            var any = family == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any;
+            try
+            {
+                socket.Bind(new IPEndPoint(any, port));
+            }
+            catch (SocketException e) when (family == AddressFamily.InterNetworkV6 && e.SocketErrorCode == SocketError.AddressNotAvailable)
+            {
+                socket.Dispose(); // IPv6 disabled on all interfaces
+                return null;
+            }
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Blocks until a datagram arrives on the socket of <paramref name="family"/>, copies it into
+    /// <paramref name="buffer"/> and returns its length with the sender in <paramref name="from"/>.
+    /// Returns -1 when the transport is disposed, not bound, or has no socket of that family.
+    /// </summary>
+    public int Receive(UdpFamily family, Span<byte> buffer, out UdpEndpoint from)
+    {
+        from = default;
+        var address = family == UdpFamily.IPv4
+            ? t_receive4 ??= new SocketAddress(AddressFamily.InterNetwork)
+            : t_receive6 ??= new SocketAddress(AddressFamily.InterNetworkV6);
+        var addressSize = family == UdpFamily.IPv4 ? UdpEndpoint.SockAddrIn4Size : UdpEndpoint.SockAddrIn6Size;
+        while (true)
+        {
+            var pair = _sockets;
+            var socket = pair?.Get(family);
+            if (_disposed || socket == null)
+                return -1;
+            int received;
+            try
+            {
+                address.Size = addressSize;
+                received = socket.ReceiveFrom(buffer, SocketFlags.None, address);
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                if (_disposed)
+                    return -1;
+                if (!ReferenceEquals(pair, _sockets))
+                    continue; // rebound: carry on with the new socket
+                if (e is SocketException { SocketErrorCode: SocketError.MessageSize })
+                    continue; // datagram larger than the buffer: drop it
+                if (e is SocketException { SocketErrorCode: SocketError.ConnectionReset or SocketError.ConnectionRefused or SocketError.Interrupted })
+                    continue; // ICMP error reports and signals are not fatal for an unconnected socket
+                throw;
+            }
+            if (!ReferenceEquals(pair, _sockets))
+            {
+                if (_disposed)
+                    return -1;
+                continue; // woken by the close of a replaced socket
+            }
+            from = UdpEndpoint.ReadFrom(address);
+            return received;
+        }
+    }
+
+    /// <summary>Sends one datagram; throws <see cref="SocketException"/> on failure (see <see cref="TrySend"/>).</summary>
+    public void Send(ReadOnlySpan<byte> data, in UdpEndpoint to)
+    {
+        var error = TrySend(data, in to);
+        if (error != SocketError.Success)
+            throw new SocketException((int)error);
+    }
+
+    /// <summary>
+    /// Sends one datagram from the socket matching the endpoint's family. Returns the error instead of
+    /// throwing (e.g. NetworkUnreachable, AddressFamilyNotSupported when that family has no socket).
+    /// </summary>
+    public SocketError TrySend(ReadOnlySpan<byte> data, in UdpEndpoint to)
+    {
+        if (to.IsEmpty)
+            return SocketError.DestinationAddressRequired;
+        var pair = _sockets;
+        if (_disposed || pair == null)
+            return SocketError.NotSocket;
+        var socket = to.IsIPv4 ? pair.V4 : pair.V6;
+        if (socket == null)
+            return SocketError.AddressFamilyNotSupported;
+        var address = to.IsIPv4
+            ? t_send4 ??= new SocketAddress(AddressFamily.InterNetwork)
+            : t_send6 ??= new SocketAddress(AddressFamily.InterNetworkV6);
+        to.WriteTo(address);
+        try
+        {
+            socket.SendTo(data, SocketFlags.None, address);
+            return SocketError.Success;
+        }
+        catch (SocketException e)
+        {
+            return e.SocketErrorCode;
+        }
+        catch (ObjectDisposedException)
+        {
+            return SocketError.OperationAborted; // raced with a rebind or close
+        }
+    }
+
+    /// <summary>Closes the sockets; blocked readers return -1.</summary>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_disposed)
+                return;
+            _disposed = true;
+            var pair = _sockets;
+            _sockets = null;
+            pair?.Close();
+        }
+    }
+}
