@@ -1,0 +1,40 @@
+namespace WgSharp.Device;
+
+/// <summary>Why packets were dropped, counted per device (shown by tests and diagnostics).</summary>
+public sealed class DeviceCounters
+{
+    private long _noRoute, _unallowedSource, _invalidInner, _decryptFailed, _replayed, _unknownIndex,
+        _handshakeRejected, _handshakeQueueFull, _cookieRepliesSent, _stagedDropped, _sendErrors, _malformed;
+
+    public long NoRoute => Interlocked.Read(ref _noRoute);
+    public long UnallowedSource => Interlocked.Read(ref _unallowedSource);
+    public long InvalidInnerPacket => Interlocked.Read(ref _invalidInner);
+    public long DecryptFailed => Interlocked.Read(ref _decryptFailed);
+    public long Replayed => Interlocked.Read(ref _replayed);
+    public long UnknownIndex => Interlocked.Read(ref _unknownIndex);
+    public long HandshakeRejected => Interlocked.Read(ref _handshakeRejected);
+    public long HandshakeQueueFull => Interlocked.Read(ref _handshakeQueueFull);
+    public long CookieRepliesSent => Interlocked.Read(ref _cookieRepliesSent);
+    public long StagedDropped => Interlocked.Read(ref _stagedDropped);
+    public long SendErrors => Interlocked.Read(ref _sendErrors);
+    public long Malformed => Interlocked.Read(ref _malformed);
+
+    internal void CountNoRoute() => Interlocked.Increment(ref _noRoute);
+    internal void CountUnallowedSource() => Interlocked.Increment(ref _unallowedSource);
+    internal void CountInvalidInner() => Interlocked.Increment(ref _invalidInner);
+    internal void CountDecryptFailed() => Interlocked.Increment(ref _decryptFailed);
+    internal void CountReplayed() => Interlocked.Increment(ref _replayed);
+    internal void CountUnknownIndex() => Interlocked.Increment(ref _unknownIndex);
+    internal void CountHandshakeRejected() => Interlocked.Increment(ref _handshakeRejected);
+    internal void CountHandshakeQueueFull() => Interlocked.Increment(ref _handshakeQueueFull);
+    internal void CountCookieReplySent() => Interlocked.Increment(ref _cookieRepliesSent);
+    internal void CountStagedDropped(long n) => Interlocked.Add(ref _stagedDropped, n);
+    internal void CountSendError() => Interlocked.Increment(ref _sendErrors);
+    internal void CountMalformed() => Interlocked.Increment(ref _malformed);
+
+    public override string ToString() =>
+        $"noroute={NoRoute} unallowed_src={UnallowedSource} invalid_inner={InvalidInnerPacket} decrypt_failed={DecryptFailed} " +
+        $"replayed={Replayed} unknown_index={UnknownIndex} handshake_rejected={HandshakeRejected} " +
+        $"handshake_queue_full={HandshakeQueueFull} cookie_replies={CookieRepliesSent} staged_dropped={StagedDropped} " +
+        $"send_errors={SendErrors} malformed={Malformed}";
+}

@@ -1,0 +1,101 @@
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Net.Sockets;
+using WgSharp.Device.Linux;
+using WgSharp.Protocol;
+
+namespace WgSharp.Device;
+
+// Handshake messages are handled off the data path by one worker, so a flood of initiations
+// (each costs Diffie-Hellman) queues here instead of stalling transport packets.
+public sealed partial class WireGuardDevice
+{
+    private readonly BlockingCollection<HandshakeWork> _handshakeQueue;
+
+    /// <summary>Under load once the queue is an eighth full: then initiations need a valid mac2 (cookie).</summary>
+    private bool UnderLoad => _options.ForceUnderLoad || _handshakeQueue.Count >= _options.HandshakeQueueCapacity / 8;
+
+    private void RoutineHandshakes()
+    {
+        var reply = new byte[MessageLayout.InitiationSize];
+        Span<byte> source = stackalloc byte[18];
+        foreach (var work in _handshakeQueue.GetConsumingEnumerable())
+        {
+            try
+            {
+                int sourceLength = WriteSourceAddress(work.From, source);
+                HandleHandshake(work.Message, work.From, source[..sourceLength], reply);
+            }
+            catch (Exception e)
+            {
+                Counters.CountMalformed();
+                Debug($"Dropped a handshake message from {work.From} that could not be processed: {e.GetType().Name}");
+            }
+            finally
+            {
+                work.Return();
+            }
+        }
+    }
+
+    /// <summary>The bytes a cookie is bound to: the sender's IP address then port.</summary>
+    private static int WriteSourceAddress(in UdpEndpoint from, Span<byte> destination)
+    {
+        var address = from.AddressSpan;
+        address.CopyTo(destination);
+        BinaryPrimitives.WriteUInt16BigEndian(destination[address.Length..], from.Port);
+        return address.Length + 2;
+    }
+
+    private void HandleHandshake(ReadOnlySpan<byte> message, in UdpEndpoint from, ReadOnlySpan<byte> source, Span<byte> reply)
+    {
+        var type = (MessageType)message[0];
+        var result = Engine.ProcessHandshake(message, source, Now, UnderLoad, reply);
+        var peer = result.Peer?.Owner as Peer;
+        switch (result.Outcome)
+        {
+            case HandshakeOutcome.Rejected:
+                Counters.CountHandshakeRejected();
+                LogRejectedHandshake(type, result.Reason, from);
+                return;
+            case HandshakeOutcome.CookieReplyWritten:
+                Debug($"Sending cookie response for denied handshake message for {from}");
+                if (Udp.TrySend(reply[..result.ReplyLength], from) == SocketError.Success) Counters.CountCookieReplySent();
+                return;
+            case HandshakeOutcome.CookieConsumed:
+                Debug($"Receiving cookie response from {from}");
+                return;
+            case HandshakeOutcome.ResponseWritten when peer is not null:
+                Debug($"Receiving handshake initiation from {peer.LogName}");
+                peer.SetEndpoint(from);
+                Debug($"Sending handshake response to {peer.LogName}");
+                if (Udp.TrySend(reply[..result.ReplyLength], from) == SocketError.Success) peer.AddTx(result.ReplyLength);
+                else Counters.CountSendError();
+                return;
+            case HandshakeOutcome.SessionEstablished when peer is not null:
+                Debug($"Receiving handshake response from {peer.LogName}");
+                peer.SetEndpoint(from);
+                SendStagedOrKeepalive(peer, keepaliveIfEmpty: true);
+                return;
+        }
+    }
+
+    private void LogRejectedHandshake(MessageType type, RejectReason reason, in UdpEndpoint from)
+    {
+        if (!_debug) return;
+        // The manual's wording: a bad mac1 on an initiation means the sender has the wrong public
+        // key for us; any other failure means we lack the right public key for the sender.
+        string message = (type, reason) switch
+        {
+            (MessageType.HandshakeInitiation, RejectReason.BadMac1) => "Invalid initiation MAC",
+            (MessageType.HandshakeInitiation, RejectReason.ReplayedTimestamp) => "Invalid handshake initiation (replayed timestamp)",
+            (MessageType.HandshakeInitiation, RejectReason.FloodedInitiation) => "Invalid handshake initiation (flood)",
+            (MessageType.HandshakeInitiation, _) => "Invalid handshake initiation",
+            (MessageType.HandshakeResponse, RejectReason.BadMac1) => "Invalid response MAC",
+            (MessageType.HandshakeResponse, _) => "Invalid handshake response",
+            (MessageType.CookieReply, _) => "Invalid cookie response",
+            _ => "Invalid handshake message",
+        };
+        Debug($"{message} from {from}");
+    }
+}

@@ -1,0 +1,20 @@
+namespace WgSharp.Device;
+
+/// <summary>Knobs of a device that tests and benchmarks need; defaults are what users get.</summary>
+public sealed class DeviceOptions
+{
+    /// <summary>
+    /// Makes protocol time run this many times faster than real time (all WireGuard timers
+    /// shrink by this factor). A test hook only (env WGSHARP_TIME_SCALE); 1 in production.
+    /// </summary>
+    public double TimeScale { get; init; } = 1.0;
+
+    /// <summary>Start with the debug log on (env LOG_LEVEL=debug, as wireguard-go reads it).</summary>
+    public bool Debug { get; init; }
+
+    /// <summary>Handshake messages queued before new ones are dropped; "under load" at 1/8 of it.</summary>
+    public int HandshakeQueueCapacity { get; init; } = 4096;
+
+    /// <summary>Force "under load" (cookie replies for every initiation without mac2); a test hook.</summary>
+    public bool ForceUnderLoad { get; init; }
+}

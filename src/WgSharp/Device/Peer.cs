@@ -1,0 +1,107 @@
+using System.Net;
+using WgSharp.Device.Linux;
+using WgSharp.Keys;
+using WgSharp.Protocol;
+
+namespace WgSharp.Device;
+
+/// <summary>
+/// A configured peer as the device sees it: the protocol state, where to send (the endpoint,
+/// which roams to the source of the last authenticated packet), the packets waiting for a
+/// session, and traffic counters.
+/// </summary>
+public sealed class Peer
+{
+    /// <summary>Packets kept while a handshake is pending; older ones are dropped first (as wireguard-go does).</summary>
+    public const int MaxStagedPackets = 128;
+
+    // Held in an immutable box so the data path reads it without a lock; replaced only on change.
+    private sealed class EndpointBox(UdpEndpoint value) { public readonly UdpEndpoint Value = value; }
+
+    private EndpointBox? _endpoint;
+    private long _rxBytes;
+    private long _txBytes;
+    private readonly Queue<StagedPacket> _staged = new();
+
+    public Peer(ProtocolPeer protocol)
+    {
+        Protocol = protocol;
+        protocol.Owner = this;
+        LogName = FormatLogName(protocol.PublicKey);
+    }
+
+    public ProtocolPeer Protocol { get; }
+    /// <summary>Serializes sealing and sending for this peer so its packets leave in order.</summary>
+    public object SendLock { get; } = new();
+    public Key PublicKey => Protocol.PublicKey;
+    public Key? PresharedKey { get; set; }
+    /// <summary>Creation sequence number: `wg show` lists peers in the order they were added.</summary>
+    public long CreatedOrder { get; init; }
+    public ushort PersistentKeepalive { get; set; }
+    public string? Description { get; set; }
+    /// <summary>How the manual's messages name this peer: "peer(AbCd…wXyz)", as wireguard-go logs it.</summary>
+    public string LogName { get; }
+
+    public UdpEndpoint Endpoint => Volatile.Read(ref _endpoint)?.Value ?? default;
+
+    public void SetEndpoint(in UdpEndpoint endpoint)
+    {
+        var current = Volatile.Read(ref _endpoint);
+        if (current is not null && current.Value == endpoint) return;
+        Volatile.Write(ref _endpoint, endpoint.IsEmpty ? null : new EndpointBox(endpoint));
+    }
+
+    public ulong RxBytes => (ulong)Interlocked.Read(ref _rxBytes);
+    public ulong TxBytes => (ulong)Interlocked.Read(ref _txBytes);
+    public void AddRx(int bytes) => Interlocked.Add(ref _rxBytes, bytes);
+    public void AddTx(int bytes) => Interlocked.Add(ref _txBytes, bytes);
+
+    /// <summary>Keeps a copy of an outbound packet until a session exists; returns false if one had to be dropped.</summary>
+    public bool Stage(ReadOnlySpan<byte> packet)
+    {
+        var copy = StagedPacket.Rent(packet);
+        lock (_staged)
+        {
+            bool dropped = false;
+            while (_staged.Count >= MaxStagedPackets)
+            {
+                _staged.Dequeue().Return();
+                dropped = true;
+            }
+            _staged.Enqueue(copy);
+            return !dropped;
+        }
+    }
+
+    /// <summary>Takes every staged packet (in order) for sending.</summary>
+    public int TakeStaged(List<StagedPacket> into)
+    {
+        lock (_staged)
+        {
+            int n = _staged.Count;
+            while (_staged.Count > 0) into.Add(_staged.Dequeue());
+            return n;
+        }
+    }
+
+    public int StagedCount { get { lock (_staged) return _staged.Count; } }
+
+    /// <summary>Drops every staged packet (handshake gave up, peer removed).</summary>
+    public int ClearStaged()
+    {
+        lock (_staged)
+        {
+            int n = _staged.Count;
+            while (_staged.Count > 0) _staged.Dequeue().Return();
+            return n;
+        }
+    }
+
+    public static string FormatLogName(in Key publicKey)
+    {
+        string b64 = publicKey.ToBase64();
+        return $"peer({b64[..4]}…{b64[39..43]})";
+    }
+
+    public IPEndPoint? EndpointForDisplay => Endpoint.IsEmpty ? null : Endpoint.ToIPEndPoint();
+}

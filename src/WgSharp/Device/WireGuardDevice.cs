@@ -1,0 +1,121 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using WgSharp.Device.Linux;
+using WgSharp.Keys;
+using WgSharp.Protocol;
+using WgSharp.Routing;
+
+namespace WgSharp.Device;
+
+/// <summary>
+/// One WireGuard interface: the TUN device, the UDP transport, the protocol engine, the peers
+/// and the cryptokey routing table, with the threads that move packets between them.
+/// The data path is split by concern into partial files: DeviceSend (TUN to UDP),
+/// DeviceReceive (UDP to TUN), DeviceHandshakes, DeviceTimers and DeviceConfig (control plane).
+/// </summary>
+public sealed partial class WireGuardDevice : IDisposable
+{
+    private readonly ConcurrentDictionary<Key, Peer> _peers = new();
+    private readonly ILogger _logger;
+    private readonly DeviceOptions _options;
+    private readonly long _startTimestamp = Stopwatch.GetTimestamp();
+    private readonly object _configLock = new();
+    private readonly List<Thread> _threads = [];
+    private readonly CancellationTokenSource _stopping = new();
+    private volatile UdpTransport _udp;
+    private volatile bool _debug;
+    private volatile int _mtu;
+    private int _disposed;
+
+    public WireGuardDevice(TunDevice tun, UdpTransport udp, ILogger logger, DeviceOptions? options = null)
+    {
+        Tun = tun;
+        _udp = udp;
+        _logger = logger;
+        _options = options ?? new DeviceOptions();
+        _debug = _options.Debug;
+        InterfaceName = tun.Name;
+        _mtu = tun.Mtu;
+        Engine = new ProtocolEngine();
+        _handshakeQueue = new BlockingCollection<HandshakeWork>(_options.HandshakeQueueCapacity);
+    }
+
+    public string InterfaceName { get; }
+    public TunDevice Tun { get; }
+    public UdpTransport Udp => _udp;
+    public ProtocolEngine Engine { get; }
+    public AllowedIps<Peer> AllowedIps { get; } = new();
+    public DeviceCounters Counters { get; } = new();
+    public IEnumerable<Peer> Peers => _peers.Values;
+    public bool DebugEnabled => _debug;
+
+    /// <summary>The interface MTU; transport payloads are padded up to it, never beyond.</summary>
+    public int Mtu
+    {
+        get => _mtu;
+        set { Tun.Mtu = value; _mtu = value; }
+    }
+
+    /// <summary>Raised once when the interface disappears (deleted with `ip link del`), so the daemon can exit.</summary>
+    public event Action? InterfaceGone;
+
+    /// <summary>Monotonic protocol time (scaled by the test hook).</summary>
+    public TimeSpan Now => Stopwatch.GetElapsedTime(_startTimestamp) * _options.TimeScale;
+
+    public Peer? FindPeer(in Key publicKey) => _peers.TryGetValue(publicKey, out var p) ? p : null;
+
+    /// <summary>Starts the packet, handshake and timer threads.</summary>
+    public void Start()
+    {
+        StartThread("wg-tun-read", RoutineReadFromTun);
+        StartThread("wg-udp4-recv", () => RoutineReceiveUdp(UdpFamily.IPv4));
+        StartThread("wg-udp6-recv", () => RoutineReceiveUdp(UdpFamily.IPv6));
+        StartThread("wg-handshake", RoutineHandshakes);
+        StartThread("wg-timers", RoutineTimers);
+    }
+
+    private void StartThread(string name, Action body)
+    {
+        var thread = new Thread(() =>
+        {
+            try { body(); }
+            catch (Exception e) when (_stopping.IsCancellationRequested) { _ = e; }
+            catch (Exception e) { _logger.LogError(e, "{Interface}: {Thread} stopped unexpectedly", InterfaceName, name); }
+        }) { IsBackground = true, Name = name };
+        _threads.Add(thread);
+        thread.Start();
+    }
+
+    /// <summary>Logs a debug message (the manual's runtime debugging) when debug is on for this interface.</summary>
+    private void Debug(string message)
+    {
+        if (_debug) _logger.LogInformation("{Interface}: {Message}", InterfaceName, message);
+    }
+
+    private void OnInterfaceGone()
+    {
+        if (_stopping.IsCancellationRequested) return;
+        _logger.LogInformation("{Interface}: interface is gone, shutting down", InterfaceName);
+        InterfaceGone?.Invoke();
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        _stopping.Cancel();
+        _handshakeQueue.CompleteAdding();
+        _udp.Dispose();
+        Tun.Dispose();
+        foreach (var t in _threads)
+            if (t != Thread.CurrentThread) t.Join(TimeSpan.FromSeconds(5));
+        foreach (var peer in _peers.Values)
+        {
+            peer.ClearStaged();
+            Engine.RemovePeer(peer.PublicKey);
+        }
+        Engine.SetPrivateKey(null);
+        while (_handshakeQueue.TryTake(out var w)) w.Return();
+        _handshakeQueue.Dispose();
+    }
+}
