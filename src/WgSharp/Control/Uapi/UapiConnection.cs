@@ -1,0 +1,163 @@
+using System.Text;
+using Microsoft.Extensions.Logging;
+using WgSharp.Configuration;
+
+namespace WgSharp.Control.Uapi;
+
+/// <summary>
+/// Serves one client of the UAPI socket: any number of `get=1` / `set=1` requests in a row, as
+/// wireguard-go's IpcHandle does. An unknown operation, an oversized line or a client that
+/// vanishes mid-request ends the connection; an incomplete `set` is never applied.
+/// </summary>
+internal sealed class UapiConnection
+{
+    /// <summary>wireguard-go's errno for failures that are not protocol errors (ENOANO).</summary>
+    internal const int UnknownErrorErrno = 55;
+
+    private readonly Stream _stream;
+    private readonly IDeviceControl _device;
+    private readonly object _applyLock;
+    private readonly ILogger _logger;
+    private readonly TimeSpan _requestTimeout;
+    private readonly UapiLineReader _reader;
+
+    public UapiConnection(Stream stream, IDeviceControl device, object applyLock, ILogger logger, TimeSpan requestTimeout)
+    {
+        _stream = stream;
+        _device = device;
+        _applyLock = applyLock;
+        _logger = logger;
+        _requestTimeout = requestTimeout;
+        _reader = new UapiLineReader(stream);
+    }
+
+    /// <summary>Handles requests until the client leaves or misbehaves. Throws only I/O and cancellation exceptions.</summary>
+    public async Task RunAsync(CancellationToken shutdown)
+    {
+        while (true)
+        {
+            // No timeout while idle between requests: wireguard-go lets clients keep the connection open.
+            var op = await _reader.ReadLineAsync(shutdown).ConfigureAwait(false);
+            if (op.Status == UapiLineReader.Status.EndOfStream) return;
+            if (op.Status != UapiLineReader.Status.Line)
+            {
+                _logger.LogWarning("UAPI: dropping client that sent an unreadable operation line ({Status})", op.Status);
+                return;
+            }
+
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(shutdown);
+            timeout.CancelAfter(_requestTimeout);
+            bool keepGoing = op.Line switch
+            {
+                UapiProtocol.GetOperation => await HandleGetAsync(extensions: false, timeout.Token).ConfigureAwait(false),
+                UapiProtocol.ExtendedGetOperation => await HandleGetAsync(extensions: true, timeout.Token).ConfigureAwait(false),
+                UapiProtocol.SetOperation => await HandleSetAsync(timeout.Token).ConfigureAwait(false),
+                _ => RefuseOperation(op.Line!),
+            };
+            if (!keepGoing) return;
+        }
+    }
+
+    private bool RefuseOperation(string op)
+    {
+        _logger.LogWarning("UAPI: invalid operation '{Operation}', closing connection", UapiSetParser.Printable(op));
+        return false;
+    }
+
+    private async Task<bool> HandleGetAsync(bool extensions, CancellationToken cancellationToken)
+    {
+        // A get is "get=1\n\n": the byte after the operation line must be the blank line.
+        int next = await _reader.ReadByteAsync(cancellationToken).ConfigureAwait(false);
+        if (next < 0) return false;
+        if (next != '\n')
+        {
+            _logger.LogWarning("UAPI: trailing character after get operation");
+            await WriteAsync(UapiProtocol.FormatErrnoLine(Errno.EINVAL), cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+
+        string reply;
+        try
+        {
+            reply = UapiGetFormatter.FormatReply(_device.GetStatus(), extensions);
+        }
+        catch (Exception ex)
+        {
+            _logger.LogError(ex, "UAPI: reading the device status failed");
+            reply = UapiProtocol.FormatErrnoLine(UnknownErrorErrno);
+        }
+        await WriteAsync(reply, cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
+    private async Task<bool> HandleSetAsync(CancellationToken cancellationToken)
+    {
+        var parser = new UapiSetParser();
+        long total = 0;
+        while (true)
+        {
+            var line = await _reader.ReadLineAsync(cancellationToken).ConfigureAwait(false);
+            switch (line.Status)
+            {
+                case UapiLineReader.Status.EndOfStream:
+                    // wireguard-go would apply what it had; we refuse, so a cut-off request changes nothing.
+                    // A client that merely half-closed still learns why.
+                    _logger.LogWarning("UAPI: client left in the middle of a set request; nothing was applied");
+                    await TryWriteAsync(UapiProtocol.FormatErrnoLine(Errno.EPROTO), cancellationToken).ConfigureAwait(false);
+                    return false;
+                case UapiLineReader.Status.TooLong:
+                    _logger.LogWarning("UAPI: set request line longer than {Max} bytes; nothing was applied", UapiLimits.MaxLineBytes);
+                    await TryWriteAsync(UapiProtocol.FormatErrnoLine(Errno.EINVAL), cancellationToken).ConfigureAwait(false);
+                    return false;
+                case UapiLineReader.Status.NotUtf8:
+                    parser.Reject(ConfigResult.Fail(Errno.EINVAL, "line is not valid UTF-8"));
+                    break;
+            }
+
+            total += line.ByteCount + 1;
+            if (total > UapiLimits.MaxRequestBytes)
+            {
+                _logger.LogWarning("UAPI: set request larger than {Max} bytes; nothing was applied", UapiLimits.MaxRequestBytes);
+                await TryWriteAsync(UapiProtocol.FormatErrnoLine(Errno.EINVAL), cancellationToken).ConfigureAwait(false);
+                return false;
+            }
+            if (line.Status != UapiLineReader.Status.Line) continue;
+            if (line.Line!.Length == 0 || line.Line == "\r") break;
+            parser.ParseLine(line.Line);
+        }
+
+        var result = parser.Finish(out var update);
+        if (result.IsOk) result = Apply(update!);
+        if (!result.IsOk) _logger.LogWarning("UAPI: set failed with errno {Errno}: {Message}", result.Errno, result.Message);
+        await WriteAsync(UapiProtocol.FormatErrnoLine(result.Errno), cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
+    private ConfigResult Apply(DeviceUpdate update)
+    {
+        try
+        {
+            // Sets are serialised as wireguard-go's ipcMutex does, whatever locking the device has itself.
+            lock (_applyLock) return _device.Apply(update);
+        }
+        catch (Exception ex)
+        {
+            _logger.LogError(ex, "UAPI: applying a set request threw");
+            return ConfigResult.Fail(UnknownErrorErrno, "internal error");
+        }
+    }
+
+    private async Task WriteAsync(string text, CancellationToken cancellationToken)
+    {
+        await _stream.WriteAsync(Encoding.UTF8.GetBytes(text), cancellationToken).ConfigureAwait(false);
+        await _stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Best-effort error reply to a client we are about to drop.</summary>
+    private async Task TryWriteAsync(string text, CancellationToken cancellationToken)
+    {
+        try { await WriteAsync(text, cancellationToken).ConfigureAwait(false); }
+        catch (IOException) { }
+        catch (OperationCanceledException) { }
+    }
+}

@@ -1,0 +1,61 @@
+using System.Globalization;
+
+namespace WgSharp.Control.Uapi;
+
+/// <summary>
+/// Fixed strings and conventions of the cross-platform userspace API
+/// (https://www.wireguard.com/xplatform/), as wireguard-go and wg(8) use them.
+/// </summary>
+public static class UapiProtocol
+{
+    /// <summary>Where wg(8) looks for userspace interfaces: DIR/IFNAME.sock.</summary>
+    public const string DefaultSocketDirectory = "/var/run/wireguard";
+
+    public const string SocketSuffix = ".sock";
+
+    public const string GetOperation = "get=1";
+    public const string SetOperation = "set=1";
+
+    /// <summary>
+    /// wgsharp extension: a get whose reply also carries keys wg(8) never sees (peer descriptions,
+    /// debug, rtable). Plain `get=1` stays byte-for-byte what wireguard-go sends, because some
+    /// readers (wgctrl-go) reject values containing '=' and descriptions are free text. wireguard-go
+    /// answers an unknown operation by closing the connection, so a client can tell it is not wgsharp.
+    /// </summary>
+    public const string ExtendedGetOperation = "get=wgsharp";
+
+    /// <summary>
+    /// wireguard-go reports failures as a negative errno ("errno=-22"); wg(8) reads the number with
+    /// fscanf("errno=%d") and treats a negative result as failure, so the sign is essential.
+    /// </summary>
+    public static string FormatErrnoLine(int errno) =>
+        "errno=" + (errno == 0 ? "0" : (-Math.Abs(errno)).ToString(CultureInfo.InvariantCulture)) + "\n\n";
+
+    /// <summary>The socket path for an interface, refusing names wg(8) would refuse (empty, containing '/').</summary>
+    public static string SocketPathFor(string interfaceName, string directory = DefaultSocketDirectory)
+    {
+        if (!IsValidInterfaceName(interfaceName))
+            throw new ArgumentException($"invalid interface name '{interfaceName}'", nameof(interfaceName));
+        return Path.Combine(directory, interfaceName + SocketSuffix);
+    }
+
+    /// <summary>Linux interface names: 1-15 bytes, no '/', no whitespace, not "." or "..".</summary>
+    public static bool IsValidInterfaceName(string? name) =>
+        !string.IsNullOrEmpty(name) && name.Length <= 15 && name is not ("." or "..") &&
+        name.All(c => c > ' ' && c < 0x7f && c != '/' && c != ':');
+
+    /// <summary>A short text for the errno values the UAPI uses (as strerror would say it).</summary>
+    public static string DescribeErrno(int errno) => Math.Abs(errno) switch
+    {
+        0 => "Success",
+        2 => "No such file or directory",
+        5 => "Input/output error",
+        12 => "Cannot allocate memory",
+        22 => "Invalid argument",
+        55 => "No anode",
+        71 => "Protocol error",
+        98 => "Address already in use",
+        105 => "No buffer space available",
+        int other => "errno " + other.ToString(CultureInfo.InvariantCulture),
+    };
+}

@@ -1,0 +1,230 @@
+using System.Net;
+using WgSharp.Configuration;
+using WgSharp.Keys;
+
+namespace WgSharp.Control.Uapi;
+
+/// <summary>
+/// Parses the body of a `set=1` request (the lines after "set=1", up to the blank line) into one
+/// <see cref="DeviceUpdate"/>, with wireguard-go's acceptance rules and errno values:
+/// a line without '=' is EPROTO, everything else that is wrong (unknown key, device key after the
+/// first public_key, bad value) is EINVAL. Unlike wireguard-go, which applies lines one by one, the
+/// whole request is validated first, so a failed set changes nothing.
+/// Feed lines with <see cref="ParseLine"/>; the first error wins and later lines are ignored.
+/// </summary>
+public sealed class UapiSetParser
+{
+    private readonly DeviceUpdate _update = new();
+    private PeerUpdate? _peer;
+    private bool _inPeerSection;
+    private ConfigResult? _error;
+
+    /// <summary>The first error seen, if any.</summary>
+    public ConfigResult? Error => _error;
+
+    /// <summary>Parses a complete body: each element is one line without its newline.</summary>
+    public static ConfigResult Parse(IEnumerable<string> lines, out DeviceUpdate? update)
+    {
+        var parser = new UapiSetParser();
+        foreach (string line in lines)
+        {
+            if (line.Length == 0 || line == "\r") break; // the blank line ends the request
+            if (!parser.ParseLine(line)) break;
+        }
+        return parser.Finish(out update);
+    }
+
+    /// <summary>Parses a body given as text ("key=value\n" lines, optionally ending with the blank line).</summary>
+    public static ConfigResult Parse(string body, out DeviceUpdate? update) =>
+        Parse(SplitLines(body), out update);
+
+    /// <summary>Parses one line (without '\n'; one trailing '\r' is dropped as Go's line scanner does). Returns false once failed.</summary>
+    public bool ParseLine(string line)
+    {
+        if (_error is not null) return false;
+        if (line.EndsWith('\r')) line = line[..^1];
+        var error = ParseKeyValue(line);
+        if (error is not null) _error = error;
+        return _error is null;
+    }
+
+    /// <summary>Fails the request for a reason found outside the parser (e.g. a line that is not UTF-8).</summary>
+    public void Reject(ConfigResult error)
+    {
+        if (error.IsOk) throw new ArgumentException("a rejection needs an errno", nameof(error));
+        _error ??= error;
+    }
+
+    /// <summary>The parsed update, or the error that stopped parsing.</summary>
+    public ConfigResult Finish(out DeviceUpdate? update)
+    {
+        update = _error is null ? _update : null;
+        return _error ?? ConfigResult.Ok;
+    }
+
+    private ConfigResult? ParseKeyValue(string line)
+    {
+        int equals = line.IndexOf('=');
+        if (equals < 0) return ConfigResult.Fail(Errno.EPROTO, $"failed to parse line '{Printable(line)}'");
+        string key = line[..equals], value = line[(equals + 1)..];
+
+        if (key == "public_key")
+        {
+            if (!Key.TryParseHex(value, out var publicKey))
+                return Invalid("failed to get peer by public key: not 64 hex digits");
+            _inPeerSection = true;
+            _peer = new PeerUpdate(publicKey);
+            _update.Peers.Add(_peer);
+            return null;
+        }
+        return _inPeerSection ? ParsePeerLine(_peer!, key, value) : ParseDeviceLine(key, value);
+    }
+
+    private ConfigResult? ParseDeviceLine(string key, string value)
+    {
+        switch (key)
+        {
+            case "private_key":
+                // All-zero hex is a valid key value and means "remove the private key".
+                if (!Key.TryParseHex(value, out var privateKey)) return Invalid("failed to set private_key: not 64 hex digits");
+                _update.PrivateKey = privateKey;
+                return null;
+            case "listen_port":
+                if (!UapiDecimal.TryParse(value, ushort.MaxValue, out ulong port)) return Invalid($"failed to parse listen_port '{Printable(value)}'");
+                _update.ListenPort = (ushort)port;
+                return null;
+            case "fwmark":
+                if (!UapiDecimal.TryParse(value, uint.MaxValue, out ulong mark)) return Invalid($"invalid fwmark '{Printable(value)}'");
+                _update.FwMark = (uint)mark;
+                return null;
+            case "replace_peers":
+                if (value != "true") return Invalid($"failed to set replace_peers, invalid value: '{Printable(value)}'");
+                _update.ReplacePeers = true;
+                return null;
+
+            // wgsharp extensions (OpenBSD dialect); wg(8) never sends them.
+            case "remove_all_peers":
+                if (value != "true") return Invalid($"failed to set remove_all_peers, invalid value: '{Printable(value)}'");
+                _update.RemoveAllPeers = true;
+                return null;
+            case "debug":
+                if (value is not ("true" or "false")) return Invalid($"failed to set debug, invalid value: '{Printable(value)}'");
+                _update.Debug = value == "true";
+                return null;
+            case "rtable":
+                // OpenBSD routing tables are 0..RT_TABLEID_MAX (255).
+                if (!UapiDecimal.TryParse(value, 255, out ulong table)) return Invalid($"invalid rtable '{Printable(value)}'");
+                _update.RTable = (int)table;
+                return null;
+            default:
+                return Invalid($"invalid UAPI device key: '{Printable(key)}'");
+        }
+    }
+
+    private ConfigResult? ParsePeerLine(PeerUpdate peer, string key, string value)
+    {
+        switch (key)
+        {
+            case "update_only":
+                if (value != "true") return Invalid($"failed to set update only, invalid value: '{Printable(value)}'");
+                peer.UpdateOnly = true;
+                return null;
+            case "remove":
+                if (value != "true") return Invalid($"failed to set remove, invalid value: '{Printable(value)}'");
+                MarkRemoved(peer);
+                return null;
+            case "preshared_key":
+                if (!Key.TryParseHex(value, out var psk)) return Invalid("failed to set preshared key: not 64 hex digits");
+                peer.PresharedKey = psk;
+                return null;
+            case "endpoint":
+                if (!UapiAddressText.TryParseEndpoint(value, out IPEndPoint? endpoint))
+                    return Invalid($"failed to set endpoint '{Printable(value)}'");
+                peer.Endpoint = endpoint;
+                return null;
+            case "persistent_keepalive_interval":
+                if (!UapiDecimal.TryParse(value, ushort.MaxValue, out ulong seconds))
+                    return Invalid($"failed to set persistent keepalive interval '{Printable(value)}'");
+                peer.PersistentKeepalive = (ushort)seconds;
+                return null;
+            case "replace_allowed_ips":
+                if (value != "true") return Invalid($"failed to replace allowedips, invalid value: '{Printable(value)}'");
+                // wireguard-go clears the peer's list at this point, dropping prefixes added earlier in the same section.
+                peer.ReplaceAllowedIps = true;
+                peer.AddAllowedIps.Clear();
+                peer.RemoveAllowedIps.Clear();
+                return null;
+            case "allowed_ip":
+            {
+                if (!TryParseMaskedPrefix(value, out var prefix)) return Invalid($"failed to set allowed ip '{Printable(value)}'");
+                // Keep the two lists disjoint so the line order's meaning survives whatever order the device applies them in.
+                peer.RemoveAllowedIps.Remove(prefix);
+                if (!peer.AddAllowedIps.Contains(prefix)) peer.AddAllowedIps.Add(prefix);
+                return null;
+            }
+            case "protocol_version":
+                if (value != "1") return Invalid($"invalid protocol version: '{Printable(value)}'");
+                peer.ProtocolVersion = 1;
+                return null;
+
+            // wgsharp extensions (OpenBSD dialect); wg(8) never sends them.
+            case "remove_allowed_ip":
+            {
+                if (!TryParseMaskedPrefix(value, out var prefix)) return Invalid($"failed to remove allowed ip '{Printable(value)}'");
+                peer.AddAllowedIps.Remove(prefix);
+                if (!peer.RemoveAllowedIps.Contains(prefix)) peer.RemoveAllowedIps.Add(prefix);
+                return null;
+            }
+            case "description":
+                if (value.Any(char.IsControl)) return Invalid("invalid description: control characters are not allowed");
+                peer.Description = value;
+                return null;
+            default:
+                return Invalid($"invalid UAPI peer key: '{Printable(key)}'");
+        }
+    }
+
+    /// <summary>
+    /// wireguard-go removes the peer at `remove=true` and sends the rest of its section to a
+    /// throw-away placeholder, so the net effect is exactly a removal. Later lines are still
+    /// validated, against a detached PeerUpdate.
+    /// </summary>
+    private void MarkRemoved(PeerUpdate peer)
+    {
+        var removal = new PeerUpdate(peer.PublicKey) { Remove = true };
+        int index = _update.Peers.LastIndexOf(peer);
+        if (index >= 0) _update.Peers[index] = removal;
+        _peer = new PeerUpdate(peer.PublicKey);
+    }
+
+    private static bool TryParseMaskedPrefix(string value, out IpPrefix prefix)
+    {
+        prefix = default;
+        if (!UapiAddressText.TryParsePrefix(value, out var parsed)) return false;
+        // wireguard-go's allowed-IPs trie stores only the network part, so 10.0.0.1/24 becomes 10.0.0.0/24.
+        prefix = parsed.Value.Masked();
+        return true;
+    }
+
+    private static ConfigResult Invalid(string message) => ConfigResult.Fail(Errno.EINVAL, message);
+
+    /// <summary>Shortens and sanitises client text before it goes into a log or error message.</summary>
+    internal static string Printable(string text)
+    {
+        const int max = 64;
+        var chars = text.Take(max).Select(c => char.IsControl(c) ? '?' : c).ToArray();
+        return new string(chars) + (text.Length > max ? "..." : "");
+    }
+
+    private static IEnumerable<string> SplitLines(string body)
+    {
+        int start = 0;
+        while (start < body.Length)
+        {
+            int newline = body.IndexOf('\n', start);
+            if (newline < 0) { yield return body[start..]; yield break; }
+            yield return body[start..newline];
+            start = newline + 1;
+        }
+    }
+}
