@@ -1,0 +1,80 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+using WgSharp.Control.Uapi;
+using WgSharp.Device;
+using WgSharp.Device.Linux;
+
+namespace WgSharp.Cli.Daemon;
+
+/// <summary>
+/// The running daemon of one interface: TUN + UDP + device + UAPI socket, until SIGINT/SIGTERM,
+/// the interface is deleted, or the socket file is removed. Then everything is torn down: the
+/// socket file is removed and closing the TUN descriptor deletes the interface.
+/// </summary>
+internal static class DaemonHost
+{
+    /// <summary>Runs in the foreground; onReady is called once the socket is serving (the launcher detaches then).</summary>
+    public static int Run(string interfaceName, Action? onReady = null)
+    {
+        using var loggerFactory = Logging.CreateFactory();
+        var logger = loggerFactory.CreateLogger("wgsharp");
+
+        TunDevice tun;
+        try { tun = TunDevice.Create(interfaceName); }
+        catch (Exception e)
+        {
+            Console.Error.WriteLine($"wgsharp: {interfaceName}: cannot create the TUN interface: {e.Message}");
+            return 1;
+        }
+        var udp = new UdpTransport();
+        try { udp.Bind(0); }
+        catch (Exception e)
+        {
+            Console.Error.WriteLine($"wgsharp: {interfaceName}: cannot open the UDP socket: {e.Message}");
+            tun.Dispose();
+            udp.Dispose();
+            return 1;
+        }
+        var device = new WireGuardDevice(tun, udp, logger, OptionsFromEnvironment());
+        UapiServer server;
+        try { server = UapiServer.Start(device, logger); }
+        catch (Exception e)
+        {
+            Console.Error.WriteLine($"wgsharp: {interfaceName}: cannot open the control socket: {e.Message}");
+            device.Dispose();
+            return 1;
+        }
+
+        using var done = new ManualResetEventSlim();
+        device.InterfaceGone += done.Set;
+        using var removed = server.SocketRemoved.Register(done.Set);
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; done.Set(); });
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; done.Set(); });
+        using var sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => { c.Cancel = true; });
+
+        device.Start();
+        logger.LogInformation("{Interface}: device started, listening on UDP port {Port}", interfaceName, device.Udp.Port);
+        onReady?.Invoke();
+        done.Wait();
+
+        logger.LogInformation("{Interface}: shutting down", interfaceName);
+        server.Dispose();
+        device.Dispose();
+        return 0;
+    }
+
+    private static DeviceOptions OptionsFromEnvironment()
+    {
+        double scale = 1.0;
+        if (Environment.GetEnvironmentVariable("WGSHARP_TIME_SCALE") is { Length: > 0 } s &&
+            double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed) && parsed >= 1.0)
+            scale = parsed;
+        return new DeviceOptions
+        {
+            TimeScale = scale,
+            Debug = Logging.DebugRequested,
+            ForceUnderLoad = Environment.GetEnvironmentVariable("WGSHARP_FORCE_UNDER_LOAD") == "1",
+        };
+    }
+}
