@@ -318,6 +318,7 @@ public static class IfconfigParser
 
         private void AddAddress(string word)
         {
+            if (word.Length == 0) throw Fail(word, "empty argument");
             int slash = word.IndexOf('/');
             string addressPart = slash >= 0 ? word[..slash] : word;
             if (!TryLiteral(addressPart, out var address))
