@@ -1,4 +1,7 @@
 using WgSharp.Cli.Daemon;
+using WgSharp.Cli.Ifconfig;
+using WgSharp.Cli.Wg;
+using WgSharp.Control.Uapi;
 
 namespace WgSharp.Cli;
 
@@ -6,16 +9,21 @@ namespace WgSharp.Cli;
 internal static class CommandLine
 {
     public const string Usage =
-        "usage: wgsharp [-f|--foreground] IFNAME          start the daemon for IFNAME (wireguard-go compatible)\n" +
-        "       wgsharp IFNAME [create|destroy] [options]  configure IFNAME the OpenBSD ifconfig way\n" +
-        "       wgsharp genkey | genpsk | pubkey            key tools, as wg(8)\n" +
-        "       wgsharp --version | --help\n";
+        "usage: wgsharp [-f|--foreground] IFNAME             start the daemon for IFNAME (wireguard-go compatible)\n" +
+        "       wgsharp IFNAME [create|destroy] [options...]  configure or show IFNAME the OpenBSD ifconfig way\n" +
+        "       wgsharp genkey | genpsk | pubkey               key tools, as wg(8)\n" +
+        "       wgsharp show [IFNAME] | showconf IFNAME | set IFNAME ... | setconf IFNAME FILE\n" +
+        "       wgsharp route -T N exec COMMAND...             run COMMAND in routing domain N (namespace rdomainN)\n" +
+        "       wgsharp netstart [IFNAME...]                   apply /etc/hostname.IFNAME files\n" +
+        "       wgsharp demo                                   run the wg(4) manual's example\n";
+
+    private static readonly HashSet<string> WgSubcommands = ["genkey", "genpsk", "pubkey", "show", "showconf", "set", "setconf", "addconf", "syncconf"];
 
     public static int Run(string[] args)
     {
         if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
         {
-            Console.Out.Write(Usage);
+            (args.Length == 0 ? Console.Error : Console.Out).Write(Usage);
             return args.Length == 0 ? 1 : 0;
         }
         if (args[0] is "--version" or "-v")
@@ -23,19 +31,34 @@ internal static class CommandLine
             Console.Out.WriteLine($"wgsharp {typeof(CommandLine).Assembly.GetName().Version}");
             return 0;
         }
-        bool foreground = false;
-        var rest = new List<string>();
-        foreach (var a in args)
+        if (WgSubcommands.Contains(args[0])) return WgCommands.Run(args);
+        switch (args[0])
         {
-            if (a is "-f" or "--foreground") foreground = true;
-            else rest.Add(a);
+            case "route": return RouteCommand.Run(args[1..]);
+            case "netstart": return NetstartCommand.Run(args[1..]);
+            case "demo": return DemoCommand.Run(args[1..]);
         }
-        if (rest.Count == 1 && IsInterfaceName(rest[0]))
-            return DaemonLauncher.Launch(rest[0], foreground);
-        Console.Error.Write(Usage);
-        return 1;
+
+        if (args[0] is "-f" or "--foreground")
+        {
+            if (args.Length != 2 || !IsInterfaceName(args[1])) { Console.Error.Write(Usage); return 1; }
+            return DaemonLauncher.Launch(args[1], foreground: true);
+        }
+        if (!IsInterfaceName(args[0]))
+        {
+            Console.Error.WriteLine($"wgsharp: {args[0]}: bad interface name or unknown command");
+            return 1;
+        }
+        // `wgsharp IFNAME` alone: the status if a daemon serves IFNAME (ifconfig), else start one
+        // (the wireguard-go launcher contract that wg-quick relies on).
+        if (args.Length == 1 && !File.Exists(UapiProtocol.SocketPathFor(args[0])))
+            return DaemonLauncher.Launch(args[0], foreground: false);
+        if (args.Length == 2 && args[1] is "-f" or "--foreground")
+            return DaemonLauncher.Launch(args[0], foreground: true);
+        return IfconfigRunner.Run(args[0], args[1..]);
     }
 
     public static bool IsInterfaceName(string s) =>
-        s.Length is > 0 and <= 15 && s.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.') && s != "." && s != "..";
+        s.Length is > 0 and <= 15 && s.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.') &&
+        s != "." && s != ".." && char.IsAsciiLetter(s[0]);
 }

@@ -21,10 +21,11 @@ internal static class DaemonLauncher
         if (Environment.GetEnvironmentVariable(ChildMarker) == "1")
         {
             Posix.setsid();
-            bool keepOutput = !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("LOG_LEVEL"));
-            // Errors during setup still reach the launcher through the inherited stderr pipe;
-            // once serving, the daemon lets go of it so the launcher sees end-of-file.
-            return DaemonHost.Run(interfaceName, onReady: () => { if (!keepOutput) Posix.DetachStdio(); else Console.Error.Close(); });
+            // Without LOG_LEVEL the daemon is silent, as wireguard-go is: stdin/stdout go to
+            // /dev/null before anything touches the console; setup errors still reach the
+            // launcher through stderr, which the launcher stops reading once the socket serves.
+            if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("LOG_LEVEL"))) Posix.DetachStdinStdout();
+            return DaemonHost.Run(interfaceName);
         }
         return SpawnDetached(interfaceName);
     }
@@ -35,7 +36,6 @@ internal static class DaemonLauncher
         {
             FileName = Environment.ProcessPath!,
             UseShellExecute = false,
-            RedirectStandardError = true,
             RedirectStandardInput = false,
         };
         // When run as `dotnet wgsharp.dll`, ProcessPath is dotnet and the dll must be passed again.
@@ -45,30 +45,48 @@ internal static class DaemonLauncher
         psi.ArgumentList.Add(interfaceName);
         psi.Environment[ChildMarker] = "1";
 
+        bool quiet = string.IsNullOrEmpty(Environment.GetEnvironmentVariable("LOG_LEVEL"));
+        psi.RedirectStandardError = quiet;
+        Posix.MarkInheritedDescriptorsCloseOnExec();
         using var child = Process.Start(psi);
         if (child is null)
         {
             Console.Error.WriteLine("wgsharp: cannot start the daemon process");
             return 1;
         }
-        // Read the child's stderr until it lets go of it (ready) or exits (failed).
-        string errors = child.StandardError.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(30)).ContinueWith(
-            t => t.IsCompletedSuccessfully ? t.Result : "").GetAwaiter().GetResult();
-        if (child.WaitForExit(200))
+        var errors = new System.Text.StringBuilder();
+        if (quiet)
         {
-            Console.Error.Write(errors);
-            return child.ExitCode == 0 ? 1 : child.ExitCode;
+            child.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (errors) errors.AppendLine(e.Data); };
+            child.BeginErrorReadLine();
         }
         string socket = UapiProtocol.SocketPathFor(interfaceName);
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!File.Exists(socket) && DateTime.UtcNow < deadline && !child.HasExited) Thread.Sleep(20);
-        if (!File.Exists(socket))
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (!child.HasExited && DateTime.UtcNow < deadline && !IsServing(socket)) Thread.Sleep(20);
+        if (child.HasExited)
         {
-            Console.Error.Write(errors);
-            Console.Error.WriteLine($"wgsharp: {interfaceName}: the daemon did not start");
+            child.WaitForExit(); // drain the error reader
+            lock (errors) Console.Error.Write(errors.ToString());
+            return child.ExitCode == 0 ? 1 : child.ExitCode;
+        }
+        if (!IsServing(socket))
+        {
+            lock (errors) Console.Error.Write(errors.ToString());
+            Console.Error.WriteLine($"wgsharp: {interfaceName}: the daemon did not start in time");
             return 1;
         }
-        if (errors.Length > 0) Console.Error.Write(errors);
         return 0;
+    }
+
+    private static bool IsServing(string socketPath)
+    {
+        if (!File.Exists(socketPath)) return false;
+        try
+        {
+            using var s = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+            s.Connect(new System.Net.Sockets.UnixDomainSocketEndPoint(socketPath));
+            return true;
+        }
+        catch (System.Net.Sockets.SocketException) { return false; }
     }
 }

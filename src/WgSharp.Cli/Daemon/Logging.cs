@@ -12,6 +12,7 @@ internal static class Logging
     public static ILoggerFactory CreateFactory() => LoggerFactory.Create(builder =>
     {
         builder.SetMinimumLevel(Environment.GetEnvironmentVariable("LOG_LEVEL") == "silent" ? LogLevel.None : LogLevel.Information);
+        builder.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.AddSimpleConsole(o =>
         {
             o.SingleLine = true;

@@ -17,16 +17,37 @@ internal static partial class Posix
     [LibraryImport("libc", SetLastError = true)]
     public static partial int close(int fd);
 
-    public const int O_RDWR = 2;
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int fcntl(int fd, int cmd, int arg);
 
-    /// <summary>Points stdin, stdout and stderr at /dev/null (the detached daemon has no terminal).</summary>
-    public static void DetachStdio()
+    public const int O_RDWR = 2;
+    private const int F_SETFD = 2;
+    private const int FD_CLOEXEC = 1;
+
+    /// <summary>
+    /// Marks every inherited descriptor above stderr close-on-exec, so the detached daemon does
+    /// not keep a caller's pipes open (a shell or test waiting for end-of-file would hang).
+    /// </summary>
+    public static void MarkInheritedDescriptorsCloseOnExec()
+    {
+        try
+        {
+            foreach (var entry in Directory.EnumerateFileSystemEntries("/proc/self/fd"))
+                if (int.TryParse(Path.GetFileName(entry), out int fd) && fd > 2)
+                    fcntl(fd, F_SETFD, FD_CLOEXEC);
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+    }
+
+    /// <summary>Points stdin and stdout at /dev/null.</summary>
+    public static void DetachStdinStdout()
     {
         int fd = open("/dev/null", O_RDWR);
         if (fd < 0) return;
         dup2(fd, 0);
         dup2(fd, 1);
-        dup2(fd, 2);
         if (fd > 2) close(fd);
     }
+
 }
