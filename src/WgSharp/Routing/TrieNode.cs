@@ -30,20 +30,23 @@ internal sealed class TrieNode<TPeer> where TPeer : class
     /// <summary>Covered byte values where a run of the same peer starts.</summary>
     public readonly Bitmap256 RunMap;
     private readonly TrieNode<TPeer>[] _children;
+    /// <summary>The peer of the first run, kept inline so single-run nodes (most leaves) need no array.</summary>
+    private readonly TPeer? _firstRun;
+    /// <summary>Every run's peer when there is more than one run; otherwise empty.</summary>
     private readonly TPeer[] _runs;
     /// <summary>The prefixes held here, sorted by (RelativeBits, RelativeValue); control plane only.</summary>
     public readonly TrieEntry<TPeer>[] Entries;
 
     private TrieNode(ulong keyHi, ulong keyLo, int depth, Bitmap256 childMap, TrieNode<TPeer>[] children,
-        TrieEntry<TPeer>[] entries, Bitmap256 coverMap, Bitmap256 runMap, TPeer[] runs)
+        TrieEntry<TPeer>[] entries, Bitmap256 coverMap, Bitmap256 runMap, TPeer? firstRun, TPeer[] runs)
     {
         KeyHi = keyHi; KeyLo = keyLo; Depth = depth;
         ChildMap = childMap; _children = children;
-        Entries = entries; CoverMap = coverMap; RunMap = runMap; _runs = runs;
+        Entries = entries; CoverMap = coverMap; RunMap = runMap; _firstRun = firstRun; _runs = runs;
     }
 
     public static TrieNode<TPeer> CreateEmpty(ulong keyHi, ulong keyLo, int depth) =>
-        new(keyHi, keyLo, depth, default, NoChildren, NoEntries, default, default, NoRuns);
+        new(keyHi, keyLo, depth, default, NoChildren, NoEntries, default, default, null, NoRuns);
 
     public int ChildCount => _children.Length;
 
@@ -62,7 +65,11 @@ internal sealed class TrieNode<TPeer> where TPeer : class
 
     /// <summary>The peer for a slot known to be in <see cref="CoverMap"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public TPeer PeerAt(int slot) => _runs[RunMap.CountThrough(slot) - 1];
+    public TPeer PeerAt(int slot)
+    {
+        int run = RunMap.CountThrough(slot) - 1;
+        return run == 0 ? _firstRun! : _runs[run];
+    }
 
     public TrieNode<TPeer> SoleChild => _children[0];
 
@@ -79,7 +86,7 @@ internal sealed class TrieNode<TPeer> where TPeer : class
         _children.AsSpan(0, index).CopyTo(children);
         children[index] = child;
         _children.AsSpan(index).CopyTo(children.AsSpan(index + 1));
-        return new(KeyHi, KeyLo, Depth, ChildMap.With(slot), children, Entries, CoverMap, RunMap, _runs);
+        return new(KeyHi, KeyLo, Depth, ChildMap.With(slot), children, Entries, CoverMap, RunMap, _firstRun, _runs);
     }
 
     public TrieNode<TPeer> WithoutChild(int slot)
@@ -88,7 +95,7 @@ internal sealed class TrieNode<TPeer> where TPeer : class
         var children = _children.Length == 1 ? NoChildren : new TrieNode<TPeer>[_children.Length - 1];
         _children.AsSpan(0, index).CopyTo(children);
         _children.AsSpan(index + 1).CopyTo(children.AsSpan(index));
-        return new(KeyHi, KeyLo, Depth, ChildMap.Without(slot), children, Entries, CoverMap, RunMap, _runs);
+        return new(KeyHi, KeyLo, Depth, ChildMap.Without(slot), children, Entries, CoverMap, RunMap, _firstRun, _runs);
     }
 
     /// <summary>Index of the entry for a relative prefix, or the bitwise complement of where it would go.</summary>
@@ -110,7 +117,9 @@ internal sealed class TrieNode<TPeer> where TPeer : class
     public TrieNode<TPeer> WithEntries(TrieEntry<TPeer>[] entries, TPeer?[] scratch)
     {
         var (coverMap, runMap, runs) = Expand(entries, scratch);
-        return new(KeyHi, KeyLo, Depth, ChildMap, _children, entries, coverMap, runMap, runs);
+        var firstRun = runs.Length > 0 ? runs[0] : null;
+        if (runs.Length == 1) runs = NoRuns;
+        return new(KeyHi, KeyLo, Depth, ChildMap, _children, entries, coverMap, runMap, firstRun, runs);
     }
 
     /// <summary>
