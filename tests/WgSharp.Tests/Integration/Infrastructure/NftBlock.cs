@@ -23,22 +23,23 @@ public sealed class NftBlock : IDisposable
     public static NftBlock Address(NetworkNamespace netns, string address)
     {
         var family = address.Contains(':') ? "ip6" : "ip";
-        return Install(netns, $"{family} daddr {address} drop", $"{family} saddr {address} drop");
+        return Install(netns, inbound: $"{family} saddr {address} drop", outbound: $"{family} daddr {address} drop");
     }
 
-    /// <summary>Drops UDP packets to or from <paramref name="port"/> in the namespace.</summary>
-    public static NftBlock UdpPort(NetworkNamespace netns, ushort port) =>
-        Install(netns, $"udp dport {port} drop", $"udp sport {port} drop");
+    /// <summary>
+    /// Drops UDP packets sent to a remote <paramref name="port"/> and their answers (sent from it), e.g. the
+    /// direct path to a peer's listen port; traffic from a local socket on the same port number to other ports passes.
+    /// </summary>
+    public static NftBlock RemoteUdpPort(NetworkNamespace netns, ushort port) =>
+        Install(netns, inbound: $"udp sport {port} drop", outbound: $"udp dport {port} drop");
 
-    private static NftBlock Install(NetworkNamespace netns, params string[] rules)
+    private static NftBlock Install(NetworkNamespace netns, string inbound, string outbound)
     {
         var table = $"wgsn_block_{Interlocked.Increment(ref s_counter)}";
-        var body = string.Join("; ", rules);
         var script =
             $"table inet {table} {{\n" +
-            $"  chain input {{ type filter hook input priority 0; policy accept; {body}; }}\n" +
-            $"  chain output {{ type filter hook output priority 0; policy accept; {body}; }}\n" +
-            $"  chain forward {{ type filter hook forward priority 0; policy accept; {body}; }}\n" +
+            $"  chain input {{ type filter hook input priority 0; policy accept; {inbound}; }}\n" +
+            $"  chain output {{ type filter hook output priority 0; policy accept; {outbound}; }}\n" +
             "}\n";
         netns.Exec("nft", ["-f", "-"], null, script).EnsureSuccess();
         return new NftBlock(netns, table);
