@@ -93,7 +93,9 @@ public class UdpTransportTests
             Round(i);
         var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
 
-        Assert.Equal(0, allocated);
+        // 40,000 sends and receives: any per-packet allocation would be hundreds of kilobytes. The runtime
+        // itself occasionally charges a one-off ~100 bytes to the thread (tiered JIT promotion), hence not 0.
+        Assert.True(allocated < 1024, $"{allocated} bytes allocated in 10,000 rounds");
     }
 
     [Fact]
