@@ -181,7 +181,9 @@ public sealed class UapiWireguardGoComparisonTests : IDisposable
     {
         var device = new List<string>();
         var peers = new List<List<string>>();
-        foreach (string line in reply.TrimEnd('\n').Split('\n'))
+        var lines = reply.TrimEnd('\n').Split('\n');
+        Assert.Equal("errno=0", lines[^1]);
+        foreach (string line in lines[..^1])
         {
             if (line.StartsWith("public_key=", StringComparison.Ordinal)) peers.Add([]);
             (peers.Count == 0 ? device : peers[^1]).Add(line);
@@ -192,7 +194,7 @@ public sealed class UapiWireguardGoComparisonTests : IDisposable
     }
 
     private static string NormaliseShowconf(string conf) =>
-        string.Join("\n\n", conf.Split("\n\n").Select(section => string.Join("\n", section.Split('\n').Select(SortAllowedIps))).Order());
+        string.Join("\n\n", conf.TrimEnd('\n').Split("\n\n").Select(section => string.Join("\n", section.Split('\n').Select(SortAllowedIps))).Order());
 
     private static string SortAllowedIps(string line) =>
         line.StartsWith("AllowedIPs = ", StringComparison.Ordinal)
