@@ -122,4 +122,55 @@ public class HandshakeAndTransportTests
         Assert.True(received.IsOk);
         Assert.True(h.Receive(h.B, h.SealOrFail(h.A, [8])).IsOk);
     }
+
+    [Fact]
+    public void ReapplyingTheSamePrivateKeyKeepsSessionsAndANewKeyDropsThem()
+    {
+        var h = new ProtocolHarness();
+        h.CompleteHandshake(h.A);
+        var session = h.A.Peer.Keypairs.Current;
+
+        Assert.Empty(h.A.Engine.SetPrivateKey(h.A.PrivateKey));
+        Assert.Same(session, h.A.Peer.Keypairs.Current);
+        Assert.True(h.Receive(h.B, h.SealOrFail(h.A, [1])).IsOk);
+
+        h.A.Engine.SetPrivateKey(KeyPair.GeneratePrivateKey());
+        Assert.Null(h.A.Peer.Keypairs.Current);
+        Assert.True(session!.IsZeroed);
+        Assert.Equal(0, h.A.Engine.Indices.Count);
+        // B does not know A's new identity.
+        Assert.Equal(RejectReason.UnknownPeer, h.DeliverHandshake(h.B, h.Initiate(h.A)!, out _).Reason);
+
+        // Clearing the key twice is also a no-op the second time.
+        h.A.Engine.SetPrivateKey(null);
+        Assert.Empty(h.A.Engine.SetPrivateKey(null));
+        Assert.False(h.A.Engine.Identity.HasKey);
+    }
+
+    [Fact]
+    public void SimultaneousInitiationsRecoverWithTheNextRetry()
+    {
+        var h = new ProtocolHarness();
+        var fromA = h.Initiate(h.A)!;
+        var fromB = h.Initiate(h.B)!;
+        // Each side answers the other's initiation, which replaces its own handshake in flight...
+        Assert.Equal(HandshakeOutcome.ResponseWritten, h.DeliverHandshake(h.B, fromA, out var responseFromB).Outcome);
+        Assert.Equal(HandshakeOutcome.ResponseWritten, h.DeliverHandshake(h.A, fromB, out var responseFromA).Outcome);
+        // ...so neither response finds its handshake any more, and neither side has a usable session.
+        Assert.Equal(RejectReason.UnknownReceiverIndex, h.DeliverHandshake(h.A, responseFromB, out _).Reason);
+        Assert.Equal(RejectReason.UnknownReceiverIndex, h.DeliverHandshake(h.B, responseFromA, out _).Reason);
+        Assert.Null(h.Seal(h.A, [1], out _));
+        Assert.Null(h.Seal(h.B, [1], out _));
+
+        // The retransmit timer brings them together.
+        h.Clock.Advance(h.A.Peer.Timers.RetransmitHandshakeAt!.Value - h.Clock.Now);
+        Assert.Equal(WgSharp.Protocol.Timers.TimerActions.RetryHandshake, h.A.Peer.PollTimers(h.A.Engine, h.Clock.Now) & WgSharp.Protocol.Timers.TimerActions.RetryHandshake);
+        h.CompleteHandshake(h.A, isRetry: true);
+        Assert.True(h.Receive(h.A, h.SealOrFail(h.B, [2])).IsOk);
+        // A keeps its never-confirmed "next" as previous (late packets under it may still arrive); B dropped its own.
+        Assert.Equal(2, h.A.Engine.Indices.Count);
+        Assert.NotNull(h.A.Peer.Keypairs.Previous);
+        Assert.Equal(1, h.B.Engine.Indices.Count);
+        Assert.Null(h.B.Peer.Keypairs.Previous);
+    }
 }

@@ -26,12 +26,14 @@ internal sealed class HarnessSide
         Name = name;
         Address = address;
         Engine = new ProtocolEngine(() => clock.Wall, jitter);
+        PrivateKey = privateKey;
         Engine.SetPrivateKey(privateKey);
         PublicKey = Engine.Identity.PublicKey!.Value;
     }
 
     public string Name { get; }
     public ProtocolEngine Engine { get; }
+    public Key PrivateKey { get; }
     public Key PublicKey { get; }
     /// <summary>This side's UDP source address as the other side sees it (binds cookies).</summary>
     public byte[] Address { get; }
