@@ -253,6 +253,20 @@ public class RejectionTests
         Assert.False(h.B.Peer.TryCreateInitiation(h.B.Engine, h.Clock.Now, h.Clock.Wall, false, new byte[MessageLayout.InitiationSize]));
     }
 
+    [Fact]
+    public void AWipedSessionNeitherSealsNorOpens()
+    {
+        var h = new ProtocolHarness();
+        h.CompleteHandshake(h.A);
+        var inFlight = h.SealOrFail(h.A, [1]);
+        h.A.Peer.Keypairs.Current!.Zero();
+        h.B.Peer.Keypairs.Current!.Zero();
+        Assert.Null(h.Seal(h.A, [2], out bool needsRekey));
+        Assert.True(needsRekey);
+        Assert.Null(h.Seal(h.B, [2], out _));
+        Assert.False(h.Receive(h.B, inFlight).IsOk);
+    }
+
     private static void AssertUntouched(HarnessSide side, int indices)
     {
         Assert.Equal(indices, side.Engine.Indices.Count);

@@ -77,6 +77,8 @@ public sealed class Keypair
     public void Zero()
     {
         _zeroed = true;
+        // The flag must be visible before any key byte changes: Seal and Open re-check it afterwards.
+        Interlocked.MemoryBarrier();
         CryptographicOperations.ZeroMemory(_sendKey);
         CryptographicOperations.ZeroMemory(_receiveKey);
     }
