@@ -58,10 +58,15 @@ public sealed class ProtocolEngine
     /// <summary>
     /// Changes our private key: every session and handshake is dropped (they were bound to the
     /// old identity), static-static secrets are recomputed, and a peer whose public key equals
-    /// our new one is removed, as wireguard-go does. Returns the removed peer keys.
+    /// our new one is removed, as wireguard-go does. Returns the removed peer keys. Setting the key
+    /// we already have changes nothing, so re-applying a configuration (wg syncconf, wg setconf)
+    /// does not tear down working sessions.
     /// </summary>
     public List<Key> SetPrivateKey(Key? privateKey)
     {
+        Key? wanted = privateKey is { IsZero: false } raw ? KeyPair.ClampPrivateKey(raw) : null;
+        if (wanted is null ? Identity.PrivateKey is null : Identity.PrivateKey is { } current && current.ConstantTimeEquals(wanted.Value))
+            return [];
         Identity.SetPrivateKey(privateKey);
         var removed = new List<Key>();
         foreach (var peer in _peers.Values)
