@@ -119,8 +119,9 @@ public class DeviceTunnelTests(ITestOutputHelper output)
         {
             Assert.True(NetworkChecks.WaitForPing(net.A, InnerB4, HandshakeTimeout), a.Log.Text);
             // B moves to a new outer address: the old one is gone, so only roaming can keep A in touch.
-            net.B.Ip("addr", "add", "192.0.2.22/24", "dev", net.Link.InterfaceB);
+            // (Deleting first: removing a primary address would also remove secondaries of its subnet.)
             net.B.Ip("addr", "del", OuterB4 + "/24", "dev", net.Link.InterfaceB);
+            net.B.Ip("addr", "add", "192.0.2.22/24", "dev", net.Link.InterfaceB);
             Assert.True(NetworkChecks.WaitForPing(net.B, InnerA4, HandshakeTimeout), b.Log.Text);
             Assert.Equal($"192.0.2.22:{b.ListenPort}", a.PeerFor(b.PublicKey).Endpoint.ToString());
             Assert.True(NetworkChecks.Ping(net.A, InnerB4, count: 2));
