@@ -4,8 +4,8 @@ namespace WgSharp.Crypto;
 
 /// <summary>
 /// One-shot ChaCha20-Poly1305 (RFC 8439) with WireGuard's nonce layout: 4 zero bytes then a
-/// 64-bit little-endian counter. Used by the handshake, where every key is used once or twice,
-/// so a keyed object per call would be waste. Transport data uses <see cref="TransportCipher"/>.
+/// 64-bit little-endian counter, backed by libsodium. Used directly by the handshake; transport
+/// data goes through <see cref="TransportCipher"/>, which binds a key to these same calls.
 /// </summary>
 public static unsafe class ChaChaPoly
 {

@@ -1,11 +1,14 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
 using WgSharp.Crypto;
 using static WgSharp.Tests.Crypto.TestBytes;
 
 namespace WgSharp.Tests.Crypto;
 
 /// <summary>
-/// TransportCipher (BCL/OpenSSL) must produce exactly the bytes ChaChaPoly (libsodium) does for
-/// WireGuard's nonce layout and empty associated data, or two peers would not interoperate.
+/// TransportCipher must produce exactly the bytes of an independent ChaCha20-Poly1305 (the BCL's,
+/// i.e. OpenSSL) and of ChaChaPoly for WireGuard's nonce layout and empty associated data, or two
+/// peers would not interoperate.
 /// </summary>
 public class TransportCipherTests
 {
@@ -17,24 +20,62 @@ public class TransportCipherTests
 
     [Theory]
     [MemberData(nameof(Sizes))]
-    public void RoundTripAndAgreesWithChaChaPoly(int size, ulong counter)
+    public void RoundTripAndAgreesWithBclAndChaChaPoly(int size, ulong counter)
     {
         var key = TestBytes.Random(32, size);
         var pt = TestBytes.Random(size, size + 1);
         using var cipher = new TransportCipher(key);
+        var box = new byte[size + ChaChaPoly.TagSize];
+        cipher.Seal(counter, pt, box);
 
+        // The BCL's ChaCha20Poly1305 (OpenSSL) with the nonce built here by hand: 4 zero bytes, LE64 counter.
+        var nonce = new byte[12];
+        BinaryPrimitives.WriteUInt64LittleEndian(nonce.AsSpan(4), counter);
         var boxBcl = new byte[size + ChaChaPoly.TagSize];
+        using (var bcl = new ChaCha20Poly1305(key))
+            bcl.Encrypt(nonce, pt, boxBcl.AsSpan(0, size), boxBcl.AsSpan(size));
+        Assert.Equal(boxBcl, box);
+
         var boxSodium = new byte[size + ChaChaPoly.TagSize];
-        cipher.Seal(counter, pt, boxBcl);
         ChaChaPoly.Seal(key, counter, pt, ReadOnlySpan<byte>.Empty, boxSodium);
-        Assert.Equal(boxSodium, boxBcl);
+        Assert.Equal(boxSodium, box);
 
         var back = new byte[size];
-        Assert.True(cipher.Open(counter, boxSodium, back));
+        Assert.True(cipher.Open(counter, boxBcl, back));
         Assert.Equal(pt, back);
         Array.Clear(back);
-        Assert.True(ChaChaPoly.Open(key, counter, boxBcl, ReadOnlySpan<byte>.Empty, back));
+        using (var bcl = new ChaCha20Poly1305(key))
+            bcl.Decrypt(nonce, box.AsSpan(0, size), box.AsSpan(size), back);
         Assert.Equal(pt, back);
+    }
+
+    [Fact]
+    public void OneInstanceIsSafeFromManyThreads()
+    {
+        using var cipher = new TransportCipher(Pattern(32, 0x11));
+        Parallel.For(0, 8, worker =>
+        {
+            var pt = TestBytes.Random(1420, worker);
+            var box = new byte[1436];
+            var back = new byte[1420];
+            for (ulong n = 0; n < 500; n++)
+            {
+                ulong counter = ((ulong)worker << 32) | n;
+                cipher.Seal(counter, pt, box);
+                Assert.True(cipher.Open(counter, box, back));
+                Assert.Equal(pt, back);
+            }
+        });
+    }
+
+    [Fact]
+    public void DisposedCipherRefusesWork()
+    {
+        var cipher = new TransportCipher(Pattern(32));
+        cipher.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => cipher.Seal(0, new byte[1], new byte[17]));
+        Assert.Throws<ObjectDisposedException>(() => cipher.Open(0, new byte[17], new byte[1]));
+        Assert.Throws<ObjectDisposedException>(() => cipher.Clone());
     }
 
     [Fact]
