@@ -135,6 +135,25 @@ public class DeviceTunnelTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void PersistentKeepaliveKeepsAnIdleTunnelAlive()
+    {
+        const double scale = 10; // a 25 s interval passes every 2.5 s
+        using var net = new TwoNamespaces();
+        var (a, b) = ConnectPair(net, outerIPv6: false, psk: null, optionsA: new DeviceOptions { Debug = true, TimeScale = scale });
+        using (a)
+        using (b)
+        {
+            a.SetPeer(b.PublicKey, $"{InnerB4}/32", persistentKeepalive: 25);
+            // Setting the interval sends a keepalive at once, which needs (and so makes) a session.
+            Assert.True(DaemonWait.Until(() => a.PeerFor(b.PublicKey).Protocol.Keypairs.Current is not null, HandshakeTimeout), a.Log.Text);
+            var before = b.Log.Matching("Receiving keepalive packet").Count;
+            Thread.Sleep(TimeSpan.FromSeconds(6.5));
+            var received = b.Log.Matching("Receiving keepalive packet").Count - before;
+            Assert.InRange(received, 2, 4); // one every 2.5 s of idle time, nothing else was sent
+        }
+    }
+
+    [Fact]
     public void APeerThatNeverAnswersIsRetriedEveryFiveSecondsThenGivenUpAndItsQueueDropped()
     {
         const double scale = 20; // 5 s -> 0.25 s, 90 s -> 4.5 s
@@ -162,6 +181,11 @@ public class DeviceTunnelTests(ITestOutputHelper output)
         Assert.True(a.Device.Counters.StagedDropped > 0);
         Assert.True(a.Device.Engine.Indices.Count <= 1, "handshake indices leak");
     }
+}
+
+internal static class DaemonWait
+{
+    public static bool Until(Func<bool> condition, TimeSpan timeout) => WgSharp.Tests.Daemon.DaemonProcess.WaitUntil(condition, timeout);
 }
 
 internal static class ProtocolConstantsCheck
