@@ -37,9 +37,8 @@ public class KeyTests
         new string('A', 43),                                   // 43 characters, no pad
         new string('A', 43) + "==",                            // 45 characters
         new string('A', 44),                                   // 44 characters, no pad: 33 bytes
-        Convert.ToBase64String(new byte[31]).PadRight(44, '='),// 31 bytes ("==" padding)
         Convert.ToBase64String(new byte[31]),                  // 31 bytes, 44 chars
-        Convert.ToBase64String(new byte[33]),                  // 33 bytes, 44 chars
+        Convert.ToBase64String(new byte[32]) + "A",            // 45 characters, valid prefix
         new string('A', 42) + "!=",                            // not base64
         new string('A', 20) + " " + new string('A', 22) + "=", // whitespace inside
         "hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTmo-",          // url-safe alphabet / no pad
