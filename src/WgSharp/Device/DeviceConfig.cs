@@ -97,7 +97,8 @@ public sealed partial class WireGuardDevice : IDeviceControl
                 old.Dispose();
             }
             if (update.Debug is { } debug) _debug = debug;
-            if (update.PrivateKey is { } privateKey)
+            // As wireguard-go: re-sending the current key (setconf/syncconf always send it) keeps sessions.
+            if (update.PrivateKey is { } privateKey && !IsCurrentPrivateKey(privateKey))
             {
                 foreach (var removed in Engine.SetPrivateKey(privateKey.IsZero ? null : privateKey))
                     RemovePeerLocked(removed);
@@ -108,6 +109,12 @@ public sealed partial class WireGuardDevice : IDeviceControl
             foreach (var pu in update.Peers) ApplyPeer(pu);
             return ConfigResult.Ok;
         }
+    }
+
+    private bool IsCurrentPrivateKey(in Key privateKey)
+    {
+        if (Engine.Identity.PrivateKey is not { } current) return privateKey.IsZero;
+        return !privateKey.IsZero && KeyPair.ClampPrivateKey(privateKey).ConstantTimeEquals(current);
     }
 
     private static string RDomainNamespace(int rtable) => $"rdomain{rtable}";

@@ -1,0 +1,70 @@
+using System.Security.Cryptography;
+using System.Text;
+using WgSharp.Keys;
+
+namespace WgSharp.Cli.Wg;
+
+/// <summary>`genkey`, `genpsk` and `pubkey`, as wg(8) has them.</summary>
+internal static class KeyCommands
+{
+    private const int Base64KeyLength = 44;
+
+    /// <summary>A new private key (clamped) or preshared key (32 random bytes), in base64.</summary>
+    public static int GenerateKey(string[] args, WgConsole console, bool clamp)
+    {
+        if (args.Length != 1)
+        {
+            console.Error.WriteLine($"Usage: {WgCommands.ProgramName} {args[0]}");
+            return 1;
+        }
+        if (console.OutputIsWorldAccessible())
+            console.Error.Write("Warning: writing to world accessible file.\nConsider setting the umask to 077 and trying again.\n");
+        var key = clamp ? KeyPair.GeneratePrivateKey() : KeyPair.GeneratePresharedKey();
+        console.Out.Write(key.ToBase64() + "\n");
+        return 0;
+    }
+
+    /// <summary>Reads a base64 private key (then only whitespace) from standard input and prints its public key.</summary>
+    public static int PublicKey(string[] args, WgConsole console)
+    {
+        if (args.Length != 1)
+        {
+            console.Error.WriteLine($"Usage: {WgCommands.ProgramName} {args[0]}");
+            return 1;
+        }
+        byte[] head = new byte[Base64KeyLength];
+        try
+        {
+            int length = ReadFully(console.Input, head);
+            if (length != Base64KeyLength) return KeyError(console);
+            // Anything after the key must be whitespace (or NUL), up to end of input.
+            int b;
+            while ((b = console.Input.ReadByte()) >= 0)
+            {
+                if (b == 0 || WgValueParser.IsSpace((char)b)) continue;
+                console.Error.WriteLine($"{WgCommands.ProgramName}: Trailing characters found after key");
+                return 1;
+            }
+            if (!WgKeyText.TryParse(Encoding.Latin1.GetString(head), out var privateKey)) return KeyError(console);
+            console.Out.Write(KeyPair.DerivePublicKey(privateKey).ToBase64() + "\n");
+            return 0;
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(head);
+        }
+    }
+
+    private static int KeyError(WgConsole console)
+    {
+        console.Error.WriteLine($"{WgCommands.ProgramName}: {WgValueParser.KeyFormatError}");
+        return 1;
+    }
+
+    private static int ReadFully(Stream stream, byte[] buffer)
+    {
+        int total = 0, n;
+        while (total < buffer.Length && (n = stream.Read(buffer, total, buffer.Length - total)) > 0) total += n;
+        return total;
+    }
+}

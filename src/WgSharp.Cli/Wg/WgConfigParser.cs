@@ -1,0 +1,109 @@
+using System.Text;
+using WgSharp.Configuration;
+using WgSharp.Keys;
+
+namespace WgSharp.Cli.Wg;
+
+/// <summary>
+/// Reads a wg(8) configuration file ([Interface] ListenPort, FwMark, PrivateKey; [Peer] PublicKey,
+/// PresharedKey, AllowedIPs, Endpoint, PersistentKeepalive) into one <see cref="DeviceUpdate"/>.
+/// As wg: '#' starts a comment, all whitespace is ignored, section and key names are
+/// case-insensitive, AllowedIPs may repeat, and any other key (wg-quick's Address, DNS, MTU ...)
+/// is an error. Without <c>append</c> (setconf, syncconf) the update replaces the whole
+/// configuration: absent device values are reset and the peer list is replaced; with it
+/// (addconf) only what the file names changes. Every [Peer] replaces that peer's allowed IPs.
+/// </summary>
+public sealed class WgConfigParser
+{
+    public const string ParsingError = "Configuration parsing error";
+    public const string InvalidConfiguration = "Invalid configuration";
+
+    private enum Section { None, Interface, Peer }
+
+    private readonly DeviceUpdate _device = new();
+    private readonly List<PeerDraft> _peers = [];
+    private Section _section;
+
+    public WgConfigParser(bool append)
+    {
+        if (append) return;
+        _device.ReplacePeers = true;
+        _device.PrivateKey = Key.Zero;
+        _device.ListenPort = 0;
+        _device.FwMark = 0;
+    }
+
+    /// <summary>Parses a whole file's text; the exception message holds wg's error lines.</summary>
+    public static DeviceUpdate Parse(string text, bool append)
+    {
+        var parser = new WgConfigParser(append);
+        foreach (string line in text.Split('\n'))
+        {
+            try { parser.ReadLine(line); }
+            catch (WgParseException e) { throw new WgParseException(e.Message + "\n" + ParsingError); }
+        }
+        try { return parser.Finish(); }
+        catch (WgParseException e) { throw new WgParseException(e.Message + "\n" + InvalidConfiguration); }
+    }
+
+    public void ReadLine(string rawLine)
+    {
+        int comment = rawLine.IndexOf('#');
+        var cleaned = new StringBuilder(rawLine.Length);
+        foreach (char c in comment >= 0 ? rawLine.AsSpan(0, comment) : rawLine.AsSpan())
+            if (!WgValueParser.IsSpace(c)) cleaned.Append(c);
+        if (cleaned.Length == 0) return;
+        string line = cleaned.ToString();
+
+        if (line.Equals("[Interface]", StringComparison.OrdinalIgnoreCase)) { _section = Section.Interface; return; }
+        if (line.Equals("[Peer]", StringComparison.OrdinalIgnoreCase))
+        {
+            _section = Section.Peer;
+            _peers.Add(new PeerDraft { ReplaceAllowedIps = true });
+            return;
+        }
+
+        if (_section == Section.Interface)
+        {
+            if (Value(line, "ListenPort") is { } port) _device.ListenPort = WgValueParser.ParsePort(port);
+            else if (Value(line, "FwMark") is { } mark) _device.FwMark = WgValueParser.ParseFwMark(mark);
+            else if (Value(line, "PrivateKey") is { } key) _device.PrivateKey = WgValueParser.ParseKey(key, secret: true);
+            else throw Unrecognized(line);
+        }
+        else if (_section == Section.Peer)
+        {
+            var peer = _peers[^1];
+            if (Value(line, "Endpoint") is { } endpoint) peer.Endpoint = WgValueParser.ParseEndpoint(endpoint);
+            else if (Value(line, "PublicKey") is { } key) peer.PublicKey = WgValueParser.ParseKey(key, secret: false);
+            else if (Value(line, "AllowedIPs") is { } ips) peer.AllowedIps.AddRange(WgValueParser.ParseAllowedIps(ips));
+            else if (Value(line, "PersistentKeepalive") is { } keepalive) peer.PersistentKeepalive = WgValueParser.ParsePersistentKeepalive(keepalive);
+            else if (Value(line, "PresharedKey") is { } psk) peer.PresharedKey = WgValueParser.ParseKey(psk, secret: true);
+            else throw Unrecognized(line);
+        }
+        else
+        {
+            throw Unrecognized(line);
+        }
+    }
+
+    public DeviceUpdate Finish()
+    {
+        if (_peers.Any(p => p.PublicKey is null)) throw new WgParseException("A peer is missing a public key");
+        foreach (var peer in _peers) _device.Peers.Add(peer.ToUpdate());
+        return _device;
+    }
+
+    /// <summary>The value after "KEY=" (key matched case-insensitively), or null; an empty value does not match.</summary>
+    private static string? Value(string line, string key) =>
+        line.Length > key.Length + 1 && line.StartsWith(key, StringComparison.OrdinalIgnoreCase) && line[key.Length] == '='
+            ? line[(key.Length + 1)..] : null;
+
+    /// <summary>wg quotes the whole line; secrets on a misplaced key line are masked instead.</summary>
+    private static WgParseException Unrecognized(string line)
+    {
+        foreach (string secretKey in (string[])["PrivateKey=", "PresharedKey="])
+            if (line.StartsWith(secretKey, StringComparison.OrdinalIgnoreCase))
+                line = line[..secretKey.Length] + "(hidden)";
+        return new WgParseException($"Line unrecognized: `{line}'");
+    }
+}

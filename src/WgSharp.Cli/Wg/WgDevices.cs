@@ -1,0 +1,87 @@
+using System.Net.Sockets;
+using WgSharp.Configuration;
+using WgSharp.Control.Uapi;
+
+namespace WgSharp.Cli.Wg;
+
+/// <summary>
+/// The userspace WireGuard interfaces wg(8) can reach: DIR/IFNAME.sock sockets that accept a
+/// connection (wgsharp's and wireguard-go's alike). Failures become <see cref="WgDeviceException"/>
+/// carrying the strerror-style reason wg prints after "Unable to access interface: ".
+/// </summary>
+public sealed class WgDevices(string socketDirectory = UapiProtocol.DefaultSocketDirectory)
+{
+    private const string NoSuchDevice = "No such device";
+
+    public string SocketDirectory { get; } = socketDirectory;
+
+    /// <summary>Interface names in directory order (wg does not sort them either).</summary>
+    public List<string> List()
+    {
+        var names = new List<string>();
+        if (!Directory.Exists(SocketDirectory)) return names;
+        IEnumerable<string> entries;
+        try { entries = Directory.EnumerateFileSystemEntries(SocketDirectory, "*" + UapiProtocol.SocketSuffix).ToList(); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return names; }
+        foreach (string path in entries)
+        {
+            string name = Path.GetFileName(path)[..^UapiProtocol.SocketSuffix.Length];
+            if (UapiProtocol.IsValidInterfaceName(name) && IsServing(path)) names.Add(name);
+        }
+        return names;
+    }
+
+    public DeviceStatus Get(string interfaceName)
+    {
+        var client = ClientFor(interfaceName);
+        try { return client.Get(); }
+        catch (UapiProtocolException e) { throw new WgDeviceException(ReasonFor(e)); }
+        catch (IOException e) { throw new WgDeviceException(ReasonFor(e)); }
+        catch (TimeoutException) { throw new WgDeviceException("Connection timed out"); }
+    }
+
+    public void Set(string interfaceName, DeviceUpdate update)
+    {
+        var client = ClientFor(interfaceName);
+        ConfigResult result;
+        try { result = client.Set(update); }
+        catch (UapiProtocolException e) { throw new WgDeviceException(ReasonFor(e)); }
+        catch (IOException e) { throw new WgDeviceException(ReasonFor(e)); }
+        catch (TimeoutException) { throw new WgDeviceException("Connection timed out"); }
+        if (!result.IsOk) throw new WgDeviceException(UapiProtocol.DescribeErrno(result.Errno));
+    }
+
+    private UapiClient ClientFor(string interfaceName)
+    {
+        if (!UapiProtocol.IsValidInterfaceName(interfaceName)) throw new WgDeviceException(NoSuchDevice);
+        string path = UapiProtocol.SocketPathFor(interfaceName, SocketDirectory);
+        if (!File.Exists(path)) throw new WgDeviceException(NoSuchDevice);
+        return new UapiClient(path, TimeSpan.FromSeconds(30));
+    }
+
+    private static string ReasonFor(UapiProtocolException e) =>
+        e.Errno == Errno.EPROTO ? "Protocol error" : UapiProtocol.DescribeErrno(e.Errno);
+
+    private static string ReasonFor(IOException e) => e.InnerException switch
+    {
+        SocketException { SocketErrorCode: SocketError.ConnectionRefused } => "Connection refused",
+        SocketException { SocketErrorCode: SocketError.AddressNotAvailable or SocketError.HostNotFound } => NoSuchDevice,
+        SocketException { SocketErrorCode: SocketError.AccessDenied } => "Permission denied",
+        _ => e.Message,
+    };
+
+    /// <summary>A socket file nobody listens on is left over from a dead daemon and not listed (wg unlinks it; we leave it be).</summary>
+    private static bool IsServing(string socketPath)
+    {
+        try
+        {
+            using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            socket.Connect(new UnixDomainSocketEndPoint(socketPath));
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+}
