@@ -118,6 +118,15 @@ public sealed class UdpTransport : IDisposable
         }
     }
 
+    /// <summary>Reads SO_MARK back from the socket of <paramref name="family"/> (for tests and diagnostics).</summary>
+    internal uint ReadFwMark(UdpFamily family)
+    {
+        var socket = _sockets?.Get(family) ?? throw new InvalidOperationException("no socket of that family");
+        Span<byte> value = stackalloc byte[sizeof(uint)];
+        socket.GetRawSocketOption(LibC.SOL_SOCKET, LibC.SO_MARK, value);
+        return BitConverter.ToUInt32(value);
+    }
+
     private static void ApplyFwMark(SocketPair pair, uint mark)
     {
         Span<byte> value = stackalloc byte[sizeof(uint)];
