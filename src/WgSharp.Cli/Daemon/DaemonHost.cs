@@ -19,6 +19,11 @@ internal static class DaemonHost
     {
         using var loggerFactory = Logging.CreateFactory();
         var logger = loggerFactory.CreateLogger("wgsharp");
+        // Signals are caught before the socket appears, so a SIGTERM right after start still cleans up.
+        using var done = new ManualResetEventSlim();
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; done.Set(); });
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; done.Set(); });
+        using var sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => { c.Cancel = true; });
 
         TunDevice tun;
         try { tun = TunDevice.Create(interfaceName); }
@@ -46,12 +51,8 @@ internal static class DaemonHost
             return 1;
         }
 
-        using var done = new ManualResetEventSlim();
         device.InterfaceGone += done.Set;
         using var removed = server.SocketRemoved.Register(done.Set);
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; done.Set(); });
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; done.Set(); });
-        using var sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => { c.Cancel = true; });
 
         device.Start();
         logger.LogInformation("{Interface}: device started, listening on UDP port {Port}", interfaceName, device.Udp.Port);

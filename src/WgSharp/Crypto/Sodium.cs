@@ -4,8 +4,9 @@ namespace WgSharp.Crypto;
 
 /// <summary>
 /// Thin P/Invoke layer over libsodium (shipped by the "libsodium" NuGet package).
-/// Only the primitives the BCL lacks are taken from here: X25519 and XChaCha20-Poly1305,
-/// plus the one-shot ChaCha20-Poly1305 used by the handshake (no per-call object).
+/// X25519 and XChaCha20-Poly1305 come from here because the BCL lacks them; ChaCha20-Poly1305
+/// too (handshake and transport data), because it measured faster than the BCL's and fails
+/// without an exception (docs/crypto.md).
 /// </summary>
 internal static unsafe partial class Sodium
 {

@@ -55,7 +55,9 @@ public readonly struct Key : IEquatable<Key>
         if (string.IsNullOrEmpty(text)) { error = "empty key"; return false; }
         if (text.Length != 44 || text[43] != '=') { error = "key must be 32 bytes encoded as 44 base64 characters"; return false; }
         Span<byte> buf = stackalloc byte[33];
-        if (!Convert.TryFromBase64String(text, buf, out int written) || written != Size)
+        // The BCL ignores the 2 unused bits of the last character; wg rejects keys where they are set,
+        // and so must we, or one key would have several spellings that wg itself refuses.
+        if (!Convert.TryFromBase64String(text, buf, out int written) || written != Size || (Base64Value(text[42]) & 3) != 0)
         { error = "key is not valid base64 of 32 bytes"; return false; }
         key = new Key(buf[..Size]);
         CryptographicOperations.ZeroMemory(buf);
@@ -82,6 +84,16 @@ public readonly struct Key : IEquatable<Key>
         CryptographicOperations.ZeroMemory(buf);
         return true;
     }
+
+    private static int Base64Value(char c) => c switch
+    {
+        >= 'A' and <= 'Z' => c - 'A',
+        >= 'a' and <= 'z' => c - 'a' + 26,
+        >= '0' and <= '9' => c - '0' + 52,
+        '+' => 62,
+        '/' => 63,
+        _ => -1,
+    };
 
     private static int HexVal(char c) => c switch
     {

@@ -58,10 +58,15 @@ public sealed class ProtocolEngine
     /// <summary>
     /// Changes our private key: every session and handshake is dropped (they were bound to the
     /// old identity), static-static secrets are recomputed, and a peer whose public key equals
-    /// our new one is removed, as wireguard-go does. Returns the removed peer keys.
+    /// our new one is removed, as wireguard-go does. Returns the removed peer keys. Setting the key
+    /// we already have changes nothing, so re-applying a configuration (wg syncconf, wg setconf)
+    /// does not tear down working sessions.
     /// </summary>
     public List<Key> SetPrivateKey(Key? privateKey)
     {
+        Key? wanted = privateKey is { IsZero: false } raw ? KeyPair.ClampPrivateKey(raw) : null;
+        if (wanted is null ? Identity.PrivateKey is null : Identity.PrivateKey is { } current && current.ConstantTimeEquals(wanted.Value))
+            return [];
         Identity.SetPrivateKey(privateKey);
         var removed = new List<Key>();
         foreach (var peer in _peers.Values)
@@ -134,9 +139,7 @@ public sealed class ProtocolEngine
         var peer = FindPeer(hs.RemoteStatic);
         if (peer is null) return HandshakeResult.Reject(RejectReason.UnknownPeer);
 
-        Span<byte> send = stackalloc byte[32];
-        Span<byte> recv = stackalloc byte[32];
-        Keypair keypair;
+        Keypair? keypair;
         lock (hs.Lock)
         {
             Indices.Remove(hs.LocalIndex);
@@ -146,23 +149,11 @@ public sealed class ProtocolEngine
                 Indices.Remove(index);
                 return HandshakeResult.Reject(RejectReason.BadPublicKey, peer);
             }
-            uint remote = hs.RemoteIndex;
-            if (!NoiseProtocol.DeriveTransportKeys(hs, send, recv, out bool isInitiator))
-            {
-                Indices.Remove(index);
-                return HandshakeResult.Reject(RejectReason.WrongHandshakeState, peer);
-            }
-            keypair = new Keypair(send, recv, isInitiator, index, remote, now);
-            Indices.SwapToKeypair(index, peer, keypair);
-            hs.LocalIndex = 0;
+            keypair = DeriveKeypairLocked(peer, hs, now);
+            if (keypair is null) return HandshakeResult.Reject(RejectReason.WrongHandshakeState, peer);
         }
-        System.Security.Cryptography.CryptographicOperations.ZeroMemory(send);
-        System.Security.Cryptography.CryptographicOperations.ZeroMemory(recv);
         peer.Cookies.AddMacs(reply[..MessageLayout.ResponseSize], now);
-
-        var dropped = new List<Keypair>();
-        peer.Keypairs.Install(keypair, dropped);
-        Forget(dropped);
+        InstallKeypair(peer, keypair);
         lock (peer.Lock)
         {
             peer.Timers.SessionDerived(now);
@@ -184,24 +175,10 @@ public sealed class ProtocolEngine
         }, out var hs);
         if (reason != RejectReason.None || hs is null || peer is null) return HandshakeResult.Reject(reason, peer);
 
-        Span<byte> send = stackalloc byte[32];
-        Span<byte> recv = stackalloc byte[32];
-        Keypair keypair;
-        lock (hs.Lock)
-        {
-            uint index = hs.LocalIndex, remote = hs.RemoteIndex;
-            if (!NoiseProtocol.DeriveTransportKeys(hs, send, recv, out bool isInitiator))
-                return HandshakeResult.Reject(RejectReason.WrongHandshakeState, peer);
-            keypair = new Keypair(send, recv, isInitiator, index, remote, now);
-            Indices.SwapToKeypair(index, peer, keypair);
-            hs.LocalIndex = 0;
-        }
-        System.Security.Cryptography.CryptographicOperations.ZeroMemory(send);
-        System.Security.Cryptography.CryptographicOperations.ZeroMemory(recv);
-
-        var dropped = new List<Keypair>();
-        peer.Keypairs.Install(keypair, dropped);
-        Forget(dropped);
+        Keypair? keypair;
+        lock (hs.Lock) keypair = DeriveKeypairLocked(peer, hs, now);
+        if (keypair is null) return HandshakeResult.Reject(RejectReason.WrongHandshakeState, peer);
+        InstallKeypair(peer, keypair);
         lock (peer.Lock)
         {
             peer.Timers.HandshakeComplete();
@@ -211,6 +188,36 @@ public sealed class ProtocolEngine
             peer.LastHandshake = WallClock();
         }
         return new HandshakeResult(HandshakeOutcome.SessionEstablished, RejectReason.None, peer, 0);
+    }
+
+    /// <summary>
+    /// Turns a completed handshake into a keypair registered under the handshake's index (which
+    /// now names the session); null if the handshake is not complete. The caller holds hs.Lock.
+    /// </summary>
+    private Keypair? DeriveKeypairLocked(ProtocolPeer peer, Handshake hs, TimeSpan now)
+    {
+        Span<byte> send = stackalloc byte[32];
+        Span<byte> recv = stackalloc byte[32];
+        uint index = hs.LocalIndex, remote = hs.RemoteIndex;
+        if (!NoiseProtocol.DeriveTransportKeys(hs, send, recv, out bool isInitiator))
+        {
+            Indices.Remove(index);
+            return null;
+        }
+        var keypair = new Keypair(send, recv, isInitiator, index, remote, now);
+        System.Security.Cryptography.CryptographicOperations.ZeroMemory(send);
+        System.Security.Cryptography.CryptographicOperations.ZeroMemory(recv);
+        Indices.SwapToKeypair(index, peer, keypair);
+        hs.LocalIndex = 0;
+        return keypair;
+    }
+
+    /// <summary>Rotates a new keypair into the peer's set and forgets the indices of those it drops.</summary>
+    private void InstallKeypair(ProtocolPeer peer, Keypair keypair)
+    {
+        var dropped = new List<Keypair>(3);
+        peer.Keypairs.Install(keypair, dropped);
+        Forget(dropped);
     }
 
     /// <summary>

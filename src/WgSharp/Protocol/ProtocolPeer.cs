@@ -80,7 +80,7 @@ public sealed class ProtocolPeer
     /// <summary>
     /// Seals an inner IP packet (or an empty keepalive) into a transport message in destination,
     /// padding it to 16 bytes within mtu. Thread-safe. needsRekey tells the caller to start a
-    /// handshake (REKEY_AFTER_TIME or REKEY_AFTER_MESSAGES reached on a session we initiated).
+    /// handshake (REKEY_AFTER_MESSAGES reached, or REKEY_AFTER_TIME on a session we initiated).
     /// </summary>
     public SealStatus Seal(ReadOnlySpan<byte> packet, Span<byte> destination, TimeSpan now, int mtu,
         out int length, out bool needsRekey)
@@ -104,8 +104,18 @@ public sealed class ProtocolPeer
         packet.CopyTo(payload);
         payload[packet.Length..].Clear();
         keypair.Seal(counter, payload, destination.Slice(MessageLayout.DataPayload, padded + MessageLayout.TagSize));
-        needsRekey = keypair.IsInitiator &&
-            (counter >= ProtocolConstants.RekeyAfterMessages || now - keypair.Created >= ProtocolConstants.RekeyAfterTime);
+        if (keypair.IsZeroed)
+        {
+            // The session was wiped while we sealed: the keys may have been zeroes, so nothing of this may leave.
+            destination[..length].Clear();
+            length = 0;
+            needsRekey = true;
+            return SealStatus.NoSession;
+        }
+        // Message-count rekey applies to whichever side sends; time-based rekey only to the session's initiator
+        // (whitepaper 6.2), so both sides do not start handshakes at the same moment.
+        needsRekey = counter >= ProtocolConstants.RekeyAfterMessages ||
+            (keypair.IsInitiator && now - keypair.Created >= ProtocolConstants.RekeyAfterTime);
         return SealStatus.Sealed;
     }
 

@@ -64,48 +64,42 @@ public sealed class UapiServer : IDisposable, IAsyncDisposable
         return new UapiServer(socketPath, listener, device, logger, requestTimeout ?? UapiLimits.RequestTimeout);
     }
 
+    /// <summary>
+    /// Binds the socket under a temporary name and renames it into place. The rename replaces a
+    /// stale socket atomically, and it keeps the file's removal in our hands: .NET deletes the
+    /// path a Unix socket was bound to when the socket is disposed, which must not hit a socket
+    /// that another daemon has put at our path after ours was deleted.
+    /// </summary>
     private static Socket Bind(string socketPath, ILogger logger)
     {
         if (OperatingSystem.IsWindows()) throw new PlatformNotSupportedException("the UAPI socket is a Unix socket");
-        string directory = Path.GetDirectoryName(Path.GetFullPath(socketPath))!;
+        string fullPath = Path.GetFullPath(socketPath);
+        string directory = Path.GetDirectoryName(fullPath)!;
         Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute |
             UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
 
-        var endpoint = new UnixDomainSocketEndPoint(socketPath);
+        if (Directory.Exists(fullPath)) throw new IOException($"UAPI socket path {fullPath} is a directory");
+        bool existed = File.Exists(fullPath);
+        if (existed && IsServed(new UnixDomainSocketEndPoint(fullPath))) throw new UapiSocketInUseException(fullPath);
+
+        // Not ending in ".sock", so wg(8) never lists it as an interface.
+        string temporaryPath = Path.Combine(directory, $".{Path.GetFileName(fullPath)}-{Guid.NewGuid().ToString("N")[..8]}.tmp");
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
-            if (!TryBind(socket, endpoint))
-            {
-                if (IsServed(endpoint)) throw new UapiSocketInUseException(socketPath);
-                if (Directory.Exists(socketPath))
-                    throw new IOException($"UAPI socket path {socketPath} is a directory");
-                logger.LogInformation("UAPI: removing stale socket {Path}", socketPath);
-                File.Delete(socketPath);
-                if (!TryBind(socket, endpoint)) throw new UapiSocketInUseException(socketPath);
-            }
+            using (UnixFileCreationMask.Set(0x3F)) socket.Bind(new UnixDomainSocketEndPoint(temporaryPath)); // umask 077
             // Belt and braces in case the umask was not honoured.
-            File.SetUnixFileMode(socketPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            File.SetUnixFileMode(temporaryPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
             socket.Listen(ListenBacklog);
+            if (existed) logger.LogInformation("UAPI: replacing stale socket {Path}", fullPath);
+            File.Move(temporaryPath, fullPath, overwrite: true);
             return socket;
         }
         catch
         {
             socket.Dispose();
+            try { File.Delete(temporaryPath); } catch (IOException) { }
             throw;
-        }
-    }
-
-    private static bool TryBind(Socket socket, UnixDomainSocketEndPoint endpoint)
-    {
-        try
-        {
-            using (UnixFileCreationMask.Set(0x3F)) socket.Bind(endpoint); // umask 077
-            return true;
-        }
-        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AddressAlreadyInUse)
-        {
-            return false;
         }
     }
 

@@ -60,8 +60,12 @@ public sealed class Keypair
     public void Seal(ulong counter, ReadOnlySpan<byte> plaintext, Span<byte> destination) =>
         ChaChaPoly.Seal(_sendKey, counter, plaintext, ReadOnlySpan<byte>.Empty, destination);
 
+    /// <summary>
+    /// Authenticates and decrypts. Checked for zeroing before and after, so a packet forged under an
+    /// all-zero key while <see cref="Zero"/> races with us is never accepted.
+    /// </summary>
     public bool Open(ulong counter, ReadOnlySpan<byte> ciphertextAndTag, Span<byte> destination) =>
-        !_zeroed && ChaChaPoly.Open(_receiveKey, counter, ciphertextAndTag, ReadOnlySpan<byte>.Empty, destination);
+        !_zeroed && ChaChaPoly.Open(_receiveKey, counter, ciphertextAndTag, ReadOnlySpan<byte>.Empty, destination) && !_zeroed;
 
     /// <summary>Records an authenticated counter; false for a replay or one too old for the window.</summary>
     public bool AcceptCounter(ulong counter)
@@ -73,6 +77,8 @@ public sealed class Keypair
     public void Zero()
     {
         _zeroed = true;
+        // The flag must be visible before any key byte changes: Seal and Open re-check it afterwards.
+        Interlocked.MemoryBarrier();
         CryptographicOperations.ZeroMemory(_sendKey);
         CryptographicOperations.ZeroMemory(_receiveKey);
     }

@@ -13,11 +13,15 @@ public sealed class NetworkNamespace : IDisposable
 
     public static NetworkNamespace Create()
     {
-        TestNames.SweepStaleNamespaces();
+        TestNames.SweepStale();
         var name = TestNames.NewNamespace();
         NetNs.Create(name);
         return new NetworkNamespace(name);
     }
+
+    /// <summary>Wraps an existing namespace (Dispose will delete it).</summary>
+    internal static NetworkNamespace Adopt(string name) =>
+        NetNs.Exists(name) ? new NetworkNamespace(name) : throw new ArgumentException($"no namespace {name}", nameof(name));
 
     /// <summary>Runs a program inside the namespace (`ip netns exec`), with a timeout.</summary>
     public CommandResult Exec(string program, IEnumerable<string> arguments, TimeSpan? timeout = null, string? standardInput = null) =>

@@ -34,6 +34,9 @@ public sealed class WireGuardGoPeer : IDisposable
     public Key PublicKey { get; }
     public string SocketPath => Path.Combine(SocketDirectory, InterfaceName + ".sock");
 
+    /// <summary>Waits for the wireguard-go process to end (e.g. after the interface was deleted); true if it did.</summary>
+    public bool WaitForExit(TimeSpan timeout) => _process.WaitForExit(timeout);
+
     /// <summary>What wireguard-go printed so far (for failure messages).</summary>
     public string Log
     {

@@ -1,0 +1,37 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace WgSharp.Tests.Daemon;
+
+/// <summary>Runs the real `wgsharp` executable that the build placed next to the test assembly.</summary>
+public static class DaemonProcess
+{
+    public static string AppHost => Path.Combine(AppContext.BaseDirectory, "wgsharp");
+
+    /// <summary>Starts `ip netns exec NS wgsharp ARGS...` with captured output (the process is wgsharp itself).</summary>
+    public static (Process Process, StringBuilder Output) Start(string netns, IEnumerable<string> args, IDictionary<string, string>? env = null)
+    {
+        var psi = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { "netns", "exec", netns, AppHost }.Concat(args)) psi.ArgumentList.Add(a);
+        if (env is not null) foreach (var (k, v) in env) psi.Environment[k] = v;
+        var output = new StringBuilder();
+        var process = new Process { StartInfo = psi };
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return (process, output);
+    }
+
+    public static bool WaitUntil(Func<bool> condition, TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < timeout)
+        {
+            if (condition()) return true;
+            Thread.Sleep(25);
+        }
+        return condition();
+    }
+}
