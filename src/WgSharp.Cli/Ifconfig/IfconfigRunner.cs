@@ -1,11 +1,182 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using WgSharp.Configuration;
+using WgSharp.Control.Ifconfig;
+using WgSharp.Control.Uapi;
+using WgSharp.Device.Linux;
+
 namespace WgSharp.Cli.Ifconfig;
 
-// STUB: replaced by the OpenBSD-dialect CLI work.
+/// <summary>
+/// `wgsharp IFNAME [create|destroy] [options...]`: the OpenBSD ifconfig(8) dialect. The words are
+/// parsed completely first (a bad word changes nothing); then the interface is created, the
+/// WireGuard part is sent to the daemon through its control socket, and the link itself (rdomain,
+/// mtu, addresses, up/down) is set with ip(8) in the namespace the link lives in.
+/// </summary>
 internal static class IfconfigRunner
 {
     public static int Run(string interfaceName, string[] args)
     {
-        Console.Error.WriteLine("wgsharp: not implemented yet");
+        if (!IfconfigParser.TryParse(interfaceName, args, out var command, out var error, ResolveHost))
+        {
+            Console.Error.WriteLine(error.FullMessage);
+            return 1;
+        }
+        return Execute(command);
+    }
+
+    /// <summary>Carries out an already parsed command (netstart parses whole files first). 0 on success.</summary>
+    public static int Execute(IfconfigCommand command)
+    {
+        string name = command.InterfaceName;
+        if (!UapiProtocol.IsValidInterfaceName(name)) return Fail($"{name}: bad interface name");
+        try
+        {
+            if (command.ShowStatus) return ShowStatus(name, command.StatusFamily);
+
+            bool exists = InterfaceLifecycle.IsServing(name);
+            if (command.Create)
+            {
+                // As on OpenBSD, where SIOCIFCREATE fails first and the other words are not applied.
+                if (exists) return Fail($"{name}: SIOCIFCREATE: File exists");
+                int created = InterfaceLifecycle.Create(name);
+                if (created != 0) return created;
+            }
+            else if (!exists)
+                return Fail($"{name}: no such interface");
+
+            if (command.Destroy)
+                return InterfaceLifecycle.Destroy(name, out var destroyError) ? 0 : Fail(destroyError!);
+
+            // The device change first: it is the step most likely to fail at run time (a port in
+            // use), and the daemon applies it atomically.
+            if (command.HasDeviceUpdate)
+            {
+                var result = UapiClient.ForInterface(name).Set(command.Update);
+                if (!result.IsOk) return Fail($"{name}: {result.Message ?? UapiProtocol.DescribeErrno(result.Errno)}");
+            }
+            ApplyLinkChanges(command);
+            return 0;
+        }
+        catch (LinkActionException e) { return Fail(e.Message); }
+        catch (IOException e) { return Fail($"{name}: {e.Message}"); }
+        catch (TimeoutException e) { return Fail($"{name}: {e.Message}"); }
+    }
+
+    private static int ShowStatus(string name, AddressFamily? family)
+    {
+        if (!InterfaceLifecycle.IsServing(name) || !InterfaceLocator.TryFind(name, out var netns))
+            return Fail($"{name}: no such interface");
+        var link = LinkState.Read(name, netns);
+        var device = UapiClient.ForInterface(name).Get(extensions: true);
+        Console.Out.Write(StatusFormatter.Format(link.ToInterfaceInfo(device.Debug), device, DateTimeOffset.UtcNow, onlyFamily: family));
+        return 0;
+    }
+
+    private static void ApplyLinkChanges(IfconfigCommand command)
+    {
+        string name = command.InterfaceName;
+        bool touchesLink = command.RDomain is not null || command.Mtu is not null || command.Up is not null ||
+                           command.AddAddresses.Count > 0 || command.DeleteAddresses.Count > 0 ||
+                           command.RemoveAllAddressesOf.Count > 0;
+        if (!touchesLink) return;
+        if (!InterfaceLocator.TryFind(name, out var netns))
+            throw new LinkActionException($"{name}: no such interface");
+
+        if (command.RDomain is { } rdomain) netns = MoveToRDomain(name, netns, rdomain);
+        if (command.Mtu is { } mtu)
+            Ip(netns, "SIOCSIFMTU", "link", "set", "dev", name, "mtu", mtu.ToString(CultureInfo.InvariantCulture));
+        ApplyAddresses(command, netns);
+        if (command.Up is { } up)
+            Ip(netns, "SIOCSIFFLAGS", "link", "set", "dev", name, up ? "up" : "down");
+    }
+
+    /// <summary>Moves the link into namespace rdomainN (created with its loopback up if missing); returns the new namespace.</summary>
+    private static string? MoveToRDomain(string name, string? current, int rdomain)
+    {
+        string? target = rdomain == 0 ? null : RDomains.NamespaceOf(rdomain);
+        if (target == current) return current;
+        if (target is null)
+        {
+            // Back to the namespace wgsharp runs in, named by our own process id.
+            Ip(current, "SIOCSIFRDOMAIN", "link", "set", "dev", name, "netns", Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
+            return null;
+        }
+        try { NetNs.Create(target); }
+        catch (InvalidOperationException e) { throw new LinkActionException($"{name}: rdomain {rdomain}: {e.Message}"); }
+        Ip(current, "SIOCSIFRDOMAIN", "link", "set", "dev", name, "netns", target);
+        return target;
+    }
+
+    private static void ApplyAddresses(IfconfigCommand command, string? netns)
+    {
+        string name = command.InterfaceName;
+        if (command.AddAddresses.Count == 0 && command.DeleteAddresses.Count == 0 && command.RemoveAllAddressesOf.Count == 0)
+            return;
+        foreach (var family in command.RemoveAllAddressesOf)
+            Ip(netns, "SIOCDIFADDR", family == AddressFamily.InterNetworkV6 ? "-6" : "-4", "address", "flush", "dev", name);
+
+        var existing = LinkState.Read(name, netns).Addresses.ToList();
+        foreach (var removal in command.DeleteAddresses)
+        {
+            // OpenBSD deletes by address; the length the user gave (or its default) does not have to match.
+            int index = existing.FindIndex(a => a.Address.Equals(removal.Address));
+            if (index < 0) throw new LinkActionException($"{name}: SIOCDIFADDR: {removal.Address}: Can't assign requested address");
+            DeleteAddress(netns, name, existing[index]);
+            existing.RemoveAt(index);
+        }
+
+        var firstNewInet = command.AddAddresses.FirstOrDefault(a => a.IsIPv4);
+        if (command.ReplacePrimaryInetAddress && firstNewInet.Address is not null &&
+            existing.FirstOrDefault(a => a.IsIPv4) is { Address: not null } primary && !primary.Equals(firstNewInet))
+        {
+            DeleteAddress(netns, name, primary);
+            existing.Remove(primary);
+        }
+        foreach (var addition in command.AddAddresses)
+        {
+            if (existing.Contains(addition)) continue; // setting an address again is not an error
+            // A new length for an address already there replaces it.
+            int index = existing.FindIndex(a => a.Address.Equals(addition.Address));
+            if (index >= 0)
+            {
+                DeleteAddress(netns, name, existing[index]);
+                existing.RemoveAt(index);
+            }
+            var arguments = addition.IsIPv4
+                ? new[] { "address", "add", addition.ToString(), "dev", name }
+                : ["-6", "address", "add", addition.ToString(), "dev", name, "nodad"];
+            Ip(netns, "SIOCAIFADDR", arguments);
+            existing.Add(addition);
+        }
+    }
+
+    private static void DeleteAddress(string? netns, string name, IpPrefix address) =>
+        Ip(netns, "SIOCDIFADDR", address.IsIPv4 ? "-4" : "-6", "address", "del", address.ToString(), "dev", name);
+
+    /// <summary>Runs ip(8) in the namespace; a failure becomes a one-line error named after the OpenBSD ioctl.</summary>
+    private static void Ip(string? netns, string operation, params string[] arguments)
+    {
+        var result = NetNs.Ip(netns, arguments);
+        if (!result.Succeeded)
+        {
+            string detail = result.StandardError.Trim().Replace('\n', ' ');
+            string name = arguments.SkipWhile(a => a != "dev").Skip(1).FirstOrDefault() ?? "";
+            throw new LinkActionException($"{name}: {operation}: {(detail.Length > 0 ? detail : "ip " + string.Join(' ', arguments) + " failed")}");
+        }
+    }
+
+    /// <summary>wgendpoint accepts host names, as ifconfig does; the first address wins.</summary>
+    private static IPAddress? ResolveHost(string host) =>
+        Dns.GetHostAddresses(host).FirstOrDefault(a => a.AddressFamily is AddressFamily.InterNetwork or AddressFamily.InterNetworkV6);
+
+    private static int Fail(string message)
+    {
+        Console.Error.WriteLine($"wgsharp: {message}");
         return 1;
     }
+
+    /// <summary>A link change that ip(8) refused; the message is the one line shown to the user.</summary>
+    private sealed class LinkActionException(string message) : Exception(message);
 }

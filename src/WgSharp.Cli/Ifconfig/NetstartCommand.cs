@@ -1,11 +1,69 @@
+using System.Net;
+using System.Net.Sockets;
+using WgSharp.Control.Ifconfig;
+
 namespace WgSharp.Cli.Ifconfig;
 
-// STUB: replaced by the OpenBSD-dialect CLI work.
+/// <summary>
+/// `wgsharp netstart [IFNAME...]`: netstart(8) for wg interfaces. For each /etc/hostname.IFNAME
+/// (all hostname.wg* without arguments) the interface is created if it does not exist, then each
+/// line is applied in order as `wgsharp IFNAME LINE`; "!cmd" lines run through /bin/sh with $if
+/// replaced. A bad line is reported with file and line number and the other lines still apply.
+/// The directory can be changed with WGSHARP_HOSTNAME_DIR (for tests).
+/// </summary>
 internal static class NetstartCommand
 {
+    public const string DirectoryVariable = "WGSHARP_HOSTNAME_DIR";
+    private const string DefaultDirectory = "/etc";
+
     public static int Run(string[] args)
     {
-        Console.Error.WriteLine("wgsharp: not implemented yet");
-        return 1;
+        string directory = Environment.GetEnvironmentVariable(DirectoryVariable) is { Length: > 0 } d ? d : DefaultDirectory;
+        IReadOnlyList<string> interfaces = args.Length > 0
+            ? args
+            : HostnameIfReader.ListInterfaces(directory).Where(n => n.StartsWith("wg", StringComparison.Ordinal)).ToList();
+        bool allGood = true;
+        foreach (var name in interfaces)
+            allGood &= Start(directory, name);
+        return allGood ? 0 : 1;
+    }
+
+    private static bool Start(string directory, string name)
+    {
+        if (!HostnameIfReader.IsConfigurableName(name))
+            return Fail($"netstart: {name}: not a configurable interface name");
+        HostnameIfFile file;
+        try { file = HostnameIfReader.Read(directory, name, ResolveHost); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return Fail($"netstart: {e.Message}"); }
+
+        bool allGood = true;
+        if (!InterfaceLifecycle.IsServing(name) && InterfaceLifecycle.Create(name) != 0)
+            return Fail($"netstart: {name}: cannot create the interface");
+        foreach (var line in file.Lines)
+        {
+            if (line.Error is { } error)
+                allGood = Fail(error.Message);
+            else if (line.ShellCommand is { } shell)
+                allGood &= RunShell(file.Path, line.LineNumber, shell);
+            else if (line.Command is { } command && IfconfigRunner.Execute(command) != 0)
+                allGood = Fail($"{file.Path}:{line.LineNumber}: not applied"); // the line may hold a key: not echoed
+        }
+        return allGood;
+    }
+
+    private static bool RunShell(string path, int lineNumber, string command)
+    {
+        int status = RouteCommand.Execute(null, ["/bin/sh", "-c", command]);
+        return status == 0 || Fail($"{path}:{lineNumber}: !{command}: exit status {status}");
+    }
+
+    private static IPAddress? ResolveHost(string host) =>
+        Dns.GetHostAddresses(host).FirstOrDefault(a => a.AddressFamily is AddressFamily.InterNetwork or AddressFamily.InterNetworkV6);
+
+    /// <summary>Prints the one-line message; always false, so callers can fold it into their result.</summary>
+    private static bool Fail(string message)
+    {
+        Console.Error.WriteLine($"wgsharp: {message}");
+        return false;
     }
 }

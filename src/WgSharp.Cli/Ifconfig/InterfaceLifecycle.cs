@@ -1,0 +1,73 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using WgSharp.Cli.Daemon;
+using WgSharp.Control.Uapi;
+using WgSharp.Device.Linux;
+
+namespace WgSharp.Cli.Ifconfig;
+
+/// <summary>
+/// Creating and destroying interfaces: an interface exists exactly while its daemon serves the
+/// control socket, so the daemon is the one holder of the truth.
+/// </summary>
+internal static class InterfaceLifecycle
+{
+    private static readonly TimeSpan DestroyTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>True if a daemon accepts connections on IFNAME's control socket.</summary>
+    public static bool IsServing(string interfaceName)
+    {
+        string path = UapiProtocol.SocketPathFor(interfaceName);
+        if (!File.Exists(path)) return false;
+        try
+        {
+            using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            socket.Connect(new UnixDomainSocketEndPoint(path));
+            return true;
+        }
+        catch (SocketException) { return false; }
+    }
+
+    /// <summary>Starts the daemon (detached) and returns once it serves; 0 on success.</summary>
+    public static int Create(string interfaceName) => DaemonLauncher.Launch(interfaceName, foreground: false);
+
+    /// <summary>
+    /// Stops the daemon by deleting its link (it notices and exits, removing its socket); if the
+    /// link is already gone, removing the socket file stops it too. Returns once the socket is gone.
+    /// </summary>
+    public static bool Destroy(string interfaceName, out string? error)
+    {
+        error = null;
+        string socket = UapiProtocol.SocketPathFor(interfaceName);
+        if (InterfaceLocator.TryFind(interfaceName, out var netns))
+        {
+            var deleted = NetNs.Ip(netns, "link", "del", "dev", interfaceName);
+            if (!deleted.Succeeded && InterfaceLocator.TryFind(interfaceName, out _))
+            {
+                error = $"{interfaceName}: SIOCIFDESTROY: {deleted.StandardError.Trim()}";
+                return false;
+            }
+        }
+        var clock = Stopwatch.StartNew();
+        while (File.Exists(socket) && clock.Elapsed < DestroyTimeout)
+        {
+            // A daemon whose link vanished on its own (or a stale socket file): removing the file ends it.
+            if (clock.Elapsed > TimeSpan.FromSeconds(3) || !IsServing(interfaceName))
+                TryDelete(socket);
+            Thread.Sleep(20);
+        }
+        if (File.Exists(socket))
+        {
+            error = $"{interfaceName}: the daemon did not stop";
+            return false;
+        }
+        return true;
+    }
+
+    private static void TryDelete(string path)
+    {
+        try { File.Delete(path); }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+    }
+}
