@@ -69,7 +69,11 @@ internal static class IfconfigRunner
         if (!InterfaceLifecycle.IsServing(name) || !InterfaceLocator.TryFind(name, out var netns))
             return Fail($"{name}: no such interface");
         var link = LinkState.Read(name, netns);
-        var device = UapiClient.ForInterface(name).Get(extensions: true);
+        var client = UapiClient.ForInterface(name);
+        DeviceStatus device;
+        // A wireguard-go daemon does not know the wgsharp extension; show what plain get=1 gives.
+        try { device = client.Get(extensions: true); }
+        catch (UapiProtocolException) { device = client.Get(); }
         Console.Out.Write(StatusFormatter.Format(link.ToInterfaceInfo(device.Debug), device, DateTimeOffset.UtcNow, onlyFamily: family));
         return 0;
     }

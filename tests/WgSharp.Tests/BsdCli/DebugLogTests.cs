@@ -1,0 +1,73 @@
+using WgSharp.Keys;
+using WgSharp.Tests.Integration.Infrastructure;
+
+namespace WgSharp.Tests.BsdCli;
+
+/// <summary>
+/// The manual's "common error messages", which the interface logs once `debug` is set. The
+/// daemons run in the foreground with their log captured and protocol timers sped up tenfold.
+/// </summary>
+[Collection(NetnsCollection.Name)]
+public sealed class DebugLogTests : IDisposable
+{
+    private const string Sender = "wgsb5", Receiver = "wgsb6";
+    private const int SenderRDomain = 205;
+    private static readonly TimeSpan LogTimeout = TimeSpan.FromSeconds(15);
+
+    public DebugLogTests() => WgSharpCli.CleanUp([Sender, Receiver], [SenderRDomain]);
+
+    public void Dispose() => WgSharpCli.CleanUp([Sender, Receiver], [SenderRDomain]);
+
+    /// <summary>
+    /// The sender knows the receiver's key, the receiver does not know the sender: the receiver
+    /// rejects the initiation, and the sender keeps retrying.
+    /// </summary>
+    [Fact]
+    public void UnknownSenderIsRejectedAndTheHandshakeRetried()
+    {
+        using var receiver = new ForegroundDaemon(Receiver);
+        using var sender = new ForegroundDaemon(Sender);
+        var receiverKey = KeyPair.GeneratePrivateKey();
+        WgSharpCli.Ok(Receiver, "wgkey", receiverKey.ToBase64(), "wgport", "7366", "debug");
+        ConfigureSender(KeyPair.DerivePublicKey(receiverKey));
+
+        Trigger();
+        Assert.True(sender.WaitForLog("did not complete after 5 seconds, retrying", LogTimeout), sender.Log);
+        // X names the peer by the start and end of its public key, as wireguard-go does.
+        string receiverPublic = KeyPair.DerivePublicKey(receiverKey).ToBase64();
+        Assert.Matches(@"Handshake for peer\S*" + System.Text.RegularExpressions.Regex.Escape(receiverPublic[..4]) +
+                       @"\S* did not complete after 5 seconds, retrying", sender.Log);
+        Assert.True(receiver.WaitForLog("Invalid handshake initiation", LogTimeout), receiver.Log);
+        Assert.DoesNotContain("Invalid initiation MAC", receiver.Log);
+    }
+
+    /// <summary>The sender has the wrong public key for the receiver: mac1 does not verify.</summary>
+    [Fact]
+    public void WrongReceiverKeyGivesInvalidInitiationMac()
+    {
+        using var receiver = new ForegroundDaemon(Receiver);
+        using var sender = new ForegroundDaemon(Sender);
+        WgSharpCli.Ok(Receiver, "wgkey", KeyPair.GeneratePrivateKey().ToBase64(), "wgport", "7366");
+        ConfigureSender(KeyPair.DerivePublicKey(KeyPair.GeneratePrivateKey()));
+
+        // Without debug the receiver stays quiet.
+        Trigger();
+        Assert.True(sender.WaitForLog("did not complete", LogTimeout), sender.Log);
+        Assert.DoesNotContain("Invalid", receiver.Log);
+
+        WgSharpCli.Ok(Receiver, "debug");
+        Trigger();
+        Assert.True(receiver.WaitForLog("Invalid initiation MAC", LogTimeout), receiver.Log);
+    }
+
+    /// <summary>The sender's interface lives in its own rdomain, so the traffic that starts the handshake stays there.</summary>
+    private static void ConfigureSender(Key receiverPublic)
+    {
+        WgSharpCli.Ok(Sender, "wgkey", KeyPair.GeneratePrivateKey().ToBase64(), "debug", "rdomain", "205",
+            "wgpeer", receiverPublic.ToBase64(), "wgendpoint", "127.0.0.1", "7366", "wgaip", "10.205.0.2/32");
+        WgSharpCli.Ok(Sender, "10.205.0.1/24");
+    }
+
+    private static void Trigger() =>
+        WgSharpCli.Run("route", "-T205", "exec", "ping", "-c", "1", "-W", "1", "10.205.0.2");
+}
