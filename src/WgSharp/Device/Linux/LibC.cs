@@ -40,6 +40,10 @@ internal static partial class LibC
     public const int SOCK_CLOEXEC = 0x80000;
     public const int SOL_SOCKET = 1;
     public const int SO_MARK = 36;
+    public const int SO_SNDBUF = 7;
+    public const int SO_RCVBUF = 8;
+    public const int SO_SNDBUFFORCE = 32;
+    public const int SO_RCVBUFFORCE = 33;
 
     // errno values this layer reacts to.
     public const int EINTR = 4;

@@ -51,6 +51,7 @@ public sealed class TunDevice : IDisposable
     public static TunDevice Create(string name, int mtu = DefaultMtu)
     {
         ValidateName(name);
+        GcStats.RegisterIfRequested();
         var tun = new FileDescriptor(LibC.Check(LibC.Open(CloneDevice, LibC.O_RDWR | LibC.O_NONBLOCK | LibC.O_CLOEXEC), "open " + CloneDevice));
         FileDescriptor? wakeup = null;
         try

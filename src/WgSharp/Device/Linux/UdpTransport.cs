@@ -182,6 +182,7 @@ public sealed class UdpTransport : IDisposable
         {
             if (family == AddressFamily.InterNetworkV6)
                 socket.DualMode = false; // IPV6_V6ONLY, so the IPv4 socket can own the same port
+            RaiseBuffers(socket);
             var any = family == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any;
             try
             {
@@ -198,6 +199,28 @@ public sealed class UdpTransport : IDisposable
         {
             socket.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>Socket buffer size asked for: bursts of a 64 KiB TCP window worth of datagrams must not overflow.</summary>
+    public const int SocketBufferBytes = 8 << 20;
+
+    /// <summary>
+    /// Raises SO_RCVBUF/SO_SNDBUF so bursts are queued instead of dropped. As root the *FORCE variants
+    /// go past net.core.[rw]mem_max; otherwise the plain options give what the sysctl allows.
+    /// </summary>
+    private static void RaiseBuffers(Socket socket)
+    {
+        Span<byte> value = stackalloc byte[sizeof(int)];
+        BitConverter.TryWriteBytes(value, SocketBufferBytes);
+        foreach (var (force, plain) in new[] { (LibC.SO_RCVBUFFORCE, LibC.SO_RCVBUF), (LibC.SO_SNDBUFFORCE, LibC.SO_SNDBUF) })
+        {
+            try { socket.SetRawSocketOption(LibC.SOL_SOCKET, force, value); }
+            catch (SocketException)
+            {
+                try { socket.SetRawSocketOption(LibC.SOL_SOCKET, plain, value); }
+                catch (SocketException) { } // keep the default size; it only costs throughput
+            }
         }
     }
 
