@@ -99,6 +99,6 @@ public sealed partial class WireGuardDevice
             Debug($"Packet has unallowed src IP from {peer.LogName}");
             return;
         }
-        if (!Tun.TryWrite(inner[..length], out _)) Counters.CountSendError();
+        if (!Tun.TryWriteVerified(inner[..length], out _)) Counters.CountSendError();
     }
 }
