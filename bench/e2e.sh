@@ -106,9 +106,12 @@ run_test() {
     ip netns exec $NSB iperf3 -s -1 >/dev/null 2>&1 &
     local server=$!; PIDS+=("$server"); sleep 0.3
     a0=$(cpu_ticks "${PID_A:-}"); b0=$(cpu_ticks "${PID_B:-}")
-    ip netns exec $NSA iperf3 -c "$SERVER" -t "$DURATION" -J "$@" > "$json" 2>/dev/null
+    # In the background + wait, so an interrupt runs the cleanup trap at once.
+    ip netns exec $NSA iperf3 -c "$SERVER" -t "$DURATION" -J "$@" > "$json" 2>/dev/null &
+    local client=$!; PIDS+=("$client")
+    wait "$client"
     a1=$(cpu_ticks "${PID_A:-}"); b1=$(cpu_ticks "${PID_B:-}")
-    wait "$server" 2>/dev/null
+    sleep 0.2; kill "$server" 2>/dev/null
     python3 - "$json" "$config" "$test" $((a1 - a0)) $((b1 - b0)) "$(getconf CLK_TCK)" "${PID_A:-}" >> "$RESULTS" <<'EOF'
 import json, sys
 path, config, test, da, db, hz, has_daemon = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]), sys.argv[7] != ""
