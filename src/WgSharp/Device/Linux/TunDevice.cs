@@ -234,9 +234,13 @@ public sealed class TunDevice : IDisposable
     /// as already verified (VIRTIO_NET_HDR_F_DATA_VALID), as the AEAD vouches for the bytes.
     /// </summary>
     internal bool TryWriteVerified(ReadOnlySpan<byte> packet, out int errno) =>
-        TryWrite(packet, VirtioNetHeader.FlagDataValid, out errno);
+        TryWrite(packet, new VirtioNetHeader { Flags = VirtioNetHeader.FlagDataValid }, out errno);
 
-    private unsafe bool TryWrite(ReadOnlySpan<byte> packet, byte vnetFlags, out int errno)
+    private bool TryWrite(ReadOnlySpan<byte> packet, byte vnetFlags, out int errno) =>
+        TryWrite(packet, new VirtioNetHeader { Flags = vnetFlags }, out errno);
+
+    /// <summary>Writes a packet with an explicit virtio_net_hdr (e.g. a GSO super-packet the kernel will segment or accept whole).</summary>
+    internal unsafe bool TryWrite(ReadOnlySpan<byte> packet, in VirtioNetHeader header, out int errno)
     {
         errno = LibC.EBADF;
         if (_closed || !_tun.TryLease())
@@ -245,8 +249,7 @@ public sealed class TunDevice : IDisposable
         {
             var fd = _tun.Number;
             byte* vnet = stackalloc byte[VirtioNetHeader.Size];
-            new Span<byte>(vnet, VirtioNetHeader.Size).Clear();
-            vnet[0] = vnetFlags;
+            header.WriteTo(new Span<byte>(vnet, VirtioNetHeader.Size));
             var iov = stackalloc LibC.IoVec[2];
             fixed (byte* p = packet)
             {

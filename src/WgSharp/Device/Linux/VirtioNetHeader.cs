@@ -28,6 +28,16 @@ internal readonly struct VirtioNetHeader
     public bool NeedsChecksum => (Flags & FlagNeedsChecksum) != 0;
     public bool IsGso => (GsoType & ~GsoEcn) != GsoNone;
 
+    public void WriteTo(Span<byte> bytes)
+    {
+        bytes[0] = Flags;
+        bytes[1] = GsoType;
+        BinaryPrimitives.WriteUInt16LittleEndian(bytes[2..], HeaderLength);
+        BinaryPrimitives.WriteUInt16LittleEndian(bytes[4..], GsoSize);
+        BinaryPrimitives.WriteUInt16LittleEndian(bytes[6..], ChecksumStart);
+        BinaryPrimitives.WriteUInt16LittleEndian(bytes[8..], ChecksumOffset);
+    }
+
     public static VirtioNetHeader Read(ReadOnlySpan<byte> bytes) => new()
     {
         Flags = bytes[0],
