@@ -10,6 +10,8 @@ public sealed partial class WireGuardDevice
     {
         var datagram = new byte[MaxDatagram];
         var plaintext = new byte[MaxDatagram];
+        // Consecutive TCP segments are handed to the TUN as one super-packet while more datagrams wait.
+        var coalescer = TcpCoalescer.ForTun(Tun);
         while (!_stopping.IsCancellationRequested)
         {
             var udp = _udp;
@@ -28,24 +30,26 @@ public sealed partial class WireGuardDevice
             }
             try
             {
-                HandleDatagram(datagram.AsSpan(0, n), from, plaintext);
+                HandleDatagram(datagram.AsSpan(0, n), from, plaintext, coalescer);
+                if (coalescer.HasPending && !udp.HasPending(family)) coalescer.Flush(Counters);
             }
             catch (Exception e)
             {
                 // Untrusted bytes must never stop the receive loop.
                 Counters.CountMalformed();
+                coalescer.Flush(Counters);
                 Debug($"Dropped a datagram from {from} that could not be processed: {e.GetType().Name}");
             }
         }
     }
 
-    private void HandleDatagram(ReadOnlySpan<byte> datagram, in UdpEndpoint from, Span<byte> plaintext)
+    private void HandleDatagram(ReadOnlySpan<byte> datagram, in UdpEndpoint from, Span<byte> plaintext, TcpCoalescer coalescer)
     {
         if (datagram.Length < 4) { Counters.CountMalformed(); return; }
         switch ((MessageType)datagram[0])
         {
             case MessageType.TransportData:
-                ReceiveTransport(datagram, from, plaintext);
+                ReceiveTransport(datagram, from, plaintext, coalescer);
                 return;
             case MessageType.HandshakeInitiation:
             case MessageType.HandshakeResponse:
@@ -59,7 +63,7 @@ public sealed partial class WireGuardDevice
         }
     }
 
-    private void ReceiveTransport(ReadOnlySpan<byte> datagram, in UdpEndpoint from, Span<byte> plaintext)
+    private void ReceiveTransport(ReadOnlySpan<byte> datagram, in UdpEndpoint from, Span<byte> plaintext, TcpCoalescer coalescer)
     {
         var now = Now;
         var result = Engine.OpenTransport(datagram, plaintext, now);
@@ -99,6 +103,6 @@ public sealed partial class WireGuardDevice
             Debug($"Packet has unallowed src IP from {peer.LogName}");
             return;
         }
-        if (!Tun.TryWrite(inner[..length], out _)) Counters.CountSendError();
+        coalescer.Add(inner[..length], Counters);
     }
 }

@@ -14,9 +14,13 @@ public sealed partial class WireGuardDevice
     private void RoutineReadFromTun()
     {
         var packet = new byte[65536];
+        var segment = new byte[65536];
+        // With offloads the kernel hands over whole TCP send bursts (up to 64 KiB) and leaves checksums
+        // to us: far fewer reads, and the segments go out in one UDP GSO send (see SendSegments).
+        bool offloads = Tun.EnableOffloads();
         while (!_stopping.IsCancellationRequested)
         {
-            int n = Tun.Read(packet);
+            int n = Tun.Read(packet, out var vnet);
             if (n < 0)
             {
                 if (!_stopping.IsCancellationRequested && !Tun.Exists()) OnInterfaceGone();
@@ -27,8 +31,78 @@ public sealed partial class WireGuardDevice
             if (destination.IsEmpty) { Counters.CountMalformed(); continue; }
             var peer = AllowedIps.Lookup(destination);
             if (peer is null) { Counters.CountNoRoute(); continue; }
+            if (offloads && vnet.IsGso)
+            {
+                if (!TcpSegmenter.TryPlan(span, vnet, out int headerLength, out int segments)) { Counters.CountMalformed(); continue; }
+                SendSegments(peer, span, vnet, headerLength, segments, segment);
+                continue;
+            }
+            if (offloads && !TcpSegmenter.CompleteChecksum(span, vnet)) { Counters.CountMalformed(); continue; }
             SendPacket(peer, span);
         }
+    }
+
+    [ThreadStatic] private static byte[]? t_batchBuffer;
+
+    /// <summary>
+    /// Segments a TCP super-packet and sends the segments to one peer in order: sealed back to back
+    /// into one buffer and handed to the kernel with as few UDP GSO sends as the size limits allow.
+    /// Without a session (or once the session fails mid-way) the rest takes the ordinary path, which
+    /// stages packets and starts a handshake.
+    /// </summary>
+    private void SendSegments(Peer peer, ReadOnlySpan<byte> packet, in VirtioNetHeader vnet, int headerLength, int segments, Span<byte> scratch)
+    {
+        int index = 0;
+        bool needsHandshake = false;
+        lock (peer.SendLock)
+        {
+            if (peer.StagedCount == 0)
+            {
+                var batch = t_batchBuffer ??= new byte[UdpTransport.MaxSegmentedBytes + MaxDatagram];
+                var endpoint = peer.Endpoint;
+                var now = Now;
+                int used = 0, stride = 0, count = 0;
+                for (; index < segments; index++)
+                {
+                    int length = TcpSegmenter.WriteSegment(packet, vnet, headerLength, segments, index, scratch);
+                    var status = peer.Protocol.Seal(scratch[..length], batch.AsSpan(used), now, _mtu, out int sealedLength, out bool rekey);
+                    if (status != Protocol.SealStatus.Sealed) break;
+                    peer.Protocol.OnTransportSent(false, now);
+                    needsHandshake |= rekey;
+                    if (count > 0 && sealedLength > stride)
+                    {
+                        // Only the last datagram of a GSO run may differ (be shorter): start a new run.
+                        FlushBatch(peer, batch.AsSpan(0, used), stride, endpoint);
+                        batch.AsSpan(used, sealedLength).CopyTo(batch);
+                        used = 0; count = 0;
+                    }
+                    if (count == 0) stride = sealedLength;
+                    used += sealedLength;
+                    count++;
+                    if (sealedLength < stride || count == UdpTransport.MaxSegments || used + stride > UdpTransport.MaxSegmentedBytes)
+                    {
+                        FlushBatch(peer, batch.AsSpan(0, used), stride, endpoint);
+                        used = 0; count = 0;
+                    }
+                }
+                if (count > 0) FlushBatch(peer, batch.AsSpan(0, used), stride, endpoint);
+            }
+        }
+        if (needsHandshake) SendHandshakeInitiation(peer, isRetry: false);
+        // Whatever could not be sealed now goes the ordinary way (staged until a session exists).
+        for (; index < segments; index++)
+        {
+            int length = TcpSegmenter.WriteSegment(packet, vnet, headerLength, segments, index, scratch);
+            SendPacket(peer, scratch[..length]);
+        }
+    }
+
+    private void FlushBatch(Peer peer, ReadOnlySpan<byte> datagrams, int stride, in UdpEndpoint endpoint)
+    {
+        if (endpoint.IsEmpty || Udp.TrySendSegments(datagrams, stride, endpoint) != SocketError.Success)
+            Counters.CountSendError();
+        else
+            peer.AddTx(datagrams.Length);
     }
 
     /// <summary>

@@ -40,6 +40,10 @@ internal static partial class LibC
     public const int SOCK_CLOEXEC = 0x80000;
     public const int SOL_SOCKET = 1;
     public const int SO_MARK = 36;
+    public const int SO_SNDBUF = 7;
+    public const int SO_RCVBUF = 8;
+    public const int SO_SNDBUFFORCE = 32;
+    public const int SO_RCVBUFFORCE = 33;
 
     // errno values this layer reacts to.
     public const int EINTR = 4;
@@ -67,6 +71,47 @@ internal static partial class LibC
 
     [LibraryImport(Lib, EntryPoint = "read", SetLastError = true)]
     public static unsafe partial nint Read(int fd, byte* buffer, nuint count);
+
+    [StructLayout(LayoutKind.Sequential)]
+    public unsafe struct IoVec
+    {
+        public void* Base;
+        public nuint Length;
+    }
+
+    /// <summary>struct msghdr (64-bit layout).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public unsafe struct MsgHdr
+    {
+        public void* Name;
+        public uint NameLength;
+        public IoVec* Iov;
+        public nuint IovLength;
+        public void* Control;
+        public nuint ControlLength;
+        public int Flags;
+    }
+
+    /// <summary>struct cmsghdr header (64-bit layout); data follows at offset 16.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct CMsgHdr
+    {
+        public nuint Length;
+        public int Level;
+        public int Type;
+    }
+
+    public const int SOL_UDP = 17;
+    public const int UDP_SEGMENT = 103;
+
+    [LibraryImport(Lib, EntryPoint = "readv", SetLastError = true)]
+    public static unsafe partial nint ReadV(int fd, IoVec* iov, int count);
+
+    [LibraryImport(Lib, EntryPoint = "writev", SetLastError = true)]
+    public static unsafe partial nint WriteV(int fd, IoVec* iov, int count);
+
+    [LibraryImport(Lib, EntryPoint = "sendmsg", SetLastError = true)]
+    public static unsafe partial nint SendMsg(int fd, MsgHdr* message, int flags);
 
     [LibraryImport(Lib, EntryPoint = "write", SetLastError = true)]
     public static unsafe partial nint Write(int fd, byte* buffer, nuint count);

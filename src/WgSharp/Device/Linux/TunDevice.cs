@@ -22,6 +22,9 @@ public sealed class TunDevice : IDisposable
     private const int IfReqUnionOffset = 16;
     private const short IFF_TUN = 0x0001;
     private const short IFF_NO_PI = 0x1000;
+    private const short IFF_VNET_HDR = 0x4000;
+    private const nuint TUNSETOFFLOAD = 0x400454D0;
+    private const uint TUN_F_CSUM = 0x01, TUN_F_TSO4 = 0x02, TUN_F_TSO6 = 0x04;
     private const short IFF_UP = 0x1;
     private const nuint TUNSETIFF = 0x400454CA;
     private const nuint TUNGETIFF = 0x800454D2;
@@ -51,6 +54,7 @@ public sealed class TunDevice : IDisposable
     public static TunDevice Create(string name, int mtu = DefaultMtu)
     {
         ValidateName(name);
+        GcStats.RegisterIfRequested();
         var tun = new FileDescriptor(LibC.Check(LibC.Open(CloneDevice, LibC.O_RDWR | LibC.O_NONBLOCK | LibC.O_CLOEXEC), "open " + CloneDevice));
         FileDescriptor? wakeup = null;
         try
@@ -85,7 +89,9 @@ public sealed class TunDevice : IDisposable
         byte* ifr = stackalloc byte[IfReqSize];
         new Span<byte>(ifr, IfReqSize).Clear();
         Encoding.UTF8.GetBytes(name, new Span<byte>(ifr, MaxNameLength));
-        *(short*)(ifr + IfReqUnionOffset) = IFF_TUN | IFF_NO_PI;
+        // IFF_VNET_HDR: every packet carries a virtio_net_hdr, which Read/TryWrite strip and add, so
+        // offloads (super-packets, partial checksums) can be enabled later by EnableOffloads.
+        *(short*)(ifr + IfReqUnionOffset) = IFF_TUN | IFF_NO_PI | IFF_VNET_HDR;
         using var lease = tun.Acquire();
         LibC.Check(LibC.Ioctl(lease.Number, TUNSETIFF, ifr), "ioctl TUNSETIFF " + name);
         return ReadName(ifr);
@@ -143,20 +149,46 @@ public sealed class TunDevice : IDisposable
     /// Returns -1 once the device is disposed or the interface was deleted: the reader should stop.
     /// A packet longer than the buffer is truncated, so pass at least MTU bytes. Does not allocate.
     /// </summary>
-    public unsafe int Read(Span<byte> buffer)
+    public int Read(Span<byte> buffer) => Read(buffer, out _);
+
+    /// <summary>
+    /// Asks the kernel for checksum and TCP segmentation offload (TUNSETOFFLOAD): reads may then return
+    /// TCP super-packets up to 64 KiB and partial checksums, described by the header
+    /// <see cref="Read(Span{byte}, out VirtioNetHeader)"/> returns. Only a reader that handles those may
+    /// call this. False if the kernel refuses (the device keeps working without offloads).
+    /// </summary>
+    internal bool EnableOffloads()
     {
+        if (_closed || !_tun.TryLease()) return false;
+        try { return LibC.Ioctl(_tun.Number, TUNSETOFFLOAD, (nint)(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6)) == 0; }
+        finally { _tun.Unlease(); }
+    }
+
+    /// <summary>Like <see cref="Read(Span{byte})"/>, also returning the packet's virtio_net_hdr.</summary>
+    internal unsafe int Read(Span<byte> buffer, out VirtioNetHeader header)
+    {
+        header = default;
         if (_closed || !_tun.TryLease())
             return -1;
         try
         {
             var fd = _tun.Number;
+            byte* vnet = stackalloc byte[VirtioNetHeader.Size];
+            var iov = stackalloc LibC.IoVec[2];
             fixed (byte* p = buffer)
             {
+                iov[0] = new LibC.IoVec { Base = vnet, Length = VirtioNetHeader.Size };
+                iov[1] = new LibC.IoVec { Base = p, Length = (nuint)buffer.Length };
                 while (!_closed)
                 {
-                    var n = LibC.Read(fd, p, (nuint)buffer.Length);
+                    var n = LibC.ReadV(fd, iov, 2);
+                    if (n >= VirtioNetHeader.Size)
+                    {
+                        header = VirtioNetHeader.Read(new ReadOnlySpan<byte>(vnet, VirtioNetHeader.Size));
+                        return (int)n - VirtioNetHeader.Size;
+                    }
                     if (n >= 0)
-                        return (int)n;
+                        continue; // cannot happen with IFF_VNET_HDR; never hand out a torn packet
                     var errno = LibC.Errno;
                     if (errno == LibC.EAGAIN)
                     {
@@ -195,7 +227,20 @@ public sealed class TunDevice : IDisposable
     /// it (EINVAL for a malformed packet, EIO while the interface is down) or the device is disposed (EBADF).
     /// Does not allocate; suitable for writing packets that came from the network.
     /// </summary>
-    public unsafe bool TryWrite(ReadOnlySpan<byte> packet, out int errno)
+    public bool TryWrite(ReadOnlySpan<byte> packet, out int errno) => TryWrite(packet, 0, out errno);
+
+    /// <summary>
+    /// Writes a packet that arrived through an authenticated tunnel: its transport checksum is marked
+    /// as already verified (VIRTIO_NET_HDR_F_DATA_VALID), as the AEAD vouches for the bytes.
+    /// </summary>
+    internal bool TryWriteVerified(ReadOnlySpan<byte> packet, out int errno) =>
+        TryWrite(packet, new VirtioNetHeader { Flags = VirtioNetHeader.FlagDataValid }, out errno);
+
+    private bool TryWrite(ReadOnlySpan<byte> packet, byte vnetFlags, out int errno) =>
+        TryWrite(packet, new VirtioNetHeader { Flags = vnetFlags }, out errno);
+
+    /// <summary>Writes a packet with an explicit virtio_net_hdr (e.g. a GSO super-packet the kernel will segment or accept whole).</summary>
+    internal unsafe bool TryWrite(ReadOnlySpan<byte> packet, in VirtioNetHeader header, out int errno)
     {
         errno = LibC.EBADF;
         if (_closed || !_tun.TryLease())
@@ -203,11 +248,16 @@ public sealed class TunDevice : IDisposable
         try
         {
             var fd = _tun.Number;
+            byte* vnet = stackalloc byte[VirtioNetHeader.Size];
+            header.WriteTo(new Span<byte>(vnet, VirtioNetHeader.Size));
+            var iov = stackalloc LibC.IoVec[2];
             fixed (byte* p = packet)
             {
+                iov[0] = new LibC.IoVec { Base = vnet, Length = VirtioNetHeader.Size };
+                iov[1] = new LibC.IoVec { Base = p, Length = (nuint)packet.Length };
                 while (!_closed)
                 {
-                    if (LibC.Write(fd, p, (nuint)packet.Length) >= 0)
+                    if (LibC.WriteV(fd, iov, 2) >= 0)
                     {
                         errno = 0;
                         return true;

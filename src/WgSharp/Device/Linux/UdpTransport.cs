@@ -182,6 +182,7 @@ public sealed class UdpTransport : IDisposable
         {
             if (family == AddressFamily.InterNetworkV6)
                 socket.DualMode = false; // IPV6_V6ONLY, so the IPv4 socket can own the same port
+            RaiseBuffers(socket);
             var any = family == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any;
             try
             {
@@ -198,6 +199,28 @@ public sealed class UdpTransport : IDisposable
         {
             socket.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>Socket buffer size asked for: bursts of a 64 KiB TCP window worth of datagrams must not overflow.</summary>
+    public const int SocketBufferBytes = 8 << 20;
+
+    /// <summary>
+    /// Raises SO_RCVBUF/SO_SNDBUF so bursts are queued instead of dropped. As root the *FORCE variants
+    /// go past net.core.[rw]mem_max; otherwise the plain options give what the sysctl allows.
+    /// </summary>
+    private static void RaiseBuffers(Socket socket)
+    {
+        Span<byte> value = stackalloc byte[sizeof(int)];
+        BitConverter.TryWriteBytes(value, SocketBufferBytes);
+        foreach (var (force, plain) in new[] { (LibC.SO_RCVBUFFORCE, LibC.SO_RCVBUF), (LibC.SO_SNDBUFFORCE, LibC.SO_SNDBUF) })
+        {
+            try { socket.SetRawSocketOption(LibC.SOL_SOCKET, force, value); }
+            catch (SocketException)
+            {
+                try { socket.SetRawSocketOption(LibC.SOL_SOCKET, plain, value); }
+                catch (SocketException) { } // keep the default size; it only costs throughput
+            }
         }
     }
 
@@ -248,6 +271,15 @@ public sealed class UdpTransport : IDisposable
         }
     }
 
+    /// <summary>True when a datagram is already queued on the socket of <paramref name="family"/> (FIONREAD).</summary>
+    public bool HasPending(UdpFamily family)
+    {
+        var socket = _sockets?.Get(family);
+        if (_disposed || socket == null) return false;
+        try { return socket.Available > 0; }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException) { return false; }
+    }
+
     /// <summary>Sends one datagram; throws <see cref="SocketException"/> on failure (see <see cref="TrySend"/>).</summary>
     public void Send(ReadOnlySpan<byte> data, in UdpEndpoint to)
     {
@@ -286,6 +318,119 @@ public sealed class UdpTransport : IDisposable
         catch (ObjectDisposedException)
         {
             return SocketError.OperationAborted; // raced with a rebind or close
+        }
+    }
+
+    private volatile bool _segmentationUnsupported;
+
+    /// <summary>
+    /// Most datagrams one segmentation-offload send carries (older kernels allow 64). Smaller bursts did not
+    /// reduce drops at a slow receiver in our measurements (docs/performance.md); WGSHARP_GSO_SEGMENTS overrides it.
+    /// </summary>
+    public static readonly int MaxSegments =
+        int.TryParse(Environment.GetEnvironmentVariable("WGSHARP_GSO_SEGMENTS"), out var n) && n is >= 1 and <= 64 ? n : 64;
+
+    /// <summary>Largest total a segmentation-offload send may carry (it travels as one IP packet until the device splits it).</summary>
+    public const int MaxSegmentedBytes = 65000;
+
+    /// <summary>
+    /// Sends <paramref name="data"/> as consecutive datagrams of <paramref name="segmentSize"/> bytes (the last
+    /// may be shorter) to one endpoint. Uses UDP generic segmentation offload (one sendmsg with UDP_SEGMENT, so
+    /// the stack is walked once for the whole batch); falls back to one send per datagram where the kernel
+    /// cannot. The caller keeps data within <see cref="MaxSegments"/> and <see cref="MaxSegmentedBytes"/>.
+    /// </summary>
+    public SocketError TrySendSegments(ReadOnlySpan<byte> data, int segmentSize, in UdpEndpoint to)
+    {
+        if (data.Length <= segmentSize || _segmentationUnsupported)
+            return SendEach(data, segmentSize, to);
+        if (to.IsEmpty)
+            return SocketError.DestinationAddressRequired;
+        var pair = _sockets;
+        if (_disposed || pair == null)
+            return SocketError.NotSocket;
+        var socket = to.IsIPv4 ? pair.V4 : pair.V6;
+        if (socket == null)
+            return SocketError.AddressFamilyNotSupported;
+        var address = to.IsIPv4
+            ? t_send4 ??= new SocketAddress(AddressFamily.InterNetwork)
+            : t_send6 ??= new SocketAddress(AddressFamily.InterNetworkV6);
+        to.WriteTo(address);
+        var handle = socket.SafeHandle;
+        bool added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            int errno = SendSegmented((int)handle.DangerousGetHandle(), data, segmentSize, address.Buffer.Span);
+            if (errno == 0)
+                return SocketError.Success;
+            if (errno is EINVAL or ENOPROTOOPT or EOPNOTSUPP or EIO)
+            {
+                _segmentationUnsupported = true; // the kernel or route cannot segment: stay with plain sends
+                return SendEach(data, segmentSize, to);
+            }
+            return errno switch
+            {
+                ENETUNREACH => SocketError.NetworkUnreachable,
+                EHOSTUNREACH => SocketError.HostUnreachable,
+                ENOBUFS or EAGAIN => SocketError.NoBufferSpaceAvailable,
+                _ => SocketError.SocketError,
+            };
+        }
+        catch (ObjectDisposedException)
+        {
+            return SocketError.OperationAborted; // raced with a rebind or close
+        }
+        finally
+        {
+            if (added) handle.DangerousRelease();
+        }
+    }
+
+    private const int EIO = 5, EAGAIN = 11, EINVAL = 22, ENOPROTOOPT = 92, EOPNOTSUPP = 95, ENOBUFS = 105, ENETUNREACH = 101, EHOSTUNREACH = 113;
+
+    private SocketError SendEach(ReadOnlySpan<byte> data, int segmentSize, in UdpEndpoint to)
+    {
+        var result = SocketError.Success;
+        for (int offset = 0; offset < data.Length; offset += segmentSize)
+        {
+            var error = TrySend(data.Slice(offset, Math.Min(segmentSize, data.Length - offset)), to);
+            if (error != SocketError.Success) result = error;
+        }
+        return result;
+    }
+
+    /// <summary>One sendmsg with a UDP_SEGMENT control message; returns 0 or errno.</summary>
+    private static unsafe int SendSegmented(int fd, ReadOnlySpan<byte> data, int segmentSize, ReadOnlySpan<byte> sockaddr)
+    {
+        const int controlSize = 24; // CMSG_SPACE(sizeof(ushort)) on 64-bit
+        byte* control = stackalloc byte[controlSize];
+        new Span<byte>(control, controlSize).Clear();
+        var cmsg = (LibC.CMsgHdr*)control;
+        cmsg->Length = (nuint)(sizeof(LibC.CMsgHdr) + sizeof(ushort));
+        cmsg->Level = LibC.SOL_UDP;
+        cmsg->Type = LibC.UDP_SEGMENT;
+        *(ushort*)(control + sizeof(LibC.CMsgHdr)) = (ushort)segmentSize;
+        fixed (byte* payload = data)
+        fixed (byte* name = sockaddr)
+        {
+            var iov = new LibC.IoVec { Base = payload, Length = (nuint)data.Length };
+            var message = new LibC.MsgHdr
+            {
+                Name = name,
+                NameLength = (uint)sockaddr.Length,
+                Iov = &iov,
+                IovLength = 1,
+                Control = control,
+                ControlLength = controlSize,
+            };
+            while (true)
+            {
+                if (LibC.SendMsg(fd, &message, 0) >= 0)
+                    return 0;
+                int errno = LibC.Errno;
+                if (errno != LibC.EINTR)
+                    return errno;
+            }
         }
     }
 

@@ -1,0 +1,67 @@
+#!/bin/bash
+# Scale: memory per idle peer and the time to apply a 100,000-peer configuration through the UAPI
+# (`wg setconf`), for wgsharp and, in the same run, wireguard-go.
+# Usage: bench/scale.sh          Env: PEERS (default 100000), IMPLS (default "cs go"),
+#        WGSHARP (published wgsharp; default: publish Release into $OUT/wgsharp-bin), OUT (default /tmp/wgsb-scale)
+set -u
+umask 077
+PEERS=${PEERS:-100000}
+IMPLS=${IMPLS:-"cs go"}
+OUT=${OUT:-/tmp/wgsb-scale}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+NS=wgsb-s
+IFNAME=wgsbp9
+PID=""
+mkdir -p "$OUT"
+
+cleanup() {
+    [ -n "$PID" ] && { kill "$PID" 2>/dev/null; sleep 0.3; kill -9 "$PID" 2>/dev/null; }
+    PID=""
+    ip netns del $NS 2>/dev/null
+    rm -f /var/run/wireguard/$IFNAME.sock
+}
+trap 'cleanup; exit 130' INT TERM
+trap cleanup EXIT
+
+if [ -z "${WGSHARP:-}" ] && [[ " $IMPLS " == *" cs "* ]]; then
+    WGSHARP="$OUT/wgsharp-bin/wgsharp"
+    echo "publishing wgsharp (Release) ..." >&2
+    dotnet publish "$ROOT/src/WgSharp.Cli" -c Release -o "$OUT/wgsharp-bin" -v q -nologo >"$OUT/publish.log" 2>&1 \
+        || { cat "$OUT/publish.log" >&2; exit 1; }
+fi
+
+# A configuration with PEERS random public keys, one /32 allowed IP each (10.0.0.0/8 and beyond).
+python3 - "$PEERS" "$(wg genkey)" > "$OUT/peers.conf" <<'PY'
+import base64, os, sys
+n, key = int(sys.argv[1]), sys.argv[2]
+out = ["[Interface]", "PrivateKey = " + key, "ListenPort = 52399", ""]
+for i in range(n):
+    a = 10 + (i >> 24); b = (i >> 16) & 255; c = (i >> 8) & 255; d = i & 255
+    out += ["[Peer]", "PublicKey = " + base64.b64encode(os.urandom(32)).decode(), f"AllowedIPs = {a}.{b}.{c}.{d}/32", ""]
+print("\n".join(out))
+PY
+
+rss_kb() { awk '/^VmRSS/ { print $2 }' /proc/"$1"/status; }
+
+printf '%-14s %8s %14s %14s %14s %12s\n' implementation peers "RSS before MB" "RSS after MB" "bytes/peer" "setconf s"
+for impl in $IMPLS; do
+    cleanup
+    ip netns add $NS
+    if [ "$impl" = cs ]; then
+        ip netns exec $NS "$WGSHARP" -f $IFNAME >"$OUT/$impl.log" 2>&1 &
+    else
+        ip netns exec $NS wireguard-go -f $IFNAME >"$OUT/$impl.log" 2>&1 &
+    fi
+    PID=$!
+    for _ in $(seq 100); do [ -S /var/run/wireguard/$IFNAME.sock ] && break; sleep 0.1; done
+    sleep 1
+    before=$(rss_kb "$PID")
+    start=$(date +%s.%N)
+    ip netns exec $NS wg setconf $IFNAME "$OUT/peers.conf" || echo "setconf failed for $impl (wireguard-go refuses more than 65536 peers; the count below is what it took)" >&2
+    end=$(date +%s.%N)
+    sleep 2
+    after=$(rss_kb "$PID")
+    count=$(ip netns exec $NS wg show $IFNAME peers | wc -l)
+    python3 -c "import sys; b,a,s,e,n,impl=sys.argv[1:]; b=int(b);a=int(a);n=int(n); print('%-14s %8d %14.1f %14.1f %14.0f %12.2f' % (impl, n, b/1024, a/1024, (a-b)*1024/max(n,1), float(e)-float(s)))" \
+        "$before" "$after" "$start" "$end" "$count" "$([ "$impl" = cs ] && echo wgsharp || echo wireguard-go)"
+done

@@ -1,0 +1,48 @@
+using System.Diagnostics;
+
+namespace WgSharp.Tests.Bench;
+
+/// <summary>
+/// The benchmark instruments must at least start: the shell scripts parse, and the BenchmarkDotNet
+/// program lists its benchmarks. Nothing here measures or asserts a timing.
+/// </summary>
+public class BenchEntryPointTests
+{
+    private static string RepoRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir != null && !File.Exists(Path.Combine(dir.FullName, "wgsharp.sln"))) dir = dir.Parent;
+        return dir?.FullName ?? throw new InvalidOperationException("wgsharp.sln not found above " + AppContext.BaseDirectory);
+    }
+
+    private static (int ExitCode, string Output) Run(string file, params string[] args)
+    {
+        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = RepoRoot() };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var process = Process.Start(psi)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEnd();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(5))) { process.Kill(entireProcessTree: true); throw new TimeoutException(file); }
+        return (process.ExitCode, stdout + stderr.Result);
+    }
+
+    [Theory]
+    [InlineData("bench/e2e.sh")]
+    [InlineData("bench/scale.sh")]
+    public void ShellScriptParses(string script)
+    {
+        var path = Path.Combine(RepoRoot(), script);
+        Assert.True(File.Exists(path), path + " is missing");
+        var (exit, output) = Run("bash", "-n", path);
+        Assert.True(exit == 0, output);
+    }
+
+    [Fact]
+    public void BenchmarkProgramListsTheBenchmarks()
+    {
+        var (exit, output) = Run("dotnet", "run", "--project", "bench/WgSharp.Bench", "-c", "Release", "--", "--list", "flat");
+        Assert.True(exit == 0, output);
+        foreach (var name in new[] { "TransportBenchmarks", "HandshakeBenchmarks", "AeadBenchmarks", "AllowedIpsBenchmarks" })
+            Assert.Contains(name, output);
+    }
+}

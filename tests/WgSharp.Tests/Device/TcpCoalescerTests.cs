@@ -1,0 +1,86 @@
+using System.Buffers.Binary;
+using WgSharp.Device;
+using WgSharp.Device.Linux;
+
+namespace WgSharp.Tests.Device;
+
+/// <summary>
+/// Receive-side software GRO: in-order segments of one flow become one GSO super-packet that,
+/// segmented again, gives back exactly the segments that went in; anything else is passed on in order.
+/// </summary>
+public class TcpCoalescerTests
+{
+    private sealed class Capture
+    {
+        public readonly List<(byte[] Packet, VirtioNetHeader Header)> Written = [];
+        public bool Write(ReadOnlySpan<byte> packet, in VirtioNetHeader header)
+        {
+            Written.Add((packet.ToArray(), header));
+            return true;
+        }
+    }
+
+    private static List<byte[]> Segments(bool v4, int payload, int mss, ushort port = 40000)
+    {
+        int ip = v4 ? 20 : 40, header = ip + 32;
+        var p = new byte[header + payload];
+        new Random(payload + port).NextBytes(p.AsSpan(header));
+        if (v4) { p[0] = 0x45; p[6] = 0x40; p[8] = 64; p[9] = 6; new byte[] { 10, 0, 0, 1, 10, 0, 0, 2 }.CopyTo(p, 12); BinaryPrimitives.WriteUInt16BigEndian(p.AsSpan(4), 7); }
+        else { p[0] = 0x60; p[6] = 6; p[7] = 64; p[8] = 0xFD; p[23] = 1; p[24] = 0xFD; p[39] = 2; }
+        BinaryPrimitives.WriteUInt16BigEndian(p.AsSpan(ip), port);
+        BinaryPrimitives.WriteUInt16BigEndian(p.AsSpan(ip + 2), 5201);
+        BinaryPrimitives.WriteUInt32BigEndian(p.AsSpan(ip + 4), 0xFFFFFF00);
+        BinaryPrimitives.WriteUInt32BigEndian(p.AsSpan(ip + 8), 12345);
+        p[ip + 12] = 0x80; p[ip + 13] = 0x18; p[ip + 15] = 0xFF;
+        p[ip + 20] = 1; p[ip + 21] = 1; p[ip + 22] = 8; p[ip + 23] = 10;
+        var vnet = new VirtioNetHeader { GsoType = v4 ? VirtioNetHeader.GsoTcpV4 : VirtioNetHeader.GsoTcpV6, GsoSize = (ushort)mss };
+        Assert.True(TcpSegmenter.TryPlan(p, vnet, out int h, out int n));
+        var list = new List<byte[]>();
+        var buffer = new byte[65536];
+        for (int i = 0; i < n; i++) list.Add(buffer[..TcpSegmenter.WriteSegment(p, vnet, h, n, i, buffer)]);
+        return list;
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void InOrderSegmentsBecomeOneSuperPacketThatSegmentsBackExactly(bool v4)
+    {
+        var input = Segments(v4, 20000, 1368);
+        var capture = new Capture();
+        var coalescer = new TcpCoalescer(capture.Write);
+        foreach (var s in input) coalescer.Add(s, new DeviceCounters());
+        coalescer.Flush(new DeviceCounters());
+
+        var (packet, header) = Assert.Single(capture.Written);
+        Assert.True(header.IsGso);
+        Assert.True(header.NeedsChecksum);
+        Assert.Equal(1368, header.GsoSize);
+        Assert.True(TcpSegmenter.TryPlan(packet, header, out int h, out int n));
+        Assert.Equal(input.Count, n);
+        var buffer = new byte[65536];
+        for (int i = 0; i < n; i++)
+            Assert.Equal(input[i], buffer[..TcpSegmenter.WriteSegment(packet, header, h, n, i, buffer)]);
+    }
+
+    [Fact]
+    public void OtherFlowsGapsAndNonDataArePassedOnInOrder()
+    {
+        var a = Segments(true, 1368 * 3, 1368);
+        var b = Segments(true, 1368 * 2, 1368, port: 40001);
+        var capture = new Capture();
+        var coalescer = new TcpCoalescer(capture.Write);
+        var counters = new DeviceCounters();
+        coalescer.Add(a[0], counters);
+        coalescer.Add(b[0], counters);   // other flow: a[0] goes out alone
+        coalescer.Add(a[2], counters);   // gap in a's sequence
+        coalescer.Add(new byte[] { 0x45, 0, 0, 20 }, counters); // not TCP data: flushes and passes through
+        coalescer.Flush(counters);
+        Assert.Equal(4, capture.Written.Count);
+        Assert.Equal(a[0], capture.Written[0].Packet);
+        Assert.Equal(b[0], capture.Written[1].Packet);
+        Assert.Equal(a[2], capture.Written[2].Packet);
+        Assert.All(capture.Written, w => Assert.False(w.Header.IsGso));
+        Assert.All(capture.Written, w => Assert.Equal(VirtioNetHeader.FlagDataValid, w.Header.Flags));
+    }
+}
