@@ -45,7 +45,7 @@ public class LossyNetworkTests(ITestOutputHelper output)
         Assert.NotNull(pair.A.PeerFor(pair.B.PublicKey).Protocol.Keypairs.Current);
         // With a 30% loss each way, ping until a few replies came back (the data path works, not just one lucky packet).
         int answered = 0;
-        for (int i = 0; i < 20 && answered < 5; i++)
+        for (int i = 0; i < 30 && answered < 5; i++)
             if (NetworkChecks.Ping(pair.Net.A, InnerB4, count: 1, waitSeconds: 1)) answered++;
         output.WriteLine($"answered {answered}\n{pair.Describe()}");
         Assert.True(answered >= 5, pair.Describe());
