@@ -162,5 +162,6 @@ public sealed partial class WireGuardDevice : IDeviceControl
         AllowedIps.RemoveByPeer(peer);
         Counters.CountStagedDropped(peer.ClearStaged());
         Engine.RemovePeer(publicKey);
+        peer.PresharedKey = null; // overwrites the device's copy of the secret (the handshake's is zeroed above)
     }
 }

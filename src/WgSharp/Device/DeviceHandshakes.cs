@@ -12,8 +12,28 @@ public sealed partial class WireGuardDevice
 {
     private readonly BlockingCollection<HandshakeWork> _handshakeQueue;
 
-    /// <summary>Under load once the queue is an eighth full: then initiations need a valid mac2 (cookie).</summary>
-    private bool UnderLoad => _options.ForceUnderLoad || _handshakeQueue.Count >= _options.HandshakeQueueCapacity / 8;
+    /// <summary>Stopwatch timestamp until which we count as under load (the queue was an eighth full less than a second ago).</summary>
+    private long _underLoadUntil;
+
+    /// <summary>
+    /// Under load once the queue is an eighth full, and for one second after (as wireguard-go): then
+    /// initiations need a valid mac2 (cookie). Without the second of hysteresis a flood makes the device
+    /// flip back to Diffie-Hellman for every forged initiation as soon as cheap cookie replies drained the queue.
+    /// </summary>
+    private bool UnderLoad
+    {
+        get
+        {
+            if (_options.ForceUnderLoad) return true;
+            long now = System.Diagnostics.Stopwatch.GetTimestamp();
+            if (_handshakeQueue.Count >= _options.HandshakeQueueCapacity / 8)
+            {
+                Volatile.Write(ref _underLoadUntil, now + System.Diagnostics.Stopwatch.Frequency);
+                return true;
+            }
+            return Volatile.Read(ref _underLoadUntil) > now;
+        }
+    }
 
     private void RoutineHandshakes()
     {

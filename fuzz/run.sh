@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Coverage-guided fuzzing of wgsharp with SharpFuzz + AFL++:
+#   handshake - ProtocolEngine.ProcessHandshake + OpenTransport (initiation, response, cookie reply, transport)
+#   uapi      - UapiSetParser (the `wg set` protocol body)
+#   ifconfig  - IfconfigParser (the OpenBSD-style command line)
+# Usage: fuzz/run.sh [TOTAL_SECONDS=60] [TARGET...]   (the time is split evenly between the targets)
+# Exit status 1 if any target crashed; crashing inputs are copied to fuzz/crashes/TARGET/ (commit them:
+# tests/WgSharp.Tests/Robustness/FuzzRegressionTests replays every file there). Needs root only for apt-get.
+set -euo pipefail
+cd "$(dirname "$0")"
+total=${1:-60}
+shift || true
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(handshake uapi ifconfig)
+per_target=$(( total / ${#targets[@]} ))
+
+if ! command -v afl-fuzz >/dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends afl++ >/dev/null
+fi
+export PATH="$PATH:$HOME/.dotnet/tools"
+if ! command -v sharpfuzz >/dev/null; then
+    dotnet tool install --global SharpFuzz.CommandLine --version 2.3.0 >/dev/null
+fi
+
+rm -rf out
+dotnet build WgSharp.Fuzz -c Release -o out -v q -nologo >/dev/null
+# Instrument the code under test in place. Only these namespaces: SharpFuzz's IL rewriting breaks the
+# [InlineArray] Key struct (AccessViolationException in Key's constructor), and Keys/Crypto are not fuzz subjects.
+sharpfuzz out/WgSharp.Core.dll WgSharp.Protocol WgSharp.Control WgSharp.Configuration >/dev/null
+
+export AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
+       AFL_NO_AFFINITY=1 AFL_SHUFFLE_QUEUE=0 DOTNET_TieredPGO=0
+status=0
+for target in "${targets[@]}"; do
+    findings="findings/$target"
+    rm -rf "$findings"
+    # -t: .NET start-up is slow, so a generous timeout; -m none: the CLR reserves lots of address space.
+    afl-fuzz -V "$per_target" -t 5000 -m none -i "corpus/$target" -o "$findings" -- dotnet out/WgSharp.Fuzz.dll "$target" \
+        > "findings/$target.log" 2>&1 || { echo "afl-fuzz failed for $target (see fuzz/findings/$target.log)"; status=2; continue; }
+    stats="$findings/default/fuzzer_stats"
+    execs=$(awk -F' : ' '/^execs_done/{print $2}' "$stats")
+    paths=$(awk -F' : ' '/^corpus_count/{print $2}' "$stats")
+    crashes=$(find "$findings/default/crashes" -type f -name 'id:*' 2>/dev/null | wc -l)
+    echo "$target: ${per_target}s, $execs execs, corpus $paths, crashes $crashes"
+    if [ "$crashes" -gt 0 ]; then
+        mkdir -p "crashes/$target"
+        cp "$findings"/default/crashes/id:* "crashes/$target/"
+        status=1
+    fi
+done
+exit $status
