@@ -30,6 +30,7 @@ sharpfuzz out/WgSharp.Core.dll WgSharp.Protocol WgSharp.Control WgSharp.Configur
 
 export AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
        AFL_NO_AFFINITY=1 AFL_SHUFFLE_QUEUE=0 DOTNET_TieredPGO=0
+mkdir -p findings
 status=0
 for target in "${targets[@]}"; do
     findings="findings/$target"
