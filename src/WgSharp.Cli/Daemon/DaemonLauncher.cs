@@ -36,7 +36,6 @@ internal static class DaemonLauncher
         {
             FileName = Environment.ProcessPath!,
             UseShellExecute = false,
-            RedirectStandardInput = false,
         };
         // When run as `dotnet wgsharp.dll`, ProcessPath is dotnet and the dll must be passed again.
         string entry = Environment.GetCommandLineArgs()[0];
@@ -47,6 +46,12 @@ internal static class DaemonLauncher
 
         bool quiet = string.IsNullOrEmpty(Environment.GetEnvironmentVariable("LOG_LEVEL"));
         psi.RedirectStandardError = quiet;
+        // The .NET runtime dup()s the standard descriptors at startup, before the child can point
+        // them at /dev/null; given the caller's own pipes, those copies would keep `wgsharp IF | cat`
+        // (or wg-quick with captured output) waiting for end-of-file forever. So a quiet child gets
+        // pipes of ours, which die with the launcher.
+        psi.RedirectStandardInput = quiet;
+        psi.RedirectStandardOutput = quiet;
         Posix.MarkInheritedDescriptorsCloseOnExec();
         using var child = Process.Start(psi);
         if (child is null)
