@@ -102,7 +102,6 @@ public sealed partial class WireGuardDevice
 
     private void LogRejectedHandshake(MessageType type, RejectReason reason, in UdpEndpoint from)
     {
-        if (!_debug) return;
         // The manual's wording: a bad mac1 on an initiation means the sender has the wrong public
         // key for us; any other failure means we lack the right public key for the sender.
         string message = (type, reason) switch

@@ -18,14 +18,10 @@ public sealed partial class WireGuardDevice
             int n = udp.Receive(family, datagram, out var from);
             if (n < 0)
             {
-                // A replaced transport (wgrtable change) closes the old one: carry on with the new.
-                if (!ReferenceEquals(udp, _udp)) continue;
-                if (_stopping.IsCancellationRequested || (family == UdpFamily.IPv4 ? !udp.HasIPv4 : !udp.HasIPv6))
-                {
-                    if (_stopping.IsCancellationRequested) return;
-                    _stopping.Token.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(200));
-                    continue;
-                }
+                if (_stopping.IsCancellationRequested) return;
+                // A replaced transport (wgrtable change) closes the old one: carry on with the new at once.
+                // Otherwise this family has no socket here (e.g. IPv6 off): look again after a while.
+                if (ReferenceEquals(udp, _udp)) _stopping.Token.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(200));
                 continue;
             }
             try

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using WgSharp.Device.Linux;
 using WgSharp.Keys;
@@ -87,10 +88,31 @@ public sealed partial class WireGuardDevice : IDisposable
         thread.Start();
     }
 
-    /// <summary>Logs a debug message (the manual's runtime debugging) when debug is on for this interface.</summary>
-    private void Debug(string message)
+    /// <summary>
+    /// Logs a debug message (the manual's runtime debugging) when debug is on for this interface.
+    /// The message is only formatted when debug is on, so calls on the packet path cost nothing otherwise.
+    /// </summary>
+    private void Debug([InterpolatedStringHandlerArgument("")] ref DebugMessage message)
     {
-        if (_debug) _logger.LogInformation("{Interface}: {Message}", InterfaceName, message);
+        if (message.Enabled) _logger.LogInformation("{Interface}: {Message}", InterfaceName, message.ToStringAndClear());
+    }
+
+    /// <summary>Builds a debug message only when the device's debug log is on.</summary>
+    [InterpolatedStringHandler]
+    private ref struct DebugMessage
+    {
+        private DefaultInterpolatedStringHandler _text;
+
+        public DebugMessage(int literalLength, int formattedCount, WireGuardDevice device, out bool shouldAppend)
+        {
+            Enabled = shouldAppend = device._debug;
+            _text = Enabled ? new DefaultInterpolatedStringHandler(literalLength, formattedCount) : default;
+        }
+
+        public bool Enabled { get; }
+        public void AppendLiteral(string value) => _text.AppendLiteral(value);
+        public void AppendFormatted<T>(T value) => _text.AppendFormatted(value);
+        public string ToStringAndClear() => _text.ToStringAndClear();
     }
 
     private void OnInterfaceGone()

@@ -294,18 +294,9 @@ public sealed class UdpTransport : IDisposable
     /// </summary>
     public SocketError TrySend(ReadOnlySpan<byte> data, in UdpEndpoint to)
     {
-        if (to.IsEmpty)
-            return SocketError.DestinationAddressRequired;
-        var pair = _sockets;
-        if (_disposed || pair == null)
-            return SocketError.NotSocket;
-        var socket = to.IsIPv4 ? pair.V4 : pair.V6;
-        if (socket == null)
-            return SocketError.AddressFamilyNotSupported;
-        var address = to.IsIPv4
-            ? t_send4 ??= new SocketAddress(AddressFamily.InterNetwork)
-            : t_send6 ??= new SocketAddress(AddressFamily.InterNetworkV6);
-        to.WriteTo(address);
+        var error = PrepareSend(to, out var socket, out var address);
+        if (error != SocketError.Success)
+            return error;
         try
         {
             socket.SendTo(data, SocketFlags.None, address);
@@ -319,6 +310,30 @@ public sealed class UdpTransport : IDisposable
         {
             return SocketError.OperationAborted; // raced with a rebind or close
         }
+    }
+
+    /// <summary>
+    /// Picks the socket of the endpoint's family and fills this thread's reusable socket address
+    /// with the endpoint; the error says why nothing can be sent.
+    /// </summary>
+    private SocketError PrepareSend(in UdpEndpoint to, out Socket socket, out SocketAddress address)
+    {
+        socket = null!;
+        address = null!;
+        if (to.IsEmpty)
+            return SocketError.DestinationAddressRequired;
+        var pair = _sockets;
+        if (_disposed || pair == null)
+            return SocketError.NotSocket;
+        var chosen = to.IsIPv4 ? pair.V4 : pair.V6;
+        if (chosen == null)
+            return SocketError.AddressFamilyNotSupported;
+        socket = chosen;
+        address = to.IsIPv4
+            ? t_send4 ??= new SocketAddress(AddressFamily.InterNetwork)
+            : t_send6 ??= new SocketAddress(AddressFamily.InterNetworkV6);
+        to.WriteTo(address);
+        return SocketError.Success;
     }
 
     private volatile bool _segmentationUnsupported;
@@ -343,18 +358,9 @@ public sealed class UdpTransport : IDisposable
     {
         if (data.Length <= segmentSize || _segmentationUnsupported)
             return SendEach(data, segmentSize, to);
-        if (to.IsEmpty)
-            return SocketError.DestinationAddressRequired;
-        var pair = _sockets;
-        if (_disposed || pair == null)
-            return SocketError.NotSocket;
-        var socket = to.IsIPv4 ? pair.V4 : pair.V6;
-        if (socket == null)
-            return SocketError.AddressFamilyNotSupported;
-        var address = to.IsIPv4
-            ? t_send4 ??= new SocketAddress(AddressFamily.InterNetwork)
-            : t_send6 ??= new SocketAddress(AddressFamily.InterNetworkV6);
-        to.WriteTo(address);
+        var error = PrepareSend(to, out var socket, out var address);
+        if (error != SocketError.Success)
+            return error;
         var handle = socket.SafeHandle;
         bool added = false;
         try
