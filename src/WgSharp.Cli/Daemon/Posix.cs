@@ -41,35 +41,15 @@ internal static partial class Posix
     }
 
     /// <summary>
-    /// Points stdin and stdout at /dev/null, and with them every other descriptor that refers to
-    /// the same files: the .NET runtime keeps private duplicates of the standard descriptors, and
-    /// one of those would otherwise keep the caller's pipe open.
+    /// Points stdin and stdout at /dev/null. (The launcher already gave a quiet daemon pipes of its
+    /// own rather than the caller's, so no copy the runtime made of them can hold a caller's pipe open.)
     /// </summary>
     public static void DetachStdinStdout()
     {
         int devNull = open("/dev/null", O_RDWR);
         if (devNull < 0) return;
-        var targets = new HashSet<string>(StringComparer.Ordinal);
-        foreach (int std in new[] { 0, 1 })
-            if (LinkOf(std) is { } t && t != "/dev/null") targets.Add(t);
-        try
-        {
-            foreach (var entry in Directory.GetFileSystemEntries("/proc/self/fd"))
-                if (int.TryParse(Path.GetFileName(entry), out int fd) && fd != devNull && fd != 2 &&
-                    LinkOf(fd) is { } target && targets.Contains(target))
-                    dup2(devNull, fd);
-        }
-        catch (IOException) { }
         dup2(devNull, 0);
         dup2(devNull, 1);
         if (devNull > 2) close(devNull);
     }
-
-    private static string? LinkOf(int fd)
-    {
-        try { return new FileInfo($"/proc/self/fd/{fd}").LinkTarget; }
-        catch (IOException) { return null; }
-        catch (UnauthorizedAccessException) { return null; }
-    }
-
 }
