@@ -36,7 +36,10 @@ public class HandshakeAndTransportTests
                 Assert.False(needsRekey);
                 Assert.Equal(MessageLayout.TransportHeaderSize + padded + MessageLayout.TagSize, message.Length);
                 Assert.Equal((byte)MessageType.TransportData, message[0]);
-                Assert.NotEqual(packet, message.AsSpan(MessageLayout.DataPayload, size).ToArray());
+                // Compare the whole padded block: a 1-byte ciphertext equals its plaintext by chance 1 time in 256.
+                var paddedPlaintext = new byte[padded];
+                packet.CopyTo(paddedPlaintext, 0);
+                Assert.NotEqual(paddedPlaintext, message.AsSpan(MessageLayout.DataPayload, padded).ToArray());
 
                 var received = h.Receive(to, message);
                 Assert.True(received.IsOk, received.Result.Reason.ToString());
