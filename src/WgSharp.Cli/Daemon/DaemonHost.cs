@@ -20,6 +20,7 @@ internal static class DaemonHost
         using var loggerFactory = Logging.CreateFactory();
         var logger = loggerFactory.CreateLogger("wgsharp");
         // Signals are caught before the socket appears, so a SIGTERM right after start still cleans up.
+        Posix.UnignoreTerminationSignals();
         using var done = new ManualResetEventSlim();
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; done.Set(); });
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; done.Set(); });

@@ -20,7 +20,14 @@ internal static partial class Posix
     [LibraryImport("libc", SetLastError = true)]
     public static partial int fcntl(int fd, int cmd, int arg);
 
+    [LibraryImport("libc", SetLastError = true)]
+    private static unsafe partial int sigaction(int signum, byte* act, byte* oldact);
+
     public const int O_RDWR = 2;
+    private const int SIGINT = 2, SIGTERM = 15;
+    private static readonly nint SIG_IGN = 1;
+    // glibc's struct sigaction (x86-64 and arm64): the handler comes first; 152 bytes in all, rounded up.
+    private const int SigactionSize = 256;
     private const int F_SETFD = 2;
     private const int FD_CLOEXEC = 1;
 
@@ -38,6 +45,21 @@ internal static partial class Posix
         }
         catch (IOException) { }
         catch (UnauthorizedAccessException) { }
+    }
+
+    /// <summary>
+    /// A daemon started from a script in the background inherits SIGINT ignored (the shell does that to
+    /// `cmd &amp;`), and the runtime then never delivers it. wireguard-go handles SIGINT and SIGTERM
+    /// whatever it inherited, so we put an ignored one back to the default before registering handlers.
+    /// </summary>
+    public static unsafe void UnignoreTerminationSignals()
+    {
+        byte* current = stackalloc byte[SigactionSize];
+        byte* defaults = stackalloc byte[SigactionSize];
+        new Span<byte>(defaults, SigactionSize).Clear(); // SIG_DFL, empty mask, no flags
+        foreach (int signal in new[] { SIGINT, SIGTERM })
+            if (sigaction(signal, null, current) == 0 && *(nint*)current == SIG_IGN)
+                sigaction(signal, defaults, null);
     }
 
     /// <summary>

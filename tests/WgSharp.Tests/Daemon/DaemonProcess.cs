@@ -8,11 +8,17 @@ public static class DaemonProcess
 {
     public static string AppHost => Path.Combine(AppContext.BaseDirectory, "wgsharp");
 
-    /// <summary>Starts `ip netns exec NS wgsharp ARGS...` with captured output (the process is wgsharp itself).</summary>
-    public static (Process Process, StringBuilder Output) Start(string netns, IEnumerable<string> args, IDictionary<string, string>? env = null)
+    /// <summary>
+    /// Starts `ip netns exec NS wgsharp ARGS...` with captured output (the process is wgsharp itself, as
+    /// `ip netns exec` and `sh -c 'exec ...'` both exec). ignoreSignals are set to SIG_IGN before the exec,
+    /// as a shell does for a background job.
+    /// </summary>
+    public static (Process Process, StringBuilder Output) Start(string netns, IEnumerable<string> args,
+        IDictionary<string, string>? env = null, IReadOnlyList<string>? ignoreSignals = null)
     {
-        var psi = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { "netns", "exec", netns, AppHost }.Concat(args)) psi.ArgumentList.Add(a);
+        var psi = new ProcessStartInfo("sh") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var trap = ignoreSignals is { Count: > 0 } ? $"trap '' {string.Join(' ', ignoreSignals)}; " : "";
+        foreach (var a in new[] { "-c", trap + "exec \"$@\"", "sh", "ip", "netns", "exec", netns, AppHost }.Concat(args)) psi.ArgumentList.Add(a);
         if (env is not null) foreach (var (k, v) in env) psi.Environment[k] = v;
         var output = new StringBuilder();
         var process = new Process { StartInfo = psi };

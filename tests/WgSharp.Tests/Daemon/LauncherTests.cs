@@ -34,14 +34,18 @@ public class LauncherTests
     }
 
     [Theory]
-    [InlineData("TERM")]
-    [InlineData("INT")]
-    public void ForegroundDaemonCleansUpOnSignal(string signal)
+    [InlineData("TERM", false)]
+    [InlineData("INT", false)]
+    // A shell starts `cmd &` with SIGINT ignored; wireguard-go still stops on it, and so must we.
+    [InlineData("TERM", true)]
+    [InlineData("INT", true)]
+    public void ForegroundDaemonCleansUpOnSignal(string signal, bool inheritedIgnored)
     {
         using var ns = NetworkNamespace.Create();
         var name = TestNames.NewInterface();
-        var (process, output) = DaemonProcess.Start(ns.Name, ["-f", name]);
+        var (process, output) = DaemonProcess.Start(ns.Name, ["-f", name], ignoreSignals: inheritedIgnored ? ["INT", "TERM"] : []);
         using (process)
+        try
         {
             Assert.True(DaemonProcess.WaitUntil(() => File.Exists(SocketOf(name)), Timeout), output.ToString());
             Assert.True(NetNs.LinkExists(ns.Name, name));
@@ -50,6 +54,10 @@ public class LauncherTests
             Assert.Equal(0, process.ExitCode);
             Assert.False(File.Exists(SocketOf(name)));
             Assert.False(NetNs.LinkExists(ns.Name, name));
+        }
+        finally
+        {
+            if (!process.HasExited) process.Kill(); // a daemon that ignored the signal must not outlive the test
         }
     }
 
