@@ -2,16 +2,31 @@ using System.Buffers.Binary;
 
 namespace WgSharp.Crypto;
 
+/// <summary>Which library computes ChaCha20-Poly1305 in this process.</summary>
+public enum AeadBackend
+{
+    /// <summary>OpenSSL's libcrypto, called directly with a context per thread (the fast one).</summary>
+    OpenSsl,
+    /// <summary>libsodium's one-shot calls: where no usable libcrypto is found, or WGSHARP_AEAD=libsodium.</summary>
+    Libsodium,
+}
+
 /// <summary>
-/// One-shot ChaCha20-Poly1305 (RFC 8439) with WireGuard's nonce layout: 4 zero bytes then a
-/// 64-bit little-endian counter, backed by libsodium. Used directly by the handshake; transport
-/// data goes through <see cref="TransportCipher"/>, which binds a key to these same calls.
+/// One-shot ChaCha20-Poly1305 (RFC 8439) with WireGuard's nonce layout: 4 zero bytes then a 64-bit
+/// little-endian counter. Used by the handshake and for every transport packet. The library behind it
+/// is chosen once per process (<see cref="Backend"/>): OpenSSL when it loads and passes its self-test,
+/// otherwise libsodium; both produce the same bytes (tests prove each on the RFC vectors).
 /// </summary>
-public static unsafe class ChaChaPoly
+public static class ChaChaPoly
 {
     public const int KeySize = 32;
     public const int TagSize = 16;
     public const int NonceSize = 12;
+
+    // A static readonly the JIT treats as a constant once the class is initialised: no per-call dispatch cost.
+    private static readonly bool s_openSsl = OpenSslChaChaPoly.IsAvailable;
+
+    public static AeadBackend Backend => s_openSsl ? AeadBackend.OpenSsl : AeadBackend.Libsodium;
 
     /// <summary>Writes ciphertext||tag into destination (plaintext.Length + 16 bytes).</summary>
     public static void Seal(ReadOnlySpan<byte> key, ulong counter, ReadOnlySpan<byte> plaintext,
@@ -38,36 +53,28 @@ public static unsafe class ChaChaPoly
     internal static void SealWithNonce(ReadOnlySpan<byte> key, ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> plaintext,
         ReadOnlySpan<byte> associatedData, Span<byte> destination)
     {
-        if (key.Length != KeySize) throw new ArgumentException("key must be 32 bytes");
-        if (nonce.Length != NonceSize) throw new ArgumentException("nonce must be 12 bytes");
+        CheckSizes(key, nonce);
         if (destination.Length < plaintext.Length + TagSize) throw new ArgumentException("destination too small");
-        Sodium.EnsureInitialized();
-        fixed (byte* c = destination)
-        fixed (byte* m = plaintext)
-        fixed (byte* ad = associatedData)
-        fixed (byte* n = nonce)
-        fixed (byte* k = key)
-            Sodium.crypto_aead_chacha20poly1305_ietf_encrypt_detached(c, c + plaintext.Length, null,
-                m, (ulong)plaintext.Length, ad, (ulong)associatedData.Length, null, n, k);
+        if (s_openSsl) OpenSslChaChaPoly.Seal(key, nonce, plaintext, associatedData, destination);
+        else SodiumChaChaPoly.Seal(key, nonce, plaintext, associatedData, destination);
     }
 
     /// <summary>RFC 8439 AEAD open with a raw 96-bit nonce; false on any authentication failure.</summary>
     internal static bool OpenWithNonce(ReadOnlySpan<byte> key, ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> ciphertextAndTag,
         ReadOnlySpan<byte> associatedData, Span<byte> destination)
     {
+        CheckSizes(key, nonce);
+        if (ciphertextAndTag.Length < TagSize) return false;
+        if (destination.Length < ciphertextAndTag.Length - TagSize) throw new ArgumentException("destination too small");
+        return s_openSsl
+            ? OpenSslChaChaPoly.Open(key, nonce, ciphertextAndTag, associatedData, destination)
+            : SodiumChaChaPoly.Open(key, nonce, ciphertextAndTag, associatedData, destination);
+    }
+
+    private static void CheckSizes(ReadOnlySpan<byte> key, ReadOnlySpan<byte> nonce)
+    {
         if (key.Length != KeySize) throw new ArgumentException("key must be 32 bytes");
         if (nonce.Length != NonceSize) throw new ArgumentException("nonce must be 12 bytes");
-        if (ciphertextAndTag.Length < TagSize) return false;
-        int len = ciphertextAndTag.Length - TagSize;
-        if (destination.Length < len) throw new ArgumentException("destination too small");
-        Sodium.EnsureInitialized();
-        fixed (byte* m = destination)
-        fixed (byte* c = ciphertextAndTag)
-        fixed (byte* ad = associatedData)
-        fixed (byte* n = nonce)
-        fixed (byte* k = key)
-            return Sodium.crypto_aead_chacha20poly1305_ietf_decrypt_detached(m, null, c, (ulong)len,
-                c + len, ad, (ulong)associatedData.Length, n, k) == 0;
     }
 
     internal static void WriteNonce(Span<byte> nonce, ulong counter)

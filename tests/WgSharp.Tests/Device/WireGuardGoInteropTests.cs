@@ -99,11 +99,14 @@ public class WireGuardGoInteropTests(ITestOutputHelper output)
             }
             var ping = await pinging;
             output.WriteLine(ping.StandardOutput);
-            // wireguard-go, the bottleneck sender here, drops an odd packet when its own queues are full
-            // (it did so before wgsharp's offloads too); a rekey that breaks the session loses every ping
-            // for a second or more, so more than two lost of 70 fails.
-            var received = System.Text.RegularExpressions.Regex.Match(ping.StandardOutput, @"(\d+) received");
-            Assert.True(received.Success && int.Parse(received.Groups[1].Value) >= 68, ping.StandardOutput);
+            // A saturating TCP flow fills the queues, so an odd ping is tail-dropped now and then (up to 4 of 70
+            // seen, never two in a row). A rekey that breaks the session loses every ping for a second or more
+            // (5+ in a row at 0.2 s), so the test bounds the longest outage, and the total loosely.
+            var answered = System.Text.RegularExpressions.Regex.Matches(ping.StandardOutput, @"icmp_seq=(\d+)")
+                .Select(m => int.Parse(m.Groups[1].Value)).Distinct().Order().ToList();
+            int longestOutage = answered.Prepend(0).Zip(answered.Append(71), (x, y) => y - x - 1).Max();
+            output.WriteLine($"{answered.Count} of 70 pings answered, longest run lost: {longestOutage}");
+            Assert.True(longestOutage <= 2 && answered.Count >= 63, ping.StandardOutput);
 
             int initiations = ours.Log.Matching("Sending handshake initiation").Count;
             output.WriteLine($"{total / 1048576} MiB moved, {initiations} initiations sent by wgsharp");

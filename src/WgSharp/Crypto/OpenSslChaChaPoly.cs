@@ -1,0 +1,173 @@
+using System.Runtime.InteropServices;
+
+namespace WgSharp.Crypto;
+
+/// <summary>
+/// ChaCha20-Poly1305 (RFC 8439) through OpenSSL's libcrypto EVP interface, called directly. OpenSSL
+/// has the fastest ChaCha20 and Poly1305 on x86-64 (AVX2/AVX-512); the BCL's wrapper over it costs
+/// a cipher setup per call, so we keep one encrypting and one decrypting context per thread, made
+/// once, and per packet only load the key and nonce into it (docs/crypto.md has the measurements).
+/// <see cref="IsAvailable"/> is false when no libcrypto (3 or 1.1) loads or the library fails the
+/// RFC 8439 self-test; <see cref="ChaChaPoly"/> then uses libsodium.
+/// </summary>
+internal static unsafe class OpenSslChaChaPoly
+{
+    private const int CtrlAeadGetTag = 0x10, CtrlAeadSetTag = 0x11;
+    private const int Decrypt = 0, Encrypt = 1, KeepDirection = -1;
+
+    // libcrypto entry points, resolved once; all arguments are blittable, so no marshalling stubs.
+    private static readonly delegate* unmanaged<nint> EVP_CIPHER_CTX_new;
+    private static readonly delegate* unmanaged<nint, void> EVP_CIPHER_CTX_free;
+    private static readonly delegate* unmanaged<nint, nint, nint, byte*, byte*, int, int> EVP_CipherInit_ex;
+    private static readonly delegate* unmanaged<nint, byte*, int*, byte*, int, int> EVP_CipherUpdate;
+    private static readonly delegate* unmanaged<nint, byte*, int*, int> EVP_CipherFinal_ex;
+    private static readonly delegate* unmanaged<nint, int, int, void*, int> EVP_CIPHER_CTX_ctrl;
+    private static readonly nint s_cipher;
+    private static readonly byte[] s_zeroKey = GC.AllocateArray<byte>(ChaChaPoly.KeySize, pinned: true);
+
+    [ThreadStatic] private static ThreadContexts? t_contexts;
+
+    static OpenSslChaChaPoly()
+    {
+        if (Environment.GetEnvironmentVariable("WGSHARP_AEAD") == "libsodium") return;
+        nint lib = 0;
+        foreach (var name in new[] { "libcrypto.so.3", "libcrypto.so.1.1" })
+            if (NativeLibrary.TryLoad(name, out lib)) break;
+        if (lib == 0) return;
+        try
+        {
+            EVP_CIPHER_CTX_new = (delegate* unmanaged<nint>)NativeLibrary.GetExport(lib, "EVP_CIPHER_CTX_new");
+            EVP_CIPHER_CTX_free = (delegate* unmanaged<nint, void>)NativeLibrary.GetExport(lib, "EVP_CIPHER_CTX_free");
+            EVP_CipherInit_ex = (delegate* unmanaged<nint, nint, nint, byte*, byte*, int, int>)NativeLibrary.GetExport(lib, "EVP_CipherInit_ex");
+            EVP_CipherUpdate = (delegate* unmanaged<nint, byte*, int*, byte*, int, int>)NativeLibrary.GetExport(lib, "EVP_CipherUpdate");
+            EVP_CipherFinal_ex = (delegate* unmanaged<nint, byte*, int*, int>)NativeLibrary.GetExport(lib, "EVP_CipherFinal_ex");
+            EVP_CIPHER_CTX_ctrl = (delegate* unmanaged<nint, int, int, void*, int>)NativeLibrary.GetExport(lib, "EVP_CIPHER_CTX_ctrl");
+            s_cipher = FetchCipher(lib);
+        }
+        catch (EntryPointNotFoundException)
+        {
+            s_cipher = 0;
+        }
+        if (s_cipher != 0 && !SelfTestPasses()) s_cipher = 0;
+    }
+
+    public static bool IsAvailable => s_cipher != 0;
+
+    /// <summary>OpenSSL 3 fetches the implementation by name; 1.1 has a getter for it.</summary>
+    private static nint FetchCipher(nint lib)
+    {
+        if (NativeLibrary.TryGetExport(lib, "EVP_CIPHER_fetch", out var fetch))
+        {
+            var name = "ChaCha20-Poly1305\0"u8;
+            fixed (byte* n = name)
+                return ((delegate* unmanaged<nint, byte*, byte*, nint>)fetch)(0, n, null);
+        }
+        return NativeLibrary.TryGetExport(lib, "EVP_chacha20_poly1305", out var getter) ? ((delegate* unmanaged<nint>)getter)() : 0;
+    }
+
+    /// <summary>Writes ciphertext||tag for plaintext (which may be the same memory as the ciphertext part).</summary>
+    public static void Seal(ReadOnlySpan<byte> key, ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> plaintext,
+        ReadOnlySpan<byte> associatedData, Span<byte> destination)
+    {
+        nint ctx = Contexts.Seal;
+        int length;
+        fixed (byte* k = key)
+        fixed (byte* n = nonce)
+        fixed (byte* m = plaintext)
+        fixed (byte* ad = associatedData)
+        fixed (byte* c = destination)
+        {
+            bool ok = EVP_CipherInit_ex(ctx, 0, 0, k, n, Encrypt) == 1 &&
+                (associatedData.IsEmpty || EVP_CipherUpdate(ctx, null, &length, ad, associatedData.Length) == 1) &&
+                // An empty update is skipped: with a null input pointer OpenSSL would take it for the final call.
+                (plaintext.IsEmpty || EVP_CipherUpdate(ctx, c, &length, m, plaintext.Length) == 1) &&
+                EVP_CipherFinal_ex(ctx, c + plaintext.Length, &length) == 1 &&
+                EVP_CIPHER_CTX_ctrl(ctx, CtrlAeadGetTag, ChaChaPoly.TagSize, c + plaintext.Length) == 1;
+            Scrub(ctx);
+            if (!ok) throw new InvalidOperationException("OpenSSL ChaCha20-Poly1305 encryption failed");
+        }
+    }
+
+    /// <summary>Authenticates and decrypts ciphertext||tag; false on a bad tag. Output is garbage then and must be dropped.</summary>
+    public static bool Open(ReadOnlySpan<byte> key, ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> ciphertextAndTag,
+        ReadOnlySpan<byte> associatedData, Span<byte> destination)
+    {
+        nint ctx = Contexts.Open;
+        int cipherLength = ciphertextAndTag.Length - ChaChaPoly.TagSize;
+        int length;
+        fixed (byte* k = key)
+        fixed (byte* n = nonce)
+        fixed (byte* c = ciphertextAndTag)
+        fixed (byte* ad = associatedData)
+        fixed (byte* m = destination)
+        {
+            bool ok = EVP_CipherInit_ex(ctx, 0, 0, k, n, Decrypt) == 1 &&
+                EVP_CIPHER_CTX_ctrl(ctx, CtrlAeadSetTag, ChaChaPoly.TagSize, c + cipherLength) == 1 &&
+                (associatedData.IsEmpty || EVP_CipherUpdate(ctx, null, &length, ad, associatedData.Length) == 1) &&
+                (cipherLength == 0 || EVP_CipherUpdate(ctx, m, &length, c, cipherLength) == 1) &&
+                EVP_CipherFinal_ex(ctx, m + cipherLength, &length) == 1;
+            Scrub(ctx);
+            return ok;
+        }
+    }
+
+    /// <summary>
+    /// Replaces the key in the thread's context with zeros, so a session key does not outlive its
+    /// keypair inside a context that this thread may not touch again for a long time.
+    /// </summary>
+    private static void Scrub(nint ctx)
+    {
+        fixed (byte* zero = s_zeroKey)
+            EVP_CipherInit_ex(ctx, 0, 0, zero, null, KeepDirection);
+    }
+
+    private static ThreadContexts Contexts => t_contexts ??= new ThreadContexts();
+
+    /// <summary>This thread's two contexts; freed (OpenSSL clears them) when the thread is gone and this is collected.</summary>
+    private sealed class ThreadContexts
+    {
+        public readonly nint Seal = NewContext(Encrypt);
+        public readonly nint Open = NewContext(Decrypt);
+
+        private static nint NewContext(int direction)
+        {
+            nint ctx = EVP_CIPHER_CTX_new();
+            if (ctx == 0 || EVP_CipherInit_ex(ctx, s_cipher, 0, null, null, direction) != 1)
+            {
+                if (ctx != 0) EVP_CIPHER_CTX_free(ctx);
+                throw new InvalidOperationException("OpenSSL ChaCha20-Poly1305 context could not be created");
+            }
+            return ctx;
+        }
+
+        ~ThreadContexts()
+        {
+            EVP_CIPHER_CTX_free(Seal);
+            EVP_CIPHER_CTX_free(Open);
+        }
+    }
+
+    /// <summary>RFC 8439 section 2.8.2, sealed and opened, and a forged tag refused: a library that fails is not used.</summary>
+    private static bool SelfTestPasses()
+    {
+        try
+        {
+            var key = Convert.FromHexString("808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f");
+            var nonce = Convert.FromHexString("070000004041424344454647");
+            var ad = Convert.FromHexString("50515253c0c1c2c3c4c5c6c7");
+            var plaintext = "Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it."u8.ToArray();
+            var expectedTag = Convert.FromHexString("1ae10b594f09e26a7e902ecbd0600691");
+            var box = new byte[plaintext.Length + ChaChaPoly.TagSize];
+            Seal(key, nonce, plaintext, ad, box);
+            if (!box.AsSpan(plaintext.Length).SequenceEqual(expectedTag)) return false;
+            var opened = new byte[plaintext.Length];
+            if (!Open(key, nonce, box, ad, opened) || !opened.AsSpan().SequenceEqual(plaintext)) return false;
+            box[0] ^= 1;
+            return !Open(key, nonce, box, ad, opened);
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
+}
