@@ -5,7 +5,10 @@ namespace WgSharp.Crypto;
 /// <summary>Which library computes ChaCha20-Poly1305 in this process.</summary>
 public enum AeadBackend
 {
-    /// <summary>OpenSSL's libcrypto, called directly with a context per thread (the fast one).</summary>
+    /// <summary>
+    /// OpenSSL's libcrypto, called directly with a context per thread, for messages of
+    /// <see cref="ChaChaPoly.OpenSslMinimumLength"/> bytes or more; libsodium for shorter ones.
+    /// </summary>
     OpenSsl,
     /// <summary>libsodium's one-shot calls: where no usable libcrypto is found, or WGSHARP_AEAD=libsodium.</summary>
     Libsodium,
@@ -15,7 +18,9 @@ public enum AeadBackend
 /// One-shot ChaCha20-Poly1305 (RFC 8439) with WireGuard's nonce layout: 4 zero bytes then a 64-bit
 /// little-endian counter. Used by the handshake and for every transport packet. The library behind it
 /// is chosen once per process (<see cref="Backend"/>): OpenSSL when it loads and passes its self-test,
-/// otherwise libsodium; both produce the same bytes (tests prove each on the RFC vectors).
+/// otherwise libsodium; both produce the same bytes (tests prove each on the RFC vectors). OpenSSL
+/// streams 2-3x faster but costs more per call, so short messages (keepalives, ACKs, the handshake's
+/// fields) still go to libsodium, which is faster below about 200 bytes (docs/crypto.md).
 /// </summary>
 public static class ChaChaPoly
 {
@@ -27,6 +32,9 @@ public static class ChaChaPoly
     private static readonly bool s_openSsl = OpenSslChaChaPoly.IsAvailable;
 
     public static AeadBackend Backend => s_openSsl ? AeadBackend.OpenSsl : AeadBackend.Libsodium;
+
+    /// <summary>Messages (plaintext bytes) at least this long go to OpenSSL when it is the backend.</summary>
+    public const int OpenSslMinimumLength = 256;
 
     /// <summary>Writes ciphertext||tag into destination (plaintext.Length + 16 bytes).</summary>
     public static void Seal(ReadOnlySpan<byte> key, ulong counter, ReadOnlySpan<byte> plaintext,
@@ -55,7 +63,7 @@ public static class ChaChaPoly
     {
         CheckSizes(key, nonce);
         if (destination.Length < plaintext.Length + TagSize) throw new ArgumentException("destination too small");
-        if (s_openSsl) OpenSslChaChaPoly.Seal(key, nonce, plaintext, associatedData, destination);
+        if (s_openSsl && plaintext.Length >= OpenSslMinimumLength) OpenSslChaChaPoly.Seal(key, nonce, plaintext, associatedData, destination);
         else SodiumChaChaPoly.Seal(key, nonce, plaintext, associatedData, destination);
     }
 
@@ -66,7 +74,7 @@ public static class ChaChaPoly
         CheckSizes(key, nonce);
         if (ciphertextAndTag.Length < TagSize) return false;
         if (destination.Length < ciphertextAndTag.Length - TagSize) throw new ArgumentException("destination too small");
-        return s_openSsl
+        return s_openSsl && ciphertextAndTag.Length - TagSize >= OpenSslMinimumLength
             ? OpenSslChaChaPoly.Open(key, nonce, ciphertextAndTag, associatedData, destination)
             : SodiumChaChaPoly.Open(key, nonce, ciphertextAndTag, associatedData, destination);
     }
