@@ -51,6 +51,35 @@ public sealed partial class WireGuardDevice : IDeviceControl
     /// </summary>
     public ConfigResult Apply(DeviceUpdate update)
     {
+        int peersBefore = _peers.Count;
+        var result = ApplyLocked(update);
+        if (update.Peers.Count >= BulkChangePeers || ((update.ReplacePeers || update.RemoveAllPeers) && peersBefore >= BulkChangePeers))
+            ScheduleCompaction();
+        return result;
+    }
+
+    /// <summary>Peers added, changed or removed in one update from which the heap is compacted afterwards.</summary>
+    private const int BulkChangePeers = 1024;
+    private int _compactionPending;
+
+    /// <summary>
+    /// A bulk change (a setconf of thousands of peers) leaves the parsed request and the replaced objects
+    /// behind as garbage, often more than the configuration itself. Half a second later, when the caller has
+    /// let go of the request, one compacting collection hands that memory back to the system instead of
+    /// keeping it mapped until some later collection happens to run.
+    /// </summary>
+    private void ScheduleCompaction()
+    {
+        if (Interlocked.Exchange(ref _compactionPending, 1) != 0) return;
+        Task.Delay(TimeSpan.FromMilliseconds(500)).ContinueWith(_ =>
+        {
+            Volatile.Write(ref _compactionPending, 0);
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        }, TaskScheduler.Default);
+    }
+
+    private ConfigResult ApplyLocked(DeviceUpdate update)
+    {
         lock (_configLock)
         {
             // 1. Fallible steps first.

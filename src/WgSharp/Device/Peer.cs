@@ -27,7 +27,6 @@ public sealed class Peer
     {
         Protocol = protocol;
         protocol.Owner = this;
-        LogName = FormatLogName(protocol.PublicKey);
     }
 
     public ProtocolPeer Protocol { get; }
@@ -40,7 +39,8 @@ public sealed class Peer
     public ushort PersistentKeepalive { get; set; }
     public string? Description { get; set; }
     /// <summary>How the manual's messages name this peer: "peer(AbCd…wXyz)", as wireguard-go logs it.</summary>
-    public string LogName { get; }
+    public string LogName => _logName ??= FormatLogName(Protocol.PublicKey); // made on first use: most peers are never logged
+    private string? _logName;
 
     public UdpEndpoint Endpoint => Volatile.Read(ref _endpoint)?.Value ?? default;
 

@@ -40,10 +40,10 @@ public class SecretHygieneTests : IDisposable
         device.SetPeer(peerKey, "10.9.0.2/32", presharedKey: psk1);
         var peer = device.PeerFor(peerKey);
         var stored = peer.Protocol.Handshake.PresharedKey; // the one buffer the handshake reads
-        Assert.True(stored.AsSpan().SequenceEqual(psk1.AsSpan()));
+        Assert.True(stored.SequenceEqual(psk1.AsSpan()));
 
         device.SetPeer(peerKey, "10.9.0.2/32", presharedKey: psk2);
-        Assert.True(stored.AsSpan().SequenceEqual(psk2.AsSpan())); // replaced in place: psk1 is gone
+        Assert.True(stored.SequenceEqual(psk2.AsSpan())); // replaced in place: psk1 is gone
         device.Wg(["set", device.InterfaceName, "peer", peerKey.ToBase64(), "preshared-key", "/dev/null"]);
         Assert.True(IsAllZero(stored));
         Assert.Null(peer.PresharedKey);

@@ -12,18 +12,20 @@ namespace WgSharp.Protocol.Cookies;
 public sealed class CookieGenerator
 {
     private readonly object _lock = new();
-    private readonly byte[] _mac1Key = new byte[32];
-    private readonly byte[] _cookieKey = new byte[32];
-    private readonly byte[] _lastMac1 = new byte[MessageLayout.MacSize];
-    private readonly byte[] _cookie = new byte[MessageLayout.MacSize];
+    // The two keys, the last mac1 sent and the cookie share one array: one object header per peer, not four.
+    private readonly byte[] _fields = new byte[2 * 32 + 2 * MessageLayout.MacSize];
+    private Span<byte> Mac1Key => _fields.AsSpan(0, 32);
+    private Span<byte> CookieKey => _fields.AsSpan(32, 32);
+    private Span<byte> LastMac1 => _fields.AsSpan(64, MessageLayout.MacSize);
+    private Span<byte> Cookie => _fields.AsSpan(64 + MessageLayout.MacSize, MessageLayout.MacSize);
     private bool _hasLastMac1;
     private bool _hasCookie;
     private TimeSpan _cookieTime;
 
     public CookieGenerator(ReadOnlySpan<byte> peerPublicKey)
     {
-        NoiseConstants.LabelKey(_mac1Key, NoiseConstants.LabelMac1, peerPublicKey);
-        NoiseConstants.LabelKey(_cookieKey, NoiseConstants.LabelCookie, peerPublicKey);
+        NoiseConstants.LabelKey(Mac1Key, NoiseConstants.LabelMac1, peerPublicKey);
+        NoiseConstants.LabelKey(CookieKey, NoiseConstants.LabelCookie, peerPublicKey);
     }
 
     /// <summary>Writes mac1 and mac2 into the last 32 bytes of an initiation or response we send.</summary>
@@ -33,12 +35,12 @@ public sealed class CookieGenerator
         int off2 = MacCalculator.Mac2Offset(message);
         lock (_lock)
         {
-            MacCalculator.Mac(message.Slice(off1, MessageLayout.MacSize), _mac1Key, message[..off1]);
-            message.Slice(off1, MessageLayout.MacSize).CopyTo(_lastMac1);
+            MacCalculator.Mac(message.Slice(off1, MessageLayout.MacSize), Mac1Key, message[..off1]);
+            message.Slice(off1, MessageLayout.MacSize).CopyTo(LastMac1);
             _hasLastMac1 = true;
             // A cookie is good for two minutes minus a margin, so it is never used just as the responder rotates.
             if (_hasCookie && now - _cookieTime < ProtocolConstants.CookieRefreshTime - ProtocolConstants.RekeyTimeout - ProtocolConstants.RekeyTimeoutJitterMax)
-                MacCalculator.Mac(message.Slice(off2, MessageLayout.MacSize), _cookie, message[..off2]);
+                MacCalculator.Mac(message.Slice(off2, MessageLayout.MacSize), Cookie, message[..off2]);
             else
             {
                 _hasCookie = false;
@@ -55,10 +57,10 @@ public sealed class CookieGenerator
         lock (_lock)
         {
             if (!_hasLastMac1) return false;
-            if (!XChaChaPoly.Open(_cookieKey, reply.Slice(MessageLayout.CookieNonce, MessageLayout.CookieNonceSize),
-                    reply.Slice(MessageLayout.CookieEncrypted, MessageLayout.CookieEncryptedSize), _lastMac1, cookie))
+            if (!XChaChaPoly.Open(CookieKey, reply.Slice(MessageLayout.CookieNonce, MessageLayout.CookieNonceSize),
+                    reply.Slice(MessageLayout.CookieEncrypted, MessageLayout.CookieEncryptedSize), LastMac1, cookie))
                 return false;
-            cookie.CopyTo(_cookie);
+            cookie.CopyTo(Cookie);
             _cookieTime = now;
             _hasCookie = true;
             _hasLastMac1 = false; // one reply per message we sent

@@ -18,15 +18,20 @@ public sealed class Handshake
     public Key RemoteStatic { get; }
     public HandshakeState State { get; internal set; }
 
-    internal readonly byte[] Hash = new byte[32];
-    internal readonly byte[] ChainKey = new byte[32];
-    internal readonly byte[] LocalEphemeral = new byte[32];
-    internal readonly byte[] RemoteEphemeral = new byte[32];
-    internal readonly byte[] PresharedKey = new byte[32];
+    // All of the state's byte fields live in one array: a peer costs one object header instead of seven
+    // (memory per idle peer matters at 100,000 peers), and Destroy wipes it in one call.
+    private const int FieldSize = 32;
+    private readonly byte[] _fields = new byte[6 * FieldSize + Tai64N.Size];
+
+    internal Span<byte> Hash => _fields.AsSpan(0, FieldSize);
+    internal Span<byte> ChainKey => _fields.AsSpan(FieldSize, FieldSize);
+    internal Span<byte> LocalEphemeral => _fields.AsSpan(2 * FieldSize, FieldSize);
+    internal Span<byte> RemoteEphemeral => _fields.AsSpan(3 * FieldSize, FieldSize);
+    internal Span<byte> PresharedKey => _fields.AsSpan(4 * FieldSize, FieldSize);
     /// <summary>DH(our static, their static), fixed for a key pair, so computed once.</summary>
-    internal readonly byte[] PrecomputedStaticStatic = new byte[32];
+    internal Span<byte> PrecomputedStaticStatic => _fields.AsSpan(5 * FieldSize, FieldSize);
     internal bool StaticStaticValid;
-    internal readonly byte[] GreatestTimestamp = new byte[Tai64N.Size];
+    internal Span<byte> GreatestTimestamp => _fields.AsSpan(6 * FieldSize, Tai64N.Size);
 
     public uint LocalIndex { get; internal set; }
     public uint RemoteIndex { get; internal set; }
