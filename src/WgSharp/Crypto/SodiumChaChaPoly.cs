@@ -1,9 +1,9 @@
 namespace WgSharp.Crypto;
 
 /// <summary>
-/// ChaCha20-Poly1305 (RFC 8439) through libsodium's one-shot detached calls: the fallback where
-/// OpenSSL's libcrypto is missing (see <see cref="ChaChaPoly"/>). Stateless and thread-safe; it checks
-/// the tag before decrypting.
+/// ChaCha20-Poly1305 (RFC 8439) through libsodium's one-shot detached calls: used by <see cref="ChaChaPoly"/>
+/// for short messages, where it is faster than OpenSSL, and for everything where OpenSSL's libcrypto is
+/// missing. Stateless and thread-safe; it checks the tag before decrypting.
 /// </summary>
 internal static unsafe class SodiumChaChaPoly
 {

@@ -19,9 +19,10 @@ public sealed class Handshake
     public HandshakeState State { get; internal set; }
 
     // All of the state's byte fields live in one array: a peer costs one object header instead of seven
-    // (memory per idle peer matters at 100,000 peers), and Destroy wipes it in one call.
+    // (memory per idle peer matters at 100,000 peers). Pinned, so a compacting GC never leaves a stale
+    // copy of the preshared key or the static-static secret behind in memory it has freed.
     private const int FieldSize = 32;
-    private readonly byte[] _fields = new byte[6 * FieldSize + Tai64N.Size];
+    private readonly byte[] _fields = GC.AllocateArray<byte>(6 * FieldSize + Tai64N.Size, pinned: true);
 
     internal Span<byte> Hash => _fields.AsSpan(0, FieldSize);
     internal Span<byte> ChainKey => _fields.AsSpan(FieldSize, FieldSize);
