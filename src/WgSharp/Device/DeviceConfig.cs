@@ -162,6 +162,11 @@ public sealed partial class WireGuardDevice : IDeviceControl
             var protocolPeer = Engine.AddPeer(pu.PublicKey);
             if (protocolPeer is null) return; // our own public key: ignored, as wireguard-go does
             peer = new Peer(protocolPeer) { CreatedOrder = Interlocked.Increment(ref _peerOrder) };
+            lock (protocolPeer.Lock)
+            {
+                protocolPeer.Timers.ArmedState = peer;
+                protocolPeer.Timers.Armed = _onTimersArmed;
+            }
             _peers[pu.PublicKey] = peer;
         }
         if (pu.PresharedKey is { } psk)
@@ -188,6 +193,7 @@ public sealed partial class WireGuardDevice : IDeviceControl
     private void RemovePeerLocked(in Key publicKey)
     {
         if (!_peers.TryRemove(publicKey, out var peer)) return;
+        peer.Removed = true;
         AllowedIps.RemoveByPeer(peer);
         Counters.CountStagedDropped(peer.ClearStaged());
         Engine.RemovePeer(publicKey);

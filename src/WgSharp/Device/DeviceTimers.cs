@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using WgSharp.Protocol;
 using WgSharp.Protocol.Timers;
 
@@ -6,19 +7,50 @@ namespace WgSharp.Device;
 // Drives every peer's pure timer state machine from one thread and carries out what expired.
 public sealed partial class WireGuardDevice
 {
-    /// <summary>Timer resolution in real time; fine enough for the 333 ms jitter, cheap with many idle peers.</summary>
+    /// <summary>Timer resolution in real time; fine enough for the 333 ms jitter.</summary>
     private static readonly TimeSpan TimerTick = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>Peers whose timers were armed while they were not on the timer thread's list.</summary>
+    private readonly ConcurrentQueue<Peer> _armedPeers = new();
+
+    /// <summary>
+    /// PeerTimers.Armed for every peer (called under the peer's protocol lock): a peer joins the timer
+    /// thread's list the first time something is armed, so 100,000 idle peers cost the thread nothing.
+    /// </summary>
+    private void OnTimersArmed(object? state)
+    {
+        var peer = (Peer)state!;
+        if (peer.OnTimerList) return;
+        peer.OnTimerList = true;
+        _armedPeers.Enqueue(peer);
+    }
 
     private void RoutineTimers()
     {
         var realTick = TimerTick / Math.Max(1.0, _options.TimeScale);
         if (realTick < TimeSpan.FromMilliseconds(5)) realTick = TimeSpan.FromMilliseconds(5);
+        var polled = new List<Peer>(); // this thread's own: peers with at least one deadline armed
         while (!_stopping.Token.WaitHandle.WaitOne(realTick))
         {
-            foreach (var peer in _peers.Values)
+            while (_armedPeers.TryDequeue(out var armed)) polled.Add(armed);
+            for (int i = polled.Count - 1; i >= 0; i--)
             {
-                try { RunTimers(peer); }
-                catch (Exception e) { Debug($"Timer error for {peer.LogName}: {e.Message}"); }
+                var peer = polled[i];
+                if (!peer.Removed)
+                {
+                    try { RunTimers(peer); }
+                    catch (Exception e) { Debug($"Timer error for {peer.LogName}: {e.Message}"); }
+                }
+                if (!peer.Removed && peer.Protocol.Timers.NextDeadlineTicks != long.MaxValue) continue;
+                // Nothing armed any more: leave the list. Under the lock that arming takes, so a deadline
+                // armed in between either shows here or finds the flag clear and queues the peer again.
+                lock (peer.Protocol.Lock)
+                {
+                    if (!peer.Removed && peer.Protocol.Timers.NextDeadlineTicks != long.MaxValue) continue;
+                    peer.OnTimerList = false;
+                }
+                polled[i] = polled[^1];
+                polled.RemoveAt(polled.Count - 1);
             }
             if (!Tun.Exists()) { OnInterfaceGone(); return; }
         }

@@ -42,6 +42,11 @@ public sealed class Peer
     public string LogName => _logName ??= FormatLogName(Protocol.PublicKey); // made on first use: most peers are never logged
     private string? _logName;
 
+    /// <summary>On the device's timer list (some deadline armed); read and written under Protocol.Lock.</summary>
+    internal bool OnTimerList;
+    /// <summary>Set when the peer leaves the device's configuration.</summary>
+    internal volatile bool Removed;
+
     public UdpEndpoint Endpoint => Volatile.Read(ref _endpoint)?.Value ?? default;
 
     public void SetEndpoint(in UdpEndpoint endpoint)

@@ -40,7 +40,11 @@ public sealed partial class WireGuardDevice : IDisposable
         _mtu = tun.Mtu;
         Engine = new ProtocolEngine();
         _handshakeQueue = new BlockingCollection<HandshakeWork>(_options.HandshakeQueueCapacity);
+        _onTimersArmed = OnTimersArmed;
     }
+
+    /// <summary>One delegate shared by every peer's timers (a delegate per peer would cost memory per peer).</summary>
+    private readonly Action<object?> _onTimersArmed;
 
     public string InterfaceName { get; }
     public TunDevice Tun { get; }

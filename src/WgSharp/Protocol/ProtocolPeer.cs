@@ -163,6 +163,7 @@ public sealed class ProtocolPeer
     /// <summary>Reports expired timers; ZeroKeyMaterial is acted on here (keys wiped).</summary>
     public TimerActions PollTimers(ProtocolEngine engine, TimeSpan now)
     {
+        if (Timers.NextDeadlineTicks > now.Ticks) return TimerActions.None; // nothing due: no lock taken
         TimerActions actions;
         lock (Lock) actions = Timers.Poll(now);
         if ((actions & TimerActions.ZeroKeyMaterial) != 0) ZeroAllKeys(engine);

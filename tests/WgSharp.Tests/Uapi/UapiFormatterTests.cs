@@ -63,6 +63,23 @@ public class UapiFormatterTests
     }
 
     [Fact]
+    public void ChunkedReplyIsTheSameTextCutAtPeerBoundaries()
+    {
+        var one = SampleStatus();
+        var many = new DeviceStatus
+        {
+            InterfaceName = one.InterfaceName, PrivateKey = one.PrivateKey, ListenPort = one.ListenPort,
+            Peers = Enumerable.Range(0, 50).Select(_ => one.Peers[0]).ToList(),
+        };
+        var chunks = UapiGetFormatter.FormatReplyChunks(many, chunkChars: 1000).ToList();
+        Assert.True(chunks.Count > 5, $"{chunks.Count} chunks");
+        Assert.All(chunks, c => Assert.EndsWith("\n", c));
+        Assert.All(chunks.Skip(1).SkipLast(1), c => Assert.StartsWith("public_key=", c));
+        Assert.Equal(UapiGetFormatter.FormatReply(many), string.Concat(chunks));
+        Assert.EndsWith("errno=0\n\n", chunks[^1]);
+    }
+
+    [Fact]
     public void UnsetDeviceValuesAreOmitted()
     {
         var status = new DeviceStatus { InterfaceName = "wgsutest0", PrivateKey = Key.Zero, FwMark = 0, ListenPort = 0, Debug = true, RTable = 3 };

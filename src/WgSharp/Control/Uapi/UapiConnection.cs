@@ -76,17 +76,20 @@ internal sealed class UapiConnection
             return true;
         }
 
-        string reply;
+        DeviceStatus status;
         try
         {
-            reply = UapiGetFormatter.FormatReply(_device.GetStatus(), extensions);
+            status = _device.GetStatus();
         }
         catch (Exception ex)
         {
             _logger.LogError(ex, "UAPI: reading the device status failed");
-            reply = UapiProtocol.FormatErrnoLine(UnknownErrorErrno);
+            await WriteAsync(UapiProtocol.FormatErrnoLine(UnknownErrorErrno), cancellationToken).ConfigureAwait(false);
+            return true;
         }
-        await WriteAsync(reply, cancellationToken).ConfigureAwait(false);
+        foreach (var chunk in UapiGetFormatter.FormatReplyChunks(status, extensions))
+            await _stream.WriteAsync(Encoding.UTF8.GetBytes(chunk), cancellationToken).ConfigureAwait(false);
+        await _stream.FlushAsync(cancellationToken).ConfigureAwait(false);
         return true;
     }
 

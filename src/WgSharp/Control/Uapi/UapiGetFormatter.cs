@@ -16,23 +16,30 @@ namespace WgSharp.Control.Uapi;
 public static class UapiGetFormatter
 {
     /// <summary>The complete reply, including the "errno=0" line and the terminating blank line.</summary>
-    public static string FormatReply(DeviceStatus status, bool extensions = false)
+    public static string FormatReply(DeviceStatus status, bool extensions = false) =>
+        string.Concat(FormatReplyChunks(status, extensions, chunkChars: int.MaxValue));
+
+    /// <summary>
+    /// The same reply in pieces of about <paramref name="chunkChars"/> characters, each ending at a line
+    /// end: the server writes them as they come, so the reply for 100,000 peers (~35 MB of text) never
+    /// has to exist in memory at once.
+    /// </summary>
+    public static IEnumerable<string> FormatReplyChunks(DeviceStatus status, bool extensions = false, int chunkChars = 32 * 1024)
     {
-        var sb = new StringBuilder(256 + status.Peers.Count * 256);
-        AppendBody(sb, status, extensions);
+        var sb = new StringBuilder(Math.Min(chunkChars, 256 + status.Peers.Count * 256) + 512);
+        AppendInterface(sb, status, extensions);
+        foreach (var peer in status.Peers)
+        {
+            AppendPeer(sb, peer, extensions);
+            if (sb.Length < chunkChars) continue;
+            yield return sb.ToString();
+            sb.Clear();
+        }
         sb.Append(UapiProtocol.FormatErrnoLine(0));
-        return sb.ToString();
+        yield return sb.ToString();
     }
 
-    /// <summary>Only the key=value lines, each ending in '\n'.</summary>
-    public static string FormatBody(DeviceStatus status, bool extensions = false)
-    {
-        var sb = new StringBuilder(256 + status.Peers.Count * 256);
-        AppendBody(sb, status, extensions);
-        return sb.ToString();
-    }
-
-    private static void AppendBody(StringBuilder sb, DeviceStatus status, bool extensions)
+    private static void AppendInterface(StringBuilder sb, DeviceStatus status, bool extensions)
     {
         // wg showconf needs the private key; this is the one place it leaves the device.
         if (status.PrivateKey is { IsZero: false } privateKey) AppendKey(sb, "private_key", privateKey);
@@ -43,25 +50,25 @@ public static class UapiGetFormatter
             if (status.Debug) sb.Append("debug=true\n");
             if (status.RTable != 0) AppendNumber(sb, "rtable", (ulong)status.RTable);
         }
+    }
 
-        foreach (var peer in status.Peers)
-        {
-            AppendKey(sb, "public_key", peer.PublicKey);
-            AppendKey(sb, "preshared_key", peer.PresharedKey ?? Key.Zero);
-            sb.Append("protocol_version=1\n");
-            if (peer.Endpoint is not null) sb.Append("endpoint=").Append(UapiAddressText.FormatEndpoint(peer.Endpoint)).Append('\n');
+    private static void AppendPeer(StringBuilder sb, PeerStatus peer, bool extensions)
+    {
+        AppendKey(sb, "public_key", peer.PublicKey);
+        AppendKey(sb, "preshared_key", peer.PresharedKey ?? Key.Zero);
+        sb.Append("protocol_version=1\n");
+        if (peer.Endpoint is not null) sb.Append("endpoint=").Append(UapiAddressText.FormatEndpoint(peer.Endpoint)).Append('\n');
 
-            var (seconds, nanoseconds) = ToUnixTime(peer.LastHandshake);
-            AppendNumber(sb, "last_handshake_time_sec", seconds);
-            AppendNumber(sb, "last_handshake_time_nsec", nanoseconds);
-            AppendNumber(sb, "tx_bytes", peer.TxBytes);
-            AppendNumber(sb, "rx_bytes", peer.RxBytes);
-            AppendNumber(sb, "persistent_keepalive_interval", peer.PersistentKeepalive);
-            if (extensions && !string.IsNullOrEmpty(peer.Description))
-                sb.Append("description=").Append(SingleLine(peer.Description)).Append('\n');
-            foreach (var prefix in peer.AllowedIps)
-                sb.Append("allowed_ip=").Append(UapiAddressText.FormatPrefix(prefix)).Append('\n');
-        }
+        var (seconds, nanoseconds) = ToUnixTime(peer.LastHandshake);
+        AppendNumber(sb, "last_handshake_time_sec", seconds);
+        AppendNumber(sb, "last_handshake_time_nsec", nanoseconds);
+        AppendNumber(sb, "tx_bytes", peer.TxBytes);
+        AppendNumber(sb, "rx_bytes", peer.RxBytes);
+        AppendNumber(sb, "persistent_keepalive_interval", peer.PersistentKeepalive);
+        if (extensions && !string.IsNullOrEmpty(peer.Description))
+            sb.Append("description=").Append(SingleLine(peer.Description)).Append('\n');
+        foreach (var prefix in peer.AllowedIps)
+            sb.Append("allowed_ip=").Append(UapiAddressText.FormatPrefix(prefix)).Append('\n');
     }
 
     /// <summary>Seconds and nanoseconds since the Unix epoch; (0, 0) for "never", as wireguard-go prints it.</summary>

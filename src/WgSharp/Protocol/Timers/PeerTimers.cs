@@ -16,11 +16,15 @@ public sealed class PeerTimers
         _jitter = jitter ?? (() => TimeSpan.FromMilliseconds(Random.Shared.Next(0, (int)ProtocolConstants.RekeyTimeoutJitterMax.TotalMilliseconds)));
     }
 
-    public TimeSpan? RetransmitHandshakeAt { get; private set; }
-    public TimeSpan? SendKeepaliveAt { get; private set; }
-    public TimeSpan? NewHandshakeAt { get; private set; }
-    public TimeSpan? ZeroKeyMaterialAt { get; private set; }
-    public TimeSpan? PersistentKeepaliveAt { get; private set; }
+    private TimeSpan? _retransmitHandshakeAt, _sendKeepaliveAt, _newHandshakeAt, _zeroKeyMaterialAt, _persistentKeepaliveAt;
+    /// <summary>The earliest armed deadline in ticks (long.MaxValue: none), kept current by every setter below.</summary>
+    private long _nextDeadlineTicks = long.MaxValue;
+
+    public TimeSpan? RetransmitHandshakeAt { get => _retransmitHandshakeAt; private set { _retransmitHandshakeAt = value; Rearm(); } }
+    public TimeSpan? SendKeepaliveAt { get => _sendKeepaliveAt; private set { _sendKeepaliveAt = value; Rearm(); } }
+    public TimeSpan? NewHandshakeAt { get => _newHandshakeAt; private set { _newHandshakeAt = value; Rearm(); } }
+    public TimeSpan? ZeroKeyMaterialAt { get => _zeroKeyMaterialAt; private set { _zeroKeyMaterialAt = value; Rearm(); } }
+    public TimeSpan? PersistentKeepaliveAt { get => _persistentKeepaliveAt; private set { _persistentKeepaliveAt = value; Rearm(); } }
 
     /// <summary>Retries of the current handshake so far.</summary>
     public int HandshakeAttempts { get; private set; }
@@ -30,22 +34,36 @@ public sealed class PeerTimers
     public ushort PersistentKeepaliveInterval { get; set; }
 
     /// <summary>The earliest armed deadline, so the caller knows when to poll next.</summary>
-    public TimeSpan? NextDeadline
-    {
-        get
-        {
-            TimeSpan? min = null;
-            Consider(ref min, RetransmitHandshakeAt);
-            Consider(ref min, SendKeepaliveAt);
-            Consider(ref min, NewHandshakeAt);
-            Consider(ref min, ZeroKeyMaterialAt);
-            Consider(ref min, PersistentKeepaliveAt);
-            return min;
+    public TimeSpan? NextDeadline => NextDeadlineTicks == long.MaxValue ? null : TimeSpan.FromTicks(NextDeadlineTicks);
 
-            static void Consider(ref TimeSpan? min, TimeSpan? t)
-            {
-                if (t is { } v && (min is null || v < min)) min = v;
-            }
+    /// <summary>
+    /// <see cref="NextDeadline"/> in ticks (long.MaxValue when nothing is armed), readable without the
+    /// caller's lock: a device polling 100,000 idle peers skips each one with a single read. A value
+    /// read while another thread arms a timer is at worst one poll late.
+    /// </summary>
+    public long NextDeadlineTicks => Volatile.Read(ref _nextDeadlineTicks);
+
+    /// <summary>
+    /// Called with <see cref="ArmedState"/> whenever a change leaves some deadline armed, under the caller's
+    /// lock. The device keeps its list of peers to poll with it, so idle peers cost its timer thread nothing.
+    /// </summary>
+    public Action<object?>? Armed { get; set; }
+    public object? ArmedState { get; set; }
+
+    private void Rearm()
+    {
+        long next = long.MaxValue;
+        Consider(_retransmitHandshakeAt);
+        Consider(_sendKeepaliveAt);
+        Consider(_newHandshakeAt);
+        Consider(_zeroKeyMaterialAt);
+        Consider(_persistentKeepaliveAt);
+        Volatile.Write(ref _nextDeadlineTicks, next);
+        if (next != long.MaxValue) Armed?.Invoke(ArmedState);
+
+        void Consider(TimeSpan? deadline)
+        {
+            if (deadline is { } d && d.Ticks < next) next = d.Ticks;
         }
     }
 
