@@ -1,8 +1,9 @@
 #!/bin/bash
-# Scale: memory per idle peer and the time to apply a 100,000-peer configuration through the UAPI
-# (`wg setconf`), for wgsharp and, in the same run, wireguard-go.
+# Scale: memory per idle peer, the time to apply a 100,000-peer configuration through the UAPI
+# (`wg setconf`) and the CPU the idle peers cost afterwards, for wgsharp and, in the same run, wireguard-go.
 # Usage: bench/scale.sh          Env: PEERS (default 100000), IMPLS (default "cs go"),
-#        WGSHARP (published wgsharp; default: publish Release into $OUT/wgsharp-bin), OUT (default /tmp/wgsb-scale)
+#        WGSHARP (published wgsharp; default: publish Release into $OUT/wgsharp-bin), OUT (default /tmp/wgsb-scale),
+#        IDLE (seconds of idle CPU measured after the setconf, default 10)
 set -u
 umask 077
 PEERS=${PEERS:-100000}
@@ -43,7 +44,10 @@ PY
 
 rss_kb() { awk '/^VmRSS/ { print $2 }' /proc/"$1"/status; }
 
-printf '%-14s %8s %14s %14s %14s %12s\n' implementation peers "RSS before MB" "RSS after MB" "bytes/peer" "setconf s"
+cpu_ticks() { awk '{ print $14 + $15 }' /proc/"$1"/stat; }
+IDLE=${IDLE:-10}
+
+printf '%-14s %8s %14s %14s %14s %12s %14s\n' implementation peers "RSS before MB" "RSS after MB" "bytes/peer" "setconf s" "idle CPU %"
 for impl in $IMPLS; do
     cleanup
     ip netns add $NS
@@ -61,7 +65,9 @@ for impl in $IMPLS; do
     end=$(date +%s.%N)
     sleep 2
     after=$(rss_kb "$PID")
+    # What the idle peers cost: the daemon's CPU over IDLE seconds with nothing happening (100 ticks/s).
+    t0=$(cpu_ticks "$PID"); sleep "$IDLE"; t1=$(cpu_ticks "$PID")
     count=$(ip netns exec $NS wg show $IFNAME peers | wc -l)
-    python3 -c "import sys; b,a,s,e,n,impl=sys.argv[1:]; b=int(b);a=int(a);n=int(n); print('%-14s %8d %14.1f %14.1f %14.0f %12.2f' % (impl, n, b/1024, a/1024, (a-b)*1024/max(n,1), float(e)-float(s)))" \
-        "$before" "$after" "$start" "$end" "$count" "$([ "$impl" = cs ] && echo wgsharp || echo wireguard-go)"
+    python3 -c "import sys; b,a,s,e,n,impl,t,d=sys.argv[1:]; b=int(b);a=int(a);n=int(n); print('%-14s %8d %14.1f %14.1f %14.0f %12.2f %14.1f' % (impl, n, b/1024, a/1024, (a-b)*1024/max(n,1), float(e)-float(s), int(t)/float(d)))" \
+        "$before" "$after" "$start" "$end" "$count" "$([ "$impl" = cs ] && echo wgsharp || echo wireguard-go)" "$((t1 - t0))" "$IDLE"
 done
