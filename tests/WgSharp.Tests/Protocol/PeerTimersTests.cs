@@ -32,6 +32,31 @@ public class PeerTimersTests
     }
 
     [Fact]
+    public void ArmingReportsToTheOwnerAndTheNextDeadlineIsReadableWithoutPolling()
+    {
+        var timers = NewTimers();
+        var owner = new object();
+        var reports = new List<object?>();
+        timers.Armed = reports.Add;
+        timers.ArmedState = owner;
+        Assert.Equal(long.MaxValue, timers.NextDeadlineTicks); // a new peer: nothing to poll
+        Assert.Null(timers.NextDeadline);
+
+        timers.DataSent(T0); // new handshake in 15 s + jitter
+        timers.HandshakeInitiated(T0); // retry in 5 s + jitter: the earlier one
+        Assert.Equal((T0 + TimeSpan.FromSeconds(5) + Jitter).Ticks, timers.NextDeadlineTicks);
+        Assert.Equal(2, reports.Count);
+        Assert.All(reports, r => Assert.Same(owner, r));
+
+        timers.HandshakeComplete(); // the retry is off; the 15 s one is still armed
+        Assert.Equal((T0 + TimeSpan.FromSeconds(15) + Jitter).Ticks, timers.NextDeadlineTicks);
+        reports.Clear();
+        timers.StopAll();
+        Assert.Equal(long.MaxValue, timers.NextDeadlineTicks);
+        Assert.Empty(reports); // disarming everything is not reported
+    }
+
+    [Fact]
     public void DefaultJitterStaysWithin0To333Milliseconds()
     {
         var seen = new HashSet<TimeSpan>();
