@@ -114,7 +114,9 @@ public sealed class PeerTimers
     /// <summary>Stops everything (peer removed or interface down).</summary>
     public void StopAll()
     {
-        RetransmitHandshakeAt = SendKeepaliveAt = NewHandshakeAt = ZeroKeyMaterialAt = PersistentKeepaliveAt = null;
+        // The fields, not the properties: one re-arm at the end, with nothing armed, so nothing is reported.
+        _retransmitHandshakeAt = _sendKeepaliveAt = _newHandshakeAt = _zeroKeyMaterialAt = _persistentKeepaliveAt = null;
+        Rearm();
         HandshakeAttempts = 0;
         NeedAnotherKeepalive = false;
     }
