@@ -20,11 +20,19 @@ public sealed class PeerTimers
     /// <summary>The earliest armed deadline in ticks (long.MaxValue: none), kept current by every setter below.</summary>
     private long _nextDeadlineTicks = long.MaxValue;
 
-    public TimeSpan? RetransmitHandshakeAt { get => _retransmitHandshakeAt; private set { _retransmitHandshakeAt = value; Rearm(); } }
-    public TimeSpan? SendKeepaliveAt { get => _sendKeepaliveAt; private set { _sendKeepaliveAt = value; Rearm(); } }
-    public TimeSpan? NewHandshakeAt { get => _newHandshakeAt; private set { _newHandshakeAt = value; Rearm(); } }
-    public TimeSpan? ZeroKeyMaterialAt { get => _zeroKeyMaterialAt; private set { _zeroKeyMaterialAt = value; Rearm(); } }
-    public TimeSpan? PersistentKeepaliveAt { get => _persistentKeepaliveAt; private set { _persistentKeepaliveAt = value; Rearm(); } }
+    public TimeSpan? RetransmitHandshakeAt { get => _retransmitHandshakeAt; private set => Set(ref _retransmitHandshakeAt, value); }
+    public TimeSpan? SendKeepaliveAt { get => _sendKeepaliveAt; private set => Set(ref _sendKeepaliveAt, value); }
+    public TimeSpan? NewHandshakeAt { get => _newHandshakeAt; private set => Set(ref _newHandshakeAt, value); }
+    public TimeSpan? ZeroKeyMaterialAt { get => _zeroKeyMaterialAt; private set => Set(ref _zeroKeyMaterialAt, value); }
+    public TimeSpan? PersistentKeepaliveAt { get => _persistentKeepaliveAt; private set => Set(ref _persistentKeepaliveAt, value); }
+
+    /// <summary>Every sent packet clears the keepalive deadline: when nothing changes, nothing is recomputed.</summary>
+    private void Set(ref TimeSpan? deadline, TimeSpan? value)
+    {
+        if (deadline == value) return;
+        deadline = value;
+        Rearm();
+    }
 
     /// <summary>Retries of the current handshake so far.</summary>
     public int HandshakeAttempts { get; private set; }
