@@ -25,6 +25,9 @@ public interface IOrderedWork<in T> where T : class
     /// </summary>
     void Deliver(T element);
 
-    /// <summary>Releases an element that will not be delivered: its processing failed, or the pool is shut down.</summary>
+    /// <summary>
+    /// Releases an element that will not be delivered: its processing failed, or the pool is shut down.
+    /// Same threads and order as <see cref="Deliver"/>; an exception is counted the same way.
+    /// </summary>
     void Discard(T element);
 }

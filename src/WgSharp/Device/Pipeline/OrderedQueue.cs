@@ -116,12 +116,12 @@ public sealed class OrderedQueue<T> : OrderedQueueBase where T : class
 
     private void Hand(T element, int state)
     {
-        if (state != Processed || _pool.IsDisposed)
+        // An exception must not escape: it would leave the delivery token taken and the queue stuck.
+        try
         {
-            _work.Discard(element);
-            return;
+            if (state != Processed || _pool.IsDisposed) _work.Discard(element);
+            else _work.Deliver(element);
         }
-        try { _work.Deliver(element); }
         catch { _pool.CountFault(); }
     }
 }

@@ -211,6 +211,83 @@ public class CryptoPoolTests
         Assert.Equal(1, pool.Faults);
     }
 
+    private sealed class ThrowingDiscard(RecordingWork inner) : IOrderedWork<TestElement>
+    {
+        public void Process(TestElement element) => inner.Process(element);
+        public void Deliver(TestElement element) => inner.Deliver(element);
+        public void Discard(TestElement element) => throw new InvalidOperationException("release failed");
+    }
+
+    [Fact]
+    public void A_release_that_throws_does_not_stop_the_queue()
+    {
+        using var pool = new CryptoPool(new CryptoPoolOptions { Threads = 1 });
+        var work = new RecordingWork(1) { OnProcess = e => { if (e.Sequence == 1) throw new InvalidOperationException("bad packet"); } };
+        var queue = new OrderedQueue<TestElement>(pool, new ThrowingDiscard(work));
+        for (int i = 0; i < 4; i++) Assert.True(queue.TrySubmit(new TestElement(0, i), cost: 1));
+
+        Assert.Equal([0, 2, 3], work.Delivered(0));
+        Assert.Equal(2, pool.Faults);
+        Assert.Equal(0, queue.Count);
+    }
+
+    [Fact]
+    public void Steady_state_allocates_nothing_on_any_thread()
+    {
+        using var pool = new CryptoPool(new CryptoPoolOptions { Threads = 3, InlineBelowCost = 0, QueueCapacity = 4 });
+        var work = new AllocationProbe();
+        var queues = new[] { new OrderedQueue<object>(pool, work), new OrderedQueue<object>(pool, work) };
+        var elements = Enumerable.Range(0, 32).Select(_ => new object()).ToArray();
+        void Run(int rounds)
+        {
+            for (int i = 0; i < rounds; i++)
+                while (!queues[i % 2].TrySubmit(elements[i % elements.Length], cost: 1)) Thread.Yield();
+            WaitUntil(() => queues[0].Count == 0 && queues[1].Count == 0);
+        }
+        Run(20_000); // warm-up: JIT tiers, first waits
+        work.Measuring = true;
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Run(20_000);
+        long submitter = GC.GetAllocatedBytesForCurrentThread() - before;
+        work.Measuring = false;
+
+        Assert.True(work.Threads > 1);
+        Assert.Equal(0, work.Allocated); // workers: from their first measured element to their last
+        Assert.True(submitter < 1024, $"{submitter} bytes on the submitting thread"); // WaitUntil's closure only
+    }
+
+    /// <summary>Per thread, the bytes allocated between the first and the last element it handled while measuring.</summary>
+    private sealed class AllocationProbe : IOrderedWork<object>
+    {
+        [ThreadStatic] private static long t_first;
+        [ThreadStatic] private static long t_last;
+        [ThreadStatic] private static bool t_seen;
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<int, int> _threads = new();
+        public volatile bool Measuring;
+        public int Threads => _threads.Count;
+        public long Allocated { get; private set; }
+
+        public void Process(object element) => Observe();
+        public void Deliver(object element) => Observe();
+        public void Discard(object element) { }
+
+        private void Observe()
+        {
+            if (!Measuring) return;
+            long now = GC.GetAllocatedBytesForCurrentThread();
+            if (!t_seen)
+            {
+                t_seen = true;
+                t_first = now;
+                _threads.TryAdd(Environment.CurrentManagedThreadId, 0); // first sighting only: may allocate
+                t_first = GC.GetAllocatedBytesForCurrentThread();
+                return;
+            }
+            t_last = now;
+            lock (this) Allocated = Math.Max(Allocated, t_last - t_first);
+        }
+    }
+
     [Fact]
     public void Options_out_of_range_are_refused()
     {
