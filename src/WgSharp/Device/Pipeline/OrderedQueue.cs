@@ -35,6 +35,8 @@ public sealed class OrderedQueue<T> : OrderedQueueBase where T : class
     private long _head;     // next position to deliver; advanced only by the holder of _delivering
     private long _tail;     // next position to fill; advanced under _submitLock
     private int _delivering; // 1 while a thread delivers from the head
+    private readonly object _roomLock = new();
+    private int _roomWaiters;
 
     public OrderedQueue(CryptoPool pool, IOrderedWork<T> work)
     {
@@ -50,6 +52,31 @@ public sealed class OrderedQueue<T> : OrderedQueueBase where T : class
 
     /// <summary>Elements submitted and not yet delivered or discarded.</summary>
     public int Count => (int)(Volatile.Read(ref _tail) - Volatile.Read(ref _head));
+
+    /// <summary>
+    /// True when a submission would be accepted now. Only submissions fill the queue, so under the lock that
+    /// orders the submitters (the peer's send lock) this stays true until that lock's holder submits.
+    /// </summary>
+    public bool HasRoom => !_pool.IsDisposed && Count < _items.Length;
+
+    /// <summary>
+    /// Blocks until an element has been delivered and the queue has room, or the pool is shut down. For a
+    /// sender that would rather wait than drop (WireGuard's send path): call it holding no lock, then take
+    /// the send lock again and check <see cref="HasRoom"/> before reserving counters.
+    /// </summary>
+    public void WaitForRoom()
+    {
+        Interlocked.Increment(ref _roomWaiters); // a full fence: the deliverer sees us or we see its progress
+        try
+        {
+            lock (_roomLock)
+            {
+                // The timeout only covers shutdown, which delivers nothing that would wake us.
+                while (Count >= _items.Length && !_pool.IsDisposed) Monitor.Wait(_roomLock, 100);
+            }
+        }
+        finally { Interlocked.Decrement(ref _roomWaiters); }
+    }
 
     /// <summary>
     /// Queues element behind everything submitted before and has it processed (on a worker, or here when
@@ -105,13 +132,19 @@ public sealed class OrderedQueue<T> : OrderedQueueBase where T : class
                 if (state == Pending) break;
                 var element = _items[slot]!;
                 _items[slot] = null;
-                Volatile.Write(ref _head, ++head);
+                Interlocked.Exchange(ref _head, ++head); // a full fence before looking for waiters
+                if (Volatile.Read(ref _roomWaiters) != 0) WakeRoomWaiters();
                 Hand(element, state);
             }
             Interlocked.Exchange(ref _delivering, 0);
             // A thread that finished the head while we held the token left it to us: look once more.
             if (head == Volatile.Read(ref _tail) || Volatile.Read(ref _states[(int)(head & _mask)]) == Pending) return;
         }
+    }
+
+    private void WakeRoomWaiters()
+    {
+        lock (_roomLock) Monitor.PulseAll(_roomLock);
     }
 
     private void Hand(T element, int state)

@@ -108,6 +108,47 @@ public class CryptoPoolTests
     }
 
     [Fact]
+    public void A_sender_waiting_for_room_resumes_when_the_head_is_delivered()
+    {
+        using var pool = new CryptoPool(new CryptoPoolOptions { Threads = 2, PeerQueueCapacity = 2, InlineBelowCost = 0 });
+        var work = new RecordingWork(1);
+        using var gate = new ManualResetEventSlim();
+        work.OnProcess = e => { if (e.Sequence == 0) Assert.True(gate.Wait(Hang)); };
+        var queue = new OrderedQueue<TestElement>(pool, work);
+        var sendLock = new object();
+        int submitted = 0;
+
+        // The send path's pattern: check room under the send lock, wait for it outside.
+        var sender = new Thread(() =>
+        {
+            for (int i = 0; i < 6; i++)
+            {
+                while (true)
+                {
+                    lock (sendLock)
+                    {
+                        if (queue.HasRoom)
+                        {
+                            Assert.True(queue.TrySubmit(new TestElement(0, i), cost: 1));
+                            Interlocked.Increment(ref submitted);
+                            break;
+                        }
+                    }
+                    queue.WaitForRoom();
+                }
+            }
+        });
+        sender.Start();
+        WaitUntil(() => Volatile.Read(ref submitted) == 2);
+        Assert.False(queue.HasRoom); // element 0 holds the head: the sender waits instead of dropping
+        Assert.True(sender.IsAlive);
+        gate.Set();
+        Assert.True(sender.Join(Hang));
+        WaitUntil(() => work.Released == 6);
+        Assert.Equal([0, 1, 2, 3, 4, 5], work.Delivered(0));
+    }
+
+    [Fact]
     public void Disposing_with_work_in_flight_releases_every_element_once_and_refuses_new_ones()
     {
         var pool = new CryptoPool(new CryptoPoolOptions { Threads = 3, QueueCapacity = 8, InlineBelowCost = 0 });
