@@ -133,6 +133,7 @@ internal static class PipelineBenchmark
         double seconds = 3;
         int[] threads = [1, 2];
         string[] modes = ["seal", "pipeline"];
+        var spin = new CryptoPoolOptions().WorkerSpin;
         for (int i = 0; i + 1 < args.Length; i += 2)
         {
             switch (args[i])
@@ -140,10 +141,11 @@ internal static class PipelineBenchmark
                 case "--seconds": seconds = double.Parse(args[i + 1]); break;
                 case "--threads": threads = args[i + 1].Split(',').Select(int.Parse).ToArray(); break;
                 case "--mode": modes = args[i + 1].Split(','); break;
+                case "--spin-us": spin = TimeSpan.FromMicroseconds(double.Parse(args[i + 1])); break;
                 default: Console.Error.WriteLine($"unknown option {args[i]}"); return;
             }
         }
-        Console.WriteLine($"{Environment.ProcessorCount} processors, AEAD {WgSharp.Crypto.ChaChaPoly.Backend}, {PacketsPerBatch} x {InnerPacket} B per batch, {seconds} s per row");
+        Console.WriteLine($"{Environment.ProcessorCount} processors, AEAD {WgSharp.Crypto.ChaChaPoly.Backend}, {PacketsPerBatch} x {InnerPacket} B per batch, {seconds} s per row, workers spin {spin.TotalMicroseconds} µs");
         Console.WriteLine("| mode | crypto threads | packets/s | inner GB/s | CPU s/GB | x vs first row | allocated in interval | gen0 GCs | dropped |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
         foreach (var mode in modes)
@@ -151,7 +153,7 @@ internal static class PipelineBenchmark
             double first = 0;
             foreach (int t in threads)
             {
-                var r = Measure(mode == "pipeline", t, TimeSpan.FromSeconds(seconds));
+                var r = Measure(mode == "pipeline", t, spin, TimeSpan.FromSeconds(seconds));
                 if (first == 0) first = r.PacketsPerSecond;
                 double gb = r.PacketsPerSecond * InnerPacket / 1e9;
                 Console.WriteLine($"| {mode} | {t} | {r.PacketsPerSecond:N0} | {gb:F2} | {r.CpuSecondsPerGb:F2} | {r.PacketsPerSecond / first:F2} | {r.Allocated:N0} B | {r.Gen0} | {r.Dropped} |");
@@ -161,13 +163,13 @@ internal static class PipelineBenchmark
 
     private readonly record struct Result(double PacketsPerSecond, double CpuSecondsPerGb, long Allocated, int Gen0, long Dropped);
 
-    private static Result Measure(bool pipeline, int threads, TimeSpan duration)
+    private static Result Measure(bool pipeline, int threads, TimeSpan spin, TimeSpan duration)
     {
         var run = new Run();
         run.Pair.Connect();
         // Every batch fits in a peer queue: back-pressure comes from the finite batches, as from the
         // kernel's buffers in the device, so the receive side never drops.
-        using var pool = new CryptoPool(new CryptoPoolOptions { Threads = threads, PeerQueueCapacity = Batches });
+        using var pool = new CryptoPool(new CryptoPoolOptions { Threads = threads, PeerQueueCapacity = Batches, WorkerSpin = spin });
         var sendQueue = new OrderedQueue<Batch>(pool, new SealWork(run, pipeline));
         run.ReceiveQueue = new OrderedQueue<Batch>(pool, new OpenWork(run));
         var template = new byte[InnerPacket];
