@@ -45,4 +45,13 @@ public class BenchEntryPointTests
         foreach (var name in new[] { "TransportBenchmarks", "HandshakeBenchmarks", "AeadBenchmarks", "AllowedIpsBenchmarks" })
             Assert.Contains(name, output);
     }
+
+    [Fact]
+    public void PipelineCommandRunsBothModes()
+    {
+        var (exit, output) = Run("dotnet", "run", "--project", "bench/WgSharp.Bench", "-c", "Release", "--", "pipeline", "--seconds", "0.2", "--threads", "1,2");
+        Assert.True(exit == 0, output);
+        Assert.Contains("| seal | 2 |", output);
+        Assert.Contains("| pipeline | 2 |", output);
+    }
 }
