@@ -28,27 +28,24 @@ public sealed class OrderedQueue<T> : OrderedQueueBase where T : class
 
     private readonly CryptoPool _pool;
     private readonly IOrderedWork<T> _work;
-    private readonly T?[] _items;
-    private readonly int[] _states;
-    private readonly int _mask;
-    private readonly object _submitLock = new();
+    private readonly int _capacity;
+    // Allocated on the first submission: a device may have 100,000 peers that never send (see docs/pipeline.md).
+    private T?[] _items = [];
+    private int[] _states = [];
+    private readonly object _lock = new(); // orders submitters; senders waiting for room wait on it too
     private long _head;     // next position to deliver; advanced only by the holder of _delivering
-    private long _tail;     // next position to fill; advanced under _submitLock
+    private long _tail;     // next position to fill; advanced under _lock
     private int _delivering; // 1 while a thread delivers from the head
-    private readonly object _roomLock = new();
     private int _roomWaiters;
 
     public OrderedQueue(CryptoPool pool, IOrderedWork<T> work)
     {
         _pool = pool;
         _work = work;
-        int capacity = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)pool.Options.PeerQueueCapacity);
-        _items = new T?[capacity];
-        _states = new int[capacity];
-        _mask = capacity - 1;
+        _capacity = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)pool.Options.PeerQueueCapacity);
     }
 
-    public int Capacity => _items.Length;
+    public int Capacity => _capacity;
 
     /// <summary>Elements submitted and not yet delivered or discarded.</summary>
     public int Count => (int)(Volatile.Read(ref _tail) - Volatile.Read(ref _head));
@@ -57,7 +54,7 @@ public sealed class OrderedQueue<T> : OrderedQueueBase where T : class
     /// True when a submission would be accepted now. Only submissions fill the queue, so under the lock that
     /// orders the submitters (the peer's send lock) this stays true until that lock's holder submits.
     /// </summary>
-    public bool HasRoom => !_pool.IsDisposed && Count < _items.Length;
+    public bool HasRoom => !_pool.IsDisposed && Count < _capacity;
 
     /// <summary>
     /// Blocks until an element has been delivered and the queue has room, or the pool is shut down. For a
@@ -69,10 +66,10 @@ public sealed class OrderedQueue<T> : OrderedQueueBase where T : class
         Interlocked.Increment(ref _roomWaiters); // a full fence: the deliverer sees us or we see its progress
         try
         {
-            lock (_roomLock)
+            lock (_lock)
             {
                 // The timeout only covers shutdown, which delivers nothing that would wake us.
-                while (Count >= _items.Length && !_pool.IsDisposed) Monitor.Wait(_roomLock, 100);
+                while (Count >= _capacity && !_pool.IsDisposed) Monitor.Wait(_lock, 100);
             }
         }
         finally { Interlocked.Decrement(ref _roomWaiters); }
@@ -86,11 +83,16 @@ public sealed class OrderedQueue<T> : OrderedQueueBase where T : class
     public bool TrySubmit(T element, int cost)
     {
         int slot;
-        lock (_submitLock)
+        lock (_lock)
         {
             long position = _tail;
-            if (_pool.IsDisposed || position - Volatile.Read(ref _head) >= _items.Length) return false;
-            slot = (int)(position & _mask);
+            if (_pool.IsDisposed || position - Volatile.Read(ref _head) >= _capacity) return false;
+            if (_items.Length == 0)
+            {
+                _states = new int[_capacity];
+                Volatile.Write(ref _items, new T?[_capacity]); // readers find the states once they see the items
+            }
+            slot = (int)(position & (_capacity - 1));
             _items[slot] = element;
             Volatile.Write(ref _states[slot], Pending);
             Volatile.Write(ref _tail, position + 1);
@@ -127,7 +129,7 @@ public sealed class OrderedQueue<T> : OrderedQueueBase where T : class
             long head = Volatile.Read(ref _head);
             while (head != Volatile.Read(ref _tail))
             {
-                int slot = (int)(head & _mask);
+                int slot = (int)(head & (_capacity - 1));
                 int state = Volatile.Read(ref _states[slot]);
                 if (state == Pending) break;
                 var element = _items[slot]!;
@@ -138,13 +140,13 @@ public sealed class OrderedQueue<T> : OrderedQueueBase where T : class
             }
             Interlocked.Exchange(ref _delivering, 0);
             // A thread that finished the head while we held the token left it to us: look once more.
-            if (head == Volatile.Read(ref _tail) || Volatile.Read(ref _states[(int)(head & _mask)]) == Pending) return;
+            if (head == Volatile.Read(ref _tail) || Volatile.Read(ref _states[(int)(head & (_capacity - 1))]) == Pending) return;
         }
     }
 
     private void WakeRoomWaiters()
     {
-        lock (_roomLock) Monitor.PulseAll(_roomLock);
+        lock (_lock) Monitor.PulseAll(_lock);
     }
 
     private void Hand(T element, int state)

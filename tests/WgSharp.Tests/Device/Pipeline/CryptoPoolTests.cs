@@ -330,6 +330,21 @@ public class CryptoPoolTests
     }
 
     [Fact]
+    public void A_queue_that_never_carried_anything_holds_no_ring()
+    {
+        using var pool = new CryptoPool(new CryptoPoolOptions { Threads = 1, PeerQueueCapacity = 64 });
+        var work = new RecordingWork(1);
+        _ = new OrderedQueue<TestElement>(pool, work); // JIT and type loading out of the measurement
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var idle = new OrderedQueue<TestElement>(pool, work);
+        long bytes = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.True(bytes < 256, $"{bytes} bytes for an idle peer's queue"); // the 64-slot ring alone would be ~800
+        Assert.True(idle.TrySubmit(new TestElement(0, 0), cost: 1));
+        Assert.Equal([0], work.Delivered(0));
+    }
+
+    [Fact]
     public void Options_out_of_range_are_refused()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new CryptoPool(new CryptoPoolOptions { Threads = 0 }));
