@@ -24,9 +24,7 @@ public sealed class CrashRestartTests
             OperatorCli.Crash(ns);
             Assert.True(File.Exists(OperatorCli.SocketOf(name)), "a killed daemon leaves its socket file (the case under test)");
 
-            var status = OperatorCli.Run(ns, name);
-            Assert.Equal(1, status.ExitCode);
-            Assert.Equal($"wgsharp: {name}: no such interface", status.StandardError.Trim());
+            OperatorCli.AssertNoSuchInterface(OperatorCli.Run(ns, name), name);
             Assert.Empty(OperatorCli.Pids(ns)); // asking for status started nothing
 
             OperatorCli.Ok(ns, name, "create", "wgport", "7461");
@@ -53,9 +51,7 @@ public sealed class CrashRestartTests
             OperatorCli.AssertNothingLeft(ns, name);
 
             // Nothing is left, so a second destroy is the ordinary error.
-            var again = OperatorCli.Run(ns, name, "destroy");
-            Assert.Equal(1, again.ExitCode);
-            Assert.Equal($"wgsharp: {name}: no such interface", again.StandardError.Trim());
+            OperatorCli.AssertNoSuchInterface(OperatorCli.Run(ns, name, "destroy"), name);
         }
         finally { OperatorCli.CleanUp(ns, name); }
     }

@@ -50,6 +50,14 @@ internal static class OperatorCli
         Assert.Empty(Pids(ns));
     }
 
+    /// <summary>OpenBSD's error for a missing interface, exit status 1, nothing on standard output.</summary>
+    public static void AssertNoSuchInterface(CommandResult result, string name)
+    {
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal($"wgsharp: {name}: no such interface", result.StandardError.Trim());
+        Assert.Equal("", result.StandardOutput);
+    }
+
     /// <summary>A daemon serves IFNAME's socket and its link exists in the namespace.</summary>
     public static void AssertRunning(NetworkNamespace ns, string name)
     {

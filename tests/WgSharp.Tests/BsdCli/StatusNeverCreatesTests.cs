@@ -21,10 +21,7 @@ public sealed class StatusNeverCreatesTests
         if (fixedName is not null && WgSharpCli.IsServing(name)) return; // somebody really runs one: nothing to learn here
         try
         {
-            var result = OperatorCli.Run(ns, name);
-            Assert.Equal(1, result.ExitCode);
-            Assert.Equal($"wgsharp: {name}: no such interface", result.StandardError.Trim());
-            Assert.Equal("", result.StandardOutput);
+            OperatorCli.AssertNoSuchInterface(OperatorCli.Run(ns, name), name);
             OperatorCli.AssertNothingLeft(ns, name);
         }
         finally { OperatorCli.CleanUp(ns, name); }
@@ -41,9 +38,7 @@ public sealed class StatusNeverCreatesTests
             ns.Ip("link", "del", name);
             Assert.True(OperatorCli.DaemonWait(() => OperatorCli.Pids(ns).Length == 0), "the daemon did not notice its link was deleted");
 
-            var result = OperatorCli.Run(ns, name);
-            Assert.Equal(1, result.ExitCode);
-            Assert.Equal($"wgsharp: {name}: no such interface", result.StandardError.Trim());
+            OperatorCli.AssertNoSuchInterface(OperatorCli.Run(ns, name), name);
             OperatorCli.AssertNothingLeft(ns, name);
         }
         finally { OperatorCli.CleanUp(ns, name); }
