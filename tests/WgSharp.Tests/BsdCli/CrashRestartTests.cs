@@ -56,6 +56,37 @@ public sealed class CrashRestartTests
         finally { OperatorCli.CleanUp(ns, name); }
     }
 
+    /// <summary>A TUN link outlives its daemon only when persistent; whoever made it so, a stale socket's link is cleared.</summary>
+    [Fact]
+    public void AfterACrashALeftoverLinkIsClearedByCreateAndByDestroy()
+    {
+        using var ns = NetworkNamespace.Create();
+        string name = TestNames.NewInterface();
+        try
+        {
+            OperatorCli.Ok(ns, name, "create");
+            OperatorCli.Crash(ns);
+            Assert.True(OperatorCli.DaemonWait(() => !NetNs.LinkExists(ns.Name, name)), "the kernel kept the dead daemon's link");
+            ns.Ip("tuntap", "add", "dev", name, "mode", "tun");
+            OperatorCli.Ok(ns, name, "create");
+            // The new daemon's link is its own: when it stops, the link goes with it.
+            foreach (var pid in OperatorCli.Pids(ns)) CommandRunner.Run("kill", "-TERM", pid);
+            Assert.True(OperatorCli.DaemonWait(() => OperatorCli.Pids(ns).Length == 0 && !File.Exists(OperatorCli.SocketOf(name))));
+            OperatorCli.AssertNothingLeft(ns, name);
+
+            OperatorCli.Ok(ns, name, "create");
+            OperatorCli.Crash(ns);
+            Assert.True(OperatorCli.DaemonWait(() => !NetNs.LinkExists(ns.Name, name)), "the kernel kept the dead daemon's link");
+            ns.Ip("tuntap", "add", "dev", name, "mode", "tun");
+            OperatorCli.Ok(ns, name, "destroy");
+            OperatorCli.AssertNothingLeft(ns, name);
+        }
+        finally
+        {
+            OperatorCli.CleanUp(ns, name);
+        }
+    }
+
     [Fact]
     public void AfterACrashTheLauncherStartsADaemon()
     {
