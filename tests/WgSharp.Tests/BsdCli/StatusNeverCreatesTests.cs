@@ -27,6 +27,24 @@ public sealed class StatusNeverCreatesTests
         finally { OperatorCli.CleanUp(ns, name); }
     }
 
+    /// <summary>The same from an interactive terminal: script(1) gives wgsharp a pseudo-terminal.</summary>
+    [Fact]
+    public void StatusOfAMissingInterfaceFromATerminalIsAnErrorAndCreatesNothing()
+    {
+        using var ns = NetworkNamespace.Create();
+        string name = TestNames.NewInterface();
+        try
+        {
+            var (program, prefix) = WgSharpCli.Command;
+            string command = string.Join(' ', prefix.Prepend(program).Append(name).Select(word => "'" + word + "'"));
+            var result = ns.Exec("script", ["-qec", command, "/dev/null"], TimeSpan.FromSeconds(60));
+            Assert.Equal(1, result.ExitCode);
+            Assert.Contains($"wgsharp: {name}: no such interface", result.StandardOutput); // the terminal carries both streams
+            OperatorCli.AssertNothingLeft(ns, name);
+        }
+        finally { OperatorCli.CleanUp(ns, name); }
+    }
+
     [Fact]
     public void AfterTheLinkIsDeletedStatusIsAnError()
     {
