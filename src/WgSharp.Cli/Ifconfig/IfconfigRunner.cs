@@ -33,16 +33,14 @@ internal static class IfconfigRunner
         string name = command.InterfaceName;
         if (!UapiProtocol.IsValidInterfaceName(name)) return Fail($"{name}: bad interface name");
         if (!Privileges.CanManageInterfaces()) return Fail($"{name}: {Privileges.Needed}");
+        // OpenBSD: `ifconfig wg` names the interface group, every wg interface (one named wg included).
+        if (command.ShowStatus && name == InterfaceGroup) return ShowAll(command.StatusFamily);
         try
         {
             var state = InterfaceLifecycle.StateOf(name);
             if (state == UapiSocketState.AccessDenied) return Fail($"{name}: {Privileges.Needed}");
             if (command.ShowStatus)
-            {
-                if (state == UapiSocketState.Serving) return ShowStatus(name, command.StatusFamily);
-                // OpenBSD: `ifconfig wg` names the interface group, every wg interface.
-                return name == InterfaceGroup ? ShowAll(command.StatusFamily) : Fail($"{name}: no such interface");
-            }
+                return state == UapiSocketState.Serving ? ShowStatus(name, command.StatusFamily) : Fail($"{name}: no such interface");
             if (command.Create)
             {
                 // As on OpenBSD, where SIOCIFCREATE fails first and the other words are not applied.
