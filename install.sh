@@ -6,4 +6,5 @@ cd "$(dirname "$0")"
 prefix="${1:-/usr/local}"
 dotnet publish src/WgSharp.Cli -c Release -o "$prefix/lib/wgsharp" --nologo -v quiet
 ln -sf "$prefix/lib/wgsharp/wgsharp" "$prefix/bin/wgsharp"
+ln -sf "$prefix/lib/wgsharp/wgsharp" "$prefix/bin/wgsharp-go" # the wireguard-go compatible launcher, told apart by argv[0]
 echo "installed: $prefix/bin/wgsharp -> $prefix/lib/wgsharp/wgsharp"
