@@ -52,12 +52,8 @@ reload_systemd() {
 
 # The NativeAOT compiler links with clang and needs zlib; on Debian they come from apt.
 ensure_aot_toolchain() {
-  local need=()
-  command -v clang >/dev/null || need+=(clang)
-  [ -e /usr/include/zlib.h ] || need+=(zlib1g-dev)
-  if [ ${#need[@]} -gt 0 ]; then
-    if ! command -v apt-get >/dev/null; then echo "install.sh: NativeAOT needs ${need[*]}; install them, or use --jit" >&2; exit 1; fi
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}"
+  if command -v dpkg-query >/dev/null; then tools/ensure-debian-packages.sh clang zlib1g-dev
+  elif ! command -v clang >/dev/null; then echo "install.sh: NativeAOT needs clang and zlib's headers; install them, or use --jit" >&2; exit 1
   fi
 }
 
