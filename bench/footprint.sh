@@ -1,9 +1,10 @@
 #!/bin/bash
 # Footprint of wgsharp (NativeAOT and JIT builds) against the wireguard-go on PATH, in one run:
-#   launch   ms from starting `IMPL -f IF` to its control socket answering a `get=1` (median of RUNS)
+#   launch   ms from starting `IMPL -f IF` to its control socket answering a `get=1` (median of RUNS), and
+#            the CPU ms the daemon used until then (all threads, from /proc/PID/task/*/schedstat)
 #   RSS      MiB resident when idle with one configured peer (median of RUNS)
 #   threads  count when idle with one configured peer (and, with VERBOSE=1, each thread's name)
-#   genkey / show IF / IF   ms per command, median of CMD_RUNS (wireguard-go's side: `wg genkey`,
+#   genkey / show IF / IF   ms per command (wall and CPU), median of CMD_RUNS (wireguard-go's side: `wg genkey`,
 #            `wg show IF`; it has no status command of its own, so that cell repeats `wg show IF`)
 #   size     MB installed (wgsharp: what install.sh puts in PREFIX/lib/wgsharp; wireguard-go: its binary)
 # Every command runs through `ip netns exec NS` (the daemons run in a scratch namespace); the row
@@ -91,6 +92,14 @@ def stop(p):
     try: os.unlink(sock_path)
     except FileNotFoundError: pass
 
+def cpu_ms(pid):
+    # On-CPU time of every thread so far (schedstat: nanoseconds), `ip netns exec` before the exec included.
+    total = 0
+    for t in os.listdir(f"/proc/{pid}/task"):
+        try: total += int(open(f"/proc/{pid}/task/{t}/schedstat").read().split()[0])
+        except (FileNotFoundError, ProcessLookupError): pass
+    return total / 1e6
+
 def launch(path):
     t0 = time.perf_counter()
     p = subprocess.Popen(netns + [path, "-f", ifname], env=env, stdout=subprocess.DEVNULL, stderr=open(f"{out}/daemon.log", "ab"))
@@ -98,7 +107,7 @@ def launch(path):
         if p.poll() is not None: raise SystemExit(f"{path} exited with {p.returncode} (see {out}/daemon.log)")
         if time.perf_counter() - t0 > 20: raise SystemExit(f"{path}: no control socket after 20 s")
         time.sleep(0.0005)
-    return p, (time.perf_counter() - t0) * 1000
+    return p, (time.perf_counter() - t0) * 1000, cpu_ms(p.pid)
 
 def daemon_pid(p):
     # `ip netns exec` execs the daemon, so the child is the daemon itself.
@@ -117,13 +126,17 @@ def configure():
                     "allowed-ips", "10.233.0.2/32", "endpoint", "127.0.0.1:51872"], check=True)
 
 def timed(cmd):
+    """(wall ms, CPU ms of the command) for one run."""
     t0 = time.perf_counter()
-    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return (time.perf_counter() - t0) * 1000
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    return (time.perf_counter() - t0) * 1000, (usage.ru_utime + usage.ru_stime) * 1000
 
 def median_ms(cmd):
     timed(cmd)  # page cache warm-up, not counted
-    return statistics.median(timed(cmd) for _ in range(cmd_runs))
+    runs_ = [timed(cmd) for _ in range(cmd_runs)]
+    return statistics.median(w for w, _ in runs_), statistics.median(c for _, c in runs_)
 
 def installed_mb(path):
     d = os.path.dirname(os.path.realpath(path))
@@ -136,11 +149,12 @@ def installed_mb(path):
 rows = []
 overhead = median_ms(netns + ["true"])
 for name, path in impls:
-    launches, rss, threads = [], [], []
+    launches, launch_cpu, rss, threads = [], [], [], []
     names = []
     for i in range(runs):
-        p, ms = launch(path)
+        p, ms, cpu = launch(path)
         launches.append(ms)
+        launch_cpu.append(cpu)
         configure()
         time.sleep(1.0)  # idle: let start-up work finish
         pid = daemon_pid(p)
@@ -154,13 +168,18 @@ for name, path in impls:
                 cmds = [[path, "genkey"], netns + [path, "show", ifname], netns + [path, ifname]]
             cmd_ms = [median_ms(c) for c in cmds]
         stop(p)
-    rows.append((name, statistics.median(launches), min(launches), max(launches), statistics.median(rss), statistics.median(threads), cmd_ms, installed_mb(path)))
+    rows.append((name, statistics.median(launches), statistics.median(launch_cpu), min(launches), max(launches),
+                 statistics.median(rss), statistics.median(threads), cmd_ms, installed_mb(path)))
     if verbose:
         print(f"{name} threads: " + ", ".join(f"{n} x{names.count(n)}" if names.count(n) > 1 else n for n in sorted(set(names))), file=sys.stderr)
 
-print(f"\nmedians of {runs} launches and {cmd_runs} runs per command; 'ip netns exec true' = {overhead:.1f} ms, included in launch and show/status")
-print(f"{'daemon':14} {'launch ms':>9} {'(min-max)':>13} {'RSS MiB':>8} {'threads':>7} {'genkey ms':>9} {'show ms':>8} {'status ms':>9} {'size MB':>8}")
-for name, launch_ms, lo, hi, rss_mib, thr, (g, s, st), size in rows:
-    print(f"{name:14} {launch_ms:9.1f} {f'({lo:.1f}-{hi:.1f})':>13} {rss_mib:8.1f} {thr:7.0f} {g:9.1f} {s:8.1f} {st:9.1f} {size:8.1f}")
-print(f"{'target':14} {'<= 15':>9} {'':13} {'<= 8':>8} {'<= 10':>7} {'<= 8':>9} {'<= 8':>8} {'<= 8':>9} {'<= 12':>8}")
+overhead_wall, overhead_cpu = overhead
+print(f"\nmedians of {runs} launches and {cmd_runs} runs per command; each cell: wall ms / CPU ms (CPU = user+system of")
+print(f"the process, the figure that holds on a loaded machine); 'ip netns exec true' = {overhead_wall:.1f} / {overhead_cpu:.1f} ms, included")
+print(f"in launch, show and status; launch (min-max) is wall time")
+print(f"{'daemon':14} {'launch':>12} {'(min-max)':>13} {'RSS MiB':>8} {'threads':>7} {'genkey':>12} {'show IF':>12} {'IF':>12} {'size MB':>8}")
+cell = lambda wc: f"{wc[0]:.1f} / {wc[1]:.1f}"
+for name, launch_ms, launch_cpu_ms, lo, hi, rss_mib, thr, (g, s_, st), size in rows:
+    print(f"{name:14} {cell((launch_ms, launch_cpu_ms)):>12} {f'({lo:.1f}-{hi:.1f})':>13} {rss_mib:8.1f} {thr:7.0f} {cell(g):>12} {cell(s_):>12} {cell(st):>12} {size:8.1f}")
+print(f"{'target':14} {'<= 15':>12} {'':13} {'<= 8':>8} {'<= 10':>7} {'<= 8':>12} {'<= 8':>12} {'<= 8':>12} {'<= 12':>8}")
 EOF
