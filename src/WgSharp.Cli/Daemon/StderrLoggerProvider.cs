@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 namespace WgSharp.Cli.Daemon;
 
 /// <summary>
-/// The daemon's log: one line per message on stderr, written at once by the logging thread, in the format
+/// The daemon's log: one line per message on stderr, written synchronously by the thread that logs, in the format
 /// of the console logger it replaced ("2026-11-26 10:27:11.131 info: wgsharp[0] message"). The console
 /// logger cost a queue thread of its own and a dependency-injection and options set-up at every start.
 /// </summary>
