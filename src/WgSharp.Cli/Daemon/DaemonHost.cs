@@ -62,9 +62,11 @@ internal static class DaemonHost
         device.Start();
         logger.LogInformation("{Interface}: device started, listening on UDP port {Port}", interfaceName, device.Udp.Port);
         onReady?.Invoke();
+        SystemdNotify.Ready();
         done.Wait();
 
         logger.LogInformation("{Interface}: shutting down", interfaceName);
+        SystemdNotify.Stopping();
         server.Dispose();
         device.Dispose();
         return 0;
