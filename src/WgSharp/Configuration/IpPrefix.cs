@@ -2,6 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using WgSharp.Collections;
 
 namespace WgSharp.Configuration;
 
@@ -28,6 +29,15 @@ public readonly record struct IpPrefix(IPAddress Address, int Bits)
     public bool HasHostBits => !Masked().Address.Equals(Address);
 
     public override string ToString() => $"{Address}/{Bits.ToString(CultureInfo.InvariantCulture)}";
+
+    // Value equality as the compiler would write it, but counted (see KeyComparisons).
+    public bool Equals(IpPrefix other)
+    {
+        KeyComparisons.Record();
+        return Bits == other.Bits && EqualityComparer<IPAddress>.Default.Equals(Address, other.Address);
+    }
+
+    public override int GetHashCode() => HashCode.Combine(Address, Bits);
 
     /// <summary>
     /// Parses "ADDR/BITS" (BITS optional: a host route). Host bits are allowed here; callers that

@@ -284,15 +284,10 @@ public static class IfconfigParser
         private static void AddAllowedIp(PeerUpdate peer, IpPrefix prefix)
         {
             peer.ReplaceAllowedIps = true;
-            peer.RemoveAllowedIps.Remove(prefix);
-            if (!peer.AddAllowedIps.Contains(prefix)) peer.AddAllowedIps.Add(prefix);
+            peer.AllowIp(prefix);
         }
 
-        private static void RemoveAllowedIp(PeerUpdate peer, IpPrefix prefix)
-        {
-            peer.AddAllowedIps.Remove(prefix);
-            if (!peer.RemoveAllowedIps.Contains(prefix)) peer.RemoveAllowedIps.Add(prefix);
-        }
+        private static void RemoveAllowedIp(PeerUpdate peer, IpPrefix prefix) => peer.DisallowIp(prefix);
 
         /// <summary>Like OpenBSD's strlcpy into IFDESCRSIZE: keep at most 63 bytes, never split a character.</summary>
         private static string TruncateDescription(string text)
