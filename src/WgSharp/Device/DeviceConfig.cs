@@ -176,7 +176,7 @@ public sealed partial class WireGuardDevice : IDeviceControl
         }
         if (pu.Endpoint is { } endpoint) peer.SetEndpoint(UdpEndpoint.FromIPEndPoint(endpoint));
         if (pu.ReplaceAllowedIps) AllowedIps.RemoveByPeer(peer);
-        foreach (var prefix in pu.AddAllowedIps) AllowedIps.Insert(prefix, peer);
+        AllowedIps.InsertRange(pu.AddAllowedIps, peer);
         foreach (var prefix in pu.RemoveAllowedIps) AllowedIps.Remove(prefix, peer);
         if (pu.Description is { } description) peer.Description = description.Length == 0 ? null : description;
         if (pu.PersistentKeepalive is { } pka)
