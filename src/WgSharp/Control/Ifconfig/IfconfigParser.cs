@@ -115,6 +115,13 @@ public static class IfconfigParser
 
         private void Handle(string word)
         {
+            // The option table is the one list of option words (the help text is made from it);
+            // any other word is an address.
+            if (!IfconfigOptions.IsOption(word))
+            {
+                AddAddress(word);
+                return;
+            }
             switch (word)
             {
                 case "create": _command.Create = true; break;
@@ -164,7 +171,7 @@ public static class IfconfigParser
                 }
                 case "-wgdescr" or "-wgdescription": Peer(word).Description = ""; break;
 
-                default: AddAddress(word); break;
+                default: throw new InvalidOperationException($"ifconfig option '{word}' is listed in IfconfigOptions but not handled");
             }
         }
 
