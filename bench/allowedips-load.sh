@@ -92,6 +92,7 @@ for load in $LOADS; do
         dstart=$(now)
         lines=$(ip netns exec $NS wg show $IFNAME dump | wc -l)
         dend=$(now)
+        sleep 2 # wgsharp compacts its heap half a second after a bulk change
         after=$(rss_mb "$PID")
         prefixes=$(ip netns exec $NS wg show $IFNAME allowed-ips | awk '{ n += NF - 1 } END { print n }')
         printf '%-13s %-5s %10d %11s %12s %8s %11d %12s %11s\n' "$([ "$impl" = cs ] && echo wgsharp || echo wireguard-go)" "$load" \
