@@ -16,27 +16,9 @@ ONE_PEER_IPS=${ONE_PEER_IPS:-100000}
 PEERS=${PEERS:-1000}
 IPS_PER_PEER=${IPS_PER_PEER:-1000}
 OUT=${OUT:-/tmp/wgsb-aip}
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
 NS=wgsb-aip
 IFNAME=wgsbp8
-PID=""
-mkdir -p "$OUT"
-
-cleanup() {
-    [ -n "$PID" ] && { kill "$PID" 2>/dev/null; sleep 0.3; kill -9 "$PID" 2>/dev/null; }
-    PID=""
-    ip netns del $NS 2>/dev/null
-    rm -f /var/run/wireguard/$IFNAME.sock
-}
-trap 'cleanup; exit 130' INT TERM
-trap cleanup EXIT
-
-if [ -z "${WGSHARP:-}" ] && [[ " $IMPLS " == *" cs "* ]]; then
-    WGSHARP="$OUT/wgsharp-bin/wgsharp"
-    echo "publishing wgsharp (Release) ..." >&2
-    dotnet publish "$ROOT/src/WgSharp.Cli" -c Release -o "$OUT/wgsharp-bin" -v q -nologo >"$OUT/publish.log" 2>&1 \
-        || { cat "$OUT/publish.log" >&2; exit 1; }
-fi
+. "$(dirname "$0")/one-daemon.sh"
 
 # peers.conf for a load: PEERS random public keys, IPS /32s each (consecutive addresses from 10.0.0.0),
 # 100 prefixes per AllowedIPs line.
@@ -59,8 +41,7 @@ print("\n".join(out))
 PY
 }
 
-rss_mb() { awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' /proc/"$1"/status; }
-cpu_ticks() { awk '{ print $14 + $15 }' /proc/"$1"/stat; }
+rss_mb() { python3 -c "import sys; print('%.1f' % (int(sys.argv[1]) / 1024))" "$(rss_kb "$1")"; }
 now() { date +%s.%N; }
 elapsed() { python3 -c "import sys; print('%.2f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$1" "$2"; }
 
@@ -75,16 +56,7 @@ done
 printf '%-13s %-5s %10s %11s %12s %8s %11s %12s %11s\n' implementation load "prefixes" "addconf s" "daemon CPU s" "dump s" "dump lines" "RSS before MB" "RSS after MB"
 for load in $LOADS; do
     for impl in $IMPLS; do
-        cleanup
-        ip netns add $NS
-        if [ "$impl" = cs ]; then
-            ip netns exec $NS "$WGSHARP" -f $IFNAME >"$OUT/$impl-$load.log" 2>&1 &
-        else
-            ip netns exec $NS wireguard-go -f $IFNAME >"$OUT/$impl-$load.log" 2>&1 &
-        fi
-        PID=$!
-        for _ in $(seq 100); do [ -S /var/run/wireguard/$IFNAME.sock ] && break; sleep 0.1; done
-        sleep 1
+        start_daemon "$impl" "$OUT/$impl-$load.log"
         before=$(rss_mb "$PID")
         t0=$(cpu_ticks "$PID"); start=$(now)
         ip netns exec $NS wg addconf $IFNAME "$OUT/$load.conf" || echo "addconf failed for $impl" >&2
@@ -95,7 +67,7 @@ for load in $LOADS; do
         sleep 2 # wgsharp compacts its heap half a second after a bulk change
         after=$(rss_mb "$PID")
         prefixes=$(ip netns exec $NS wg show $IFNAME allowed-ips | awk '{ n += NF - 1 } END { print n }')
-        printf '%-13s %-5s %10d %11s %12s %8s %11d %12s %11s\n' "$([ "$impl" = cs ] && echo wgsharp || echo wireguard-go)" "$load" \
+        printf '%-13s %-5s %10d %11s %12s %8s %11d %12s %11s\n' "$(impl_name "$impl")" "$load" \
             "$prefixes" "$(elapsed "$start" "$end")" "$(python3 -c "print('%.2f' % (($t1 - $t0) / 100))")" \
             "$(elapsed "$dstart" "$dend")" "$lines" "$before" "$after"
     done
