@@ -118,7 +118,7 @@ internal sealed class PrefixTrie<TPeer> where TPeer : class
 
     /// <summary>
     /// Groups the keys of this trie's family by the node that holds them, each group's entries sorted
-    /// the way nodes keep them. Yields the keys' indices and their entries for <paramref name="peer"/>.
+    /// the way nodes keep them: the keys' indices and their entries for <paramref name="peer"/>.
     /// </summary>
     private IEnumerable<(int[] Indices, TrieEntry<TPeer>[] Entries)> GroupByNode(ReadOnlySpan<RouteKey> keys, TPeer peer)
     {
