@@ -9,27 +9,9 @@ umask 077
 PEERS=${PEERS:-100000}
 IMPLS=${IMPLS:-"cs go"}
 OUT=${OUT:-/tmp/wgsb-scale}
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
 NS=wgsb-s
 IFNAME=wgsbp9
-PID=""
-mkdir -p "$OUT"
-
-cleanup() {
-    [ -n "$PID" ] && { kill "$PID" 2>/dev/null; sleep 0.3; kill -9 "$PID" 2>/dev/null; }
-    PID=""
-    ip netns del $NS 2>/dev/null
-    rm -f /var/run/wireguard/$IFNAME.sock
-}
-trap 'cleanup; exit 130' INT TERM
-trap cleanup EXIT
-
-if [ -z "${WGSHARP:-}" ] && [[ " $IMPLS " == *" cs "* ]]; then
-    WGSHARP="$OUT/wgsharp-bin/wgsharp"
-    echo "publishing wgsharp (Release) ..." >&2
-    dotnet publish "$ROOT/src/WgSharp.Cli" -c Release -o "$OUT/wgsharp-bin" -v q -nologo >"$OUT/publish.log" 2>&1 \
-        || { cat "$OUT/publish.log" >&2; exit 1; }
-fi
+. "$(dirname "$0")/one-daemon.sh"
 
 # A configuration with PEERS random public keys, one /32 allowed IP each (10.0.0.0/8 and beyond).
 python3 - "$PEERS" "$(wg genkey)" > "$OUT/peers.conf" <<'PY'
@@ -42,23 +24,11 @@ for i in range(n):
 print("\n".join(out))
 PY
 
-rss_kb() { awk '/^VmRSS/ { print $2 }' /proc/"$1"/status; }
-
-cpu_ticks() { awk '{ print $14 + $15 }' /proc/"$1"/stat; }
 IDLE=${IDLE:-10}
 
 printf '%-14s %8s %14s %14s %14s %12s %14s\n' implementation peers "RSS before MB" "RSS after MB" "bytes/peer" "setconf s" "idle CPU %"
 for impl in $IMPLS; do
-    cleanup
-    ip netns add $NS
-    if [ "$impl" = cs ]; then
-        ip netns exec $NS "$WGSHARP" -f $IFNAME >"$OUT/$impl.log" 2>&1 &
-    else
-        ip netns exec $NS wireguard-go -f $IFNAME >"$OUT/$impl.log" 2>&1 &
-    fi
-    PID=$!
-    for _ in $(seq 100); do [ -S /var/run/wireguard/$IFNAME.sock ] && break; sleep 0.1; done
-    sleep 1
+    start_daemon "$impl" "$OUT/$impl.log"
     before=$(rss_kb "$PID")
     start=$(date +%s.%N)
     ip netns exec $NS wg setconf $IFNAME "$OUT/peers.conf" || echo "setconf failed for $impl (wireguard-go refuses more than 65536 peers; the count below is what it took)" >&2
@@ -69,5 +39,5 @@ for impl in $IMPLS; do
     t0=$(cpu_ticks "$PID"); sleep "$IDLE"; t1=$(cpu_ticks "$PID")
     count=$(ip netns exec $NS wg show $IFNAME peers | wc -l)
     python3 -c "import sys; b,a,s,e,n,impl,t,d=sys.argv[1:]; b=int(b);a=int(a);n=int(n); print('%-14s %8d %14.1f %14.1f %14.0f %12.2f %14.1f' % (impl, n, b/1024, a/1024, (a-b)*1024/max(n,1), float(e)-float(s), int(t)/float(d)))" \
-        "$before" "$after" "$start" "$end" "$count" "$([ "$impl" = cs ] && echo wgsharp || echo wireguard-go)" "$((t1 - t0))" "$IDLE"
+        "$before" "$after" "$start" "$end" "$count" "$(impl_name "$impl")" "$((t1 - t0))" "$IDLE"
 done

@@ -25,12 +25,12 @@ internal static class CommandLine
         if (GoLauncherEntry.IsInvoked()) return GoLauncherEntry.Run(args);
         if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
         {
-            (args.Length == 0 ? Console.Error : Console.Out).Write(Usage);
+            (args.Length == 0 ? Console.Error : Console.Out).Write(args.Length == 0 ? Usage : HelpText.Full);
             return args.Length == 0 ? 1 : 0;
         }
         if (args[0] is "--version" or "-v")
         {
-            Console.Out.WriteLine($"wgsharp {typeof(CommandLine).Assembly.GetName().Version}");
+            Console.Out.WriteLine(BuildVersion.Text);
             return 0;
         }
         if (WgSubcommands.Contains(args[0])) return WgCommands.Run(args);

@@ -85,6 +85,7 @@ internal static class IfconfigRunner
             if (command.Destroy)
                 return InterfaceLifecycle.Destroy(name, out var destroyError) ? 0 : Fail(destroyError!);
 
+            CheckLinkChanges(command); // before anything changes: a refused link change must not leave a half-applied command
             // The device change first: it is the step most likely to fail at run time (a port in
             // use), and the daemon applies it atomically.
             if (command.HasDeviceUpdate)
@@ -117,23 +118,49 @@ internal static class IfconfigRunner
         return 0;
     }
 
+    private static bool TouchesLink(IfconfigCommand command) =>
+        command.RDomain is not null || command.Mtu is not null || command.Up is not null ||
+        command.AddAddresses.Count > 0 || command.DeleteAddresses.Count > 0 || command.RemoveAllAddressesOf.Count > 0;
+
+    /// <summary>
+    /// Refuses, before anything is applied, what would fail or be silently undone: deleting an address
+    /// the interface lacks, and an MTU below 1280 together with IPv6 addresses (Linux drops them all).
+    /// </summary>
+    private static void CheckLinkChanges(IfconfigCommand command)
+    {
+        string name = command.InterfaceName;
+        if (!TouchesLink(command)) return;
+        if (!InterfaceLocator.TryFind(name, out var netns))
+            throw new LinkActionException($"{name}: no such interface");
+        var link = LinkState.Read(name, netns);
+        // Moving a link to another namespace drops its addresses.
+        bool moves = command.RDomain is { } rdomain && (rdomain == 0 ? null : RDomains.NamespaceOf(rdomain)) != netns;
+        if (!InterfaceAddressPlan.TryPlan(moves ? [] : link.Addresses, command, out var addresses, out var error))
+            throw new LinkActionException($"{name}: {error}");
+        if (InterfaceAddressPlan.CheckMtu(command.Mtu ?? link.Mtu, addresses, mtuChanges: command.Mtu is not null) is { } mtuError)
+            throw new LinkActionException($"{name}: {mtuError}");
+    }
+
     private static void ApplyLinkChanges(IfconfigCommand command)
     {
         string name = command.InterfaceName;
-        bool touchesLink = command.RDomain is not null || command.Mtu is not null || command.Up is not null ||
-                           command.AddAddresses.Count > 0 || command.DeleteAddresses.Count > 0 ||
-                           command.RemoveAllAddressesOf.Count > 0;
-        if (!touchesLink) return;
+        if (!TouchesLink(command)) return;
         if (!InterfaceLocator.TryFind(name, out var netns))
             throw new LinkActionException($"{name}: no such interface");
 
         if (command.RDomain is { } rdomain) netns = MoveToRDomain(name, netns, rdomain);
-        if (command.Mtu is { } mtu)
-            Ip(netns, "SIOCSIFMTU", "link", "set", "dev", name, "mtu", mtu.ToString(CultureInfo.InvariantCulture));
+        // An MTU that allows IPv6 goes first, so inet6 addresses can be added; one below 1280 goes
+        // last, once the inet6 addresses it would make the kernel drop are gone (CheckLinkChanges).
+        bool mtuFirst = command.Mtu >= InterfaceAddressPlan.MinIPv6Mtu;
+        if (mtuFirst) SetMtu(netns, name, command.Mtu!.Value);
         ApplyAddresses(command, netns);
+        if (!mtuFirst && command.Mtu is { } mtu) SetMtu(netns, name, mtu);
         if (command.Up is { } up)
             Ip(netns, "SIOCSIFFLAGS", "link", "set", "dev", name, up ? "up" : "down");
     }
+
+    private static void SetMtu(string? netns, string name, int mtu) =>
+        Ip(netns, "SIOCSIFMTU", "link", "set", "dev", name, "mtu", mtu.ToString(CultureInfo.InvariantCulture));
 
     /// <summary>Moves the link into namespace rdomainN (created with its loopback up if missing); returns the new namespace.</summary>
     private static string? MoveToRDomain(string name, string? current, int rdomain)
@@ -152,46 +179,31 @@ internal static class IfconfigRunner
         return target;
     }
 
+    /// <summary>
+    /// Makes the link's addresses exactly what OpenBSD would leave (<see cref="InterfaceAddressPlan"/>):
+    /// deletes what must go, then re-reads the kernel's list, because deleting a primary inet address
+    /// also deletes the secondaries of its subnet, and adds whatever is missing.
+    /// </summary>
     private static void ApplyAddresses(IfconfigCommand command, string? netns)
     {
         string name = command.InterfaceName;
         if (command.AddAddresses.Count == 0 && command.DeleteAddresses.Count == 0 && command.RemoveAllAddressesOf.Count == 0)
             return;
-        foreach (var family in command.RemoveAllAddressesOf)
-            Ip(netns, "SIOCDIFADDR", family == AddressFamily.InterNetworkV6 ? "-6" : "-4", "address", "flush", "dev", name);
+        var existing = LinkState.Read(name, netns).Addresses;
+        if (!InterfaceAddressPlan.TryPlan(existing, command, out var wanted, out var error))
+            throw new LinkActionException($"{name}: {error}");
+        // Secondaries (listed after their primary) first, so none has vanished with its primary yet.
+        foreach (var address in existing.Reverse())
+            if (!wanted.Contains(address)) DeleteAddress(netns, name, address);
 
-        var existing = LinkState.Read(name, netns).Addresses.ToList();
-        foreach (var removal in command.DeleteAddresses)
+        var remaining = LinkState.Read(name, netns).Addresses;
+        foreach (var address in wanted)
         {
-            // OpenBSD deletes by address; the length the user gave (or its default) does not have to match.
-            int index = existing.FindIndex(a => a.Address.Equals(removal.Address));
-            if (index < 0) throw new LinkActionException($"{name}: SIOCDIFADDR: {removal.Address}: Can't assign requested address");
-            DeleteAddress(netns, name, existing[index]);
-            existing.RemoveAt(index);
-        }
-
-        var firstNewInet = command.AddAddresses.FirstOrDefault(a => a.IsIPv4);
-        if (command.ReplacePrimaryInetAddress && firstNewInet.Address is not null &&
-            existing.FirstOrDefault(a => a.IsIPv4) is { Address: not null } primary && !primary.Equals(firstNewInet))
-        {
-            DeleteAddress(netns, name, primary);
-            existing.Remove(primary);
-        }
-        foreach (var addition in command.AddAddresses)
-        {
-            if (existing.Contains(addition)) continue; // setting an address again is not an error
-            // A new length for an address already there replaces it.
-            int index = existing.FindIndex(a => a.Address.Equals(addition.Address));
-            if (index >= 0)
-            {
-                DeleteAddress(netns, name, existing[index]);
-                existing.RemoveAt(index);
-            }
-            var arguments = addition.IsIPv4
-                ? new[] { "address", "add", addition.ToString(), "dev", name }
-                : ["-6", "address", "add", addition.ToString(), "dev", name, "nodad"];
+            if (remaining.Contains(address)) continue;
+            var arguments = address.IsIPv4
+                ? new[] { "address", "add", address.ToString(), "dev", name }
+                : ["-6", "address", "add", address.ToString(), "dev", name, "nodad"];
             Ip(netns, "SIOCAIFADDR", arguments);
-            existing.Add(addition);
         }
     }
 

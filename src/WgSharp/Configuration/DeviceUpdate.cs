@@ -1,4 +1,5 @@
 using System.Net;
+using WgSharp.Collections;
 using WgSharp.Keys;
 
 namespace WgSharp.Configuration;
@@ -46,10 +47,29 @@ public sealed class PeerUpdate
     /// <summary>Persistent keepalive interval in seconds; 0 disables.</summary>
     public ushort? PersistentKeepalive { get; set; }
     public bool ReplaceAllowedIps { get; set; }
-    public List<IpPrefix> AddAllowedIps { get; } = [];
+    /// <summary>Prefixes to give this peer, each once, in the order first named.</summary>
+    public InsertionOrderedSet<IpPrefix> AddAllowedIps { get; } = new();
     /// <summary>Prefixes to drop from this peer (ifconfig -wgaip; a wgsharp extension).</summary>
-    public List<IpPrefix> RemoveAllowedIps { get; } = [];
+    public InsertionOrderedSet<IpPrefix> RemoveAllowedIps { get; } = new();
     /// <summary>Peer description (ifconfig wgdescr); empty string removes it.</summary>
     public string? Description { get; set; }
     public int? ProtocolVersion { get; set; }
+
+    /// <summary>
+    /// Names <paramref name="prefix"/> to be added. The add and remove sets stay disjoint so the last
+    /// line naming a prefix wins whatever order the device applies them in. O(1), so a request with
+    /// a million allowed IPs loads in linear time.
+    /// </summary>
+    public void AllowIp(IpPrefix prefix)
+    {
+        RemoveAllowedIps.Remove(prefix);
+        AddAllowedIps.Add(prefix);
+    }
+
+    /// <summary>Names <paramref name="prefix"/> to be removed (the counterpart of <see cref="AllowIp"/>).</summary>
+    public void DisallowIp(IpPrefix prefix)
+    {
+        AddAllowedIps.Remove(prefix);
+        RemoveAllowedIps.Add(prefix);
+    }
 }

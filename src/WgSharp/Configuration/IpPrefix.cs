@@ -2,6 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using WgSharp.Collections;
 
 namespace WgSharp.Configuration;
 
@@ -11,23 +12,35 @@ public readonly record struct IpPrefix(IPAddress Address, int Bits)
     public bool IsIPv4 => Address.AddressFamily == AddressFamily.InterNetwork;
     public int MaxBits => IsIPv4 ? 32 : 128;
 
-    /// <summary>The same prefix with every host bit cleared.</summary>
+    /// <summary>The same prefix with every host bit cleared (this one, without allocating, when none is set).</summary>
     public IpPrefix Masked()
     {
         Span<byte> b = stackalloc byte[16];
         Address.TryWriteBytes(b, out int len);
         b = b[..len];
+        bool changed = false;
         for (int i = 0; i < len; i++)
         {
             int keep = Math.Clamp(Bits - i * 8, 0, 8);
-            b[i] &= (byte)(0xFF << (8 - keep));
+            byte masked = (byte)(b[i] & (0xFF << (8 - keep)));
+            changed |= masked != b[i];
+            b[i] = masked;
         }
-        return new IpPrefix(new IPAddress(b), Bits);
+        return changed ? new IpPrefix(new IPAddress(b), Bits) : this;
     }
 
-    public bool HasHostBits => !Masked().Address.Equals(Address);
+    public bool HasHostBits => !ReferenceEquals(Masked().Address, Address);
 
     public override string ToString() => $"{Address}/{Bits.ToString(CultureInfo.InvariantCulture)}";
+
+    // Value equality as the compiler would write it, but counted (see KeyComparisons).
+    public bool Equals(IpPrefix other)
+    {
+        KeyComparisons.Record();
+        return Bits == other.Bits && EqualityComparer<IPAddress>.Default.Equals(Address, other.Address);
+    }
+
+    public override int GetHashCode() => HashCode.Combine(Address, Bits);
 
     /// <summary>
     /// Parses "ADDR/BITS" (BITS optional: a host route). Host bits are allowed here; callers that

@@ -53,13 +53,16 @@ public sealed partial class WireGuardDevice : IDeviceControl
     {
         int peersBefore = _peers.Count;
         var result = ApplyLocked(update);
-        if (update.Peers.Count >= BulkChangePeers || ((update.ReplacePeers || update.RemoveAllPeers) && peersBefore >= BulkChangePeers))
+        if (update.Peers.Count >= BulkChangePeers || ((update.ReplacePeers || update.RemoveAllPeers) && peersBefore >= BulkChangePeers) ||
+            update.Peers.Sum(p => (long)p.AddAllowedIps.Count + p.RemoveAllowedIps.Count) >= BulkChangeAllowedIps)
             ScheduleCompaction();
         return result;
     }
 
     /// <summary>Peers added, changed or removed in one update from which the heap is compacted afterwards.</summary>
     private const int BulkChangePeers = 1024;
+    /// <summary>The same for allowed IPs: 16,384 in one update (one peer can carry a hundred thousand).</summary>
+    private const int BulkChangeAllowedIps = 16384;
     private int _compactionPending;
 
     /// <summary>
@@ -176,7 +179,7 @@ public sealed partial class WireGuardDevice : IDeviceControl
         }
         if (pu.Endpoint is { } endpoint) peer.SetEndpoint(UdpEndpoint.FromIPEndPoint(endpoint));
         if (pu.ReplaceAllowedIps) AllowedIps.RemoveByPeer(peer);
-        foreach (var prefix in pu.AddAllowedIps) AllowedIps.Insert(prefix, peer);
+        AllowedIps.InsertRange(pu.AddAllowedIps, peer);
         foreach (var prefix in pu.RemoveAllowedIps) AllowedIps.Remove(prefix, peer);
         if (pu.Description is { } description) peer.Description = description.Length == 0 ? null : description;
         if (pu.PersistentKeepalive is { } pka)

@@ -87,6 +87,7 @@ public sealed partial class WireGuardDevice
                 return;
             case HandshakeOutcome.ResponseWritten when peer is not null:
                 Debug($"Receiving handshake initiation from {peer.LogName}");
+                peer.AddRx(message.Length); // as wireguard-go and the kernel: authenticated handshake messages count as received
                 peer.SetEndpoint(from);
                 Debug($"Sending handshake response to {peer.LogName}");
                 if (Udp.TrySend(reply[..result.ReplyLength], from) == SocketError.Success) peer.AddTx(result.ReplyLength);
@@ -94,6 +95,7 @@ public sealed partial class WireGuardDevice
                 return;
             case HandshakeOutcome.SessionEstablished when peer is not null:
                 Debug($"Receiving handshake response from {peer.LogName}");
+                peer.AddRx(message.Length);
                 peer.SetEndpoint(from);
                 SendStagedOrKeepalive(peer, keepaliveIfEmpty: true);
                 return;

@@ -66,8 +66,116 @@ internal sealed class PrefixTrie<TPeer> where TPeer : class
     /// <summary>Maps the prefix (host bits already clear) to <paramref name="peer"/>; returns the previous owner.</summary>
     public TPeer? Insert(ulong hi, ulong lo, int bits, TPeer peer)
     {
-        int target = TargetDepth(bits);
         var entry = new TrieEntry<TPeer>(RelativeBits(bits), RelativeValue(hi, lo, bits), peer);
+        TPeer? previous = null;
+        InsertIntoNode(hi, lo, TargetDepth(bits), new ReadOnlySpan<TrieEntry<TPeer>>(in entry), new Span<TPeer?>(ref previous));
+        return previous;
+    }
+
+    /// <summary>
+    /// Maps every key of this trie's family in <paramref name="keys"/> to <paramref name="peer"/>, as
+    /// that many <see cref="Insert"/> calls would, but copying each affected node once rather than once
+    /// per key: a node holds up to 510 entries, so key-by-key loading of a million /32s copied ~10^9
+    /// entries. <paramref name="previous"/>[i] receives key i's former owner (keys of the other family are skipped).
+    /// </summary>
+    public void InsertMany(ReadOnlySpan<RouteKey> keys, TPeer peer, Span<TPeer?> previous)
+    {
+        foreach (var (group, entries) in GroupByNode(keys, peer))
+        {
+            var first = keys[group[0]];
+            var groupPrevious = new TPeer?[group.Length];
+            InsertIntoNode(first.Hi, first.Lo, TargetDepth(first.Bits), entries, groupPrevious);
+            for (int i = 0; i < group.Length; i++) previous[group[i]] = groupPrevious[i];
+        }
+    }
+
+    /// <summary>
+    /// Removes every key of this trie's family in <paramref name="keys"/> that <paramref name="peer"/> owns,
+    /// one copy per affected node (see <see cref="InsertMany"/>). Returns how many were removed.
+    /// </summary>
+    public int RemoveMany(ReadOnlySpan<RouteKey> keys, TPeer peer)
+    {
+        int removed = 0;
+        foreach (var (group, entries) in GroupByNode(keys, peer))
+        {
+            var first = keys[group[0]];
+            var node = FindNode(first.Hi, first.Lo, first.Bits, recordPath: true);
+            if (node is null) continue;
+            var kept = new List<TrieEntry<TPeer>>(node.Entries.Length);
+            int j = 0;
+            foreach (var existing in node.Entries)
+            {
+                while (j < entries.Length && entries[j].CompareSlot(existing.RelativeBits, existing.RelativeValue) < 0) j++;
+                bool named = j < entries.Length && entries[j].CompareSlot(existing.RelativeBits, existing.RelativeValue) == 0;
+                if (named && ReferenceEquals(existing.Peer, peer)) removed++;
+                else kept.Add(existing);
+            }
+            if (kept.Count != node.Entries.Length)
+                Replace(_pathLevel, node.WithEntries(kept.Count == 0 ? [] : kept.ToArray(), _scratch));
+        }
+        return removed;
+    }
+
+    /// <summary>
+    /// Groups the keys of this trie's family by the node that holds them, each group's entries sorted
+    /// the way nodes keep them: the keys' indices and their entries for <paramref name="peer"/>.
+    /// </summary>
+    private IEnumerable<(int[] Indices, TrieEntry<TPeer>[] Entries)> GroupByNode(ReadOnlySpan<RouteKey> keys, TPeer peer)
+    {
+        bool ipv6 = MaxBits == 128;
+        var pending = new List<PendingKey>(keys.Length);
+        for (int i = 0; i < keys.Length; i++)
+        {
+            var key = keys[i];
+            if (key.IsIPv6 != ipv6) continue;
+            int depth = TargetDepth(key.Bits);
+            var (nodeHi, nodeLo) = RouteKey.MaskToBits(key.Hi, key.Lo, depth * 8);
+            pending.Add(new PendingKey(nodeHi, nodeLo, (byte)depth, RelativeBits(key.Bits), RelativeValue(key.Hi, key.Lo, key.Bits), i));
+        }
+        var sorted = pending.ToArray();
+        Array.Sort(sorted);
+        var groups = new List<(int[], TrieEntry<TPeer>[])>();
+        for (int start = 0; start < sorted.Length;)
+        {
+            int end = start + 1;
+            while (end < sorted.Length && sorted[end].SameNode(sorted[start])) end++;
+            var indices = new int[end - start];
+            var entries = new TrieEntry<TPeer>[end - start];
+            for (int i = start; i < end; i++)
+            {
+                indices[i - start] = sorted[i].Index;
+                entries[i - start] = new TrieEntry<TPeer>(sorted[i].RelativeBits, sorted[i].RelativeValue, peer);
+            }
+            groups.Add((indices, entries));
+            start = end;
+        }
+        return groups;
+    }
+
+    /// <summary>A key waiting for a batched insert or removal, ordered by node, then as the node orders its entries.</summary>
+    private readonly record struct PendingKey(ulong NodeHi, ulong NodeLo, byte Depth, byte RelativeBits, byte RelativeValue, int Index)
+        : IComparable<PendingKey>
+    {
+        public bool SameNode(in PendingKey other) => Depth == other.Depth && NodeHi == other.NodeHi && NodeLo == other.NodeLo;
+
+        public int CompareTo(PendingKey other)
+        {
+            int c = Depth.CompareTo(other.Depth);
+            if (c == 0) c = NodeHi.CompareTo(other.NodeHi);
+            if (c == 0) c = NodeLo.CompareTo(other.NodeLo);
+            if (c == 0) c = RelativeBits.CompareTo(other.RelativeBits);
+            if (c == 0) c = RelativeValue.CompareTo(other.RelativeValue);
+            return c == 0 ? Index.CompareTo(other.Index) : c;
+        }
+    }
+
+    /// <summary>
+    /// Puts <paramref name="added"/> (sorted as a node keeps its entries, all below the node at byte
+    /// <paramref name="target"/> on the path of hi:lo) into that node, creating it if needed, with one
+    /// published change. <paramref name="previous"/>[i] receives entry i's former owner.
+    /// </summary>
+    private void InsertIntoNode(ulong hi, ulong lo, int target, ReadOnlySpan<TrieEntry<TPeer>> added, Span<TPeer?> previous)
+    {
         var node = _root;
         int level = 0;
         _path[0] = node;
@@ -76,8 +184,8 @@ internal sealed class PrefixTrie<TPeer> where TPeer : class
             int slot = ByteAt(hi, lo, node.Depth);
             if (!node.ChildMap.Contains(slot))
             {
-                Replace(level, node.WithChild(slot, NewNode(hi, lo, target, entry, null, 0)));
-                return null;
+                Replace(level, node.WithChild(slot, NewNode(hi, lo, target, Merge([], added, previous), null, 0)));
+                return;
             }
             var child = node.ChildAt(slot);
             int common = Math.Min(CommonBytes(child.KeyHi, child.KeyLo, hi, lo), child.Depth);
@@ -94,34 +202,56 @@ internal sealed class PrefixTrie<TPeer> where TPeer : class
             int childSlot = ByteAt(child.KeyHi, child.KeyLo, splitDepth);
             TrieNode<TPeer> split;
             if (splitDepth == target)
-                split = NewNode(hi, lo, target, entry, child, childSlot);
+                split = NewNode(hi, lo, target, Merge([], added, previous), child, childSlot);
             else
                 split = NewNode(hi, lo, splitDepth, null, child, childSlot)
-                    .WithChild(ByteAt(hi, lo, splitDepth), NewNode(hi, lo, target, entry, null, 0));
+                    .WithChild(ByteAt(hi, lo, splitDepth), NewNode(hi, lo, target, Merge([], added, previous), null, 0));
             node.ReplaceChild(slot, split);
-            return null;
+            return;
         }
 
-        int index = node.FindEntry(entry.RelativeBits, entry.RelativeValue);
-        TrieEntry<TPeer>[] entries;
-        TPeer? previous = null;
-        if (index >= 0)
+        var merged = Merge(node.Entries, added, previous);
+        if (merged is not null) Replace(level, node.WithEntries(merged, _scratch));
+    }
+
+    /// <summary>
+    /// Merges sorted <paramref name="added"/> entries into a node's sorted <paramref name="existing"/>
+    /// ones (an added entry replaces an existing one for the same slot; the last of equal added ones
+    /// wins). <paramref name="previous"/>[i] receives the owner entry i displaced. Null when nothing changes.
+    /// </summary>
+    private static TrieEntry<TPeer>[]? Merge(TrieEntry<TPeer>[] existing, ReadOnlySpan<TrieEntry<TPeer>> added, Span<TPeer?> previous)
+    {
+        var merged = new TrieEntry<TPeer>[existing.Length + added.Length];
+        int m = 0, e = 0;
+        bool changed = false;
+        for (int a = 0; a < added.Length; a++)
         {
-            previous = node.Entries[index].Peer;
-            if (ReferenceEquals(previous, peer)) return previous;
-            entries = (TrieEntry<TPeer>[])node.Entries.Clone();
-            entries[index] = entry;
+            var entry = added[a];
+            while (e < existing.Length && existing[e].CompareSlot(entry.RelativeBits, entry.RelativeValue) < 0) merged[m++] = existing[e++];
+            if (e < existing.Length && existing[e].CompareSlot(entry.RelativeBits, entry.RelativeValue) == 0)
+            {
+                previous[a] = existing[e].Peer;
+                changed |= !ReferenceEquals(existing[e].Peer, entry.Peer);
+                merged[m++] = entry;
+                e++;
+            }
+            else if (m > 0 && merged[m - 1].CompareSlot(entry.RelativeBits, entry.RelativeValue) == 0)
+            {
+                previous[a] = merged[m - 1].Peer; // the same slot named twice in one batch
+                changed |= !ReferenceEquals(merged[m - 1].Peer, entry.Peer);
+                merged[m - 1] = entry;
+            }
+            else
+            {
+                previous[a] = null;
+                changed = true;
+                merged[m++] = entry;
+            }
         }
-        else
-        {
-            index = ~index;
-            entries = new TrieEntry<TPeer>[node.Entries.Length + 1];
-            node.Entries.AsSpan(0, index).CopyTo(entries);
-            entries[index] = entry;
-            node.Entries.AsSpan(index).CopyTo(entries.AsSpan(index + 1));
-        }
-        Replace(level, node.WithEntries(entries, _scratch));
-        return previous;
+        if (!changed) return null;
+        while (e < existing.Length) merged[m++] = existing[e++];
+        if (m < merged.Length) Array.Resize(ref merged, m);
+        return merged;
     }
 
     /// <summary>Removes the prefix if <paramref name="peer"/> owns it.</summary>
@@ -186,12 +316,12 @@ internal sealed class PrefixTrie<TPeer> where TPeer : class
         }
     }
 
-    private TrieNode<TPeer> NewNode(ulong hi, ulong lo, int depth, TrieEntry<TPeer>? entry, TrieNode<TPeer>? child, int childSlot)
+    private TrieNode<TPeer> NewNode(ulong hi, ulong lo, int depth, TrieEntry<TPeer>[]? entries, TrieNode<TPeer>? child, int childSlot)
     {
         var (keyHi, keyLo) = RouteKey.MaskToBits(hi, lo, depth * 8);
         var node = TrieNode<TPeer>.CreateEmpty(keyHi, keyLo, depth);
         if (child is not null) node = node.WithChild(childSlot, child);
-        if (entry is { } e) node = node.WithEntries([e], _scratch);
+        if (entries is not null) node = node.WithEntries(entries, _scratch);
         return node;
     }
 

@@ -69,6 +69,33 @@ public class WireGuardGoInteropTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>wg show on both ends agrees: what one sent (handshake included) the other received.</summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void TransferCountersMatchWireGuardGos(bool wgsharpInitiates)
+    {
+        using var net = new TwoNamespaces();
+        var (ours, theirs) = Connect(net, outerIPv6: false, psk: null);
+        using (ours)
+        using (theirs)
+        {
+            var (first, firstTarget) = wgsharpInitiates ? (net.A, InnerB4) : (net.B, InnerA4);
+            Assert.True(NetworkChecks.WaitForPing(first, firstTarget, HandshakeTimeout), ours.Log.Text + theirs.Log);
+            var peer = ours.PeerFor(theirs.PublicKey);
+            (ulong Rx, ulong Tx) Theirs()
+            {
+                var fields = theirs.Dump().Split('\n')[1].Split('\t');
+                return (ulong.Parse(fields[5]), ulong.Parse(fields[6]));
+            }
+            bool Agree() => Theirs() is var t && t.Rx == peer.TxBytes && t.Tx == peer.RxBytes;
+            for (var clock = System.Diagnostics.Stopwatch.StartNew(); clock.Elapsed < TimeSpan.FromSeconds(10) && !Agree();)
+                Thread.Sleep(100);
+            var final = Theirs();
+            Assert.True(Agree(), $"wgsharp sent {peer.TxBytes}, received {peer.RxBytes}; wireguard-go sent {final.Tx}, received {final.Rx}");
+        }
+    }
+
     [Fact]
     public async Task RekeyAcrossImplementationsKeepsTheConnection()
     {

@@ -214,4 +214,57 @@ public class AllowedIpsRandomizedTests
         Assert.Equal(0, table.Count);
         Assert.Equal(2, table.NodeCount);
     }
+
+    /// <summary>
+    /// InsertRange (one node copy per batch) against Insert one prefix at a time: random batches with
+    /// duplicates, nesting prefixes and moves between peers give the same lookups, the same per-peer
+    /// entries in the same order, the same counts and the same trie; RemoveByPeer (batched) empties it.
+    /// </summary>
+    [Theory]
+    [InlineData(32, 11)]
+    [InlineData(128, 12)]
+    public void InsertRangeMatchesInsertingOneAtATime(int maxBits, int seed)
+    {
+        var rng = new Random(seed);
+        var source = new AddressSource(rng, maxBits);
+        var peers = Enumerable.Range(0, 12).Select(i => new Peer(i)).ToArray();
+        var batched = new AllowedIps<Peer>();
+        var single = new AllowedIps<Peer>();
+        var model = new LinearModel();
+        var used = new List<(ulong Hi, ulong Lo, int Bits)>();
+
+        for (int batch = 0; batch < 300; batch++)
+        {
+            var peer = peers[rng.Next(peers.Length)];
+            var prefixes = new List<IpPrefix>();
+            int size = rng.Next(1, 120);
+            for (int i = 0; i < size; i++)
+            {
+                var (hi, lo, bits) = used.Count > 0 && rng.Next(4) == 0
+                    ? used[rng.Next(used.Count)] // a prefix seen before: a duplicate or a move from another peer
+                    : (AddressSource.ConfineToLowerHalf(source.Next()) is var (h, l) ? (h, l, source.NextBits()) : default);
+                used.Add((hi, lo, bits));
+                prefixes.Add(ToPrefix(hi, lo, bits, maxBits));
+                model.Insert(hi, lo, bits, peer);
+            }
+            batched.InsertRange(prefixes, peer);
+            foreach (var prefix in prefixes) single.Insert(prefix, peer);
+        }
+        CompareLookups(batched, model, source, rng, maxBits, 4_000);
+        CompareEntries(batched, model, peers, maxBits);
+        Assert.Equal(single.Count, batched.Count);
+        Assert.Equal(single.NodeCount, batched.NodeCount);
+        foreach (var peer in peers) Assert.Equal(single.EntriesForPeer(peer), batched.EntriesForPeer(peer));
+
+        for (int i = 0; i < peers.Length / 2; i++)
+        {
+            batched.RemoveByPeer(peers[i]);
+            model.RemoveByPeer(peers[i]);
+        }
+        CompareLookups(batched, model, source, rng, maxBits, 4_000);
+        CompareEntries(batched, model, peers, maxBits);
+        batched.Clear();
+        Assert.Equal(0, batched.Count);
+        Assert.Equal(2, batched.NodeCount);
+    }
 }

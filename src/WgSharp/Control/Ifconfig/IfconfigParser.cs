@@ -115,6 +115,13 @@ public static class IfconfigParser
 
         private void Handle(string word)
         {
+            // The option table is the one list of option words (the help text is made from it);
+            // any other word is an address.
+            if (!IfconfigOptions.IsOption(word))
+            {
+                AddAddress(word);
+                return;
+            }
             switch (word)
             {
                 case "create": _command.Create = true; break;
@@ -165,7 +172,7 @@ public static class IfconfigParser
                 }
                 case "-wgdescr" or "-wgdescription": Peer(word).Description = ""; break;
 
-                default: AddAddress(word); break;
+                default: throw new InvalidOperationException($"ifconfig option '{word}' is listed in IfconfigOptions but not handled");
             }
         }
 
@@ -285,15 +292,10 @@ public static class IfconfigParser
         private static void AddAllowedIp(PeerUpdate peer, IpPrefix prefix)
         {
             peer.ReplaceAllowedIps = true;
-            peer.RemoveAllowedIps.Remove(prefix);
-            if (!peer.AddAllowedIps.Contains(prefix)) peer.AddAllowedIps.Add(prefix);
+            peer.AllowIp(prefix);
         }
 
-        private static void RemoveAllowedIp(PeerUpdate peer, IpPrefix prefix)
-        {
-            peer.AddAllowedIps.Remove(prefix);
-            if (!peer.RemoveAllowedIps.Contains(prefix)) peer.RemoveAllowedIps.Add(prefix);
-        }
+        private static void RemoveAllowedIp(PeerUpdate peer, IpPrefix prefix) => peer.DisallowIp(prefix);
 
         /// <summary>Like OpenBSD's strlcpy into IFDESCRSIZE: keep at most 63 bytes, never split a character.</summary>
         private static string TruncateDescription(string text)

@@ -157,9 +157,7 @@ public sealed class UapiSetParser
             case "allowed_ip":
             {
                 if (!TryParseMaskedPrefix(value, out var prefix)) return Invalid($"failed to set allowed ip '{Printable(value)}'");
-                // Keep the two lists disjoint so the line order's meaning survives whatever order the device applies them in.
-                peer.RemoveAllowedIps.Remove(prefix);
-                if (!peer.AddAllowedIps.Contains(prefix)) peer.AddAllowedIps.Add(prefix);
+                peer.AllowIp(prefix);
                 return null;
             }
             case "protocol_version":
@@ -171,8 +169,7 @@ public sealed class UapiSetParser
             case "remove_allowed_ip":
             {
                 if (!TryParseMaskedPrefix(value, out var prefix)) return Invalid($"failed to remove allowed ip '{Printable(value)}'");
-                peer.AddAllowedIps.Remove(prefix);
-                if (!peer.RemoveAllowedIps.Contains(prefix)) peer.RemoveAllowedIps.Add(prefix);
+                peer.DisallowIp(prefix);
                 return null;
             }
             case "description":
