@@ -41,6 +41,14 @@ internal sealed class TcpCoalescer(TcpCoalescer.PacketWriter write)
             Write(packet, counters);
             return;
         }
+        if (!ChecksumsAreValid(packet, ipLength))
+        {
+            // Corrupted before it was encrypted (WireGuard only vouches for what the sender sealed): merging
+            // would give it a fresh valid checksum. It goes on alone, untouched, for the stack to check and drop.
+            Flush(counters);
+            WriteUnverified(packet, counters);
+            return;
+        }
         int payload = packet.Length - headerLength;
         if (_length > 0 && !CanAppend(packet, ipLength, headerLength, payload)) Flush(counters);
         var tcp = packet[ipLength..];
@@ -88,6 +96,18 @@ internal sealed class TcpCoalescer(TcpCoalescer.PacketWriter write)
         if ((flags & ~TcpPsh) != TcpAck) return false;
         headerLength = ipLength + tcpLength;
         return true;
+    }
+
+    /// <summary>The IPv4 header checksum (for IPv4) and the TCP checksum over the pseudo-header, as wireguard-go checks before merging.</summary>
+    private static bool ChecksumsAreValid(ReadOnlySpan<byte> packet, int ipLength)
+    {
+        if (ipLength == 20 && InternetChecksum.Fold(InternetChecksum.Add(0, packet[..20])) != 0xFFFF) return false;
+        int tcpLength = packet.Length - ipLength;
+        ulong sum = ipLength == 20 ? InternetChecksum.Add(0, packet.Slice(12, 8)) : InternetChecksum.Add(0, packet.Slice(8, 32));
+        sum = InternetChecksum.Add(sum, (ushort)6);
+        sum = InternetChecksum.Add(sum, (ushort)tcpLength);
+        sum = InternetChecksum.Add(sum, packet[ipLength..]);
+        return InternetChecksum.Fold(sum) == 0xFFFF;
     }
 
     private bool CanAppend(ReadOnlySpan<byte> packet, int ipLength, int headerLength, int payload)
@@ -163,5 +183,11 @@ internal sealed class TcpCoalescer(TcpCoalescer.PacketWriter write)
     private void Write(ReadOnlySpan<byte> packet, DeviceCounters counters)
     {
         if (!write(packet, new VirtioNetHeader { Flags = VirtioNetHeader.FlagDataValid })) counters.CountSendError();
+    }
+
+    /// <summary>Writes a packet without vouching for its checksum, so the receiving stack verifies it.</summary>
+    private void WriteUnverified(ReadOnlySpan<byte> packet, DeviceCounters counters)
+    {
+        if (!write(packet, default)) counters.CountSendError();
     }
 }
