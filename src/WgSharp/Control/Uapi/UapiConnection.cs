@@ -60,7 +60,7 @@ internal sealed class UapiConnection
 
     private bool RefuseOperation(string op)
     {
-        _logger.LogWarning("UAPI: invalid operation '{Operation}', closing connection", UapiSetParser.Printable(op));
+        _logger.LogWarning("UAPI: invalid operation ({Kind}), closing connection", UapiLineKind.Of(op));
         return false;
     }
 
