@@ -1,6 +1,6 @@
 using System.Globalization;
-using System.Net;
 using System.Net.Sockets;
+using System.Net;
 using WgSharp.Configuration;
 using WgSharp.Control.Ifconfig;
 using WgSharp.Control.Uapi;
@@ -30,7 +30,7 @@ internal static class IfconfigRunner
     public static int Execute(IfconfigCommand command)
     {
         string name = command.InterfaceName;
-        if (!UapiProtocol.IsValidInterfaceName(name)) return Fail($"{name}: bad interface name");
+        if (!InterfaceName.IsValid(name)) return Fail($"{name}: bad interface name");
         try
         {
             if (command.ShowStatus) return ShowStatus(name, command.StatusFamily);

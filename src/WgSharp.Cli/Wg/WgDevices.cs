@@ -26,7 +26,7 @@ public sealed class WgDevices(string socketDirectory = UapiProtocol.DefaultSocke
         foreach (string path in entries)
         {
             string name = Path.GetFileName(path)[..^UapiProtocol.SocketSuffix.Length];
-            if (UapiProtocol.IsValidInterfaceName(name) && IsServing(path)) names.Add(name);
+            if (InterfaceName.IsValid(name) && IsServing(path)) names.Add(name);
         }
         return names;
     }
@@ -53,7 +53,7 @@ public sealed class WgDevices(string socketDirectory = UapiProtocol.DefaultSocke
 
     private UapiClient ClientFor(string interfaceName)
     {
-        if (!UapiProtocol.IsValidInterfaceName(interfaceName)) throw new WgDeviceException(NoSuchDevice);
+        if (!InterfaceName.IsValid(interfaceName)) throw new WgDeviceException(NoSuchDevice);
         string path = UapiProtocol.SocketPathFor(interfaceName, SocketDirectory);
         if (!File.Exists(path)) throw new WgDeviceException(NoSuchDevice);
         return new UapiClient(path, TimeSpan.FromSeconds(30));
