@@ -59,6 +59,7 @@ public sealed class UapiSetParser
     public ConfigResult Finish(out DeviceUpdate? update)
     {
         update = _error is null ? _update : null;
+        if (_error is not null) _update.ClearSecrets(); // a refused request leaves no key behind
         return _error ?? ConfigResult.Ok;
     }
 
