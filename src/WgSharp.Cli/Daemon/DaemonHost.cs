@@ -46,7 +46,7 @@ internal static class DaemonHost
         }
         var device = new WireGuardDevice(tun, udp, logger, OptionsFromEnvironment());
         UapiServer server;
-        try { server = UapiServer.Start(device, logger); }
+        try { server = UapiServer.Start(new CompactAfterBulkChanges(device), logger); }
         catch (Exception e)
         {
             Console.Error.WriteLine($"wgsharp: {interfaceName}: cannot open the control socket: {e.Message}");
