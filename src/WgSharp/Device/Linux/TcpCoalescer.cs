@@ -102,12 +102,16 @@ internal sealed class TcpCoalescer(TcpCoalescer.PacketWriter write)
     private static bool ChecksumsAreValid(ReadOnlySpan<byte> packet, int ipLength)
     {
         if (ipLength == 20 && InternetChecksum.Fold(InternetChecksum.Add(0, packet[..20])) != 0xFFFF) return false;
-        int tcpLength = packet.Length - ipLength;
+        ulong sum = PseudoHeaderSum(packet, ipLength, packet.Length - ipLength);
+        return InternetChecksum.Fold(InternetChecksum.Add(sum, packet[ipLength..])) == 0xFFFF;
+    }
+
+    /// <summary>The TCP pseudo-header's sum: addresses, protocol 6 and the TCP length.</summary>
+    private static ulong PseudoHeaderSum(ReadOnlySpan<byte> packet, int ipLength, int tcpLength)
+    {
         ulong sum = ipLength == 20 ? InternetChecksum.Add(0, packet.Slice(12, 8)) : InternetChecksum.Add(0, packet.Slice(8, 32));
         sum = InternetChecksum.Add(sum, (ushort)6);
-        sum = InternetChecksum.Add(sum, (ushort)tcpLength);
-        sum = InternetChecksum.Add(sum, packet[ipLength..]);
-        return InternetChecksum.Fold(sum) == 0xFFFF;
+        return InternetChecksum.Add(sum, (ushort)tcpLength);
     }
 
     private bool CanAppend(ReadOnlySpan<byte> packet, int ipLength, int headerLength, int payload)
@@ -161,10 +165,7 @@ internal sealed class TcpCoalescer(TcpCoalescer.PacketWriter write)
                 BinaryPrimitives.WriteUInt16BigEndian(packet[4..], (ushort)tcpLength);
             }
             // For VIRTIO_NET_HDR_F_NEEDS_CSUM the field carries the pseudo-header sum; the stack completes the rest.
-            ulong sum = v4 ? InternetChecksum.Add(0, packet.Slice(12, 8)) : InternetChecksum.Add(0, packet.Slice(8, 32));
-            sum = InternetChecksum.Add(sum, (ushort)6);
-            sum = InternetChecksum.Add(sum, (ushort)tcpLength);
-            BinaryPrimitives.WriteUInt16BigEndian(packet[(_ipLength + 16)..], InternetChecksum.Fold(sum));
+            BinaryPrimitives.WriteUInt16BigEndian(packet[(_ipLength + 16)..], InternetChecksum.Fold(PseudoHeaderSum(packet, _ipLength, tcpLength)));
             var header = new VirtioNetHeader
             {
                 Flags = VirtioNetHeader.FlagNeedsChecksum,
