@@ -96,6 +96,16 @@ public sealed class UapiKeyLoggingTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task TheLineReaderKeepsNoCopyOfTheLinesItHasReturned()
+    {
+        var request = System.Text.Encoding.ASCII.GetBytes($"set=1\nprivate_key={Hex}\nlisten_port=1\n\n");
+        var reader = new UapiLineReader(new MemoryStream(request));
+        while ((await reader.ReadLineAsync(CancellationToken.None)).Line is { Length: > 0 }) { }
+        var buffer = (byte[])typeof(UapiLineReader).GetField("_buffer", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic)!.GetValue(reader)!;
+        AssertHoldsNoFragmentOfTheKey(System.Text.Encoding.ASCII.GetString(buffer));
+    }
+
     internal static void AssertHoldsNoFragmentOfTheKey(string text)
     {
         foreach (var encoded in new[] { Hex, Hex.ToUpperInvariant(), Base64 })
