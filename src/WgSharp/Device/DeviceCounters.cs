@@ -14,7 +14,7 @@ public sealed class DeviceCounters
     public long UnknownIndex => Interlocked.Read(ref _unknownIndex);
     public long HandshakeRejected => Interlocked.Read(ref _handshakeRejected);
     public long HandshakeQueueFull => Interlocked.Read(ref _handshakeQueueFull);
-    /// <summary>Handshake messages with a valid mac2 dropped under load because their source used up its budget.</summary>
+    /// <summary>Handshake messages dropped under load because their source used up its budget (of Diffie-Hellman work with a valid mac2, or of cookie replies without).</summary>
     public long HandshakeRateLimited => Interlocked.Read(ref _handshakeRateLimited);
     public long CookieRepliesSent => Interlocked.Read(ref _cookieRepliesSent);
     public long StagedDropped => Interlocked.Read(ref _stagedDropped);

@@ -28,6 +28,13 @@ public sealed class ProtocolEngine
     public IndexTable<ProtocolPeer> Indices { get; } = new();
     /// <summary>Per-source budget for handshake messages that passed mac2 under load (before any Diffie-Hellman).</summary>
     public HandshakeRateLimiter RateLimiter { get; } = new();
+    /// <summary>
+    /// Per-source budget for cookie replies under load. A peer needs one per handshake attempt; a flood from one
+    /// address gets 20 a second instead of one per message (each costs an AEAD seal and a send, and would be
+    /// reflected at whoever the source address names). A separate budget, so asking for a cookie never uses up
+    /// the handshake budget.
+    /// </summary>
+    public HandshakeRateLimiter CookieReplyLimiter { get; } = new();
     /// <summary>Wall clock for TAI64N timestamps and "last handshake" times.</summary>
     public Func<DateTimeOffset> WallClock { get; }
 
@@ -124,6 +131,7 @@ public sealed class ProtocolEngine
         if (!Identity.CookieChecker.CheckMac1(message)) return HandshakeResult.Reject(RejectReason.BadMac1);
         if (underLoad && !Identity.CookieChecker.CheckMac2(message, sourceAddress, now))
         {
+            if (!CookieReplyLimiter.Allow(AddressPart(sourceAddress), now)) return HandshakeResult.Reject(RejectReason.RateLimited);
             uint sender = MessageLayout.ReadUInt32(message, type == MessageType.HandshakeInitiation ? MessageLayout.InitSender : MessageLayout.RespSender);
             return Identity.CookieChecker.CreateReply(message, sender, sourceAddress, now, reply)
                 ? new HandshakeResult(HandshakeOutcome.CookieReplyWritten, RejectReason.CookieRequired, null, MessageLayout.CookieReplySize)

@@ -33,6 +33,18 @@ public class HandshakeRateLimiterTests
         Assert.Equal(HandshakeRateLimiter.Burst, AllowedOf(limiter, Ip("192.0.2.8"), 50, T0 + PerMessage));
     }
 
+    /// <summary>Several workers read the clock before the limiter's lock: a time a little behind the last one must not refill the bucket.</summary>
+    [Fact]
+    public void ATimeOlderThanTheLastOneRefillsNothing()
+    {
+        var limiter = new HandshakeRateLimiter();
+        var source = Ip("192.0.2.9");
+        var later = T0 + TimeSpan.FromMilliseconds(10);
+        Assert.Equal(HandshakeRateLimiter.Burst, AllowedOf(limiter, source, 20, later));
+        Assert.Equal(0, AllowedOf(limiter, source, 20, T0));
+        Assert.Equal(0, AllowedOf(limiter, source, 20, later));
+    }
+
     [Fact]
     public void IPv6SourcesAreGroupedByTheirSlash64()
     {

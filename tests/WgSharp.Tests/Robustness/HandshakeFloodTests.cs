@@ -76,7 +76,9 @@ public class HandshakeFloodTests(ITestOutputHelper output)
         output.WriteLine($"B: {counters}");
         output.WriteLine($"test process: cpu {cpu:F2} cores, rss {rssBefore / 1024} -> peak {peakRss / 1024} MiB, gc heap {heapBefore >> 20} -> {heapAfter >> 20} MiB");
 
-        Assert.True(counters.CookieRepliesSent - cookies0 > 1000, counters.ToString());
+        // One address gets its budget of cookie replies (20/s), not one per forgery: the rest are dropped cheaply.
+        Assert.True(counters.CookieRepliesSent - cookies0 > 0, counters.ToString());
+        Assert.True(counters.HandshakeRateLimited > 1000, counters.ToString());
         Assert.True(counters.HandshakeRejected > 1000, counters.ToString()); // garbage without a valid mac1
         // Bounded: the queue is bounded and messages are pooled, so a flood must not grow memory.
         Assert.True(peakRss - rssBefore < 150 * 1024, $"rss grew by {(peakRss - rssBefore) / 1024} MiB");
@@ -119,10 +121,13 @@ public class HandshakeFloodTests(ITestOutputHelper output)
         if (answerCookies)
             Assert.True(SpinUntil(() => counters.HandshakeRateLimited > 0, TimeSpan.FromSeconds(10)), counters.ToString());
 
-        var before = (counters.HandshakeRateLimited, counters.CookieRepliesSent, counters.HandshakeQueueFull, flooder.Sent);
-        var clock = Stopwatch.StartNew();
         a.SetPeer(b.PublicKey, $"{InnerB4}/32", $"{OuterB4}:{b.ListenPort}");
-        _ = NetworkChecks.Ping(net.A, InnerB4, count: 1, waitSeconds: 1); // the first packet starts the handshake
+        using var trigger = net.A.Run(() => new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork,
+            System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Udp));
+        var before = (counters.HandshakeRateLimited, counters.CookieRepliesSent, counters.HandshakeQueueFull, flooder.Sent);
+        // Timed from the first packet for B (it starts the handshake), without the cost of starting a process.
+        var clock = Stopwatch.StartNew();
+        trigger.SendTo(new byte[8], new IPEndPoint(IPAddress.Parse(InnerB4), 9));
         bool established = SpinUntil(() => a.PeerFor(b.PublicKey).Protocol.Keypairs.Current is not null, TimeSpan.FromSeconds(20));
         var took = clock.Elapsed;
         var flooded = flooder.Sent - before.Sent;

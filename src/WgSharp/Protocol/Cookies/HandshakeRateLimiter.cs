@@ -72,10 +72,14 @@ public sealed class HandshakeRateLimiter
                 ref var e = ref ways[i];
                 if (e.Family == family && e.Source == source)
                 {
-                    // Refilled by the time since it was last seen (a second of silence refills it completely).
-                    long elapsed = ticks - e.LastSeen;
-                    e.Tokens = elapsed < 0 ? MaxTokens : Math.Min(MaxTokens, e.Tokens + elapsed);
-                    e.LastSeen = ticks;
+                    // Refilled by the time since it was last seen (a second of silence refills it completely). Workers
+                    // read the clock before taking the lock, so a time slightly older than LastSeen is normal: it
+                    // refills nothing, and never moves LastSeen back (that would hand out the same time twice).
+                    if (ticks > e.LastSeen)
+                    {
+                        e.Tokens = Math.Min(MaxTokens, e.Tokens + (ticks - e.LastSeen));
+                        e.LastSeen = ticks;
+                    }
                     if (e.Tokens < Cost) return false;
                     e.Tokens -= Cost;
                     return true;
@@ -100,7 +104,7 @@ public sealed class HandshakeRateLimiter
         return n;
     }
 
-    private static bool IsExpired(in Entry e, long now) => now - e.LastSeen >= EntryLifetime.Ticks || now < e.LastSeen;
+    private static bool IsExpired(in Entry e, long now) => now - e.LastSeen >= EntryLifetime.Ticks;
 
     private static bool IsStalerThan(in Entry a, in Entry b) => a.Family == 0 || (b.Family != 0 && a.LastSeen < b.LastSeen);
 
