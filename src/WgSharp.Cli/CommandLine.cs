@@ -1,6 +1,8 @@
 using WgSharp.Cli.Daemon;
 using WgSharp.Cli.Ifconfig;
 using WgSharp.Cli.Wg;
+using WgSharp.Configuration;
+using WgSharp.Control.Uapi;
 
 namespace WgSharp.Cli;
 
@@ -59,7 +61,6 @@ internal static class CommandLine
         return IfconfigRunner.Run(args[0], args[1..]);
     }
 
-    public static bool IsInterfaceName(string s) =>
-        s.Length is > 0 and <= 15 && s.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.') &&
-        s != "." && s != ".." && char.IsAsciiLetter(s[0]);
+    /// <summary>An interface name (the one rule), and not an option: names starting with '-' are left to options.</summary>
+    public static bool IsInterfaceName(string s) => InterfaceName.IsValid(s) && s[0] != '-';
 }

@@ -20,6 +20,8 @@ internal static class DaemonHost
     {
         using var loggerFactory = Logging.CreateFactory();
         var logger = loggerFactory.CreateLogger("wgsharp");
+        // Before any key arrives: a crash must not write the private key into a core file.
+        if (!Posix.MakeNonDumpable()) logger.LogWarning("{Interface}: cannot mark the process non-dumpable; a crash may leave keys in a core file", interfaceName);
         // Signals are caught before the socket appears, so a SIGTERM right after start still cleans up.
         Posix.UnignoreTerminationSignals();
         using var done = new ManualResetEventSlim();
@@ -48,7 +50,7 @@ internal static class DaemonHost
         }
         var device = new WireGuardDevice(tun, udp, logger, OptionsFromEnvironment());
         UapiServer server;
-        try { server = UapiServer.Start(device, logger); }
+        try { server = UapiServer.Start(new CompactAfterBulkChanges(device), logger); }
         catch (Exception e)
         {
             Console.Error.WriteLine($"wgsharp: {interfaceName}: cannot open the control socket: {e.Message}");

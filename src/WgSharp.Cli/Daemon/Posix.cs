@@ -8,6 +8,17 @@ internal static partial class Posix
     [LibraryImport("libc", SetLastError = true)]
     public static partial int setsid();
 
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int prctl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5);
+
+    private const int PR_SET_DUMPABLE = 4;
+
+    /// <summary>
+    /// Marks the process non-dumpable: no core file on a crash (it would hold the private key), and
+    /// /proc/PID/mem and ptrace are closed to everyone without CAP_SYS_PTRACE. False if the kernel refused.
+    /// </summary>
+    public static bool MakeNonDumpable() => prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == 0;
+
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int open(string path, int flags);
 

@@ -1,7 +1,7 @@
 using System.Globalization;
-using System.Net;
 using System.Net.Sockets;
 using WgSharp.Cli.Daemon;
+using System.Net;
 using WgSharp.Configuration;
 using WgSharp.Control.Ifconfig;
 using WgSharp.Control.Uapi;
@@ -31,7 +31,7 @@ internal static class IfconfigRunner
     public static int Execute(IfconfigCommand command)
     {
         string name = command.InterfaceName;
-        if (!UapiProtocol.IsValidInterfaceName(name)) return Fail($"{name}: bad interface name");
+        if (!InterfaceName.IsValid(name)) return Fail($"{name}: bad interface name");
         if (!Privileges.CanManageInterfaces()) return Fail($"{name}: {Privileges.Needed}");
         // OpenBSD: `ifconfig wg` names the interface group, every wg interface (one named wg included).
         if (command.ShowStatus && name == InterfaceGroup) return ShowAll(command.StatusFamily);

@@ -27,7 +27,7 @@ public sealed class WgDevices(string socketDirectory = UapiProtocol.DefaultSocke
         {
             string name = Path.GetFileName(path)[..^UapiProtocol.SocketSuffix.Length];
             // A socket file nobody listens on is left over from a dead daemon and not listed (wg unlinks it; we leave it be).
-            if (UapiProtocol.IsValidInterfaceName(name) && UapiSocketProbe.IsServing(path)) names.Add(name);
+            if (InterfaceName.IsValid(name) && UapiSocketProbe.IsServing(path)) names.Add(name);
         }
         return names;
     }
@@ -54,7 +54,7 @@ public sealed class WgDevices(string socketDirectory = UapiProtocol.DefaultSocke
 
     private UapiClient ClientFor(string interfaceName)
     {
-        if (!UapiProtocol.IsValidInterfaceName(interfaceName)) throw new WgDeviceException(NoSuchDevice);
+        if (!InterfaceName.IsValid(interfaceName)) throw new WgDeviceException(NoSuchDevice);
         string path = UapiProtocol.SocketPathFor(interfaceName, SocketDirectory);
         if (!File.Exists(path)) throw new WgDeviceException(NoSuchDevice);
         return new UapiClient(path, TimeSpan.FromSeconds(30));

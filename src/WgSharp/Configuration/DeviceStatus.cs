@@ -7,19 +7,30 @@ namespace WgSharp.Configuration;
 public sealed class DeviceStatus
 {
     public required string InterfaceName { get; init; }
-    public Key? PrivateKey { get; init; }
+    private Key? _privateKey;
+
+    public Key? PrivateKey { get => _privateKey; init => _privateKey = value; }
     public Key? PublicKey { get; init; }
     public ushort ListenPort { get; init; }
     public uint FwMark { get; init; }
     public bool Debug { get; init; }
     public int RTable { get; init; }
     public IReadOnlyList<PeerStatus> Peers { get; init; } = [];
+
+    /// <summary>Overwrites the private and preshared keys once the snapshot has been shown, so no stale copy waits in the heap.</summary>
+    public void ClearSecrets()
+    {
+        _privateKey = null; // assigning null zeroes the whole Nullable<Key>, value bytes included
+        foreach (var peer in Peers) peer.ClearSecrets();
+    }
 }
 
 public sealed class PeerStatus
 {
     public required Key PublicKey { get; init; }
-    public Key? PresharedKey { get; init; }
+    private Key? _presharedKey;
+
+    public Key? PresharedKey { get => _presharedKey; init => _presharedKey = value; }
     public IPEndPoint? Endpoint { get; init; }
     public ushort PersistentKeepalive { get; init; }
     /// <summary>Wall-clock time of the last completed handshake; null if none.</summary>
@@ -29,4 +40,6 @@ public sealed class PeerStatus
     public IReadOnlyList<IpPrefix> AllowedIps { get; init; } = [];
     public string? Description { get; init; }
     public int ProtocolVersion { get; init; } = 1;
+
+    internal void ClearSecrets() => _presharedKey = null;
 }

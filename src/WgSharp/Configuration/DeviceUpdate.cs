@@ -30,6 +30,13 @@ public sealed class DeviceUpdate
     public bool IsEmpty =>
         PrivateKey is null && ListenPort is null && FwMark is null && !ReplacePeers && Peers.Count == 0 &&
         !RemoveAllPeers && Debug is null && RTable is null;
+
+    /// <summary>Overwrites the keys this change carried once it has been applied, so no stale copy waits in the heap.</summary>
+    public void ClearSecrets()
+    {
+        PrivateKey = null; // assigning null zeroes the whole Nullable<Key>, value bytes included
+        foreach (var peer in Peers) peer.PresharedKey = null;
+    }
 }
 
 /// <summary>A change to one peer, identified by its public key.</summary>

@@ -31,7 +31,7 @@ public sealed partial class WireGuardDevice : IDeviceControl
             return new DeviceStatus
             {
                 InterfaceName = InterfaceName,
-                PrivateKey = Engine.Identity.PrivateKey,
+                PrivateKey = Engine.Identity.Keys is { } keys ? new Key(keys.PrivateKey) : null,
                 PublicKey = Engine.Identity.PublicKey,
                 ListenPort = Udp.Port,
                 FwMark = Udp.FwMark,
@@ -49,37 +49,7 @@ public sealed partial class WireGuardDevice : IDeviceControl
     /// Applies a change atomically: the steps that can fail (binding a port, opening a socket
     /// in another namespace) run first, and nothing else changes if they fail.
     /// </summary>
-    public ConfigResult Apply(DeviceUpdate update)
-    {
-        int peersBefore = _peers.Count;
-        var result = ApplyLocked(update);
-        if (update.Peers.Count >= BulkChangePeers || ((update.ReplacePeers || update.RemoveAllPeers) && peersBefore >= BulkChangePeers) ||
-            update.Peers.Sum(p => (long)p.AddAllowedIps.Count + p.RemoveAllowedIps.Count) >= BulkChangeAllowedIps)
-            ScheduleCompaction();
-        return result;
-    }
-
-    /// <summary>Peers added, changed or removed in one update from which the heap is compacted afterwards.</summary>
-    private const int BulkChangePeers = 1024;
-    /// <summary>The same for allowed IPs: 16,384 in one update (one peer can carry a hundred thousand).</summary>
-    private const int BulkChangeAllowedIps = 16384;
-    private int _compactionPending;
-
-    /// <summary>
-    /// A bulk change (a setconf of thousands of peers) leaves the parsed request and the replaced objects
-    /// behind as garbage, often more than the configuration itself. Half a second later, when the caller has
-    /// let go of the request, one compacting collection hands that memory back to the system instead of
-    /// keeping it mapped until some later collection happens to run.
-    /// </summary>
-    private void ScheduleCompaction()
-    {
-        if (Interlocked.Exchange(ref _compactionPending, 1) != 0) return;
-        Task.Delay(TimeSpan.FromMilliseconds(500)).ContinueWith(_ =>
-        {
-            Volatile.Write(ref _compactionPending, 0);
-            GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-        }, TaskScheduler.Default);
-    }
+    public ConfigResult Apply(DeviceUpdate update) => ApplyLocked(update);
 
     private ConfigResult ApplyLocked(DeviceUpdate update)
     {
@@ -145,8 +115,8 @@ public sealed partial class WireGuardDevice : IDeviceControl
 
     private bool IsCurrentPrivateKey(in Key privateKey)
     {
-        if (Engine.Identity.PrivateKey is not { } current) return privateKey.IsZero;
-        return !privateKey.IsZero && KeyPair.ClampPrivateKey(privateKey).ConstantTimeEquals(current);
+        if (Engine.Identity.Keys is not { } current) return privateKey.IsZero;
+        return !privateKey.IsZero && current.IsPrivateKey(privateKey);
     }
 
     private static string RDomainNamespace(int rtable) => $"rdomain{rtable}";
@@ -174,8 +144,7 @@ public sealed partial class WireGuardDevice : IDeviceControl
         }
         if (pu.PresharedKey is { } psk)
         {
-            peer.PresharedKey = psk.IsZero ? null : psk;
-            lock (peer.Protocol.Handshake.Lock) peer.Protocol.Handshake.SetPresharedKey(peer.PresharedKey);
+            lock (peer.Protocol.Handshake.Lock) peer.Protocol.Handshake.SetPresharedKey(psk.IsZero ? null : psk);
         }
         if (pu.Endpoint is { } endpoint) peer.SetEndpoint(UdpEndpoint.FromIPEndPoint(endpoint));
         if (pu.ReplaceAllowedIps) AllowedIps.RemoveByPeer(peer);
@@ -200,6 +169,5 @@ public sealed partial class WireGuardDevice : IDeviceControl
         AllowedIps.RemoveByPeer(peer);
         Counters.CountStagedDropped(peer.ClearStaged());
         Engine.RemovePeer(publicKey);
-        peer.PresharedKey = null; // overwrites the device's copy of the secret (the handshake's is zeroed above)
     }
 }

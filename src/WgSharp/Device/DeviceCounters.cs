@@ -4,7 +4,7 @@ namespace WgSharp.Device;
 public sealed class DeviceCounters
 {
     private long _noRoute, _unallowedSource, _invalidInner, _decryptFailed, _replayed, _unknownIndex,
-        _handshakeRejected, _handshakeQueueFull, _cookieRepliesSent, _stagedDropped, _sendErrors, _malformed;
+        _handshakeRejected, _handshakeQueueFull, _handshakeRateLimited, _cookieRepliesSent, _stagedDropped, _sendErrors, _malformed;
 
     public long NoRoute => Interlocked.Read(ref _noRoute);
     public long UnallowedSource => Interlocked.Read(ref _unallowedSource);
@@ -14,6 +14,8 @@ public sealed class DeviceCounters
     public long UnknownIndex => Interlocked.Read(ref _unknownIndex);
     public long HandshakeRejected => Interlocked.Read(ref _handshakeRejected);
     public long HandshakeQueueFull => Interlocked.Read(ref _handshakeQueueFull);
+    /// <summary>Handshake messages dropped under load because their source used up its budget (of Diffie-Hellman work with a valid mac2, or of cookie replies without).</summary>
+    public long HandshakeRateLimited => Interlocked.Read(ref _handshakeRateLimited);
     public long CookieRepliesSent => Interlocked.Read(ref _cookieRepliesSent);
     public long StagedDropped => Interlocked.Read(ref _stagedDropped);
     public long SendErrors => Interlocked.Read(ref _sendErrors);
@@ -27,6 +29,7 @@ public sealed class DeviceCounters
     internal void CountUnknownIndex() => Interlocked.Increment(ref _unknownIndex);
     internal void CountHandshakeRejected() => Interlocked.Increment(ref _handshakeRejected);
     internal void CountHandshakeQueueFull() => Interlocked.Increment(ref _handshakeQueueFull);
+    internal void CountHandshakeRateLimited() => Interlocked.Increment(ref _handshakeRateLimited);
     internal void CountCookieReplySent() => Interlocked.Increment(ref _cookieRepliesSent);
     internal void CountStagedDropped(long n) => Interlocked.Add(ref _stagedDropped, n);
     internal void CountSendError() => Interlocked.Increment(ref _sendErrors);
@@ -35,6 +38,6 @@ public sealed class DeviceCounters
     public override string ToString() =>
         $"noroute={NoRoute} unallowed_src={UnallowedSource} invalid_inner={InvalidInnerPacket} decrypt_failed={DecryptFailed} " +
         $"replayed={Replayed} unknown_index={UnknownIndex} handshake_rejected={HandshakeRejected} " +
-        $"handshake_queue_full={HandshakeQueueFull} cookie_replies={CookieRepliesSent} staged_dropped={StagedDropped} " +
+        $"handshake_queue_full={HandshakeQueueFull} handshake_rate_limited={HandshakeRateLimited} cookie_replies={CookieRepliesSent} staged_dropped={StagedDropped} " +
         $"send_errors={SendErrors} malformed={Malformed}";
 }

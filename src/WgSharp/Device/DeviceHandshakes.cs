@@ -6,10 +6,20 @@ using WgSharp.Protocol;
 
 namespace WgSharp.Device;
 
-// Handshake messages are handled off the data path by one worker, so a flood of initiations
-// (each costs Diffie-Hellman) queues here instead of stalling transport packets.
+// Handshake messages are handled off the data path by workers draining one bounded queue, so a flood of
+// initiations (each costs Diffie-Hellman) queues here instead of stalling transport packets, and a burst of
+// legitimate handshakes (a server restart with thousands of clients) uses every free core.
+// ProtocolEngine.ProcessHandshake is safe to run in parallel: handshake state is per peer under its lock,
+// the index table and the cookie checker are thread-safe, and the identity is read as one immutable object.
 public sealed partial class WireGuardDevice
 {
+    /// <summary>One worker per core, as wireguard-go runs one handshake goroutine per CPU.</summary>
+    private void StartHandshakeWorkers()
+    {
+        int workers = _options.HandshakeWorkers > 0 ? _options.HandshakeWorkers : Environment.ProcessorCount;
+        for (int i = 0; i < workers; i++) StartThread($"wg-handshake{i}", RoutineHandshakes);
+    }
+
     private readonly BlockingCollection<HandshakeWork> _handshakeQueue;
 
     /// <summary>Stopwatch timestamp until which we count as under load (the queue was an eighth full less than a second ago).</summary>
@@ -74,6 +84,10 @@ public sealed partial class WireGuardDevice
         var peer = result.Peer?.Owner as Peer;
         switch (result.Outcome)
         {
+            case HandshakeOutcome.Rejected when result.Reason == RejectReason.RateLimited:
+                Counters.CountHandshakeRateLimited();
+                Debug($"Dropped a handshake message from {from}: too many from that address");
+                return;
             case HandshakeOutcome.Rejected:
                 Counters.CountHandshakeRejected();
                 LogRejectedHandshake(type, result.Reason, from);

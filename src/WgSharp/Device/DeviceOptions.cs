@@ -17,4 +17,7 @@ public sealed class DeviceOptions
 
     /// <summary>Force "under load" (cookie replies for every initiation without mac2); a test hook.</summary>
     public bool ForceUnderLoad { get; init; }
+
+    /// <summary>Threads doing handshake work (Diffie-Hellman); 0 means one per core.</summary>
+    public int HandshakeWorkers { get; init; }
 }

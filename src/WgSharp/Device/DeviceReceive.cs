@@ -51,7 +51,8 @@ public sealed partial class WireGuardDevice
             case MessageType.HandshakeResponse:
             case MessageType.CookieReply:
                 if (MessageLayout.Classify(datagram, out _) == MessageType.None) { Counters.CountMalformed(); return; }
-                if (!_handshakeQueue.TryAdd(HandshakeWork.Rent(datagram, from))) Counters.CountHandshakeQueueFull();
+                var work = HandshakeWork.Rent(datagram, from);
+                if (!_handshakeQueue.TryAdd(work)) { work.Return(); Counters.CountHandshakeQueueFull(); } // back to the pool: no garbage per dropped message
                 return;
             default:
                 Counters.CountMalformed();

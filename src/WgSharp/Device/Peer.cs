@@ -33,7 +33,14 @@ public sealed class Peer
     /// <summary>Serializes sealing and sending for this peer so its packets leave in order.</summary>
     public object SendLock { get; } = new();
     public Key PublicKey => Protocol.PublicKey;
-    public Key? PresharedKey { get; set; }
+    /// <summary>
+    /// A copy of the preshared key for a status snapshot, or null; the one stored copy is the handshake's
+    /// pinned buffer (a second, movable copy here would outlive it in memory).
+    /// </summary>
+    public Key? PresharedKey
+    {
+        get { lock (Protocol.Handshake.Lock) return Protocol.Handshake.HasPresharedKey ? new Key(Protocol.Handshake.PresharedKey) : null; }
+    }
     /// <summary>Creation sequence number: `wg show` lists peers in the order they were added.</summary>
     public long CreatedOrder { get; init; }
     public ushort PersistentKeepalive { get; set; }

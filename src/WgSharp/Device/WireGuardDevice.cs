@@ -76,7 +76,7 @@ public sealed partial class WireGuardDevice : IDisposable
         StartThread("wg-tun-read", RoutineReadFromTun);
         StartThread("wg-udp4-recv", () => RoutineReceiveUdp(UdpFamily.IPv4));
         StartThread("wg-udp6-recv", () => RoutineReceiveUdp(UdpFamily.IPv6));
-        StartThread("wg-handshake", RoutineHandshakes);
+        StartHandshakeWorkers();
         StartThread("wg-timers", RoutineTimers);
     }
 

@@ -32,4 +32,6 @@ public enum RejectReason
     ReplayedCounter,
     KeypairExpired,
     CounterLimit,
+    /// <summary>Under load, the sender's address used up its budget of handshakes or of cookie replies (HandshakeRateLimiter).</summary>
+    RateLimited,
 }

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using WgSharp.Keys;
+using WgSharp.Protocol.Cookies;
 using WgSharp.Protocol.Noise;
 using WgSharp.Protocol.Transport;
 
@@ -25,6 +26,15 @@ public sealed class ProtocolEngine
 
     public LocalIdentity Identity { get; } = new();
     public IndexTable<ProtocolPeer> Indices { get; } = new();
+    /// <summary>Per-source budget for handshake messages that passed mac2 under load (before any Diffie-Hellman).</summary>
+    public HandshakeRateLimiter RateLimiter { get; } = new();
+    /// <summary>
+    /// Per-source budget for cookie replies under load. A peer needs one per handshake attempt; a flood from one
+    /// address gets 20 a second instead of one per message (each costs an AEAD seal and a send, and would be
+    /// reflected at whoever the source address names). A separate budget, so asking for a cookie never uses up
+    /// the handshake budget.
+    /// </summary>
+    public HandshakeRateLimiter CookieReplyLimiter { get; } = new();
     /// <summary>Wall clock for TAI64N timestamps and "last handshake" times.</summary>
     public Func<DateTimeOffset> WallClock { get; }
 
@@ -41,7 +51,7 @@ public sealed class ProtocolEngine
         return _peers.GetOrAdd(publicKey, _ =>
         {
             var peer = new ProtocolPeer(key, _jitter);
-            lock (peer.Handshake.Lock) peer.Handshake.UpdateStaticStatic(Identity.PrivateKey);
+            lock (peer.Handshake.Lock) peer.Handshake.UpdateStaticStatic(Identity.Keys);
             return peer;
         });
     }
@@ -64,8 +74,8 @@ public sealed class ProtocolEngine
     /// </summary>
     public List<Key> SetPrivateKey(Key? privateKey)
     {
-        Key? wanted = privateKey is { IsZero: false } raw ? KeyPair.ClampPrivateKey(raw) : null;
-        if (wanted is null ? Identity.PrivateKey is null : Identity.PrivateKey is { } current && current.ConstantTimeEquals(wanted.Value))
+        var current = Identity.Keys;
+        if (privateKey is { IsZero: false } wanted ? current is not null && current.IsPrivateKey(wanted) : current is null)
             return [];
         Identity.SetPrivateKey(privateKey);
         var removed = new List<Key>();
@@ -79,7 +89,7 @@ public sealed class ProtocolEngine
             }
             peer.ZeroAllKeys(this);
             peer.ResetHandshakeRateLimit();
-            lock (peer.Handshake.Lock) peer.Handshake.UpdateStaticStatic(Identity.PrivateKey);
+            lock (peer.Handshake.Lock) peer.Handshake.UpdateStaticStatic(Identity.Keys);
         }
         return removed;
     }
@@ -121,16 +131,22 @@ public sealed class ProtocolEngine
         if (!Identity.CookieChecker.CheckMac1(message)) return HandshakeResult.Reject(RejectReason.BadMac1);
         if (underLoad && !Identity.CookieChecker.CheckMac2(message, sourceAddress, now))
         {
+            if (!CookieReplyLimiter.Allow(AddressPart(sourceAddress), now)) return HandshakeResult.Reject(RejectReason.RateLimited);
             uint sender = MessageLayout.ReadUInt32(message, type == MessageType.HandshakeInitiation ? MessageLayout.InitSender : MessageLayout.RespSender);
             return Identity.CookieChecker.CreateReply(message, sender, sourceAddress, now, reply)
                 ? new HandshakeResult(HandshakeOutcome.CookieReplyWritten, RejectReason.CookieRequired, null, MessageLayout.CookieReplySize)
                 : HandshakeResult.Reject(RejectReason.NoPrivateKey);
         }
+        // A valid mac2 proves the address, not good faith: each source gets a small budget of Diffie-Hellman work.
+        if (underLoad && !RateLimiter.Allow(AddressPart(sourceAddress), now)) return HandshakeResult.Reject(RejectReason.RateLimited);
 
         return type == MessageType.HandshakeInitiation
             ? ProcessInitiation(message, now, reply)
             : ProcessResponse(message, now);
     }
+
+    /// <summary>The IP address in a source (address bytes then a 2-byte port).</summary>
+    private static ReadOnlySpan<byte> AddressPart(ReadOnlySpan<byte> source) => source.Length > 2 ? source[..^2] : default;
 
     private HandshakeResult ProcessInitiation(ReadOnlySpan<byte> message, TimeSpan now, Span<byte> reply)
     {

@@ -63,6 +63,51 @@ public class TcpCoalescerTests
             Assert.Equal(input[i], buffer[..TcpSegmenter.WriteSegment(packet, header, h, n, i, buffer)]);
     }
 
+    /// <summary>
+    /// Issue 11 item 5: a segment corrupted before encryption must not be merged (the super-packet would leave
+    /// with a freshly computed, valid checksum); it goes out unmerged, byte for byte, and not marked as
+    /// checksum-verified, so the receiving stack checks it and drops it.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void ASegmentWithOneFlippedPayloadByteIsPassedOnUnmergedAndUntouched(bool v4)
+    {
+        var input = Segments(v4, 1368 * 4, 1368);
+        var corrupted = input[2].ToArray();
+        corrupted[^100] ^= 0x01;
+        var capture = new Capture();
+        var coalescer = new TcpCoalescer(capture.Write);
+        var counters = new DeviceCounters();
+        foreach (var s in new[] { input[0], input[1], corrupted, input[3] }) coalescer.Add(s, counters);
+        coalescer.Flush(counters);
+
+        Assert.Equal(3, capture.Written.Count);
+        Assert.True(capture.Written[0].Header.IsGso); // segments 0 and 1, merged
+        Assert.Equal(corrupted, capture.Written[1].Packet);
+        Assert.False(capture.Written[1].Header.IsGso);
+        Assert.Equal(0, capture.Written[1].Header.Flags); // neither DATA_VALID nor NEEDS_CSUM: the stack verifies it
+        Assert.Equal(input[3], capture.Written[2].Packet); // after a gap it cannot join segments 0-1
+    }
+
+    [Fact]
+    public void ASegmentWithACorruptedIPv4HeaderChecksumIsNotMerged()
+    {
+        var input = Segments(true, 1368 * 2, 1368);
+        var corrupted = input[1].ToArray();
+        corrupted[10] ^= 0x40;
+        var capture = new Capture();
+        var coalescer = new TcpCoalescer(capture.Write);
+        var counters = new DeviceCounters();
+        coalescer.Add(input[0], counters);
+        coalescer.Add(corrupted, counters);
+        coalescer.Flush(counters);
+        Assert.Equal(2, capture.Written.Count);
+        Assert.Equal(input[0], capture.Written[0].Packet);
+        Assert.Equal(corrupted, capture.Written[1].Packet);
+        Assert.Equal(0, capture.Written[1].Header.Flags);
+    }
+
     [Fact]
     public void OtherFlowsGapsAndNonDataArePassedOnInOrder()
     {

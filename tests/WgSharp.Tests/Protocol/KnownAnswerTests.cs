@@ -76,7 +76,7 @@ public class KnownAnswerTests
         foreach (var (hs, own) in new[] { (hsI, initiator), (hsR, responder) })
         {
             hs.SetPresharedKey(psk);
-            hs.UpdateStaticStatic(own.PrivateKey);
+            hs.UpdateStaticStatic(own.Keys);
         }
 
         Span<byte> timestamp = stackalloc byte[Tai64N.Size];

@@ -87,7 +87,7 @@ internal sealed class FakeDeviceControl : IDeviceControl
 
     public ConfigResult Apply(DeviceUpdate update)
     {
-        Updates.Enqueue(update);
+        Updates.Enqueue(Copy(update)); // the caller clears the update's keys once Apply returns
         ApplyGate?.Wait(TimeSpan.FromSeconds(10));
         if (FailWith is { } failure) return failure;
         lock (_lock)
@@ -130,5 +130,27 @@ internal sealed class FakeDeviceControl : IDeviceControl
             }
         }
         return ConfigResult.Ok;
+    }
+
+    private static DeviceUpdate Copy(DeviceUpdate update)
+    {
+        var copy = new DeviceUpdate
+        {
+            PrivateKey = update.PrivateKey, ListenPort = update.ListenPort, FwMark = update.FwMark, ReplacePeers = update.ReplacePeers,
+            RemoveAllPeers = update.RemoveAllPeers, Debug = update.Debug, RTable = update.RTable,
+        };
+        foreach (var peer in update.Peers)
+        {
+            var p = new PeerUpdate(peer.PublicKey)
+            {
+                Remove = peer.Remove, UpdateOnly = peer.UpdateOnly, PresharedKey = peer.PresharedKey, Endpoint = peer.Endpoint,
+                PersistentKeepalive = peer.PersistentKeepalive, ReplaceAllowedIps = peer.ReplaceAllowedIps,
+                Description = peer.Description, ProtocolVersion = peer.ProtocolVersion,
+            };
+            p.AddAllowedIps.AddRange(peer.AddAllowedIps);
+            p.RemoveAllowedIps.AddRange(peer.RemoveAllowedIps);
+            copy.Peers.Add(p);
+        }
+        return copy;
     }
 }

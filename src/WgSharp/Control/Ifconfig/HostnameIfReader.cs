@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using WgSharp.Configuration;
 
 namespace WgSharp.Control.Ifconfig;
 
@@ -37,7 +38,7 @@ public static class HostnameIfReader
         if (letters == 0 || letters == name.Length) return false;
         for (int i = letters; i < name.Length; i++)
             if (!char.IsAsciiDigit(name[i])) return false;
-        return name.Length <= IfconfigParser.MaxInterfaceNameLength;
+        return InterfaceName.IsValid(name);
     }
 
     /// <summary>Reads and parses DIR/hostname.IFNAME. Throws if the file cannot be read.</summary>

@@ -1,7 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
-using System.Net;
 using System.Net.Sockets;
+using System.Net;
 using System.Text;
 using WgSharp.Configuration;
 using WgSharp.Keys;
@@ -16,8 +16,6 @@ namespace WgSharp.Control.Ifconfig;
 /// </summary>
 public static class IfconfigParser
 {
-    /// <summary>IFNAMSIZ is 16 on OpenBSD and Linux, including the terminating NUL.</summary>
-    public const int MaxInterfaceNameLength = 15;
     /// <summary>RT_TABLEID_MAX on OpenBSD: limit for rdomain and wgrtable.</summary>
     public const int MaxRoutingTable = 255;
     /// <summary>OpenBSD caps wgpka at 12 hours.</summary>
@@ -108,8 +106,7 @@ public static class IfconfigParser
         private void CheckInterfaceName()
         {
             string name = interfaceName;
-            if (name.Length == 0 || name.Length > MaxInterfaceNameLength || name is "." or ".." ||
-                name.Any(c => c == '/' || c == ':' || c == '%' || char.IsWhiteSpace(c) || char.IsControl(c) || c > 0x7e))
+            if (!InterfaceName.IsValid(name))
                 throw Fail(name, $"{name}: bad interface name");
         }
 

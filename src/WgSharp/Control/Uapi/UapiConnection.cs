@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using WgSharp.Configuration;
@@ -60,7 +61,7 @@ internal sealed class UapiConnection
 
     private bool RefuseOperation(string op)
     {
-        _logger.LogWarning("UAPI: invalid operation '{Operation}', closing connection", UapiSetParser.Printable(op));
+        _logger.LogWarning("UAPI: invalid operation ({Kind}), closing connection", UapiLineKind.Of(op));
         return false;
     }
 
@@ -87,9 +88,20 @@ internal sealed class UapiConnection
             await WriteAsync(UapiProtocol.FormatErrnoLine(UnknownErrorErrno), cancellationToken).ConfigureAwait(false);
             return true;
         }
-        foreach (var chunk in UapiGetFormatter.FormatReplyChunks(status, extensions))
-            await _stream.WriteAsync(Encoding.UTF8.GetBytes(chunk), cancellationToken).ConfigureAwait(false);
-        await _stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            foreach (var chunk in UapiGetFormatter.FormatReplyChunks(status, extensions))
+            {
+                var bytes = Encoding.UTF8.GetBytes(chunk);
+                try { await _stream.WriteAsync(bytes, cancellationToken).ConfigureAwait(false); }
+                finally { CryptographicOperations.ZeroMemory(bytes); } // the first chunk carries the private key
+            }
+            await _stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            status.ClearSecrets();
+        }
         return true;
     }
 
@@ -131,6 +143,7 @@ internal sealed class UapiConnection
 
         var result = parser.Finish(out var update);
         if (result.IsOk) result = Apply(update!);
+        update?.ClearSecrets();
         if (!result.IsOk) _logger.LogWarning("UAPI: set failed with errno {Errno}: {Message}", result.Errno, result.Message);
         await WriteAsync(UapiProtocol.FormatErrnoLine(result.Errno), cancellationToken).ConfigureAwait(false);
         return true;

@@ -64,7 +64,7 @@ public static class UapiGetParser
         {
             if (line.Length == 0) break;
             int equals = line.IndexOf('=');
-            if (equals < 0) throw Malformed($"line without '=': '{UapiSetParser.Printable(line)}'");
+            if (equals < 0) throw Malformed("a line without '='");
             string key = line[..equals], value = line[(equals + 1)..];
 
             if (key == "errno")
@@ -72,7 +72,7 @@ public static class UapiGetParser
                 // wireguard-go writes failures negative; accept either sign, report it positive.
                 bool negative = value.StartsWith('-');
                 if (!UapiDecimal.TryParse(negative ? value.AsSpan(1) : value, int.MaxValue, out ulong number))
-                    throw Malformed($"bad errno '{UapiSetParser.Printable(value)}'");
+                    throw Malformed("errno is not a number");
                 errno = (int)number;
                 continue;
             }
@@ -101,7 +101,7 @@ public static class UapiGetParser
                 case "preshared_key": peer.PresharedKey = ParseKey(key, value); break;
                 case "endpoint":
                     peer.Endpoint = UapiAddressText.TryParseEndpoint(value, out var endpoint)
-                        ? endpoint : throw Malformed($"bad endpoint '{UapiSetParser.Printable(value)}'");
+                        ? endpoint : throw Malformed("endpoint is not an address and port");
                     break;
                 case "last_handshake_time_sec": peer.HandshakeSeconds = ParseNumber(key, value, MaxUnixSeconds); break;
                 case "last_handshake_time_nsec": peer.HandshakeNanoseconds = ParseNumber(key, value, 999_999_999); break;
@@ -112,7 +112,7 @@ public static class UapiGetParser
                 case "description": peer.Description = value; break;
                 case "allowed_ip":
                     peer.AllowedIps.Add(UapiAddressText.TryParsePrefix(value, out var prefix)
-                        ? prefix.Value : throw Malformed($"bad allowed_ip '{UapiSetParser.Printable(value)}'"));
+                        ? prefix.Value : throw Malformed("allowed_ip is not an address/prefix"));
                     break;
             }
         }
@@ -138,7 +138,7 @@ public static class UapiGetParser
 
     private static ulong ParseNumber(string name, string value, ulong max) =>
         UapiDecimal.TryParse(value, max, out ulong number)
-            ? number : throw Malformed($"bad {name} '{UapiSetParser.Printable(value)}'");
+            ? number : throw Malformed($"{name} is not a number in range");
 
     private static UapiProtocolException Malformed(string message) => new(Errno.EPROTO, "malformed UAPI reply: " + message);
 }

@@ -38,7 +38,7 @@ internal sealed class UapiLineReader
             {
                 int length = newline - _start;
                 if (length > _maxLineBytes) return new Result(Status.TooLong, null, length);
-                var bytes = new ReadOnlySpan<byte>(_buffer, _start, length);
+                var bytes = new Span<byte>(_buffer, _start, length);
                 _start = newline + 1;
                 try
                 {
@@ -47,6 +47,10 @@ internal sealed class UapiLineReader
                 catch (DecoderFallbackException)
                 {
                     return new Result(Status.NotUtf8, null, length);
+                }
+                finally
+                {
+                    bytes.Clear(); // a line may carry a key: no copy stays behind in the buffer
                 }
             }
             scanned = _end - _start;
@@ -67,6 +71,7 @@ internal sealed class UapiLineReader
         if (_start > 0)
         {
             Buffer.BlockCopy(_buffer, _start, _buffer, 0, _end - _start);
+            Array.Clear(_buffer, _end - _start, _start); // the moved bytes' old place
             _end -= _start;
             _start = 0;
         }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using WgSharp.Configuration;
 
 namespace WgSharp.Control.Uapi;
 
@@ -34,15 +35,10 @@ public static class UapiProtocol
     /// <summary>The socket path for an interface, refusing names wg(8) would refuse (empty, containing '/').</summary>
     public static string SocketPathFor(string interfaceName, string directory = DefaultSocketDirectory)
     {
-        if (!IsValidInterfaceName(interfaceName))
+        if (!InterfaceName.IsValid(interfaceName))
             throw new ArgumentException($"invalid interface name '{interfaceName}'", nameof(interfaceName));
         return Path.Combine(directory, interfaceName + SocketSuffix);
     }
-
-    /// <summary>Linux interface names: 1-15 bytes, no '/', no whitespace, not "." or "..".</summary>
-    public static bool IsValidInterfaceName(string? name) =>
-        !string.IsNullOrEmpty(name) && name.Length <= 15 && name is not ("." or "..") &&
-        name.All(c => c > ' ' && c < 0x7f && c != '/' && c != ':');
 
     /// <summary>A short text for the errno values the UAPI uses (as strerror would say it).</summary>
     public static string DescribeErrno(int errno) => Math.Abs(errno) switch

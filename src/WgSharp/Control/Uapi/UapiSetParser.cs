@@ -59,13 +59,14 @@ public sealed class UapiSetParser
     public ConfigResult Finish(out DeviceUpdate? update)
     {
         update = _error is null ? _update : null;
+        if (_error is not null) _update.ClearSecrets(); // a refused request leaves no key behind
         return _error ?? ConfigResult.Ok;
     }
 
     private ConfigResult? ParseKeyValue(string line)
     {
         int equals = line.IndexOf('=');
-        if (equals < 0) return ConfigResult.Fail(Errno.EPROTO, $"failed to parse line '{Printable(line)}'");
+        if (equals < 0) return ConfigResult.Fail(Errno.EPROTO, "failed to parse a line without '='");
         string key = line[..equals], value = line[(equals + 1)..];
 
         if (key == "public_key")
@@ -90,34 +91,34 @@ public sealed class UapiSetParser
                 _update.PrivateKey = privateKey;
                 return null;
             case "listen_port":
-                if (!UapiDecimal.TryParse(value, ushort.MaxValue, out ulong port)) return Invalid($"failed to parse listen_port '{Printable(value)}'");
+                if (!UapiDecimal.TryParse(value, ushort.MaxValue, out ulong port)) return Invalid("failed to parse listen_port: not a number from 0 to 65535");
                 _update.ListenPort = (ushort)port;
                 return null;
             case "fwmark":
-                if (!UapiDecimal.TryParse(value, uint.MaxValue, out ulong mark)) return Invalid($"invalid fwmark '{Printable(value)}'");
+                if (!UapiDecimal.TryParse(value, uint.MaxValue, out ulong mark)) return Invalid("invalid fwmark: not a 32-bit number");
                 _update.FwMark = (uint)mark;
                 return null;
             case "replace_peers":
-                if (value != "true") return Invalid($"failed to set replace_peers, invalid value: '{Printable(value)}'");
+                if (value != "true") return Invalid("failed to set replace_peers: the value must be 'true'");
                 _update.ReplacePeers = true;
                 return null;
 
             // wgsharp extensions (OpenBSD dialect); wg(8) never sends them.
             case "remove_all_peers":
-                if (value != "true") return Invalid($"failed to set remove_all_peers, invalid value: '{Printable(value)}'");
+                if (value != "true") return Invalid("failed to set remove_all_peers: the value must be 'true'");
                 _update.RemoveAllPeers = true;
                 return null;
             case "debug":
-                if (value is not ("true" or "false")) return Invalid($"failed to set debug, invalid value: '{Printable(value)}'");
+                if (value is not ("true" or "false")) return Invalid("failed to set debug: the value must be 'true' or 'false'");
                 _update.Debug = value == "true";
                 return null;
             case "rtable":
                 // OpenBSD routing tables are 0..RT_TABLEID_MAX (255).
-                if (!UapiDecimal.TryParse(value, 255, out ulong table)) return Invalid($"invalid rtable '{Printable(value)}'");
+                if (!UapiDecimal.TryParse(value, 255, out ulong table)) return Invalid("invalid rtable: not a number from 0 to 255");
                 _update.RTable = (int)table;
                 return null;
             default:
-                return Invalid($"invalid UAPI device key: '{Printable(key)}'");
+                return Invalid($"invalid UAPI device key: {UapiLineKind.Key(key)}");
         }
     }
 
@@ -126,11 +127,11 @@ public sealed class UapiSetParser
         switch (key)
         {
             case "update_only":
-                if (value != "true") return Invalid($"failed to set update only, invalid value: '{Printable(value)}'");
+                if (value != "true") return Invalid("failed to set update only: the value must be 'true'");
                 peer.UpdateOnly = true;
                 return null;
             case "remove":
-                if (value != "true") return Invalid($"failed to set remove, invalid value: '{Printable(value)}'");
+                if (value != "true") return Invalid("failed to set remove: the value must be 'true'");
                 MarkRemoved(peer);
                 return null;
             case "preshared_key":
@@ -139,16 +140,16 @@ public sealed class UapiSetParser
                 return null;
             case "endpoint":
                 if (!UapiAddressText.TryParseEndpoint(value, out IPEndPoint? endpoint))
-                    return Invalid($"failed to set endpoint '{Printable(value)}'");
+                    return Invalid("failed to set endpoint: not an address and port");
                 peer.Endpoint = endpoint;
                 return null;
             case "persistent_keepalive_interval":
                 if (!UapiDecimal.TryParse(value, ushort.MaxValue, out ulong seconds))
-                    return Invalid($"failed to set persistent keepalive interval '{Printable(value)}'");
+                    return Invalid("failed to set persistent keepalive interval: not a number from 0 to 65535");
                 peer.PersistentKeepalive = (ushort)seconds;
                 return null;
             case "replace_allowed_ips":
-                if (value != "true") return Invalid($"failed to replace allowedips, invalid value: '{Printable(value)}'");
+                if (value != "true") return Invalid("failed to replace allowedips: the value must be 'true'");
                 // wireguard-go clears the peer's list at this point, dropping prefixes added earlier in the same section.
                 peer.ReplaceAllowedIps = true;
                 peer.AddAllowedIps.Clear();
@@ -156,19 +157,19 @@ public sealed class UapiSetParser
                 return null;
             case "allowed_ip":
             {
-                if (!TryParseMaskedPrefix(value, out var prefix)) return Invalid($"failed to set allowed ip '{Printable(value)}'");
+                if (!TryParseMaskedPrefix(value, out var prefix)) return Invalid("failed to set allowed ip: not an address/prefix");
                 peer.AllowIp(prefix);
                 return null;
             }
             case "protocol_version":
-                if (value != "1") return Invalid($"invalid protocol version: '{Printable(value)}'");
+                if (value != "1") return Invalid("invalid protocol version: only 1 is known");
                 peer.ProtocolVersion = 1;
                 return null;
 
             // wgsharp extensions (OpenBSD dialect); wg(8) never sends them.
             case "remove_allowed_ip":
             {
-                if (!TryParseMaskedPrefix(value, out var prefix)) return Invalid($"failed to remove allowed ip '{Printable(value)}'");
+                if (!TryParseMaskedPrefix(value, out var prefix)) return Invalid("failed to remove allowed ip: not an address/prefix");
                 peer.DisallowIp(prefix);
                 return null;
             }
@@ -177,7 +178,7 @@ public sealed class UapiSetParser
                 peer.Description = value;
                 return null;
             default:
-                return Invalid($"invalid UAPI peer key: '{Printable(key)}'");
+                return Invalid($"invalid UAPI peer key: {UapiLineKind.Key(key)}");
         }
     }
 
@@ -204,14 +205,6 @@ public sealed class UapiSetParser
     }
 
     private static ConfigResult Invalid(string message) => ConfigResult.Fail(Errno.EINVAL, message);
-
-    /// <summary>Shortens and sanitises client text before it goes into a log or error message.</summary>
-    internal static string Printable(string text)
-    {
-        const int max = 64;
-        var chars = text.Take(max).Select(c => char.IsControl(c) ? '?' : c).ToArray();
-        return new string(chars) + (text.Length > max ? "..." : "");
-    }
 
     private static IEnumerable<string> SplitLines(string body)
     {

@@ -41,6 +41,14 @@ internal sealed class TcpCoalescer(TcpCoalescer.PacketWriter write)
             Write(packet, counters);
             return;
         }
+        if (!ChecksumsAreValid(packet, ipLength))
+        {
+            // Corrupted before it was encrypted (WireGuard only vouches for what the sender sealed): merging
+            // would give it a fresh valid checksum. It goes on alone, untouched, for the stack to check and drop.
+            Flush(counters);
+            WriteUnverified(packet, counters);
+            return;
+        }
         int payload = packet.Length - headerLength;
         if (_length > 0 && !CanAppend(packet, ipLength, headerLength, payload)) Flush(counters);
         var tcp = packet[ipLength..];
@@ -88,6 +96,22 @@ internal sealed class TcpCoalescer(TcpCoalescer.PacketWriter write)
         if ((flags & ~TcpPsh) != TcpAck) return false;
         headerLength = ipLength + tcpLength;
         return true;
+    }
+
+    /// <summary>The IPv4 header checksum (for IPv4) and the TCP checksum over the pseudo-header, as wireguard-go checks before merging.</summary>
+    private static bool ChecksumsAreValid(ReadOnlySpan<byte> packet, int ipLength)
+    {
+        if (ipLength == 20 && InternetChecksum.Fold(InternetChecksum.Add(0, packet[..20])) != 0xFFFF) return false;
+        ulong sum = PseudoHeaderSum(packet, ipLength, packet.Length - ipLength);
+        return InternetChecksum.Fold(InternetChecksum.Add(sum, packet[ipLength..])) == 0xFFFF;
+    }
+
+    /// <summary>The TCP pseudo-header's sum: addresses, protocol 6 and the TCP length.</summary>
+    private static ulong PseudoHeaderSum(ReadOnlySpan<byte> packet, int ipLength, int tcpLength)
+    {
+        ulong sum = ipLength == 20 ? InternetChecksum.Add(0, packet.Slice(12, 8)) : InternetChecksum.Add(0, packet.Slice(8, 32));
+        sum = InternetChecksum.Add(sum, (ushort)6);
+        return InternetChecksum.Add(sum, (ushort)tcpLength);
     }
 
     private bool CanAppend(ReadOnlySpan<byte> packet, int ipLength, int headerLength, int payload)
@@ -141,10 +165,7 @@ internal sealed class TcpCoalescer(TcpCoalescer.PacketWriter write)
                 BinaryPrimitives.WriteUInt16BigEndian(packet[4..], (ushort)tcpLength);
             }
             // For VIRTIO_NET_HDR_F_NEEDS_CSUM the field carries the pseudo-header sum; the stack completes the rest.
-            ulong sum = v4 ? InternetChecksum.Add(0, packet.Slice(12, 8)) : InternetChecksum.Add(0, packet.Slice(8, 32));
-            sum = InternetChecksum.Add(sum, (ushort)6);
-            sum = InternetChecksum.Add(sum, (ushort)tcpLength);
-            BinaryPrimitives.WriteUInt16BigEndian(packet[(_ipLength + 16)..], InternetChecksum.Fold(sum));
+            BinaryPrimitives.WriteUInt16BigEndian(packet[(_ipLength + 16)..], InternetChecksum.Fold(PseudoHeaderSum(packet, _ipLength, tcpLength)));
             var header = new VirtioNetHeader
             {
                 Flags = VirtioNetHeader.FlagNeedsChecksum,
@@ -163,5 +184,11 @@ internal sealed class TcpCoalescer(TcpCoalescer.PacketWriter write)
     private void Write(ReadOnlySpan<byte> packet, DeviceCounters counters)
     {
         if (!write(packet, new VirtioNetHeader { Flags = VirtioNetHeader.FlagDataValid })) counters.CountSendError();
+    }
+
+    /// <summary>Writes a packet without vouching for its checksum, so the receiving stack verifies it.</summary>
+    private void WriteUnverified(ReadOnlySpan<byte> packet, DeviceCounters counters)
+    {
+        if (!write(packet, default)) counters.CountSendError();
     }
 }

@@ -1,4 +1,5 @@
 using System.Text;
+using WgSharp.Configuration;
 
 namespace WgSharp.Device.Linux;
 
@@ -14,7 +15,7 @@ namespace WgSharp.Device.Linux;
 /// </remarks>
 public sealed class TunDevice : IDisposable
 {
-    public const int MaxNameLength = 15; // IFNAMSIZ - 1
+    public const int MaxNameLength = InterfaceName.MaxLength;
     public const int DefaultMtu = 1420;
 
     private const string CloneDevice = "/dev/net/tun";
@@ -79,8 +80,7 @@ public sealed class TunDevice : IDisposable
 
     public static void ValidateName(string name)
     {
-        if (string.IsNullOrEmpty(name) || Encoding.UTF8.GetByteCount(name) > MaxNameLength || name is "." or ".." ||
-            name.Any(c => c is '/' or ':' or '\0' || char.IsWhiteSpace(c)))
+        if (!InterfaceName.IsValid(name) && !InterfaceName.IsValidTemplate(name))
             throw new ArgumentException($"invalid interface name '{name}'", nameof(name));
     }
 

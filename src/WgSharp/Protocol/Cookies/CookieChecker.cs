@@ -12,9 +12,10 @@ namespace WgSharp.Protocol.Cookies;
 public sealed class CookieChecker
 {
     private readonly object _lock = new();
-    private readonly byte[] _mac1Key = new byte[32];
-    private readonly byte[] _cookieKey = new byte[32];
-    private readonly byte[] _secret = new byte[32];
+    // Pinned, so a compacting GC never leaves a stale copy of the cookie secret behind.
+    private readonly byte[] _mac1Key = GC.AllocateArray<byte>(32, pinned: true);
+    private readonly byte[] _cookieKey = GC.AllocateArray<byte>(32, pinned: true);
+    private readonly byte[] _secret = GC.AllocateArray<byte>(32, pinned: true);
     private TimeSpan _secretBirth;
     private bool _hasSecret;
     private bool _hasKey;

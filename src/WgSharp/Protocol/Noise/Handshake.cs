@@ -48,10 +48,10 @@ public sealed class Handshake
     public bool HasPresharedKey => !X25519.IsZero(PresharedKey);
 
     /// <summary>Recomputes DH(local static, remote static); invalid if the result is the zero point.</summary>
-    public void UpdateStaticStatic(in Key? localPrivate)
+    public void UpdateStaticStatic(StaticKeyPair? local)
     {
-        StaticStaticValid = localPrivate is { } lp && !lp.IsZero &&
-            X25519.SharedSecret(lp.AsSpan(), RemoteStatic.AsSpan(), PrecomputedStaticStatic);
+        StaticStaticValid = local is not null &&
+            X25519.SharedSecret(local.PrivateKey, RemoteStatic.AsSpan(), PrecomputedStaticStatic);
         if (!StaticStaticValid) CryptographicOperations.ZeroMemory(PrecomputedStaticStatic);
     }
 

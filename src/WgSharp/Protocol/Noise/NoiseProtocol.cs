@@ -22,7 +22,7 @@ public static class NoiseProtocol
     public static bool CreateInitiation(LocalIdentity identity, Handshake hs, uint localIndex,
         ReadOnlySpan<byte> timestamp, Span<byte> message, ReadOnlySpan<byte> ephemeralPrivate = default)
     {
-        if (identity.PrivateKey is not { } localPrivate || identity.PublicKey is not { } localPublic) return false;
+        if (identity.Keys is not { } local) return false;
         if (!hs.StaticStaticValid || message.Length < MessageLayout.InitiationSize) return false;
 
         Span<byte> hash = stackalloc byte[KeyLen];
@@ -49,7 +49,7 @@ public static class NoiseProtocol
             if (!X25519.SharedSecret(ePriv, hs.RemoteStatic.AsSpan(), dh)) return false;
             NoiseKdf.Derive(ck, dh, ck, key);
             var encStatic = message.Slice(MessageLayout.InitStatic, MessageLayout.InitStaticSize);
-            ChaChaPoly.Seal(key, 0, localPublic.AsSpan(), hash, encStatic);
+            ChaChaPoly.Seal(key, 0, local.PublicKey.AsSpan(), hash, encStatic);
             MixHash(hash, encStatic);
 
             NoiseKdf.Derive(ck, hs.PrecomputedStaticStatic, ck, key);
@@ -63,7 +63,6 @@ public static class NoiseProtocol
             hs.LocalIndex = localIndex;
             hs.RemoteIndex = 0;
             hs.State = HandshakeState.InitiationCreated;
-            _ = localPrivate;
             return true;
         }
         finally
@@ -84,7 +83,7 @@ public static class NoiseProtocol
         Func<Key, Handshake?> findPeer, TimeSpan now, out Handshake? handshake)
     {
         handshake = null;
-        if (identity.PrivateKey is not { } localPrivate || identity.PublicKey is not { } localPublic) return RejectReason.NoPrivateKey;
+        if (identity.Keys is not { } local) return RejectReason.NoPrivateKey;
         if (message.Length != MessageLayout.InitiationSize) return RejectReason.WrongLength;
 
         Span<byte> hash = stackalloc byte[KeyLen];
@@ -96,13 +95,13 @@ public static class NoiseProtocol
         try
         {
             NoiseConstants.InitialChainKey.CopyTo(ck);
-            Blake2s.HashConcat(hash, NoiseConstants.InitialHash, localPublic.AsSpan());
+            Blake2s.HashConcat(hash, NoiseConstants.InitialHash, local.PublicKey.AsSpan());
 
             var ePub = message.Slice(MessageLayout.InitEphemeral, KeyLen);
             MixKey(ck, ePub);
             MixHash(hash, ePub);
 
-            if (!X25519.SharedSecret(localPrivate.AsSpan(), ePub, dh)) return RejectReason.BadPublicKey;
+            if (!X25519.SharedSecret(local.PrivateKey, ePub, dh)) return RejectReason.BadPublicKey;
             NoiseKdf.Derive(ck, dh, ck, key);
             var encStatic = message.Slice(MessageLayout.InitStatic, MessageLayout.InitStaticSize);
             if (!ChaChaPoly.Open(key, 0, encStatic, hash, peerStatic)) return RejectReason.DecryptFailed;
@@ -207,7 +206,7 @@ public static class NoiseProtocol
         Func<uint, Handshake?> findByLocalIndex, out Handshake? handshake)
     {
         handshake = null;
-        if (identity.PrivateKey is not { } localPrivate) return RejectReason.NoPrivateKey;
+        if (identity.Keys is not { } local) return RejectReason.NoPrivateKey;
         if (message.Length != MessageLayout.ResponseSize) return RejectReason.WrongLength;
         var hs = findByLocalIndex(MessageLayout.ReadUInt32(message, MessageLayout.RespReceiver));
         if (hs is null) return RejectReason.UnknownReceiverIndex;
@@ -231,7 +230,7 @@ public static class NoiseProtocol
 
                 if (!X25519.SharedSecret(hs.LocalEphemeral, ePub, dh)) return RejectReason.BadPublicKey;
                 MixKey(ck, dh);
-                if (!X25519.SharedSecret(localPrivate.AsSpan(), ePub, dh)) return RejectReason.BadPublicKey;
+                if (!X25519.SharedSecret(local.PrivateKey, ePub, dh)) return RejectReason.BadPublicKey;
                 MixKey(ck, dh);
 
                 NoiseKdf.Derive(ck, hs.PresharedKey, ck, tau, key);
