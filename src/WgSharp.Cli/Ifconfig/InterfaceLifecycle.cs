@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using WgSharp.Cli.Daemon;
 using WgSharp.Control.Uapi;
-using WgSharp.Device.Linux;
+using WgSharp.Linux;
 
 namespace WgSharp.Cli.Ifconfig;
 

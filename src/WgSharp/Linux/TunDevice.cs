@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace WgSharp.Device.Linux;
+namespace WgSharp.Linux;
 
 /// <summary>
 /// A Linux TUN interface (layer 3, no packet-info header): one raw IPv4/IPv6 packet per
