@@ -339,6 +339,9 @@ public sealed class UdpTransport : IDisposable
 
     private volatile bool _segmentationUnsupported;
 
+    /// <summary>True once the kernel refused a segmentation-offload send (later sends go one by one).</summary>
+    internal bool SegmentationUnsupported => _segmentationUnsupported;
+
     /// <summary>
     /// Most datagrams one segmentation-offload send carries (older kernels allow 64). Smaller bursts did not
     /// reduce drops at a slow receiver in our measurements (docs/performance.md); WGSHARP_GSO_SEGMENTS overrides it.
