@@ -9,7 +9,7 @@ public sealed partial class WireGuardDevice
 {
     private void RoutineReceive(UdpFamily family)
     {
-        var batch = new PacketBatch(Math.Max(1, _transport.BatchSize));
+        using var batch = new PacketBatch(Math.Max(1, _transport.BatchSize));
         while (!_stopping.IsCancellationRequested)
         {
             var transport = _transport;

@@ -15,7 +15,7 @@ public sealed partial class WireGuardDevice
 
     private void RoutineReadFromTun()
     {
-        var packets = new PacketBatch(Math.Max(1, Tunnel.BatchSize));
+        using var packets = new PacketBatch(Math.Max(1, Tunnel.BatchSize));
         var routes = new Peer?[packets.Capacity];
         while (!_stopping.IsCancellationRequested)
         {

@@ -40,26 +40,23 @@ public sealed class LinuxDatagramTransport(UdpTransport sockets) : IDatagramTran
         var lengths = datagrams.Lengths;
         var result = SocketError.Success;
         var iov = stackalloc LibC.IoVec[UdpTransport.MaxSegments];
-        fixed (byte* buffer = datagrams.Buffer)
+        int end = start + count;
+        for (int first = start; first < end;)
         {
-            int end = start + count;
-            for (int first = start; first < end;)
+            // One run: equal sizes, a shorter one ends it, within the GSO limits (a lone oversized datagram goes alone).
+            int size = lengths[first], total = 0, n = 0;
+            while (first + n < end && n < UdpTransport.MaxSegments)
             {
-                // One run: equal sizes, a shorter one ends it, within the GSO limits.
-                int size = lengths[first], total = 0, n = 0;
-                while (first + n < end && n < UdpTransport.MaxSegments)
-                {
-                    int length = lengths[first + n];
-                    if (length > size || total + length > UdpTransport.MaxSegmentedBytes) break;
-                    iov[n] = new LibC.IoVec { Base = buffer + datagrams.SlotOffset(first + n), Length = (nuint)length };
-                    total += length;
-                    n++;
-                    if (length < size) break;
-                }
-                var error = sockets.TrySendSegments(iov, n, total, size, to);
-                if (result == SocketError.Success) result = error;
-                first += n;
+                int length = lengths[first + n];
+                if (length > size || (n > 0 && total + length > UdpTransport.MaxSegmentedBytes)) break;
+                iov[n] = new LibC.IoVec { Base = datagrams.SlotAddress(first + n), Length = (nuint)length };
+                total += length;
+                n++;
+                if (length < size) break;
             }
+            var error = sockets.TrySendSegments(iov, n, total, size, to);
+            if (result == SocketError.Success) result = error;
+            first += n;
         }
         return result;
     }

@@ -13,7 +13,7 @@ public class LinuxDatagramTransportTests
     private static UdpEndpoint Loopback(ushort port) => UdpEndpoint.FromIPEndPoint(new IPEndPoint(IPAddress.Loopback, port));
 
     /// <summary>Sizes that make several runs: equal ones, a shorter one ending a run, a larger one starting the next.</summary>
-    private static readonly int[] Sizes = [.. Enumerable.Repeat(1200, 10), 700, .. Enumerable.Repeat(1400, 70), 90, 1300];
+    private static readonly int[] Sizes = [.. Enumerable.Repeat(1200, 10), 700, .. Enumerable.Repeat(1400, 70), 90, 1300, 65100, 65100, 500];
 
     private static void Fill(PacketBatch batch, int round)
     {
@@ -49,8 +49,8 @@ public class LinuxDatagramTransportTests
         using var sender = Open();
         using var receiver = Open();
         using var hangGuard = new Timer(_ => receiver.Dispose(), null, TimeSpan.FromSeconds(60), Timeout.InfiniteTimeSpan);
-        var outgoing = new PacketBatch(Sizes.Length, 2048);
-        var incoming = new PacketBatch(64);
+        using var outgoing = new PacketBatch(Sizes.Length);
+        using var incoming = new PacketBatch(64);
         Fill(outgoing, 1);
 
         Assert.Equal(System.Net.Sockets.SocketError.Success, sender.Send(outgoing, 0, Sizes.Length, Loopback(receiver.Port)));
@@ -66,8 +66,8 @@ public class LinuxDatagramTransportTests
         using var sender = Open();
         using var receiver = Open();
         using var hangGuard = new Timer(_ => receiver.Dispose(), null, TimeSpan.FromSeconds(60), Timeout.InfiniteTimeSpan);
-        var outgoing = new PacketBatch(Sizes.Length, 2048);
-        var incoming = new PacketBatch(64);
+        using var outgoing = new PacketBatch(Sizes.Length);
+        using var incoming = new PacketBatch(64);
         var to = Loopback(receiver.Port);
         for (int round = 0; round < 20; round++)
         {

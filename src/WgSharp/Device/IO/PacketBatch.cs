@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using WgSharp.Protocol;
 
 namespace WgSharp.Device.IO;
@@ -13,9 +14,12 @@ namespace WgSharp.Device.IO;
 /// (<see cref="Datagram"/>). A received datagram is placed at the slot's first byte too, so opening it in
 /// place leaves the inner packet where <see cref="Packet"/> looks. Which view a slot holds is the
 /// holder's knowledge; <see cref="Lengths"/> gives the length of that view, 0 for an empty slot.
-/// One contiguous pinned array holds every slot, so a transport can hand the kernel pointers into it.
+/// One contiguous native block holds every slot, so a transport can hand the kernel pointers into it; it
+/// is outside the managed heap (a 64-slot batch of 64 KiB slots would otherwise count as 4 MB of
+/// allocation and start a collection), and pages no packet reaches are never touched, so never resident.
+/// The owner disposes the batch once no thread uses it any more.
 /// </remarks>
-public sealed class PacketBatch
+public sealed unsafe class PacketBatch : IDisposable
 {
     /// <summary>Bytes before each packet: room for the transport header written in place.</summary>
     public const int Headroom = MessageLayout.DataPayload;
@@ -26,7 +30,7 @@ public sealed class PacketBatch
     /// <summary>The largest IP packet (and, with the headroom, the largest datagram) a slot can hold.</summary>
     public const int MaxPacketSize = 65535;
 
-    private readonly byte[] _buffer;
+    private byte* _buffer;
     private readonly int[] _lengths;
     private readonly UdpEndpoint[] _endpoints;
 
@@ -37,8 +41,7 @@ public sealed class PacketBatch
         Capacity = capacity;
         PacketSize = packetSize;
         SlotSize = Headroom + packetSize + Tailroom;
-        // Uninitialised and pinned: pages a slot never reaches are never touched (so never resident).
-        _buffer = GC.AllocateUninitializedArray<byte>(capacity * SlotSize, pinned: true);
+        _buffer = (byte*)NativeMemory.Alloc(checked((nuint)capacity * (nuint)SlotSize));
         _lengths = new int[capacity];
         _endpoints = new UdpEndpoint[capacity];
     }
@@ -61,22 +64,37 @@ public sealed class PacketBatch
     public Span<UdpEndpoint> Endpoints => _endpoints;
 
     /// <summary>The whole slot: where a datagram is received or sealed.</summary>
-    public Span<byte> Slot(int index) => _buffer.AsSpan(SlotOffset(index), SlotSize);
+    public Span<byte> Slot(int index) => new(SlotAddress(index), SlotSize);
 
     /// <summary>The slot's space for a packet (after the headroom), for a tunnel to read into.</summary>
-    public Span<byte> PacketSpace(int index) => _buffer.AsSpan(SlotOffset(index) + Headroom, PacketSize);
+    public Span<byte> PacketSpace(int index) => new(SlotAddress(index) + Headroom, PacketSize);
 
     /// <summary>The IP packet in a slot (after the headroom, <see cref="Lengths"/> bytes).</summary>
-    public Span<byte> Packet(int index) => _buffer.AsSpan(SlotOffset(index) + Headroom, _lengths[index]);
+    public Span<byte> Packet(int index) => new(SlotAddress(index) + Headroom, CheckedLength(index, PacketSize));
 
     /// <summary>The datagram in a slot (from the slot's first byte, <see cref="Lengths"/> bytes).</summary>
-    public Span<byte> Datagram(int index) => _buffer.AsSpan(SlotOffset(index), _lengths[index]);
+    public Span<byte> Datagram(int index) => new(SlotAddress(index), CheckedLength(index, SlotSize));
 
-    /// <summary>The backing array and a slot's offset in it (for vectored I/O over several slots).</summary>
-    internal byte[] Buffer => _buffer;
-    internal int SlotOffset(int index)
+    /// <summary>Where a slot starts in memory (for vectored I/O over several slots); valid until <see cref="Dispose"/>.</summary>
+    internal byte* SlotAddress(int index)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)Capacity, nameof(index));
-        return index * SlotSize;
+        ObjectDisposedException.ThrowIf(_buffer == null, this);
+        return _buffer + (nint)index * SlotSize;
+    }
+
+    private int CheckedLength(int index, int limit)
+    {
+        int length = _lengths[index];
+        ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)length, (uint)limit, "length");
+        return length;
+    }
+
+    /// <summary>Frees the slots; spans taken from them must no longer be used.</summary>
+    public void Dispose()
+    {
+        var buffer = _buffer;
+        _buffer = null;
+        if (buffer != null) NativeMemory.Free(buffer);
     }
 }
