@@ -34,6 +34,8 @@ public sealed partial class WireGuardDevice
     /// <summary>Finds each packet's peer by its destination (cryptokey routing); null for a packet that goes nowhere.</summary>
     private void Route(PacketBatch packets, Peer?[] routes)
     {
+        ReadOnlySpan<byte> previous = default;
+        Peer? previousPeer = null;
         for (int i = 0; i < packets.Count; i++)
         {
             routes[i] = null;
@@ -41,11 +43,15 @@ public sealed partial class WireGuardDevice
             {
                 var destination = IpPacket.Destination(packets.Packet(i));
                 if (destination.IsEmpty) { Counters.CountMalformed(); continue; }
-                routes[i] = AllowedIps.Lookup(destination);
-                if (routes[i] is null) Counters.CountNoRoute();
+                // The segments of one super-packet share a destination: look it up once.
+                var peer = !previous.IsEmpty && destination.SequenceEqual(previous) ? previousPeer : AllowedIps.Lookup(destination);
+                routes[i] = previousPeer = peer;
+                previous = destination;
+                if (peer is null) Counters.CountNoRoute();
             }
             catch (Exception e)
             {
+                previous = default;
                 CountSendPathFailure(e);
             }
         }

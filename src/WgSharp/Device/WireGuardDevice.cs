@@ -13,8 +13,8 @@ namespace WgSharp.Device;
 /// One WireGuard interface: the tunnel, the datagram transport, the protocol engine, the peers
 /// and the cryptokey routing table, with the threads that move packets between them. The device
 /// sees its I/O only through the seams in <see cref="WgSharp.Device.IO"/> (Linux: WgSharp.Linux).
-/// The data path is split by concern into partial files: DeviceSend (TUN to UDP),
-/// DeviceReceive (UDP to TUN), DeviceHandshakes, DeviceTimers and DeviceConfig (control plane).
+/// The data path is split by concern into partial files: DeviceSend (tunnel to transport),
+/// DeviceReceive (transport to tunnel), DeviceHandshakes, DeviceTimers and DeviceConfig (control plane).
 /// </summary>
 public sealed partial class WireGuardDevice : IDisposable
 {
@@ -140,7 +140,7 @@ public sealed partial class WireGuardDevice : IDisposable
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _stopping.Cancel();
         _handshakeQueue.CompleteAdding();
-        _transport.Dispose();
+        lock (_configLock) _transport.Dispose(); // not while Apply swaps in a new one
         Tunnel.Dispose();
         foreach (var t in _threads)
             if (t != Thread.CurrentThread) t.Join(TimeSpan.FromSeconds(5));
