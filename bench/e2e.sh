@@ -7,8 +7,11 @@
 #
 # Usage: sudo bench/e2e.sh            (10 s per iperf3 test)
 #        DURATION=3 bench/e2e.sh      (quick run)
-# Env:   DURATION (s, default 10), UDP_RATE (default 300M), CONFIGS (default "veth go-go cs-cs cs-go"),
-#        WGSHARP (path of a published wgsharp; default: publish Release into $OUT/wgsharp-bin),
+#        CONFIGS="go-go cs-cs jit-jit" bench/e2e.sh   (the default NativeAOT build against the JIT build)
+# Env:   DURATION (s, default 10), UDP_RATE (default 300M), CONFIGS (default "veth go-go cs-cs cs-go";
+#        also go-cs, and jit-jit: wgsharp's JIT build on both sides),
+#        WGSHARP (path of a published wgsharp; default: publish Release, NativeAOT, into $OUT/wgsharp-bin),
+#        WGSHARP_JIT (the same for the JIT build; default: publish it into $OUT/wgsharp-jit),
 #        OUT (result dir, default /tmp/wgsb-e2e), WGSHARP_GC_STATS=1 is passed to wgsharp daemons.
 set -u
 umask 077
@@ -41,12 +44,22 @@ cleanup() {
 trap 'cleanup; exit 130' INT TERM
 trap cleanup EXIT
 
+case "$(uname -m)" in aarch64) RID=linux-arm64 ;; *) RID=linux-x64 ;; esac
+
 publish() {
     if [ -n "${WGSHARP:-}" ]; then return; fi
     WGSHARP="$OUT/wgsharp-bin/wgsharp"
-    echo "publishing wgsharp (Release) to $OUT/wgsharp-bin ..." >&2
-    dotnet publish "$ROOT/src/WgSharp.Cli" -c Release -o "$OUT/wgsharp-bin" -v q -nologo >"$OUT/publish.log" 2>&1 \
+    echo "publishing wgsharp (Release, NativeAOT) to $OUT/wgsharp-bin ..." >&2
+    dotnet publish "$ROOT/src/WgSharp.Cli" -c Release -r $RID -o "$OUT/wgsharp-bin" -v q -nologo >"$OUT/publish.log" 2>&1 \
         || { cat "$OUT/publish.log" >&2; echo "publish failed" >&2; exit 1; }
+}
+
+publish_jit() {
+    if [ -n "${WGSHARP_JIT:-}" ]; then return; fi
+    WGSHARP_JIT="$OUT/wgsharp-jit/wgsharp"
+    echo "publishing wgsharp (Release, JIT) to $OUT/wgsharp-jit ..." >&2
+    dotnet publish "$ROOT/src/WgSharp.Cli" -c Release -r $RID --self-contained false -p:PublishAot=false -o "$OUT/wgsharp-jit" \
+        -v q -nologo >"$OUT/publish-jit.log" 2>&1 || { cat "$OUT/publish-jit.log" >&2; echo "publish failed" >&2; exit 1; }
 }
 
 make_net() {
@@ -63,8 +76,9 @@ make_net() {
 # start_daemon IMPL NS IFNAME -> sets DAEMON_PID
 start_daemon() {
     local impl=$1 ns=$2 ifname=$3
-    if [ "$impl" = cs ]; then
-        ip netns exec "$ns" env WGSHARP_GC_STATS=1 "$WGSHARP" -f "$ifname" >"$OUT/$ifname.log" 2>&1 &
+    if [ "$impl" = cs ] || [ "$impl" = jit ]; then
+        local exe=${WGSHARP:-}; [ "$impl" = jit ] && exe=$WGSHARP_JIT
+        ip netns exec "$ns" env WGSHARP_GC_STATS=1 "$exe" -f "$ifname" >"$OUT/$ifname.log" 2>&1 &
     else
         ip netns exec "$ns" wireguard-go -f "$ifname" >"$OUT/$ifname.log" 2>&1 &
     fi
@@ -148,6 +162,7 @@ run_config() {
         cs-cs) setup_tunnel cs cs || return ;;
         cs-go) setup_tunnel cs go || return ;;
         go-cs) setup_tunnel go cs || return ;;
+        jit-jit) setup_tunnel jit jit || return ;;
         *) echo "unknown config $config" >&2; return ;;
     esac
     echo "== $config" >&2
@@ -161,6 +176,7 @@ run_config() {
 }
 
 case " $CONFIGS " in *" cs-"*|*"-cs "*) publish ;; esac
+case " $CONFIGS " in *" jit-jit "*) publish_jit ;; esac
 for c in $CONFIGS; do run_config "$c"; done
 for f in "$OUT"/$WGA.log "$OUT"/$WGB.log; do [ -f "$f" ] && grep -h "GC" "$f" >&2; done
 
@@ -168,14 +184,14 @@ python3 - "$RESULTS" "$DURATION" "$UDP_RATE" <<'EOF'
 import sys
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
 names = {"veth": "bare veth", "go-go": "wireguard-go<->wireguard-go", "cs-cs": "wgsharp<->wgsharp",
-         "cs-go": "wgsharp->wireguard-go", "go-cs": "wireguard-go->wgsharp"}
+         "cs-go": "wgsharp->wireguard-go", "go-cs": "wireguard-go->wgsharp", "jit-jit": "wgsharp JIT<->wgsharp JIT"}
 base = {(r[0], r[1]): r[2] for r in rows}
 print(f"\nduration {sys.argv[2]} s per iperf3 test, UDP at {sys.argv[3]}bit/s; CPU = daemon CPU seconds per GB (sender side A / receiver side B)")
 print(f"{'configuration':30} {'test':5} {'Gbit/s | RTT ms':>16} {'CPU s/GB A':>11} {'CPU s/GB B':>11} {'loss %':>7} {'retr':>7} {'vs go-go':>9}")
 for c, t, v, ca, cb, loss, retr in rows:
     ratio = ""
     ref = base.get(("go-go", t))
-    if c.startswith("cs") or c.endswith("cs"):
+    if c.startswith("cs") or c.endswith("cs") or c == "jit-jit":
         try:
             ratio = "%.2fx" % (float(v) / float(ref)) if t != "ping" else "%.2fx rtt" % (float(v) / float(ref))
         except (TypeError, ValueError, ZeroDivisionError):

@@ -1,2 +1,9 @@
 using BenchmarkDotNet.Running;
+
+if (args.Length > 0 && args[0] == "pipeline")
+{
+    // A console command, not BenchmarkDotNet: the work spreads over threads and is measured as a rate.
+    WgSharp.Bench.PipelineBenchmark.RunCommand(args[1..]);
+    return;
+}
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

@@ -1,7 +1,6 @@
 using WgSharp.Cli.Daemon;
 using WgSharp.Cli.Ifconfig;
 using WgSharp.Cli.Wg;
-using WgSharp.Control.Uapi;
 
 namespace WgSharp.Cli;
 
@@ -9,8 +8,10 @@ namespace WgSharp.Cli;
 internal static class CommandLine
 {
     public const string Usage =
-        "usage: wgsharp [-f|--foreground] IFNAME             start the daemon for IFNAME (wireguard-go compatible)\n" +
+        "usage: wgsharp -f|--foreground IFNAME               run the daemon for IFNAME in the foreground\n" +
+        "       wgsharp-go [-f|--foreground] IFNAME           the wireguard-go compatible launcher (WG_QUICK_USERSPACE_IMPLEMENTATION=wgsharp-go)\n" +
         "       wgsharp IFNAME [create|destroy] [options...]  configure or show IFNAME the OpenBSD ifconfig way\n" +
+        "       wgsharp wg | -a                               show every interface\n" +
         "       wgsharp genkey | genpsk | pubkey               key tools, as wg(8)\n" +
         "       wgsharp show [IFNAME] | showconf IFNAME | set IFNAME ... | setconf IFNAME FILE\n" +
         "       wgsharp route -T N exec COMMAND...             run COMMAND in routing domain N (namespace rdomainN)\n" +
@@ -21,6 +22,7 @@ internal static class CommandLine
 
     public static int Run(string[] args)
     {
+        if (GoLauncherEntry.IsInvoked()) return GoLauncherEntry.Run(args);
         if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
         {
             (args.Length == 0 ? Console.Error : Console.Out).Write(Usage);
@@ -37,6 +39,7 @@ internal static class CommandLine
             case "route": return RouteCommand.Run(args[1..]);
             case "netstart": return NetstartCommand.Run(args[1..]);
             case "demo": return DemoCommand.Run(args[1..]);
+            case "-a" when args.Length == 1: return IfconfigRunner.ShowAll();
         }
 
         if (args[0] is "-f" or "--foreground")
@@ -49,10 +52,8 @@ internal static class CommandLine
             Console.Error.WriteLine($"wgsharp: {args[0]}: bad interface name or unknown command");
             return 1;
         }
-        // `wgsharp IFNAME` alone: the status if a daemon serves IFNAME (ifconfig), else start one
-        // (the wireguard-go launcher contract that wg-quick relies on).
-        if (args.Length == 1 && !File.Exists(UapiProtocol.SocketPathFor(args[0])))
-            return DaemonLauncher.Launch(args[0], foreground: false);
+        // `wgsharp IFNAME` alone only ever shows IFNAME (an error if it does not exist, as ifconfig):
+        // starting a daemon is for the launcher entry wgsharp-go and the explicit -f forms.
         if (args.Length == 2 && args[1] is "-f" or "--foreground")
             return DaemonLauncher.Launch(args[0], foreground: true);
         return IfconfigRunner.Run(args[0], args[1..]);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
+using WgSharp.Cli.Ifconfig;
 using WgSharp.Control.Uapi;
 using WgSharp.Device;
 using WgSharp.Linux;
@@ -26,6 +27,9 @@ internal static class DaemonHost
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; done.Set(); });
         using var sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => { c.Cancel = true; });
 
+        // A daemon killed with SIGKILL leaves its socket file (and possibly its link) behind; start over
+        // them, as wireguard-go does (a systemd Restart= or a second `wg-quick up` must just work).
+        InterfaceLifecycle.RemoveRemains(interfaceName);
         TunDevice tun;
         try { tun = TunDevice.Create(interfaceName); }
         catch (Exception e)
@@ -56,9 +60,11 @@ internal static class DaemonHost
         device.Start();
         logger.LogInformation("{Interface}: device started, listening on UDP port {Port}", interfaceName, device.Transport.Port);
         onReady?.Invoke();
+        SystemdNotify.Ready();
         done.Wait();
 
         logger.LogInformation("{Interface}: shutting down", interfaceName);
+        SystemdNotify.Stopping();
         server.Dispose();
         device.Dispose();
         return 0;

@@ -4,10 +4,10 @@ using WgSharp.Control.Uapi;
 namespace WgSharp.Cli.Daemon;
 
 /// <summary>
-/// `wgsharp [-f|--foreground] IFNAME`, compatible with wireguard-go's launcher so wg-quick can use
-/// it: without -f the daemon re-executes itself detached (new session, stdio on /dev/null unless
-/// LOG_LEVEL is set) and the launcher returns once the control socket serves, or reports the
-/// child's error and fails.
+/// Starts the daemon of one interface the way wireguard-go's launcher does (`wgsharp-go IFNAME`,
+/// what wg-quick runs; `wgsharp -f IFNAME` is the foreground form): without -f the daemon
+/// re-executes itself detached (new session, stdio on /dev/null unless LOG_LEVEL is set) and the
+/// launcher returns once the control socket serves, or reports the child's error and fails.
 /// </summary>
 internal static class DaemonLauncher
 {
@@ -15,11 +15,16 @@ internal static class DaemonLauncher
 
     public static int Launch(string interfaceName, bool foreground)
     {
-        if (foreground || Environment.GetEnvironmentVariable("WG_PROCESS_FOREGROUND") == "1")
-            return DaemonHost.Run(interfaceName);
-
+        if (!Privileges.CanManageInterfaces())
+        {
+            Console.Error.WriteLine($"wgsharp: {interfaceName}: {Privileges.Needed}");
+            return 1;
+        }
+        // The detached child is started as `wgsharp -f IFNAME` with the marker: it detaches itself
+        // from the launcher's session and terminal, then runs in the foreground of its own.
         if (Environment.GetEnvironmentVariable(ChildMarker) == "1")
         {
+            Environment.SetEnvironmentVariable(ChildMarker, null);
             Posix.setsid();
             // Without LOG_LEVEL the daemon is silent, as wireguard-go is: stdin/stdout go to
             // /dev/null before anything touches the console; setup errors still reach the
@@ -27,6 +32,15 @@ internal static class DaemonLauncher
             if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("LOG_LEVEL"))) Posix.DetachStdinStdout();
             return DaemonHost.Run(interfaceName);
         }
+        // A second daemon for a running interface would fail later, in the child, while the launcher
+        // already saw the first one serving and reported success.
+        if (UapiSocketProbe.IsServing(UapiProtocol.SocketPathFor(interfaceName)))
+        {
+            Console.Error.WriteLine($"wgsharp: {interfaceName}: already running");
+            return 1;
+        }
+        if (foreground || Environment.GetEnvironmentVariable("WG_PROCESS_FOREGROUND") == "1")
+            return DaemonHost.Run(interfaceName);
         return SpawnDetached(interfaceName);
     }
 
@@ -41,6 +55,7 @@ internal static class DaemonLauncher
         string entry = Environment.GetCommandLineArgs()[0];
         if (!Path.GetFileNameWithoutExtension(psi.FileName).Equals("wgsharp", StringComparison.Ordinal) && entry.EndsWith(".dll", StringComparison.Ordinal))
             psi.ArgumentList.Add(entry);
+        psi.ArgumentList.Add("--foreground");
         psi.ArgumentList.Add(interfaceName);
         psi.Environment[ChildMarker] = "1";
 
@@ -67,31 +82,19 @@ internal static class DaemonLauncher
         }
         string socket = UapiProtocol.SocketPathFor(interfaceName);
         var deadline = DateTime.UtcNow.AddSeconds(15);
-        while (!child.HasExited && DateTime.UtcNow < deadline && !IsServing(socket)) Thread.Sleep(20);
+        while (!child.HasExited && DateTime.UtcNow < deadline && !UapiSocketProbe.IsServing(socket)) Thread.Sleep(20);
         if (child.HasExited)
         {
             child.WaitForExit(); // drain the error reader
             lock (errors) Console.Error.Write(errors.ToString());
             return child.ExitCode == 0 ? 1 : child.ExitCode;
         }
-        if (!IsServing(socket))
+        if (!UapiSocketProbe.IsServing(socket))
         {
             lock (errors) Console.Error.Write(errors.ToString());
             Console.Error.WriteLine($"wgsharp: {interfaceName}: the daemon did not start in time");
             return 1;
         }
         return 0;
-    }
-
-    private static bool IsServing(string socketPath)
-    {
-        if (!File.Exists(socketPath)) return false;
-        try
-        {
-            using var s = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
-            s.Connect(new System.Net.Sockets.UnixDomainSocketEndPoint(socketPath));
-            return true;
-        }
-        catch (System.Net.Sockets.SocketException) { return false; }
     }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using WgSharp.Cli.Daemon;
 using WgSharp.Configuration;
 using WgSharp.Control.Ifconfig;
 using WgSharp.Control.Uapi;
@@ -31,21 +32,56 @@ internal static class IfconfigRunner
     {
         string name = command.InterfaceName;
         if (!UapiProtocol.IsValidInterfaceName(name)) return Fail($"{name}: bad interface name");
+        if (!Privileges.CanManageInterfaces()) return Fail($"{name}: {Privileges.Needed}");
+        // OpenBSD: `ifconfig wg` names the interface group, every wg interface (one named wg included).
+        if (command.ShowStatus && name == InterfaceGroup) return ShowAll(command.StatusFamily);
         try
         {
-            if (command.ShowStatus) return ShowStatus(name, command.StatusFamily);
-
-            bool exists = InterfaceLifecycle.IsServing(name);
+            var state = InterfaceLifecycle.StateOf(name);
+            if (state == UapiSocketState.AccessDenied) return Fail($"{name}: {Privileges.Needed}");
+            if (command.ShowStatus)
+                return state == UapiSocketState.Serving ? ShowStatus(name, command.StatusFamily) : Fail($"{name}: no such interface");
             if (command.Create)
             {
                 // As on OpenBSD, where SIOCIFCREATE fails first and the other words are not applied.
-                if (exists) return Fail($"{name}: SIOCIFCREATE: File exists");
+                if (state == UapiSocketState.Serving) return Fail($"{name}: SIOCIFCREATE: File exists");
                 int created = InterfaceLifecycle.Create(name);
                 if (created != 0) return created;
+                int configured = Configure(command);
+                // A create that fails leaves nothing behind: no interface, no daemon.
+                if (configured != 0) InterfaceLifecycle.Destroy(name, out _);
+                return configured;
             }
-            else if (!exists)
-                return Fail($"{name}: no such interface");
+            // Destroy clears a dead daemon's remains; anything else needs a live interface.
+            if (state == UapiSocketState.Serving || (state == UapiSocketState.Stale && command.Destroy)) return Configure(command);
+            return Fail($"{name}: no such interface");
+        }
+        catch (IOException e) { return Fail($"{name}: {e.Message}"); }
+        catch (TimeoutException e) { return Fail($"{name}: {e.Message}"); }
+    }
 
+    /// <summary>The interface group `wgsharp wg` shows, as OpenBSD's `ifconfig wg`.</summary>
+    public const string InterfaceGroup = "wg";
+
+    /// <summary>`wgsharp -a` and `wgsharp wg`: the status of every running interface, in name order.</summary>
+    public static int ShowAll(AddressFamily? family = null)
+    {
+        if (!Privileges.CanManageInterfaces()) return Fail(Privileges.Needed);
+        foreach (string name in new Wg.WgDevices().List().Order(StringComparer.Ordinal))
+        {
+            // One that went away meanwhile is simply not listed.
+            try { if (InterfaceLocator.TryFind(name, out _)) ShowStatus(name, family); }
+            catch (Exception e) when (e is IOException or TimeoutException or UapiProtocolException) { }
+        }
+        return 0;
+    }
+
+    /// <summary>Everything after the interface exists: destroy, the device change, the link changes.</summary>
+    private static int Configure(IfconfigCommand command)
+    {
+        string name = command.InterfaceName;
+        try
+        {
             if (command.Destroy)
                 return InterfaceLifecycle.Destroy(name, out var destroyError) ? 0 : Fail(destroyError!);
 
@@ -53,6 +89,9 @@ internal static class IfconfigRunner
             // use), and the daemon applies it atomically.
             if (command.HasDeviceUpdate)
             {
+                // wgrtable N moves the UDP socket into rdomainN, which the daemon would create; made
+                // here, it is recorded as wgsharp's and removed again once unused.
+                if (command.Update.RTable is > 0 and var rtable) RDomains.Create(rtable);
                 var result = UapiClient.ForInterface(name).Set(command.Update);
                 if (!result.IsOk) return Fail($"{name}: {result.Message ?? UapiProtocol.DescribeErrno(result.Errno)}");
             }
@@ -66,7 +105,7 @@ internal static class IfconfigRunner
 
     private static int ShowStatus(string name, AddressFamily? family)
     {
-        if (!InterfaceLifecycle.IsServing(name) || !InterfaceLocator.TryFind(name, out var netns))
+        if (!InterfaceLocator.TryFind(name, out var netns))
             return Fail($"{name}: no such interface");
         var link = LinkState.Read(name, netns);
         var client = UapiClient.ForInterface(name);
@@ -107,7 +146,7 @@ internal static class IfconfigRunner
             Ip(current, "SIOCSIFRDOMAIN", "link", "set", "dev", name, "netns", Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
             return null;
         }
-        try { NetNs.Create(target); }
+        try { RDomains.Create(rdomain); }
         catch (InvalidOperationException e) { throw new LinkActionException($"{name}: rdomain {rdomain}: {e.Message}"); }
         Ip(current, "SIOCSIFRDOMAIN", "link", "set", "dev", name, "netns", target);
         return target;

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net.Sockets;
 using WgSharp.Cli.Daemon;
 using WgSharp.Control.Uapi;
 using WgSharp.Linux;
@@ -8,32 +7,38 @@ namespace WgSharp.Cli.Ifconfig;
 
 /// <summary>
 /// Creating and destroying interfaces: an interface exists exactly while its daemon serves the
-/// control socket, so the daemon is the one holder of the truth.
+/// control socket, so the daemon is the one holder of the truth. A socket file nobody answers
+/// is the remains of a daemon that died (kill -9): it counts as no interface, and create, the
+/// launcher and destroy clear it away.
 /// </summary>
 internal static class InterfaceLifecycle
 {
     private static readonly TimeSpan DestroyTimeout = TimeSpan.FromSeconds(10);
 
+    /// <summary>What serves IFNAME's control socket.</summary>
+    public static UapiSocketState StateOf(string interfaceName) => UapiSocketProbe.Probe(UapiProtocol.SocketPathFor(interfaceName));
+
     /// <summary>True if a daemon accepts connections on IFNAME's control socket.</summary>
-    public static bool IsServing(string interfaceName)
-    {
-        string path = UapiProtocol.SocketPathFor(interfaceName);
-        if (!File.Exists(path)) return false;
-        try
-        {
-            using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            socket.Connect(new UnixDomainSocketEndPoint(path));
-            return true;
-        }
-        catch (SocketException) { return false; }
-    }
+    public static bool IsServing(string interfaceName) => StateOf(interfaceName) == UapiSocketState.Serving;
 
     /// <summary>Starts the daemon (detached) and returns once it serves; 0 on success.</summary>
     public static int Create(string interfaceName) => DaemonLauncher.Launch(interfaceName, foreground: false);
 
     /// <summary>
+    /// Clears what a dead daemon left: its stale socket file and, if one is still there, its TUN link.
+    /// Nothing happens while a daemon serves the socket.
+    /// </summary>
+    public static void RemoveRemains(string interfaceName)
+    {
+        if (StateOf(interfaceName) != UapiSocketState.Stale) return;
+        if (InterfaceLocator.TryFind(interfaceName, out var netns)) NetNs.Ip(netns, "link", "del", "dev", interfaceName);
+        TryDelete(UapiProtocol.SocketPathFor(interfaceName));
+    }
+
+    /// <summary>
     /// Stops the daemon by deleting its link (it notices and exits, removing its socket); if the
-    /// link is already gone, removing the socket file stops it too. Returns once the socket is gone.
+    /// link is already gone, removing the socket file stops it too. Returns once the socket is gone;
+    /// then the rdomain namespaces wgsharp created and nothing uses any more are removed.
     /// </summary>
     public static bool Destroy(string interfaceName, out string? error)
     {
@@ -61,6 +66,7 @@ internal static class InterfaceLifecycle
             error = $"{interfaceName}: the daemon did not stop";
             return false;
         }
+        RDomains.RemoveUnusedCreated();
         return true;
     }
 

@@ -6,7 +6,9 @@ namespace WgSharp.Cli.Ifconfig;
 /// <summary>
 /// OpenBSD routing domains map onto named network namespaces: rdomain N is the namespace
 /// "rdomainN" (the same naming the device uses for wgrtable), rdomain 0 is the namespace
-/// wgsharp itself runs in.
+/// wgsharp itself runs in. A namespace wgsharp creates is recorded (with its identity, so a later
+/// namespace of the same name made by someone else is not mistaken for it) and removed again by
+/// destroy once nothing is left in it; namespaces wgsharp did not create are never removed.
 /// </summary>
 internal static class RDomains
 {
@@ -41,5 +43,54 @@ internal static class RDomains
             .OfType<string>()
             .Where(name => NumberOf(name) is not null)
             .OrderBy(name => NumberOf(name));
+    }
+
+    /// <summary>Where created namespaces are recorded: under /run, so the records vanish at boot with the namespaces.</summary>
+    private const string CreatedRecordDirectory = "/run/wgsharp/created-netns";
+
+    /// <summary>Creates namespace rdomainN (loopback up) unless it exists, and records that wgsharp created it.</summary>
+    public static void Create(int rdomain)
+    {
+        string name = NamespaceOf(rdomain);
+        if (NetNs.Exists(name)) return;
+        NetNs.Create(name);
+        try
+        {
+            Directory.CreateDirectory(CreatedRecordDirectory);
+            File.WriteAllText(Path.Combine(CreatedRecordDirectory, name), IdentityOf(name));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // unrecorded: it is kept, the safe side
+    }
+
+    /// <summary>Deletes the namespaces wgsharp created that hold nothing any more (no link but lo, no process, no socket).</summary>
+    public static void RemoveUnusedCreated()
+    {
+        if (!Directory.Exists(CreatedRecordDirectory)) return;
+        foreach (string record in Directory.EnumerateFiles(CreatedRecordDirectory))
+        {
+            string name = Path.GetFileName(record);
+            try
+            {
+                if (NumberOf(name) is null) continue;
+                bool ours = NetNs.Exists(name) && File.ReadAllText(record) == IdentityOf(name);
+                if (ours && !IsEmpty(name)) continue;
+                if (ours) NetNs.Delete(name);
+                File.Delete(record);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException) { }
+        }
+    }
+
+    /// <summary>The namespace's device and inode: the same name made again is another namespace.</summary>
+    private static string IdentityOf(string name) =>
+        CommandRunner.Run("stat", "-L", "-c", "%d:%i", NetNs.PathOf(name)).StandardOutput.Trim();
+
+    private static bool IsEmpty(string name)
+    {
+        var links = NetNs.Ip(name, "-o", "link", "show").StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        if (links.Any(line => line.Split(": ")[1].Split('@')[0] != "lo")) return false;
+        if (CommandRunner.Run("ip", "netns", "pids", name).StandardOutput.Trim().Length > 0) return false;
+        var sockets = CommandRunner.Run("ip", "netns", "exec", name, "ss", "-H", "-a", "-n", "-t", "-u", "-w");
+        return sockets.Succeeded && sockets.StandardOutput.Trim().Length == 0;
     }
 }

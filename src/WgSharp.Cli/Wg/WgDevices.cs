@@ -26,7 +26,8 @@ public sealed class WgDevices(string socketDirectory = UapiProtocol.DefaultSocke
         foreach (string path in entries)
         {
             string name = Path.GetFileName(path)[..^UapiProtocol.SocketSuffix.Length];
-            if (UapiProtocol.IsValidInterfaceName(name) && IsServing(path)) names.Add(name);
+            // A socket file nobody listens on is left over from a dead daemon and not listed (wg unlinks it; we leave it be).
+            if (UapiProtocol.IsValidInterfaceName(name) && UapiSocketProbe.IsServing(path)) names.Add(name);
         }
         return names;
     }
@@ -69,19 +70,4 @@ public sealed class WgDevices(string socketDirectory = UapiProtocol.DefaultSocke
         SocketException { SocketErrorCode: SocketError.AccessDenied } => "Permission denied",
         _ => e.Message,
     };
-
-    /// <summary>A socket file nobody listens on is left over from a dead daemon and not listed (wg unlinks it; we leave it be).</summary>
-    private static bool IsServing(string socketPath)
-    {
-        try
-        {
-            using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            socket.Connect(new UnixDomainSocketEndPoint(socketPath));
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
 }

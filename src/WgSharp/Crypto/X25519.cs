@@ -21,7 +21,7 @@ public static unsafe class X25519
 
     public static void GeneratePrivateKey(Span<byte> privateKey)
     {
-        RandomNumberGenerator.Fill(privateKey);
+        SecureRandom.Fill(privateKey);
         Clamp(privateKey);
     }
 

@@ -19,7 +19,7 @@ public static class KeyPair
     public static Key GeneratePresharedKey()
     {
         Span<byte> k = stackalloc byte[Key.Size];
-        System.Security.Cryptography.RandomNumberGenerator.Fill(k);
+        SecureRandom.Fill(k);
         var key = new Key(k);
         k.Clear();
         return key;

@@ -228,6 +228,27 @@ public sealed class ProtocolEngine
     /// </summary>
     public TransportResult OpenTransport(ReadOnlySpan<byte> message, Span<byte> plaintext, TimeSpan now)
     {
+        var lookup = LookupTransport(message, now, out ulong counter);
+        if (!lookup.IsOk) return lookup;
+        var keypair = lookup.Keypair!;
+        if (plaintext.Length < lookup.PlaintextLength) return lookup with { Reason = RejectReason.WrongLength, PlaintextLength = 0 };
+        if (!keypair.Open(counter, message[MessageLayout.DataPayload..], plaintext))
+            return lookup with { Reason = RejectReason.DecryptFailed, PlaintextLength = 0 };
+        if (!keypair.AcceptCounter(counter))
+            return lookup with { Reason = RejectReason.ReplayedCounter, PlaintextLength = 0 };
+        return lookup;
+    }
+
+    /// <summary>
+    /// The checks of <see cref="OpenTransport"/> that come before the AEAD: layout, receiver index,
+    /// keypair expiry, counter limit. On success the result names the peer and keypair and the plaintext
+    /// length, and counter is the message's counter; the caller then opens with
+    /// <see cref="Transport.Keypair.Open"/> (on any thread) and, in arrival order per peer, records the
+    /// counter with <see cref="Transport.Keypair.AcceptCounter"/> (the replay window) before using the packet.
+    /// </summary>
+    public TransportResult LookupTransport(ReadOnlySpan<byte> message, TimeSpan now, out ulong counter)
+    {
+        counter = 0;
         if (message.Length < MessageLayout.MinTransportSize || message[0] != (byte)MessageType.TransportData ||
             message[1] != 0 || message[2] != 0 || message[3] != 0)
             return new TransportResult(RejectReason.WrongLength, null, null, 0);
@@ -236,16 +257,9 @@ public sealed class ProtocolEngine
             return new TransportResult(RejectReason.UnknownReceiverIndex, null, null, 0);
         if (!keypair.IsValidForReceiving(now))
             return new TransportResult(RejectReason.KeypairExpired, entry.Peer, keypair, 0);
-        ulong counter = BinaryPrimitives.ReadUInt64LittleEndian(message[MessageLayout.DataCounter..]);
+        counter = BinaryPrimitives.ReadUInt64LittleEndian(message[MessageLayout.DataCounter..]);
         if (counter >= ProtocolConstants.RejectAfterMessages)
             return new TransportResult(RejectReason.CounterLimit, entry.Peer, keypair, 0);
-        var sealedPart = message[MessageLayout.DataPayload..];
-        int length = sealedPart.Length - MessageLayout.TagSize;
-        if (plaintext.Length < length) return new TransportResult(RejectReason.WrongLength, entry.Peer, keypair, 0);
-        if (!keypair.Open(counter, sealedPart, plaintext))
-            return new TransportResult(RejectReason.DecryptFailed, entry.Peer, keypair, 0);
-        if (!keypair.AcceptCounter(counter))
-            return new TransportResult(RejectReason.ReplayedCounter, entry.Peer, keypair, 0);
-        return new TransportResult(RejectReason.None, entry.Peer, keypair, length);
+        return new TransportResult(RejectReason.None, entry.Peer, keypair, message.Length - MessageLayout.MinTransportSize);
     }
 }

@@ -86,37 +86,37 @@ public sealed class ProtocolPeer
         out int length, out bool needsRekey)
     {
         length = 0;
-        needsRekey = false;
-        var keypair = Keypairs.Current;
-        if (keypair is null || !keypair.IsValidForSending(now) || !keypair.TryReserveCounter(out ulong counter))
+        if (!TryReserveSend(1, now, out var reservation, out needsRekey)) return SealStatus.NoSession;
+        length = reservation.Seal(0, packet, destination, mtu);
+        if (length == 0)
         {
             needsRekey = true;
             return SealStatus.NoSession;
         }
-        int padded = MessageLayout.PaddedLength(packet.Length, mtu);
-        length = MessageLayout.TransportMessageSize(padded);
-        if (destination.Length < length) throw new ArgumentException("destination too small for transport message");
-        MessageLayout.WriteHeader(destination, MessageType.TransportData);
-        MessageLayout.WriteUInt32(destination, MessageLayout.DataReceiver, keypair.RemoteIndex);
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(destination[MessageLayout.DataCounter..], counter);
-        var payload = destination.Slice(MessageLayout.DataPayload, padded);
-        // Plaintext is built in place: copy, zero the padding, then encrypt the region over itself.
-        packet.CopyTo(payload);
-        payload[packet.Length..].Clear();
-        keypair.Seal(counter, payload, destination.Slice(MessageLayout.DataPayload, padded + MessageLayout.TagSize));
-        if (keypair.IsZeroed)
+        return SealStatus.Sealed;
+    }
+
+    /// <summary>
+    /// Reserves count consecutive send counters under the current keypair, for packets that are
+    /// sealed later (possibly on other threads) with <see cref="SendReservation.Seal"/>. The caller
+    /// reserves in the order the packets must leave. False when there is no usable session (queue the
+    /// packets and start a handshake). needsRekey as for <see cref="Seal"/>, judged by the run's last counter.
+    /// </summary>
+    public bool TryReserveSend(int count, TimeSpan now, out SendReservation reservation, out bool needsRekey)
+    {
+        reservation = default;
+        var keypair = Keypairs.Current;
+        if (keypair is null || !keypair.IsValidForSending(now) || !keypair.TryReserveCounters(count, out ulong first))
         {
-            // The session was wiped while we sealed: the keys may have been zeroes, so nothing of this may leave.
-            destination[..length].Clear();
-            length = 0;
             needsRekey = true;
-            return SealStatus.NoSession;
+            return false;
         }
         // Message-count rekey applies to whichever side sends; time-based rekey only to the session's initiator
         // (whitepaper 6.2), so both sides do not start handshakes at the same moment.
-        needsRekey = counter >= ProtocolConstants.RekeyAfterMessages ||
+        needsRekey = first + (ulong)(count - 1) >= ProtocolConstants.RekeyAfterMessages ||
             (keypair.IsInitiator && now - keypair.Created >= ProtocolConstants.RekeyAfterTime);
-        return SealStatus.Sealed;
+        reservation = new SendReservation(keypair, first, count);
+        return true;
     }
 
     /// <summary>Timer bookkeeping after a transport message went out (data or keepalive).</summary>

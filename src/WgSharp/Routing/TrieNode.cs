@@ -113,6 +113,7 @@ internal sealed class TrieNode<TPeer> where TPeer : class
     }
 
     /// <summary>A copy holding <paramref name="entries"/> instead, sharing the children.</summary>
+    /// <param name="entries">The new entries, sorted as <see cref="Entries"/> is.</param>
     /// <param name="scratch">256 slots of working space, owned by the (single) writer.</param>
     public TrieNode<TPeer> WithEntries(TrieEntry<TPeer>[] entries, TPeer?[] scratch)
     {

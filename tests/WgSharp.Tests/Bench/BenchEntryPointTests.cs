@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using WgSharp.Tests.Integration.Infrastructure;
 
 namespace WgSharp.Tests.Bench;
 
@@ -8,16 +9,9 @@ namespace WgSharp.Tests.Bench;
 /// </summary>
 public class BenchEntryPointTests
 {
-    private static string RepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir != null && !File.Exists(Path.Combine(dir.FullName, "wgsharp.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new InvalidOperationException("wgsharp.sln not found above " + AppContext.BaseDirectory);
-    }
-
     private static (int ExitCode, string Output) Run(string file, params string[] args)
     {
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = RepoRoot() };
+        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = RepositoryRoot.Path };
         foreach (var a in args) psi.ArgumentList.Add(a);
         using var process = Process.Start(psi)!;
         var stderr = process.StandardError.ReadToEndAsync();
@@ -29,9 +23,14 @@ public class BenchEntryPointTests
     [Theory]
     [InlineData("bench/e2e.sh")]
     [InlineData("bench/scale.sh")]
+    [InlineData("bench/footprint.sh")]
+    [InlineData("install.sh")]
+    [InlineData("test.sh")]
+    [InlineData("demo.sh")]
+    [InlineData("tools/ensure-debian-packages.sh")]
     public void ShellScriptParses(string script)
     {
-        var path = Path.Combine(RepoRoot(), script);
+        var path = Path.Combine(RepositoryRoot.Path, script);
         Assert.True(File.Exists(path), path + " is missing");
         var (exit, output) = Run("bash", "-n", path);
         Assert.True(exit == 0, output);
@@ -44,5 +43,14 @@ public class BenchEntryPointTests
         Assert.True(exit == 0, output);
         foreach (var name in new[] { "TransportBenchmarks", "HandshakeBenchmarks", "AeadBenchmarks", "AllowedIpsBenchmarks" })
             Assert.Contains(name, output);
+    }
+
+    [Fact]
+    public void PipelineCommandRunsBothModes()
+    {
+        var (exit, output) = Run("dotnet", "run", "--project", "bench/WgSharp.Bench", "-c", "Release", "--", "pipeline", "--seconds", "0.2", "--threads", "1,2");
+        Assert.True(exit == 0, output);
+        Assert.Contains("| seal | 2 |", output);
+        Assert.Contains("| pipeline | 2 |", output);
     }
 }

@@ -5,7 +5,7 @@ using WgSharp.Tests.Integration.Infrastructure;
 namespace WgSharp.Tests.Daemon;
 
 /// <summary>
-/// The wireguard-go compatible launcher: `wgsharp IF` detaches and returns once the socket serves;
+/// The wireguard-go compatible launcher: `wgsharp-go IF` detaches and returns once the socket serves;
 /// the daemon removes its socket and interface on SIGTERM/SIGINT, when the interface is deleted
 /// and when its socket file is removed (how wg-quick down stops a userspace implementation).
 /// </summary>
@@ -22,7 +22,7 @@ public class LauncherTests
         using var ns = NetworkNamespace.Create();
         var name = TestNames.NewInterface();
         var clock = Stopwatch.StartNew();
-        var result = ns.Exec(DaemonProcess.AppHost, [name], TimeSpan.FromSeconds(30));
+        var result = ns.Exec(BsdCli.OperatorCli.Launcher, [name], TimeSpan.FromSeconds(30));
         Assert.True(result.Succeeded, result.StandardError);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), "the launcher must not wait for the daemon to end");
         Assert.True(File.Exists(SocketOf(name)));

@@ -16,7 +16,7 @@ public class FuzzCampaignTests(ITestOutputHelper output)
     [Fact]
     public void SixtySecondCampaignFindsNoCrash()
     {
-        var root = FindRepositoryRoot();
+        var root = RepositoryRoot.Path;
         var result = CommandRunner.Run("bash", [Path.Combine(root, "fuzz", "run.sh"), LongRun.Pick("60", "900")], TimeSpan.FromMinutes(20));
         output.WriteLine(result.StandardOutput);
         output.WriteLine(result.StandardError);
@@ -24,12 +24,5 @@ public class FuzzCampaignTests(ITestOutputHelper output)
         Assert.True(result.ExitCode == 0,
             $"fuzz/run.sh exited {result.ExitCode} (1 = a crash, saved in fuzz/crashes/; 2 = afl-fuzz could not run)\n{result.StandardOutput}\n{result.StandardError}");
         Assert.Equal(3, result.StandardOutput.Split('\n').Count(l => l.Contains("crashes 0", StringComparison.Ordinal)));
-    }
-
-    private static string FindRepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "wgsharp.sln"))) return dir.FullName;
-        throw new InvalidOperationException("wgsharp.sln not found above " + AppContext.BaseDirectory);
     }
 }

@@ -1,3 +1,4 @@
+using WgSharp.Tests.Integration.Infrastructure;
 using Xunit.Abstractions;
 
 namespace WgSharp.Tests.Robustness;
@@ -9,16 +10,7 @@ namespace WgSharp.Tests.Robustness;
 /// </summary>
 public class FuzzRegressionTests(ITestOutputHelper output)
 {
-    private static string FuzzDirectory
-    {
-        get
-        {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-                if (File.Exists(Path.Combine(dir.FullName, "wgsharp.sln")))
-                    return Path.Combine(dir.FullName, "fuzz");
-            throw new DirectoryNotFoundException("repository root (wgsharp.sln) not found above the test binaries");
-        }
-    }
+    private static string FuzzDirectory => Path.Combine(RepositoryRoot.Path, "fuzz");
 
     public static TheoryData<string> Targets => new(FuzzTargets.Names);
 

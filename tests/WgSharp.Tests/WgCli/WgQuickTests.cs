@@ -95,10 +95,10 @@ public sealed class WgQuickTests : IDisposable
             Endpoint = {UnderlayB}:51820
             PersistentKeepalive = 25
             """);
-        string[] environment = [$"PATH={WgCliTools.BinDirectory}:{Environment.GetEnvironmentVariable("PATH")}", "WG_QUICK_USERSPACE_IMPLEMENTATION=wgsharp"];
+        string[] environment = [$"PATH={BsdCli.OperatorCli.LauncherDirectory}:{Environment.GetEnvironmentVariable("PATH")}", "WG_QUICK_USERSPACE_IMPLEMENTATION=wgsharp-go"];
         var up = WgCliTools.InNamespace(NetnsA, environment, "wg-quick", "up", conf);
         Assert.True(up.Succeeded, up.StandardError);
-        Assert.Contains("wgsharp " + QuickInterface, up.StandardError); // wg-quick really started our daemon
+        Assert.Contains("wgsharp-go " + QuickInterface, up.StandardError); // wg-quick really started our daemon
         Assert.True(WgCliTools.IsServing(QuickInterface));
         Assert.Contains("mtu 1380", Ok(NetNs.Ip(NetnsA, "link", "show", QuickInterface)));
 

@@ -159,6 +159,7 @@ public static class IfconfigParser
                 case "wgdescr" or "wgdescription":
                 {
                     string value = Next(word);
+                    if (value.Any(char.IsControl)) throw Fail(word, $"{word}: control characters are not allowed");
                     Peer(word).Description = TruncateDescription(value);
                     break;
                 }

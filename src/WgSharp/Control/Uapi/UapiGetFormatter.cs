@@ -10,7 +10,7 @@ namespace WgSharp.Control.Uapi;
 /// private_key (if set), listen_port (if nonzero), fwmark (if nonzero), then per peer public_key,
 /// preshared_key (always; zeros when none), protocol_version=1, endpoint (if known),
 /// last_handshake_time_sec/_nsec, tx_bytes, rx_bytes, persistent_keepalive_interval, allowed_ip...
-/// followed by "errno=0" and the blank line. With <paramref name="extensions"/> (the
+/// followed by "errno=0" and the blank line. With <c>extensions</c> (the
 /// `get=wgsharp` request) wgsharp's extra keys are added: debug, rtable, description.
 /// </summary>
 public static class UapiGetFormatter

@@ -80,7 +80,7 @@ public sealed class UapiServer : IDisposable, IAsyncDisposable
 
         if (Directory.Exists(fullPath)) throw new IOException($"UAPI socket path {fullPath} is a directory");
         bool existed = File.Exists(fullPath);
-        if (existed && IsServed(new UnixDomainSocketEndPoint(fullPath))) throw new UapiSocketInUseException(fullPath);
+        if (existed && UapiSocketProbe.IsServing(fullPath)) throw new UapiSocketInUseException(fullPath);
 
         // Not ending in ".sock", so wg(8) never lists it as an interface.
         string temporaryPath = Path.Combine(directory, $".{Path.GetFileName(fullPath)}-{Guid.NewGuid().ToString("N")[..8]}.tmp");
@@ -100,21 +100,6 @@ public sealed class UapiServer : IDisposable, IAsyncDisposable
             socket.Dispose();
             try { File.Delete(temporaryPath); } catch (IOException) { }
             throw;
-        }
-    }
-
-    /// <summary>A socket file that accepts connections belongs to a live daemon; one that refuses them is stale.</summary>
-    private static bool IsServed(UnixDomainSocketEndPoint endpoint)
-    {
-        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        try
-        {
-            probe.Connect(endpoint);
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
         }
     }
 

@@ -75,7 +75,7 @@ public sealed class CookieChecker
         MessageLayout.WriteHeader(reply, MessageType.CookieReply);
         MessageLayout.WriteUInt32(reply, MessageLayout.CookieReceiver, senderIndex);
         var nonce = reply.Slice(MessageLayout.CookieNonce, MessageLayout.CookieNonceSize);
-        RandomNumberGenerator.Fill(nonce);
+        SecureRandom.Fill(nonce);
         int off = MacCalculator.Mac1Offset(message);
         lock (_lock)
         {
@@ -92,7 +92,7 @@ public sealed class CookieChecker
         {
             if (!_hasSecret || now - _secretBirth >= ProtocolConstants.CookieRefreshTime || now < _secretBirth)
             {
-                RandomNumberGenerator.Fill(_secret);
+                SecureRandom.Fill(_secret);
                 _secretBirth = now;
                 _hasSecret = true;
             }

@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using System.Security.Cryptography;
+using WgSharp.Crypto;
 using WgSharp.Protocol.Noise;
 
 namespace WgSharp.Protocol.Transport;
@@ -22,7 +22,7 @@ public sealed class IndexTable<TPeer> where TPeer : class
         Span<byte> r = stackalloc byte[4];
         while (true)
         {
-            RandomNumberGenerator.Fill(r);
+            SecureRandom.Fill(r);
             uint index = BitConverter.ToUInt32(r);
             if (index != 0 && _entries.TryAdd(index, new Entry(peer, handshake, null))) return index;
         }

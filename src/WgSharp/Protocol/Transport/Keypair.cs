@@ -39,10 +39,21 @@ public sealed class Keypair
     public ulong SendCounter => (ulong)Interlocked.Read(ref _nextSendCounter);
 
     /// <summary>Reserves the next send counter; false once REJECT_AFTER_MESSAGES is reached.</summary>
-    public bool TryReserveCounter(out ulong counter)
+    public bool TryReserveCounter(out ulong counter) => TryReserveCounters(1, out counter);
+
+    /// <summary>Largest run of counters one reservation may take (keeps the sum far from wrapping 2^64).</summary>
+    public const int MaxCountersPerReservation = 4096;
+
+    /// <summary>
+    /// Reserves count consecutive send counters with one atomic step, the first in first; false when
+    /// the run would reach REJECT_AFTER_MESSAGES (no counter of it may be used) or the keys are wiped.
+    /// </summary>
+    public bool TryReserveCounters(int count, out ulong first)
     {
-        counter = (ulong)Interlocked.Increment(ref _nextSendCounter) - 1;
-        if (counter >= ProtocolConstants.RejectAfterMessages)
+        if (count < 1 || count > MaxCountersPerReservation) throw new ArgumentOutOfRangeException(nameof(count));
+        ulong next = unchecked((ulong)Interlocked.Add(ref _nextSendCounter, count));
+        first = next - (ulong)count;
+        if (next > ProtocolConstants.RejectAfterMessages)
         {
             Interlocked.Exchange(ref _nextSendCounter, unchecked((long)ProtocolConstants.RejectAfterMessages));
             return false;

@@ -1,0 +1,43 @@
+using System.Net.Sockets;
+
+namespace WgSharp.Control.Uapi;
+
+/// <summary>What is at an interface's control socket path, found by connecting to it.</summary>
+public enum UapiSocketState
+{
+    /// <summary>No socket file: no daemon for this interface.</summary>
+    Absent,
+    /// <summary>A daemon accepts connections: the interface is running.</summary>
+    Serving,
+    /// <summary>The file is there but nobody answers: its daemon died (kill -9, crash) without removing it.</summary>
+    Stale,
+    /// <summary>The caller may not connect (an unprivileged user and a root-only socket or directory).</summary>
+    AccessDenied,
+}
+
+/// <summary>
+/// The one rule for "does a daemon serve this socket": a connection that is accepted. The file
+/// existing is not enough, since a daemon killed with SIGKILL leaves it behind.
+/// </summary>
+public static class UapiSocketProbe
+{
+    public static UapiSocketState Probe(string socketPath)
+    {
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            socket.Connect(new UnixDomainSocketEndPoint(socketPath));
+            return UapiSocketState.Serving;
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.AccessDenied)
+        {
+            return UapiSocketState.AccessDenied;
+        }
+        catch (SocketException)
+        {
+            return File.Exists(socketPath) ? UapiSocketState.Stale : UapiSocketState.Absent;
+        }
+    }
+
+    public static bool IsServing(string socketPath) => Probe(socketPath) == UapiSocketState.Serving;
+}

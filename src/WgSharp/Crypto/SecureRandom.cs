@@ -1,0 +1,34 @@
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+
+namespace WgSharp.Crypto;
+
+/// <summary>
+/// Cryptographically secure random bytes from the kernel's getrandom(2). The BCL's RandomNumberGenerator
+/// goes through OpenSSL on Linux: loading libssl and libcrypto and reading openssl.cnf cost a short-lived
+/// command such as `wgsharp genkey` a few milliseconds of its start, for 32 bytes.
+/// </summary>
+internal static unsafe partial class SecureRandom
+{
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial nint getrandom(byte* buffer, nuint length, uint flags);
+
+    private const int EINTR = 4;
+
+    public static void Fill(Span<byte> destination)
+    {
+        fixed (byte* start = destination)
+        {
+            int filled = 0;
+            while (filled < destination.Length)
+            {
+                nint n = getrandom(start + filled, (nuint)(destination.Length - filled), 0);
+                if (n > 0) { filled += (int)n; continue; }
+                if (n < 0 && Marshal.GetLastPInvokeError() == EINTR) continue;
+                // No getrandom (a kernel before 3.17, a seccomp filter): the BCL's generator instead.
+                RandomNumberGenerator.Fill(destination[filled..]);
+                return;
+            }
+        }
+    }
+}
