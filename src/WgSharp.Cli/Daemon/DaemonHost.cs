@@ -4,12 +4,12 @@ using Microsoft.Extensions.Logging;
 using WgSharp.Cli.Ifconfig;
 using WgSharp.Control.Uapi;
 using WgSharp.Device;
-using WgSharp.Device.Linux;
+using WgSharp.Linux;
 
 namespace WgSharp.Cli.Daemon;
 
 /// <summary>
-/// The running daemon of one interface: TUN + UDP + device + UAPI socket, until SIGINT/SIGTERM,
+/// The running daemon of one interface: TUN + UDP sockets (the Linux seams) + device + UAPI socket, until SIGINT/SIGTERM,
 /// the interface is deleted, or the socket file is removed. Then everything is torn down: the
 /// socket file is removed and closing the TUN descriptor deletes the interface.
 /// </summary>
@@ -39,16 +39,14 @@ internal static class DaemonHost
             Console.Error.WriteLine($"wgsharp: {interfaceName}: cannot create the TUN interface: {e.Message}");
             return 1;
         }
-        var udp = new UdpTransport();
-        try { udp.Bind(0); }
+        WireGuardDevice device;
+        try { device = new WireGuardDevice(new LinuxTunnel(tun), new LinuxDatagramTransportFactory(), logger, OptionsFromEnvironment()); }
         catch (Exception e)
         {
             Console.Error.WriteLine($"wgsharp: {interfaceName}: cannot open the UDP socket: {e.Message}");
             tun.Dispose();
-            udp.Dispose();
             return 1;
         }
-        var device = new WireGuardDevice(tun, udp, logger, OptionsFromEnvironment());
         UapiServer server;
         try { server = UapiServer.Start(new CompactAfterBulkChanges(device), logger); }
         catch (Exception e)
@@ -62,7 +60,7 @@ internal static class DaemonHost
         using var removed = server.SocketRemoved.Register(done.Set);
 
         device.Start();
-        logger.LogInformation("{Interface}: device started, listening on UDP port {Port}", interfaceName, device.Udp.Port);
+        logger.LogInformation("{Interface}: device started, listening on UDP port {Port}", interfaceName, device.Transport.Port);
         onReady?.Invoke();
         SystemdNotify.Ready();
         done.Wait();

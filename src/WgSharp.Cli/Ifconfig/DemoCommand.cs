@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
-using WgSharp.Device.Linux;
+using WgSharp.Linux;
 using WgSharp.Keys;
 
 namespace WgSharp.Cli.Ifconfig;

@@ -5,7 +5,7 @@ using System.Net;
 using WgSharp.Configuration;
 using WgSharp.Control.Ifconfig;
 using WgSharp.Control.Uapi;
-using WgSharp.Device.Linux;
+using WgSharp.Linux;
 
 namespace WgSharp.Cli.Ifconfig;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using WgSharp.Cli.Daemon;
 using WgSharp.Control.Uapi;
-using WgSharp.Device.Linux;
+using WgSharp.Linux;
 
 namespace WgSharp.Cli.Ifconfig;
 

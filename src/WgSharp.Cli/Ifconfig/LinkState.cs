@@ -2,7 +2,7 @@ using System.Net;
 using System.Text.Json;
 using WgSharp.Configuration;
 using WgSharp.Control.Ifconfig;
-using WgSharp.Device.Linux;
+using WgSharp.Linux;
 
 namespace WgSharp.Cli.Ifconfig;
 

@@ -1,5 +1,5 @@
 using System.Globalization;
-using WgSharp.Device.Linux;
+using WgSharp.Linux;
 
 namespace WgSharp.Cli.Ifconfig;
 
@@ -12,11 +12,10 @@ namespace WgSharp.Cli.Ifconfig;
 /// </summary>
 internal static class RDomains
 {
-    public const string NamespacePrefix = "rdomain";
+    public const string NamespacePrefix = LinuxDatagramTransportFactory.RoutingDomainPrefix;
     public const int Max = WgSharp.Control.Ifconfig.IfconfigParser.MaxRoutingTable;
 
-    public static string NamespaceOf(int rdomain) =>
-        NamespacePrefix + rdomain.ToString(CultureInfo.InvariantCulture);
+    public static string NamespaceOf(int rdomain) => LinuxDatagramTransportFactory.NamespaceOf(rdomain);
 
     /// <summary>The rdomain number of a namespace named "rdomainN" (canonical decimal, 1..255), else null.</summary>
     public static int? NumberOf(string namespaceName)

@@ -1,7 +1,7 @@
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
-using WgSharp.Device.Linux;
+using WgSharp.Linux;
 
 namespace WgSharp.Cli.Ifconfig;
 

@@ -1,6 +1,6 @@
 using System.Net.Sockets;
 using WgSharp.Configuration;
-using WgSharp.Device.Linux;
+using WgSharp.Device.IO;
 using WgSharp.Keys;
 
 namespace WgSharp.Device;
@@ -33,8 +33,8 @@ public sealed partial class WireGuardDevice : IDeviceControl
                 InterfaceName = InterfaceName,
                 PrivateKey = Engine.Identity.Keys is { } keys ? new Key(keys.PrivateKey) : null,
                 PublicKey = Engine.Identity.PublicKey,
-                ListenPort = Udp.Port,
-                FwMark = Udp.FwMark,
+                ListenPort = _transport.Port,
+                FwMark = _transport.FwMark,
                 Debug = _debug,
                 RTable = _rtable,
                 Peers = peers,
@@ -46,8 +46,8 @@ public sealed partial class WireGuardDevice : IDeviceControl
     private long _peerOrder;
 
     /// <summary>
-    /// Applies a change atomically: the steps that can fail (binding a port, opening a socket
-    /// in another namespace) run first, and nothing else changes if they fail.
+    /// Applies a change atomically: the steps that can fail (binding a port, setting a mark, opening a
+    /// socket in another namespace) run first on new resources, and nothing else changes if they fail.
     /// </summary>
     public ConfigResult Apply(DeviceUpdate update) => ApplyLocked(update);
 
@@ -55,48 +55,35 @@ public sealed partial class WireGuardDevice : IDeviceControl
     {
         lock (_configLock)
         {
-            // 1. Fallible steps first.
-            UdpTransport? newTransport = null;
-            if (update.RTable is { } rtable && rtable != _rtable)
+            // 1. Every fallible step, on new resources: a new transport for a new port or routing table is
+            // opened complete (bound, marked, in its namespace); a mark alone is set on the live sockets last,
+            // all or nothing. A failure returns here with nothing changed.
+            var current = _transport;
+            int rtable = update.RTable ?? _rtable;
+            ushort port = update.ListenPort ?? current.Port;
+            uint mark = update.FwMark ?? current.FwMark;
+            IDatagramTransport? fresh = null;
+            if (rtable != _rtable || port != current.Port)
             {
-                try
-                {
-                    ushort port = update.ListenPort ?? Udp.Port;
-                    newTransport = rtable == 0 ? new UdpTransport() : new UdpTransport(RDomainNamespace(rtable));
-                    if (rtable != 0 && !NetNs.Exists(RDomainNamespace(rtable))) NetNs.Create(RDomainNamespace(rtable));
-                    newTransport.Bind(port);
-                    if (Udp.FwMark != 0) newTransport.SetFwMark(Udp.FwMark);
-                }
-                catch (Exception e)
-                {
-                    newTransport?.Dispose();
-                    return ConfigResult.Fail(e is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse } ? Errno.EADDRINUSE : Errno.EIO,
-                        $"cannot open the UDP socket in rtable {rtable}: {e.Message}");
-                }
-            }
-            else if (update.ListenPort is { } port && port != Udp.Port)
-            {
-                try { Udp.Rebind(port); }
+                try { fresh = _transports.Open(new TransportSettings(port, mark, rtable)); }
                 catch (Exception e)
                 {
                     return ConfigResult.Fail(e is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse } ? Errno.EADDRINUSE : Errno.EIO,
-                        $"cannot listen on port {port}: {e.Message}");
+                        rtable != _rtable ? $"cannot open the UDP socket in rtable {rtable}: {e.Message}" : $"cannot listen on port {port}: {e.Message}");
                 }
             }
-            if (update.FwMark is { } mark && mark != Udp.FwMark && newTransport is null)
+            else if (mark != current.FwMark)
             {
-                try { Udp.SetFwMark(mark); }
+                try { current.SetFwMark(mark); }
                 catch (Exception e) { return ConfigResult.Fail(Errno.EIO, $"cannot set fwmark: {e.Message}"); }
             }
 
-            // 2. Infallible steps.
-            if (newTransport is not null)
+            // 2. Infallible steps: swap the new transport in (its receivers move over when the old one closes).
+            if (fresh is not null)
             {
-                if (update.FwMark is { } m) newTransport.SetFwMark(m);
-                var old = _udp;
-                _udp = newTransport;
-                _rtable = update.RTable!.Value;
-                old.Dispose();
+                _transport = fresh;
+                _rtable = rtable;
+                current.Dispose();
             }
             if (update.Debug is { } debug) _debug = debug;
             // As wireguard-go: re-sending the current key (setconf/syncconf always send it) keeps sessions.
@@ -118,8 +105,6 @@ public sealed partial class WireGuardDevice : IDeviceControl
         if (Engine.Identity.Keys is not { } current) return privateKey.IsZero;
         return !privateKey.IsZero && current.IsPrivateKey(privateKey);
     }
-
-    private static string RDomainNamespace(int rtable) => $"rdomain{rtable}";
 
     private void ApplyPeer(PeerUpdate pu)
     {

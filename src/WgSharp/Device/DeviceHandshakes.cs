@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Net.Sockets;
-using WgSharp.Device.Linux;
+using WgSharp.Device.IO;
 using WgSharp.Protocol;
 
 namespace WgSharp.Device;
@@ -94,7 +94,7 @@ public sealed partial class WireGuardDevice
                 return;
             case HandshakeOutcome.CookieReplyWritten:
                 Debug($"Sending cookie response for denied handshake message for {from}");
-                if (Udp.TrySend(reply[..result.ReplyLength], from) == SocketError.Success) Counters.CountCookieReplySent();
+                if (_transport.Send(reply[..result.ReplyLength], from) == SocketError.Success) Counters.CountCookieReplySent();
                 return;
             case HandshakeOutcome.CookieConsumed:
                 Debug($"Receiving cookie response from {from}");
@@ -104,7 +104,7 @@ public sealed partial class WireGuardDevice
                 peer.AddRx(message.Length); // as wireguard-go and the kernel: authenticated handshake messages count as received
                 peer.SetEndpoint(from);
                 Debug($"Sending handshake response to {peer.LogName}");
-                if (Udp.TrySend(reply[..result.ReplyLength], from) == SocketError.Success) peer.AddTx(result.ReplyLength);
+                if (_transport.Send(reply[..result.ReplyLength], from) == SocketError.Success) peer.AddTx(result.ReplyLength);
                 else Counters.CountSendError();
                 return;
             case HandshakeOutcome.SessionEstablished when peer is not null:

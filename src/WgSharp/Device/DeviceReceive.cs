@@ -1,68 +1,78 @@
-using WgSharp.Device.Linux;
+using WgSharp.Device.IO;
 using WgSharp.Protocol;
 
 namespace WgSharp.Device;
 
-// The inbound path: UDP -> (handshake queue | open -> source check -> TUN).
+// The inbound path: datagram transport -> (handshake queue | open in place -> source check) -> tunnel,
+// a batch at a time, so the tunnel can merge consecutive TCP segments before it writes them.
 public sealed partial class WireGuardDevice
 {
-    private void RoutineReceiveUdp(UdpFamily family)
+    private void RoutineReceive(UdpFamily family)
     {
-        var datagram = new byte[MaxDatagram];
-        var plaintext = new byte[MaxDatagram];
-        // Consecutive TCP segments are handed to the TUN as one super-packet while more datagrams wait.
-        var coalescer = TcpCoalescer.ForTun(Tun);
+        using var batch = new PacketBatch(Math.Max(1, _transport.BatchSize));
         while (!_stopping.IsCancellationRequested)
         {
-            var udp = _udp;
-            int n = udp.Receive(family, datagram, out var from);
+            var transport = _transport;
+            int n = transport.Receive(family, batch);
             if (n < 0)
             {
                 if (_stopping.IsCancellationRequested) return;
-                // A replaced transport (wgrtable change) closes the old one: carry on with the new at once.
+                // A replaced transport (port or wgrtable change) closes the old one: carry on with the new at once.
                 // Otherwise this family has no socket here (e.g. IPv6 off): look again after a while.
-                if (ReferenceEquals(udp, _udp)) _stopping.Token.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(200));
+                if (ReferenceEquals(transport, _transport)) _stopping.Token.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(200));
                 continue;
             }
-            try
+            for (int i = 0; i < n; i++)
             {
-                HandleDatagram(datagram.AsSpan(0, n), from, plaintext, coalescer);
-                if (coalescer.HasPending && !udp.HasPending(family)) coalescer.Flush(Counters);
+                var from = batch.Endpoints[i];
+                try
+                {
+                    // Leaves the inner packet's length in the slot (packet view), or 0 when nothing goes to the tunnel.
+                    batch.Lengths[i] = HandleDatagram(batch.Slot(i)[..batch.Lengths[i]], from);
+                }
+                catch (Exception e)
+                {
+                    // Untrusted bytes must never stop the receive loop.
+                    batch.Lengths[i] = 0;
+                    Counters.CountMalformed();
+                    Debug($"Dropped a datagram from {from} that could not be processed: {e.GetType().Name}");
+                }
             }
-            catch (Exception e)
+            try { Tunnel.Write(batch, Counters); }
+            catch (Exception e) when (!_stopping.IsCancellationRequested)
             {
-                // Untrusted bytes must never stop the receive loop.
-                Counters.CountMalformed();
-                coalescer.Flush(Counters);
-                Debug($"Dropped a datagram from {from} that could not be processed: {e.GetType().Name}");
+                Counters.CountSendError();
+                Debug($"Writing {n} packets to the tunnel failed: {e.GetType().Name}");
             }
         }
     }
 
-    private void HandleDatagram(ReadOnlySpan<byte> datagram, in UdpEndpoint from, Span<byte> plaintext, TcpCoalescer coalescer)
+    /// <summary>Handles one datagram held at the start of its slot; returns the length of the inner packet left for the tunnel, or 0.</summary>
+    private int HandleDatagram(Span<byte> datagram, in UdpEndpoint from)
     {
-        if (datagram.Length < 4) { Counters.CountMalformed(); return; }
+        if (datagram.Length < 4) { Counters.CountMalformed(); return 0; }
         switch ((MessageType)datagram[0])
         {
             case MessageType.TransportData:
-                ReceiveTransport(datagram, from, plaintext, coalescer);
-                return;
+                return ReceiveTransport(datagram, from);
             case MessageType.HandshakeInitiation:
             case MessageType.HandshakeResponse:
             case MessageType.CookieReply:
-                if (MessageLayout.Classify(datagram, out _) == MessageType.None) { Counters.CountMalformed(); return; }
+                if (MessageLayout.Classify(datagram, out _) == MessageType.None) { Counters.CountMalformed(); return 0; }
                 var work = HandshakeWork.Rent(datagram, from);
                 if (!_handshakeQueue.TryAdd(work)) { work.Return(); Counters.CountHandshakeQueueFull(); } // back to the pool: no garbage per dropped message
-                return;
+                return 0;
             default:
                 Counters.CountMalformed();
-                return;
+                return 0;
         }
     }
 
-    private void ReceiveTransport(ReadOnlySpan<byte> datagram, in UdpEndpoint from, Span<byte> plaintext, TcpCoalescer coalescer)
+    /// <summary>Opens a transport message in place: the inner packet lands right after the header's 16 bytes (the slot's packet view).</summary>
+    private int ReceiveTransport(Span<byte> datagram, in UdpEndpoint from)
     {
         var now = Now;
+        var plaintext = datagram[PacketBatch.Headroom..];
         var result = Engine.OpenTransport(datagram, plaintext, now);
         if (!result.IsOk)
         {
@@ -73,7 +83,7 @@ public sealed partial class WireGuardDevice
                 case RejectReason.DecryptFailed: Counters.CountDecryptFailed(); break;
                 default: Counters.CountMalformed(); break;
             }
-            return;
+            return 0;
         }
         var peer = (Peer)result.Peer!.Owner!;
         peer.SetEndpoint(from); // roaming: follow the source of the last authenticated packet
@@ -84,7 +94,7 @@ public sealed partial class WireGuardDevice
         if (result.IsKeepalive)
         {
             Debug($"Receiving keepalive packet from {peer.LogName}");
-            return;
+            return 0;
         }
 
         var inner = plaintext[..result.PlaintextLength];
@@ -92,14 +102,14 @@ public sealed partial class WireGuardDevice
         {
             Counters.CountInvalidInner();
             Debug($"Packet with invalid IP header from {peer.LogName}");
-            return;
+            return 0;
         }
         if (!ReferenceEquals(AllowedIps.Lookup(source), peer))
         {
             Counters.CountUnallowedSource();
             Debug($"Packet has unallowed src IP from {peer.LogName}");
-            return;
+            return 0;
         }
-        coalescer.Add(inner[..length], Counters);
+        return length;
     }
 }

@@ -1,9 +1,11 @@
 using System.Net.Sockets;
-using WgSharp.Device.Linux;
+using WgSharp.Device.IO;
 
 namespace WgSharp.Device;
 
-// The outbound path: TUN -> cryptokey routing -> seal -> UDP, plus handshake initiations.
+// The outbound path: tunnel -> cryptokey routing -> seal -> datagram transport, plus handshake initiations.
+// One batch at a time: read, route each packet, then per run of consecutive packets to one peer seal them
+// in place and send the run to the peer's endpoint in one call (one UDP GSO send on Linux).
 public sealed partial class WireGuardDevice
 {
     /// <summary>Largest datagram we build: a 64 KiB inner packet plus header and tag.</summary>
@@ -13,96 +15,121 @@ public sealed partial class WireGuardDevice
 
     private void RoutineReadFromTun()
     {
-        var packet = new byte[65536];
-        var segment = new byte[65536];
-        // With offloads the kernel hands over whole TCP send bursts (up to 64 KiB) and leaves checksums
-        // to us: far fewer reads, and the segments go out in one UDP GSO send (see SendSegments).
-        bool offloads = Tun.EnableOffloads();
+        using var packets = new PacketBatch(Math.Max(1, Tunnel.BatchSize));
+        var routes = new Peer?[packets.Capacity];
         while (!_stopping.IsCancellationRequested)
         {
-            int n = Tun.Read(packet, out var vnet);
+            int n = Tunnel.Read(packets, Counters);
             if (n < 0)
             {
-                if (!_stopping.IsCancellationRequested && !Tun.Exists()) OnInterfaceGone();
+                if (!_stopping.IsCancellationRequested && !Tunnel.Exists) OnInterfaceGone();
                 return;
             }
-            var span = packet.AsSpan(0, n);
-            var destination = IpPacket.Destination(span);
-            if (destination.IsEmpty) { Counters.CountMalformed(); continue; }
-            var peer = AllowedIps.Lookup(destination);
-            if (peer is null) { Counters.CountNoRoute(); continue; }
-            if (offloads && vnet.IsGso)
-            {
-                if (!TcpSegmenter.TryPlan(span, vnet, out int headerLength, out int segments)) { Counters.CountMalformed(); continue; }
-                SendSegments(peer, span, vnet, headerLength, segments, segment);
-                continue;
-            }
-            if (offloads && !TcpSegmenter.CompleteChecksum(span, vnet)) { Counters.CountMalformed(); continue; }
-            SendPacket(peer, span);
+            Route(packets, routes);
+            SendRoutedBatch(packets, routes);
+            Array.Clear(routes); // hold no removed peer alive until the next batch
         }
     }
 
-    [ThreadStatic] private static byte[]? t_batchBuffer;
+    /// <summary>Finds each packet's peer by its destination (cryptokey routing); null for a packet that goes nowhere.</summary>
+    private void Route(PacketBatch packets, Peer?[] routes)
+    {
+        ReadOnlySpan<byte> previous = default;
+        Peer? previousPeer = null;
+        for (int i = 0; i < packets.Count; i++)
+        {
+            routes[i] = null;
+            try
+            {
+                var destination = IpPacket.Destination(packets.Packet(i));
+                if (destination.IsEmpty) { Counters.CountMalformed(); continue; }
+                // The segments of one super-packet share a destination: look it up once.
+                var peer = !previous.IsEmpty && destination.SequenceEqual(previous) ? previousPeer : AllowedIps.Lookup(destination);
+                routes[i] = previousPeer = peer;
+                previous = destination;
+                if (peer is null) Counters.CountNoRoute();
+            }
+            catch (Exception e)
+            {
+                previous = default;
+                CountSendPathFailure(e);
+            }
+        }
+    }
+
+    /// <summary>Hands each run of consecutive packets to one peer to <see cref="SendRun"/>; a failing run costs only itself.</summary>
+    private void SendRoutedBatch(PacketBatch packets, Peer?[] routes)
+    {
+        for (int first = 0; first < packets.Count;)
+        {
+            var peer = routes[first];
+            int end = first + 1;
+            while (end < packets.Count && ReferenceEquals(routes[end], peer)) end++;
+            if (peer is not null)
+            {
+                try { SendRun(peer, packets, first, end); }
+                catch (Exception e) { CountSendPathFailure(e); }
+            }
+            first = end;
+        }
+    }
+
+    /// <summary>The send path never stops for one packet: what fails is counted and (with debug on) logged.</summary>
+    private void CountSendPathFailure(Exception e)
+    {
+        Counters.CountSendError();
+        Debug($"Dropped an outbound packet that could not be processed: {e.GetType().Name}");
+    }
 
     /// <summary>
-    /// Segments a TCP super-packet and sends the segments to one peer in order: sealed back to back
-    /// into one buffer and handed to the kernel with as few UDP GSO sends as the size limits allow.
-    /// Without a session (or once the session fails mid-way) the rest takes the ordinary path, which
-    /// stages packets and starts a handshake.
+    /// Seals packets [first, end) of the batch for one peer in place, in order, and sends them to its endpoint
+    /// in one call. Without a session (or once the session fails mid-way) the rest takes the ordinary path,
+    /// which stages packets and starts a handshake.
     /// </summary>
-    private void SendSegments(Peer peer, ReadOnlySpan<byte> packet, in VirtioNetHeader vnet, int headerLength, int segments, Span<byte> scratch)
+    private void SendRun(Peer peer, PacketBatch packets, int first, int end)
     {
-        int index = 0;
+        int next = first;
         bool needsHandshake = false;
         lock (peer.SendLock)
         {
             if (peer.StagedCount == 0)
             {
-                var batch = t_batchBuffer ??= new byte[UdpTransport.MaxSegmentedBytes + MaxDatagram];
-                var endpoint = peer.Endpoint;
                 var now = Now;
-                int used = 0, stride = 0, count = 0;
-                for (; index < segments; index++)
+                var lengths = packets.Lengths;
+                for (; next < end; next++)
                 {
-                    int length = TcpSegmenter.WriteSegment(packet, vnet, headerLength, segments, index, scratch);
-                    var status = peer.Protocol.Seal(scratch[..length], batch.AsSpan(used), now, _mtu, out int sealedLength, out bool rekey);
-                    if (status != Protocol.SealStatus.Sealed) break;
+                    var slot = packets.Slot(next);
+                    var packet = slot.Slice(PacketBatch.Headroom, lengths[next]);
+                    var status = peer.Protocol.Seal(packet, slot, now, _mtu, out int sealedLength, out bool rekey);
+                    if (status != Protocol.SealStatus.Sealed)
+                    {
+                        // A session wiped while sealing also wiped the packet in place (an IP packet never starts with 0).
+                        if (packet[0] == 0) { Counters.CountStagedDropped(1); next++; }
+                        break;
+                    }
                     peer.Protocol.OnTransportSent(false, now);
                     needsHandshake |= rekey;
-                    if (count > 0 && sealedLength > stride)
-                    {
-                        // Only the last datagram of a GSO run may differ (be shorter): start a new run.
-                        FlushBatch(peer, batch.AsSpan(0, used), stride, endpoint);
-                        batch.AsSpan(used, sealedLength).CopyTo(batch);
-                        used = 0; count = 0;
-                    }
-                    if (count == 0) stride = sealedLength;
-                    used += sealedLength;
-                    count++;
-                    if (sealedLength < stride || count == UdpTransport.MaxSegments || used + stride > UdpTransport.MaxSegmentedBytes)
-                    {
-                        FlushBatch(peer, batch.AsSpan(0, used), stride, endpoint);
-                        used = 0; count = 0;
-                    }
+                    lengths[next] = sealedLength; // the slot now holds the datagram
                 }
-                if (count > 0) FlushBatch(peer, batch.AsSpan(0, used), stride, endpoint);
+                if (next > first) Transmit(peer, packets, first, next - first);
             }
         }
         if (needsHandshake) SendHandshakeInitiation(peer, isRetry: false);
         // Whatever could not be sealed now goes the ordinary way (staged until a session exists).
-        for (; index < segments; index++)
-        {
-            int length = TcpSegmenter.WriteSegment(packet, vnet, headerLength, segments, index, scratch);
-            SendPacket(peer, scratch[..length]);
-        }
+        for (; next < end; next++) SendPacket(peer, packets.Packet(next));
     }
 
-    private void FlushBatch(Peer peer, ReadOnlySpan<byte> datagrams, int stride, in UdpEndpoint endpoint)
+    private void Transmit(Peer peer, PacketBatch datagrams, int first, int count)
     {
-        if (endpoint.IsEmpty || Udp.TrySendSegments(datagrams, stride, endpoint) != SocketError.Success)
+        var endpoint = peer.Endpoint;
+        if (endpoint.IsEmpty || _transport.Send(datagrams, first, count, endpoint) != SocketError.Success)
+        {
             Counters.CountSendError();
-        else
-            peer.AddTx(datagrams.Length);
+            return;
+        }
+        int bytes = 0;
+        for (int i = first; i < first + count; i++) bytes += datagrams.Lengths[i];
+        peer.AddTx(bytes);
     }
 
     /// <summary>
@@ -145,7 +172,7 @@ public sealed partial class WireGuardDevice
         var status = peer.Protocol.Seal(packet, buffer, now, _mtu, out int length, out bool needsRekey);
         if (status != Protocol.SealStatus.Sealed) return SendOutcome.NoSession;
         var endpoint = peer.Endpoint;
-        if (endpoint.IsEmpty || Udp.TrySend(buffer.AsSpan(0, length), endpoint) != SocketError.Success)
+        if (endpoint.IsEmpty || _transport.Send(buffer.AsSpan(0, length), endpoint) != SocketError.Success)
             Counters.CountSendError();
         else
             peer.AddTx(length);
@@ -214,7 +241,7 @@ public sealed partial class WireGuardDevice
         Span<byte> message = stackalloc byte[Protocol.MessageLayout.InitiationSize];
         if (!peer.Protocol.TryCreateInitiation(Engine, Now, Engine.WallClock(), isRetry, message)) return;
         Debug($"Sending handshake initiation to {peer.LogName}");
-        if (Udp.TrySend(message, endpoint) == SocketError.Success) peer.AddTx(message.Length);
+        if (_transport.Send(message, endpoint) == SocketError.Success) peer.AddTx(message.Length);
         else Counters.CountSendError();
     }
 }

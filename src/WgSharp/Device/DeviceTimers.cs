@@ -52,7 +52,7 @@ public sealed partial class WireGuardDevice
                 polled[i] = polled[^1];
                 polled.RemoveAt(polled.Count - 1);
             }
-            if (!Tun.Exists()) { OnInterfaceGone(); return; }
+            if (!Tunnel.Exists) { OnInterfaceGone(); return; }
         }
     }
 

@@ -1,5 +1,5 @@
 using System.Buffers;
-using WgSharp.Device.Linux;
+using WgSharp.Device.IO;
 
 namespace WgSharp.Device;
 

@@ -1,5 +1,5 @@
 using System.Net;
-using WgSharp.Device.Linux;
+using WgSharp.Device.IO;
 using WgSharp.Keys;
 using WgSharp.Protocol;
 

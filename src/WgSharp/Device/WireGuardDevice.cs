@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
-using WgSharp.Device.Linux;
+using WgSharp.Device.IO;
 using WgSharp.Keys;
 using WgSharp.Protocol;
 using WgSharp.Routing;
@@ -10,10 +10,11 @@ using WgSharp.Routing;
 namespace WgSharp.Device;
 
 /// <summary>
-/// One WireGuard interface: the TUN device, the UDP transport, the protocol engine, the peers
-/// and the cryptokey routing table, with the threads that move packets between them.
-/// The data path is split by concern into partial files: DeviceSend (TUN to UDP),
-/// DeviceReceive (UDP to TUN), DeviceHandshakes, DeviceTimers and DeviceConfig (control plane).
+/// One WireGuard interface: the tunnel, the datagram transport, the protocol engine, the peers
+/// and the cryptokey routing table, with the threads that move packets between them. The device
+/// sees its I/O only through the seams in <see cref="WgSharp.Device.IO"/> (Linux: WgSharp.Linux).
+/// The data path is split by concern into partial files: DeviceSend (tunnel to transport),
+/// DeviceReceive (transport to tunnel), DeviceHandshakes, DeviceTimers and DeviceConfig (control plane).
 /// </summary>
 public sealed partial class WireGuardDevice : IDisposable
 {
@@ -24,20 +25,27 @@ public sealed partial class WireGuardDevice : IDisposable
     private readonly object _configLock = new();
     private readonly List<Thread> _threads = [];
     private readonly CancellationTokenSource _stopping = new();
-    private volatile UdpTransport _udp;
+    private readonly IDatagramTransportFactory _transports;
+    private volatile IDatagramTransport _transport;
     private volatile bool _debug;
     private volatile int _mtu;
     private int _disposed;
 
-    public WireGuardDevice(TunDevice tun, UdpTransport udp, ILogger logger, DeviceOptions? options = null)
+    /// <summary>
+    /// A device on <paramref name="tunnel"/> (owned from here on) whose datagram transport
+    /// <paramref name="transports"/> opens: at first on a free port, later as configured.
+    /// Throws when that first transport cannot be opened (the tunnel is then left to the caller).
+    /// </summary>
+    public WireGuardDevice(ITunnel tunnel, IDatagramTransportFactory transports, ILogger logger, DeviceOptions? options = null)
     {
-        Tun = tun;
-        _udp = udp;
+        _transports = transports;
+        _transport = transports.Open(new TransportSettings(0, 0, 0));
+        Tunnel = tunnel;
         _logger = logger;
         _options = options ?? new DeviceOptions();
         _debug = _options.Debug;
-        InterfaceName = tun.Name;
-        _mtu = tun.Mtu;
+        InterfaceName = tunnel.Name;
+        _mtu = tunnel.Mtu;
         Engine = new ProtocolEngine();
         _handshakeQueue = new BlockingCollection<HandshakeWork>(_options.HandshakeQueueCapacity);
         _onTimersArmed = OnTimersArmed;
@@ -47,8 +55,9 @@ public sealed partial class WireGuardDevice : IDisposable
     private readonly Action<object?> _onTimersArmed;
 
     public string InterfaceName { get; }
-    public TunDevice Tun { get; }
-    public UdpTransport Udp => _udp;
+    public ITunnel Tunnel { get; }
+    /// <summary>The datagram transport in service (replaced as a whole when the port or routing table changes).</summary>
+    public IDatagramTransport Transport => _transport;
     public ProtocolEngine Engine { get; }
     public AllowedIps<Peer> AllowedIps { get; } = new();
     public DeviceCounters Counters { get; } = new();
@@ -59,7 +68,7 @@ public sealed partial class WireGuardDevice : IDisposable
     public int Mtu
     {
         get => _mtu;
-        set { Tun.Mtu = value; _mtu = value; }
+        set { Tunnel.Mtu = value; _mtu = value; }
     }
 
     /// <summary>Raised once when the interface disappears (deleted with `ip link del`), so the daemon can exit.</summary>
@@ -74,8 +83,8 @@ public sealed partial class WireGuardDevice : IDisposable
     public void Start()
     {
         StartThread("wg-tun-read", RoutineReadFromTun);
-        StartThread("wg-udp4-recv", () => RoutineReceiveUdp(UdpFamily.IPv4));
-        StartThread("wg-udp6-recv", () => RoutineReceiveUdp(UdpFamily.IPv6));
+        StartThread("wg-udp4-recv", () => RoutineReceive(UdpFamily.IPv4));
+        StartThread("wg-udp6-recv", () => RoutineReceive(UdpFamily.IPv6));
         StartHandshakeWorkers();
         StartThread("wg-timers", RoutineTimers);
     }
@@ -131,8 +140,8 @@ public sealed partial class WireGuardDevice : IDisposable
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _stopping.Cancel();
         _handshakeQueue.CompleteAdding();
-        _udp.Dispose();
-        Tun.Dispose();
+        lock (_configLock) _transport.Dispose(); // not while Apply swaps in a new one
+        Tunnel.Dispose();
         foreach (var t in _threads)
             if (t != Thread.CurrentThread) t.Join(TimeSpan.FromSeconds(5));
         foreach (var peer in _peers.Values)

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using WgSharp.Device.Linux;
+using WgSharp.Linux;
 using WgSharp.Tests.Integration.Infrastructure;
 
 namespace WgSharp.Tests.BsdCli;

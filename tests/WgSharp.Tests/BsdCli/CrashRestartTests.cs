@@ -1,4 +1,4 @@
-using WgSharp.Device.Linux;
+using WgSharp.Linux;
 using WgSharp.Keys;
 using WgSharp.Tests.Daemon;
 using WgSharp.Tests.Integration.Infrastructure;

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
-using WgSharp.Device.Linux;
+using WgSharp.Linux;
 using WgSharp.Tests.Integration.Infrastructure;
 
 namespace WgSharp.Tests.BsdCli;

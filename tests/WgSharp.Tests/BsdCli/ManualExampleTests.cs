@@ -51,10 +51,10 @@ public sealed class ManualExampleTests : IDisposable
         }
 
         // Both interfaces live in their rdomains; the UDP sockets stay in the default namespace.
-        Assert.True(WgSharp.Device.Linux.NetNs.LinkExists("rdomain201", "wgsb1"));
-        Assert.True(WgSharp.Device.Linux.NetNs.LinkExists("rdomain202", "wgsb2"));
-        Assert.False(WgSharp.Device.Linux.NetNs.LinkExists(null, "wgsb1"));
-        var sockets = WgSharp.Device.Linux.CommandRunner.Run("ss", "-Huln", "sport = :7111").EnsureSuccess().StandardOutput;
+        Assert.True(WgSharp.Linux.NetNs.LinkExists("rdomain201", "wgsb1"));
+        Assert.True(WgSharp.Linux.NetNs.LinkExists("rdomain202", "wgsb2"));
+        Assert.False(WgSharp.Linux.NetNs.LinkExists(null, "wgsb1"));
+        var sockets = WgSharp.Linux.CommandRunner.Run("ss", "-Huln", "sport = :7111").EnsureSuccess().StandardOutput;
         Assert.Contains(":7111", sockets);
         Assert.Contains("rdomain 201", WgSharpCli.Ok("wgsb1").StandardOutput);
     }
@@ -67,8 +67,8 @@ public sealed class ManualExampleTests : IDisposable
         Assert.Contains("bytes from 192.168.5.2", result.StandardOutput);
         Assert.Contains("wgpubkey", result.StandardOutput);
         Assert.Contains("demo succeeded", result.StandardOutput);
-        Assert.False(WgSharp.Device.Linux.NetNs.Exists("rdomain201"));
-        Assert.False(WgSharp.Device.Linux.NetNs.Exists("rdomain202"));
+        Assert.False(WgSharp.Linux.NetNs.Exists("rdomain201"));
+        Assert.False(WgSharp.Linux.NetNs.Exists("rdomain202"));
         Assert.False(File.Exists("/var/run/wireguard/wgsb1.sock"));
         Assert.False(File.Exists("/var/run/wireguard/wgsb2.sock"));
     }

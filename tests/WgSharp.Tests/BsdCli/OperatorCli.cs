@@ -1,5 +1,5 @@
 using WgSharp.Control.Uapi;
-using WgSharp.Device.Linux;
+using WgSharp.Linux;
 using WgSharp.Tests.Integration.Infrastructure;
 
 namespace WgSharp.Tests.BsdCli;

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using WgSharp.Control.Uapi;
-using WgSharp.Device.Linux;
+using WgSharp.Linux;
 
 namespace WgSharp.Tests.BsdCli;
 

@@ -1,7 +1,7 @@
 using WgSharp.Configuration;
 using WgSharp.Control.Ifconfig;
 using WgSharp.Control.Uapi;
-using WgSharp.Device.Linux;
+using WgSharp.Linux;
 
 namespace WgSharp.Tests.Configuration;
 

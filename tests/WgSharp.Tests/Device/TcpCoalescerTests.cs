@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using WgSharp.Device;
-using WgSharp.Device.Linux;
+using WgSharp.Linux;
 
 namespace WgSharp.Tests.Device;
 

@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using WgSharp.Device.Linux;
+using WgSharp.Linux;
 
 namespace WgSharp.Tests.Device;
 

@@ -2,7 +2,7 @@ using System.Globalization;
 using WgSharp.Configuration;
 using WgSharp.Control.Uapi;
 using WgSharp.Device;
-using WgSharp.Device.Linux;
+using WgSharp.Linux;
 using WgSharp.Keys;
 using WgSharp.Tests.Integration.Infrastructure;
 
@@ -32,17 +32,16 @@ public sealed class WgSharpPeer : IDisposable
     public Key PrivateKey { get; }
     public Key PublicKey { get; }
     public string InterfaceName => Device.InterfaceName;
-    public ushort ListenPort => Device.Udp.Port;
+    public ushort ListenPort => Device.Transport.Port;
 
     public static WgSharpPeer Start(NetworkNamespace netns, DeviceOptions? options = null, ushort listenPort = 0)
     {
         var name = TestNames.NewInterface();
         var tun = TunDevice.CreateInNamespace(netns.Name, name);
-        var udp = UdpTransport.BindInNamespace(netns.Name, listenPort);
         var log = new CapturingLogger();
-        var device = new WireGuardDevice(tun, udp, log, options ?? new DeviceOptions { Debug = true });
+        var device = new WireGuardDevice(new LinuxTunnel(tun), new LinuxDatagramTransportFactory(netns.Name), log, options ?? new DeviceOptions { Debug = true });
         var privateKey = KeyPair.GeneratePrivateKey();
-        var result = device.Apply(new DeviceUpdate { PrivateKey = privateKey });
+        var result = device.Apply(new DeviceUpdate { PrivateKey = privateKey, ListenPort = listenPort == 0 ? null : listenPort });
         if (!result.IsOk) throw new InvalidOperationException(result.Message);
         var server = UapiServer.Start(device, log);
         device.Start();

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
-using WgSharp.Device.Linux;
+using WgSharp.Device.IO;
+using WgSharp.Linux;
 using WgSharp.Tests.Integration.Infrastructure;
 
 namespace WgSharp.Tests.Integration;

@@ -1,5 +1,5 @@
 using System.Net;
-using WgSharp.Device.Linux;
+using WgSharp.Linux;
 using WgSharp.Tests.Integration.Infrastructure;
 
 namespace WgSharp.Tests.Integration;

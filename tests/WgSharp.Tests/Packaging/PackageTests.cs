@@ -1,7 +1,7 @@
 using System.IO.Compression;
 using System.Reflection;
 using System.Xml.Linq;
-using WgSharp.Device.Linux;
+using WgSharp.Linux;
 using WgSharp.Tests.Integration.Infrastructure;
 
 namespace WgSharp.Tests.Packaging;

@@ -1,6 +1,6 @@
 using System.Net.Sockets;
 using System.Text;
-using WgSharp.Device.Linux;
+using WgSharp.Linux;
 using WgSharp.Tests.Daemon;
 using WgSharp.Tests.Integration.Infrastructure;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Runtime.Versioning;
 using System.Text;
-using WgSharp.Device.Linux;
+using WgSharp.Linux;
 using WgSharp.Keys;
 using WgSharp.Tests.Device;
 using WgSharp.Tests.Integration.Infrastructure;

@@ -1,4 +1,4 @@
-using WgSharp.Device.Linux;
+using WgSharp.Linux;
 using WgSharp.Tests.Integration.Infrastructure;
 using Xunit.Abstractions;
 

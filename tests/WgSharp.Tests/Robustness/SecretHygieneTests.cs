@@ -1,6 +1,6 @@
 using System.Reflection;
 using System.Runtime.Versioning;
-using WgSharp.Device.Linux;
+using WgSharp.Linux;
 using WgSharp.Keys;
 using WgSharp.Protocol.Noise;
 using WgSharp.Tests.Device;

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text;
-using WgSharp.Device.Linux;
+using WgSharp.Linux;
 using WgSharp.Tests.Integration.Infrastructure;
 
 namespace WgSharp.Tests.Robustness;

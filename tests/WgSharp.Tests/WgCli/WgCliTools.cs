@@ -1,6 +1,6 @@
 using System.Net.Sockets;
 using WgSharp.Control.Uapi;
-using WgSharp.Device.Linux;
+using WgSharp.Linux;
 
 namespace WgSharp.Tests.WgCli;
 

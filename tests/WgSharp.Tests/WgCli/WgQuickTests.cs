@@ -1,5 +1,5 @@
 using System.Globalization;
-using WgSharp.Device.Linux;
+using WgSharp.Linux;
 using WgSharp.Keys;
 
 namespace WgSharp.Tests.WgCli;

@@ -1,4 +1,4 @@
-using WgSharp.Device.Linux;
+using WgSharp.Linux;
 
 namespace WgSharp.Tests.Integration.Infrastructure;
 

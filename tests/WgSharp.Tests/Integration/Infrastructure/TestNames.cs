@@ -56,7 +56,7 @@ public static class TestNames
             if (argv.Length < 2 || !argv[0].EndsWith("wireguard-go", StringComparison.Ordinal) ||
                 OwnerOfInterface(argv[^1]) is not { } owner || owner == Environment.ProcessId || IsRunning(owner))
                 continue;
-            WgSharp.Device.Linux.CommandRunner.Run("kill", "-KILL", processId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            WgSharp.Linux.CommandRunner.Run("kill", "-KILL", processId.ToString(System.Globalization.CultureInfo.InvariantCulture));
             var socket = Path.Combine(WireGuardGoPeer.SocketDirectory, argv[^1] + ".sock");
             if (File.Exists(socket))
                 File.Delete(socket);
@@ -74,7 +74,7 @@ public static class TestNames
 
     private static void SweepStaleNamespaces()
     {
-        var directory = WgSharp.Device.Linux.NetNs.NamedNamespaceDirectory;
+        var directory = WgSharp.Linux.NetNs.NamedNamespaceDirectory;
         if (!Directory.Exists(directory))
             return;
         foreach (var path in Directory.GetFiles(directory, NamespacePrefix + "*"))
@@ -83,7 +83,7 @@ public static class TestNames
             var parts = name[NamespacePrefix.Length..].Split('-');
             if (parts.Length != 2 || !int.TryParse(parts[0], out var pid) || pid == Environment.ProcessId || IsRunning(pid))
                 continue;
-            WgSharp.Device.Linux.CommandRunner.Run("ip", "netns", "delete", name);
+            WgSharp.Linux.CommandRunner.Run("ip", "netns", "delete", name);
         }
     }
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using WgSharp.Device.Linux;
+using WgSharp.Linux;
 using WgSharp.Keys;
 
 namespace WgSharp.Tests.Integration.Infrastructure;

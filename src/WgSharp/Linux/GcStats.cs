@@ -1,4 +1,4 @@
-namespace WgSharp.Device.Linux;
+namespace WgSharp.Linux;
 
 /// <summary>
 /// Benchmark aid: with WGSHARP_GC_STATS=1 in the environment the process prints its garbage

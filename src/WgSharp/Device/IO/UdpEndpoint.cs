@@ -4,7 +4,7 @@ using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
-namespace WgSharp.Device.Linux;
+namespace WgSharp.Device.IO;
 
 /// <summary>
 /// An IPv4 or IPv6 UDP address and port as a plain value: storable in a peer and comparable without

@@ -1,7 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
+using WgSharp.Device.IO;
 
-namespace WgSharp.Device.Linux;
+namespace WgSharp.Linux;
 
 /// <summary>
 /// The device's outer UDP sockets: an IPv4 socket and an IPv6-only socket bound to the same port, so
@@ -338,6 +339,9 @@ public sealed class UdpTransport : IDisposable
 
     private volatile bool _segmentationUnsupported;
 
+    /// <summary>True once the kernel refused a segmentation-offload send (later sends go one by one).</summary>
+    internal bool SegmentationUnsupported => _segmentationUnsupported;
+
     /// <summary>
     /// Most datagrams one segmentation-offload send carries (older kernels allow 64). Smaller bursts did not
     /// reduce drops at a slow receiver in our measurements (docs/performance.md); WGSHARP_GSO_SEGMENTS overrides it.
@@ -354,10 +358,24 @@ public sealed class UdpTransport : IDisposable
     /// the stack is walked once for the whole batch); falls back to one send per datagram where the kernel
     /// cannot. The caller keeps data within <see cref="MaxSegments"/> and <see cref="MaxSegmentedBytes"/>.
     /// </summary>
-    public SocketError TrySendSegments(ReadOnlySpan<byte> data, int segmentSize, in UdpEndpoint to)
+    public unsafe SocketError TrySendSegments(ReadOnlySpan<byte> data, int segmentSize, in UdpEndpoint to)
     {
-        if (data.Length <= segmentSize || _segmentationUnsupported)
-            return SendEach(data, segmentSize, to);
+        fixed (byte* payload = data)
+        {
+            var iov = new LibC.IoVec { Base = payload, Length = (nuint)data.Length };
+            return TrySendSegments(&iov, 1, data.Length, segmentSize, to);
+        }
+    }
+
+    /// <summary>
+    /// Like <see cref="TrySendSegments(ReadOnlySpan{byte}, int, in UdpEndpoint)"/> for datagrams spread over
+    /// several buffers (pinned by the caller): the kernel reads the vector as one stream and cuts it into
+    /// segments, so the datagrams need not be copied together first.
+    /// </summary>
+    internal unsafe SocketError TrySendSegments(LibC.IoVec* iov, int iovCount, int totalLength, int segmentSize, in UdpEndpoint to)
+    {
+        if (totalLength <= segmentSize || _segmentationUnsupported)
+            return SendEach(iov, iovCount, segmentSize, to);
         var error = PrepareSend(to, out var socket, out var address);
         if (error != SocketError.Success)
             return error;
@@ -366,13 +384,13 @@ public sealed class UdpTransport : IDisposable
         try
         {
             handle.DangerousAddRef(ref added);
-            int errno = SendSegmented((int)handle.DangerousGetHandle(), data, segmentSize, address.Buffer.Span);
+            int errno = SendSegmented((int)handle.DangerousGetHandle(), iov, iovCount, segmentSize, address.Buffer.Span);
             if (errno == 0)
                 return SocketError.Success;
             if (errno is EINVAL or ENOPROTOOPT or EOPNOTSUPP or EIO)
             {
                 _segmentationUnsupported = true; // the kernel or route cannot segment: stay with plain sends
-                return SendEach(data, segmentSize, to);
+                return SendEach(iov, iovCount, segmentSize, to);
             }
             return errno switch
             {
@@ -394,19 +412,23 @@ public sealed class UdpTransport : IDisposable
 
     private const int EIO = 5, EAGAIN = 11, EINVAL = 22, ENOPROTOOPT = 92, EOPNOTSUPP = 95, ENOBUFS = 105, ENETUNREACH = 101, EHOSTUNREACH = 113;
 
-    private SocketError SendEach(ReadOnlySpan<byte> data, int segmentSize, in UdpEndpoint to)
+    private unsafe SocketError SendEach(LibC.IoVec* iov, int iovCount, int segmentSize, in UdpEndpoint to)
     {
         var result = SocketError.Success;
-        for (int offset = 0; offset < data.Length; offset += segmentSize)
+        for (int i = 0; i < iovCount; i++)
         {
-            var error = TrySend(data.Slice(offset, Math.Min(segmentSize, data.Length - offset)), to);
-            if (error != SocketError.Success) result = error;
+            var data = new ReadOnlySpan<byte>(iov[i].Base, (int)iov[i].Length);
+            for (int offset = 0; offset < data.Length; offset += segmentSize)
+            {
+                var error = TrySend(data.Slice(offset, Math.Min(segmentSize, data.Length - offset)), to);
+                if (error != SocketError.Success) result = error;
+            }
         }
         return result;
     }
 
     /// <summary>One sendmsg with a UDP_SEGMENT control message; returns 0 or errno.</summary>
-    private static unsafe int SendSegmented(int fd, ReadOnlySpan<byte> data, int segmentSize, ReadOnlySpan<byte> sockaddr)
+    private static unsafe int SendSegmented(int fd, LibC.IoVec* iov, int iovCount, int segmentSize, ReadOnlySpan<byte> sockaddr)
     {
         const int controlSize = 24; // CMSG_SPACE(sizeof(ushort)) on 64-bit
         byte* control = stackalloc byte[controlSize];
@@ -416,16 +438,14 @@ public sealed class UdpTransport : IDisposable
         cmsg->Level = LibC.SOL_UDP;
         cmsg->Type = LibC.UDP_SEGMENT;
         *(ushort*)(control + sizeof(LibC.CMsgHdr)) = (ushort)segmentSize;
-        fixed (byte* payload = data)
         fixed (byte* name = sockaddr)
         {
-            var iov = new LibC.IoVec { Base = payload, Length = (nuint)data.Length };
             var message = new LibC.MsgHdr
             {
                 Name = name,
                 NameLength = (uint)sockaddr.Length,
-                Iov = &iov,
-                IovLength = 1,
+                Iov = iov,
+                IovLength = (nuint)iovCount,
                 Control = control,
                 ControlLength = controlSize,
             };

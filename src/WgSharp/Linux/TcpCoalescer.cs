@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
+using WgSharp.Device;
 
-namespace WgSharp.Device.Linux;
+namespace WgSharp.Linux;
 
 /// <summary>
 /// The receive-side twin of <see cref="TcpSegmenter"/> (software GRO): glues consecutive TCP segments

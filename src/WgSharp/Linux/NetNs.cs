@@ -1,7 +1,7 @@
 using System.Runtime.ExceptionServices;
 using Microsoft.Win32.SafeHandles;
 
-namespace WgSharp.Device.Linux;
+namespace WgSharp.Linux;
 
 /// <summary>
 /// Named Linux network namespaces (the ones `ip netns` keeps under /var/run/netns): running code

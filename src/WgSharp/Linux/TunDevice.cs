@@ -1,14 +1,14 @@
 using System.Text;
 using WgSharp.Configuration;
 
-namespace WgSharp.Device.Linux;
+namespace WgSharp.Linux;
 
 /// <summary>
 /// A Linux TUN interface (layer 3, no packet-info header): one raw IPv4/IPv6 packet per
-/// <see cref="Read"/> and <see cref="Write"/>. Disposing closes the descriptor, which deletes the interface.
+/// <see cref="Read(Span{byte})"/> and <see cref="Write(ReadOnlySpan{byte})"/>. Disposing closes the descriptor, which deletes the interface.
 /// </summary>
 /// <remarks>
-/// The descriptor is non-blocking; a blocked <see cref="Read"/> waits in poll(2) on the TUN and on an
+/// The descriptor is non-blocking; a blocked <see cref="Read(Span{byte})"/> waits in poll(2) on the TUN and on an
 /// eventfd that <see cref="Dispose"/> signals, so reader threads wake and exit promptly at shutdown.
 /// Interface settings (MTU, up/down) go through an ioctl socket created in whatever namespace the
 /// interface is in now (TUNGETDEVNETNS), so they keep working after `ip link set IF netns NS`.

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace WgSharp.Device.Linux;
+namespace WgSharp.Linux;
 
 /// <summary>Runs an external program with arguments passed as a list (never through a shell) and a timeout.</summary>
 public static class CommandRunner

@@ -1,4 +1,4 @@
-namespace WgSharp.Device.Linux;
+namespace WgSharp.Device.IO;
 
 /// <summary>Which of the transport's two sockets: one per IP version, both on the same port.</summary>
 public enum UdpFamily

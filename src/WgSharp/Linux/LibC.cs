@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace WgSharp.Device.Linux;
+namespace WgSharp.Linux;
 
 /// <summary>
 /// The few libc calls the Linux I/O layer needs that .NET does not expose. Every import sets the

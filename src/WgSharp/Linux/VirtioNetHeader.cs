@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace WgSharp.Device.Linux;
+namespace WgSharp.Linux;
 
 /// <summary>
 /// struct virtio_net_hdr, the 10 bytes in front of every packet on a TUN opened with IFF_VNET_HDR:

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace WgSharp.Device.Linux;
+namespace WgSharp.Linux;
 
 /// <summary>
 /// An owned Linux file descriptor. Being a SafeHandle, the descriptor is closed only after every

@@ -1,4 +1,4 @@
-namespace WgSharp.Device.Linux;
+namespace WgSharp.Linux;
 
 /// <summary>A failed Linux system call, with the errno it reported.</summary>
 public sealed class LinuxIoException : IOException

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 
-namespace WgSharp.Device.Linux;
+namespace WgSharp.Linux;
 
 /// <summary>The RFC 1071 ones'-complement checksum used by IPv4, TCP and UDP, computed 8 bytes at a time.</summary>
 internal static class InternetChecksum

@@ -1,4 +1,4 @@
-namespace WgSharp.Device.Linux;
+namespace WgSharp.Linux;
 
 /// <summary>Outcome of an external command (ip, nft, wg ...).</summary>
 public sealed record CommandResult(string CommandLine, int ExitCode, string StandardOutput, string StandardError, bool TimedOut)

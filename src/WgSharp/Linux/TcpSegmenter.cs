@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace WgSharp.Device.Linux;
+namespace WgSharp.Linux;
 
 /// <summary>
 /// Turns what a TUN with offloads hands us into ordinary packets: completes a partial transport

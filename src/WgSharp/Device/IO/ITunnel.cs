@@ -1,0 +1,39 @@
+namespace WgSharp.Device.IO;
+
+/// <summary>
+/// The tunnel side of a device: where plain IP packets come from (the host's outbound traffic) and where
+/// decrypted ones go. On Linux a TUN interface; in tests an in-memory queue.
+/// </summary>
+/// <remarks>
+/// One thread reads; any number of threads may write. An implementation hides its offloads: it hands out
+/// ordinary IP packets (splitting any super-packet itself) and may merge what it is given (coalescing
+/// TCP segments), flushing before <see cref="Write"/> returns, so nothing waits between calls.
+/// </remarks>
+public interface ITunnel : IDisposable
+{
+    /// <summary>The interface's current name.</summary>
+    string Name { get; }
+
+    /// <summary>The interface MTU; setting it may fail (e.g. out of range).</summary>
+    int Mtu { get; set; }
+
+    /// <summary>How many packets one <see cref="Read"/> may return; size batches with this.</summary>
+    int BatchSize { get; }
+
+    /// <summary>False once the interface is gone (deleted from outside, or disposed).</summary>
+    bool Exists { get; }
+
+    /// <summary>
+    /// Blocks until at least one packet is available and fills slots 0.. of <paramref name="packets"/>
+    /// (packet view, <see cref="PacketBatch.Packet"/>), setting their lengths and <see cref="PacketBatch.Count"/>.
+    /// Returns the count, or -1 once the tunnel is closed or gone: the reader should stop. Packets it cannot
+    /// make sense of (a bogus offload header) are dropped and counted in <paramref name="counters"/>.
+    /// </summary>
+    int Read(PacketBatch packets, DeviceCounters counters);
+
+    /// <summary>
+    /// Writes every non-empty slot among the first <see cref="PacketBatch.Count"/> (packet view), in
+    /// order. Never throws for a packet the host refuses: failures are counted in <paramref name="counters"/>.
+    /// </summary>
+    void Write(PacketBatch packets, DeviceCounters counters);
+}

@@ -1,0 +1,83 @@
+using System.Collections.Concurrent;
+using WgSharp.Device;
+using WgSharp.Device.IO;
+
+namespace WgSharp.Tests.Device.InMemory;
+
+/// <summary>
+/// A tunnel without a kernel (wireguard-go's tuntest is the idea): the test injects outbound packets, in
+/// batches that one read hands over together, and sees every packet the device writes, in order.
+/// </summary>
+public sealed class InMemoryTunnel(string name = "mem0", int mtu = 1420, int batchSize = 64) : ITunnel
+{
+    /// <summary>Receives every packet the device writes (on the device's receive thread); by default they queue in <see cref="Written"/>.</summary>
+    public delegate void PacketHandler(ReadOnlySpan<byte> packet);
+
+    private readonly BlockingCollection<byte[][]> _outbound = new();
+    private byte[][]? _pending;
+    private int _pendingIndex;
+    private volatile bool _gone;
+    private PacketHandler? _onWrite;
+
+    public string Name { get; } = name;
+    public int Mtu { get; set; } = mtu;
+    public int BatchSize { get; } = batchSize;
+    public bool Exists => !_gone;
+
+    /// <summary>Packets written by the device, unless <see cref="OnWrite"/> takes them.</summary>
+    public BlockingCollection<byte[]> Written { get; } = new();
+
+    public PacketHandler OnWrite { set => _onWrite = value; }
+
+    /// <summary>Queues packets the host "sends"; one read returns them together (up to the batch size).</summary>
+    public void Inject(params byte[][] packets) => _outbound.Add(packets);
+
+    /// <summary>Makes the interface disappear, as `ip link del` would.</summary>
+    public void Remove()
+    {
+        _gone = true;
+        _outbound.CompleteAdding();
+    }
+
+    public int Read(PacketBatch packets, DeviceCounters counters)
+    {
+        if (_pending is null || _pendingIndex >= _pending.Length)
+        {
+            try
+            {
+                if (!_outbound.TryTake(out _pending, Timeout.Infinite)) return -1;
+            }
+            catch (ObjectDisposedException) { return -1; }
+            _pendingIndex = 0;
+        }
+        int count = 0;
+        for (; count < packets.Capacity && _pendingIndex < _pending.Length; count++, _pendingIndex++)
+        {
+            var packet = _pending[_pendingIndex];
+            packet.CopyTo(packets.PacketSpace(count));
+            packets.Lengths[count] = packet.Length;
+        }
+        packets.Count = count;
+        return count;
+    }
+
+    public void Write(PacketBatch packets, DeviceCounters counters)
+    {
+        for (int i = 0; i < packets.Count; i++)
+        {
+            if (packets.Lengths[i] == 0) continue;
+            if (_onWrite is { } handler) handler(packets.Packet(i));
+            else Written.Add(packets.Packet(i).ToArray());
+        }
+    }
+
+    /// <summary>Waits for the next written packet (a hang guard, not a timing check).</summary>
+    public byte[] NextWritten(TimeSpan timeout) =>
+        Written.TryTake(out var packet, timeout) ? packet : throw new TimeoutException("no packet reached the tunnel");
+
+    public void Dispose()
+    {
+        _gone = true;
+        _outbound.CompleteAdding();
+    }
+}
