@@ -7,7 +7,7 @@ namespace WgSharp.Cli;
 /// support appends the commit to InformationalVersion ("1.0.0+SHA") when building from a git
 /// checkout; built from a tree without git, the commit is "unknown".
 /// </summary>
-public static class BuildVersion
+internal static class BuildVersion
 {
     public static string Text => Describe(
         typeof(BuildVersion).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion);

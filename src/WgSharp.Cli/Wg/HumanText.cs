@@ -4,7 +4,7 @@ using System.Text;
 namespace WgSharp.Cli.Wg;
 
 /// <summary>The human units of `wg show`: "1 minute, 5 seconds", "every 25 seconds", "1.50 KiB".</summary>
-public static class HumanText
+internal static class HumanText
 {
     private const ulong SecondsPerYear = 365UL * 24 * 60 * 60;
     private const ulong SecondsPerDay = 24UL * 60 * 60;

@@ -10,7 +10,7 @@ namespace WgSharp.Cli.Wg;
 /// Addresses and endpoints as wg(8) prints them: glibc's inet_ntop/getnameinfo text, which differs
 /// from Go's (wireguard-go's UAPI) and .NET's for IPv4-compatible IPv6 addresses (::1.2.3.4).
 /// </summary>
-public static class InetText
+internal static class InetText
 {
     public static string FormatAddress(IPAddress address)
     {

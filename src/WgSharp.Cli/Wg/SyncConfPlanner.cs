@@ -9,7 +9,7 @@ namespace WgSharp.Cli.Wg;
 /// list: peers only the device has are removed, the file's peers are updated in place (each
 /// still replaces its allowed IPs), and device values are set as setconf would set them.
 /// </summary>
-public static class SyncConfPlanner
+internal static class SyncConfPlanner
 {
     public static DeviceUpdate Plan(DeviceUpdate fromFile, DeviceStatus running)
     {

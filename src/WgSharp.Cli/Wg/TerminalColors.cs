@@ -4,7 +4,7 @@ namespace WgSharp.Cli.Wg;
 /// The ANSI escapes `wg show` colors its output with, or empty strings. As wg: colored when
 /// WG_COLOR_MODE=always, or when it is not "never" and standard output is a terminal.
 /// </summary>
-public sealed class TerminalColors
+internal sealed class TerminalColors
 {
     public static readonly TerminalColors None = new(false);
     public static readonly TerminalColors Ansi = new(true);

@@ -5,7 +5,7 @@ namespace WgSharp.Cli.Wg;
 /// showconf, set, setconf, addconf, syncconf, with wg's output formats, messages and exit codes
 /// (the program name in messages is "wgsharp").
 /// </summary>
-public static class WgCommands
+internal static class WgCommands
 {
     public const string ProgramName = "wgsharp";
 

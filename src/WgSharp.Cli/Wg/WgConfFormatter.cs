@@ -8,7 +8,7 @@ namespace WgSharp.Cli.Wg;
 /// `wg showconf`: the running configuration as a file `setconf` accepts, in wg's exact layout.
 /// This is the one output that prints private and preshared keys, because restoring needs them.
 /// </summary>
-public static class WgConfFormatter
+internal static class WgConfFormatter
 {
     public static string Format(DeviceStatus device)
     {

@@ -13,7 +13,7 @@ namespace WgSharp.Cli.Wg;
 /// configuration: absent device values are reset and the peer list is replaced; with it
 /// (addconf) only what the file names changes. Every [Peer] replaces that peer's allowed IPs.
 /// </summary>
-public sealed class WgConfigParser
+internal sealed class WgConfigParser
 {
     public const string ParsingError = "Configuration parsing error";
     public const string InvalidConfiguration = "Invalid configuration";

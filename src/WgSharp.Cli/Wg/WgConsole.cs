@@ -1,7 +1,7 @@
 namespace WgSharp.Cli.Wg;
 
 /// <summary>What the wg-style commands read from and write to; the process's own streams, or fakes in tests.</summary>
-public sealed class WgConsole
+internal sealed class WgConsole
 {
     public required Stream Input { get; init; }
     public required TextWriter Out { get; init; }

@@ -9,7 +9,7 @@ namespace WgSharp.Cli.Wg;
 /// connection (wgsharp's and wireguard-go's alike). Failures become <see cref="WgDeviceException"/>
 /// carrying the strerror-style reason wg prints after "Unable to access interface: ".
 /// </summary>
-public sealed class WgDevices(string socketDirectory = UapiProtocol.DefaultSocketDirectory)
+internal sealed class WgDevices(string socketDirectory = UapiProtocol.DefaultSocketDirectory)
 {
     private const string NoSuchDevice = "No such device";
 

@@ -3,7 +3,7 @@ using WgSharp.Keys;
 namespace WgSharp.Cli.Wg;
 
 /// <summary>Base64 keys as wg(8) accepts them: exactly 44 characters, one '=' pad, no stray bits.</summary>
-public static class WgKeyText
+internal static class WgKeyText
 {
     private const string Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 

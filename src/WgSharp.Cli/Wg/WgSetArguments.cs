@@ -7,7 +7,7 @@ namespace WgSharp.Cli.Wg;
 /// number of `peer PUBKEY [remove] [preshared-key FILE] [endpoint H:P] [persistent-keepalive N]
 /// [allowed-ips A/B,...]`. Device options are only accepted before the first peer.
 /// </summary>
-public static class WgSetArguments
+internal static class WgSetArguments
 {
     public static DeviceUpdate Parse(IReadOnlyList<string> args, TextWriter? progress = null)
     {

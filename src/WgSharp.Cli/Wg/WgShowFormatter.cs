@@ -9,7 +9,7 @@ namespace WgSharp.Cli.Wg;
 /// The outputs of `wg show`: the pretty report, the one-field "ugly" listings (public-key,
 /// endpoints, transfer ...) and the tab-separated dump, byte for byte as wg(8) writes them.
 /// </summary>
-public static class WgShowFormatter
+internal static class WgShowFormatter
 {
     /// <summary>The field names `show IFNAME FIELD` accepts.</summary>
     public static readonly IReadOnlyList<string> Fields =

@@ -11,7 +11,7 @@ namespace WgSharp.Cli.Wg;
 /// The values of `wg set` arguments and configuration files, with wg's acceptance rules and
 /// error texts. Every method throws <see cref="WgParseException"/> for a value wg refuses.
 /// </summary>
-public static class WgValueParser
+internal static class WgValueParser
 {
     public const string KeyFormatError = "Key is not the correct length or format";
 

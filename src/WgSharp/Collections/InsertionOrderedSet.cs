@@ -7,7 +7,7 @@ namespace WgSharp.Collections;
 /// so loading n items is O(n): configuration lists such as a peer's allowed IPs reach a million
 /// entries, where a List's Contains/Remove per line made loading quadratic.
 /// </summary>
-public sealed class InsertionOrderedSet<T> : IReadOnlyCollection<T> where T : notnull
+internal sealed class InsertionOrderedSet<T> : IReadOnlyCollection<T> where T : notnull
 {
     private readonly LinkedList<T> _order = new();
     private readonly Dictionary<T, LinkedListNode<T>> _nodes;

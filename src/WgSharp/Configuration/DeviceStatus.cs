@@ -4,7 +4,7 @@ using WgSharp.Keys;
 namespace WgSharp.Configuration;
 
 /// <summary>A consistent snapshot of a device's configuration and counters, for `get=1` and status output.</summary>
-public sealed class DeviceStatus
+internal sealed class DeviceStatus
 {
     public required string InterfaceName { get; init; }
     private Key? _privateKey;
@@ -25,7 +25,7 @@ public sealed class DeviceStatus
     }
 }
 
-public sealed class PeerStatus
+internal sealed class PeerStatus
 {
     public required Key PublicKey { get; init; }
     private Key? _presharedKey;

@@ -9,7 +9,7 @@ namespace WgSharp.Configuration;
 /// describes it. Parsers build it completely before anything is applied, so a bad request
 /// changes nothing; the device applies it atomically. Null means "leave as it is".
 /// </summary>
-public sealed class DeviceUpdate
+internal sealed class DeviceUpdate
 {
     /// <summary>New private key; <see cref="Key.Zero"/> removes it.</summary>
     public Key? PrivateKey { get; set; }
@@ -40,7 +40,7 @@ public sealed class DeviceUpdate
 }
 
 /// <summary>A change to one peer, identified by its public key.</summary>
-public sealed class PeerUpdate
+internal sealed class PeerUpdate
 {
     public PeerUpdate(Key publicKey) => PublicKey = publicKey;
 

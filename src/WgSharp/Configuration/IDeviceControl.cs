@@ -4,7 +4,7 @@ namespace WgSharp.Configuration;
 /// What a control dialect (UAPI socket, OpenBSD ifconfig) needs from a running device.
 /// Implemented by the device; faked in tests.
 /// </summary>
-public interface IDeviceControl
+internal interface IDeviceControl
 {
     string InterfaceName { get; }
 
@@ -19,7 +19,7 @@ public interface IDeviceControl
 }
 
 /// <summary>Outcome of a configuration change: 0 or a positive errno value, with a message for logs and CLI errors.</summary>
-public readonly record struct ConfigResult(int Errno, string? Message)
+internal readonly record struct ConfigResult(int Errno, string? Message)
 {
     public static ConfigResult Ok => new(0, null);
     public bool IsOk => Errno == 0;
@@ -27,7 +27,7 @@ public readonly record struct ConfigResult(int Errno, string? Message)
 }
 
 /// <summary>The Linux errno values the UAPI reports (the same ones wireguard-go uses).</summary>
-public static class Errno
+internal static class Errno
 {
     public const int EIO = 5;
     public const int ENOMEM = 12;

@@ -13,7 +13,7 @@ namespace WgSharp.Configuration;
 /// TUN and reads back the name the kernel chose, accepts one "%d".</item>
 /// </list>
 /// </summary>
-public static class InterfaceName
+internal static class InterfaceName
 {
     /// <summary>IFNAMSIZ (16) minus the terminating NUL, on Linux and OpenBSD alike.</summary>
     public const int MaxLength = 15;

@@ -7,7 +7,7 @@ using WgSharp.Collections;
 namespace WgSharp.Configuration;
 
 /// <summary>An IPv4 or IPv6 network prefix such as 10.0.0.0/24 or fd00::/64.</summary>
-public readonly record struct IpPrefix(IPAddress Address, int Bits)
+internal readonly record struct IpPrefix(IPAddress Address, int Bits)
 {
     public bool IsIPv4 => Address.AddressFamily == AddressFamily.InterNetwork;
     public int MaxBits => IsIPv4 ? 32 : 128;

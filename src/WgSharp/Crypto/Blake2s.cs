@@ -10,7 +10,7 @@ namespace WgSharp.Crypto;
 /// neither the BCL nor libsodium offers BLAKE2s, and the handshake and mac1 checks need an
 /// allocation-free incremental hash. Proven against the official BLAKE2 KAT vectors in tests.
 /// </summary>
-public struct Blake2s
+internal struct Blake2s
 {
     public const int BlockSize = 64;
     public const int MaxHashSize = 32;

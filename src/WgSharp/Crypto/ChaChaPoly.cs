@@ -3,7 +3,7 @@ using System.Buffers.Binary;
 namespace WgSharp.Crypto;
 
 /// <summary>Which library computes ChaCha20-Poly1305 in this process.</summary>
-public enum AeadBackend
+internal enum AeadBackend
 {
     /// <summary>
     /// OpenSSL's libcrypto, called directly with a context per thread, for messages of
@@ -22,7 +22,7 @@ public enum AeadBackend
 /// streams 2-3x faster but costs more per call, so short messages (keepalives, ACKs, the handshake's
 /// fields) still go to libsodium, which is faster below about 200 bytes (docs/crypto.md).
 /// </summary>
-public static class ChaChaPoly
+internal static class ChaChaPoly
 {
     public const int KeySize = 32;
     public const int TagSize = 16;

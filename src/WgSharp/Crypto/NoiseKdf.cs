@@ -6,7 +6,7 @@ namespace WgSharp.Crypto;
 /// HMAC-BLAKE2s (RFC 2104 over BLAKE2s-256, 64-byte block) and the HKDF-style KDF1/2/3 that the
 /// Noise protocol framework defines and WireGuard uses for its chaining key.
 /// </summary>
-public static class NoiseKdf
+internal static class NoiseKdf
 {
     public const int HashLen = 32;
 

@@ -6,7 +6,7 @@ namespace WgSharp.Crypto;
 /// TAI64N timestamps (12 bytes, big-endian: 2^62 + seconds, then nanoseconds) as carried in
 /// handshake initiations. Big-endian makes a byte-wise comparison equal a time comparison.
 /// </summary>
-public static class Tai64N
+internal static class Tai64N
 {
     public const int Size = 12;
     private const ulong Base = 0x400000000000000aUL; // 2^62 + 10 leap-second offset, as wireguard-go and Linux use

@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 namespace WgSharp.Crypto;
 
 /// <summary>Curve25519 Diffie-Hellman (RFC 7748) backed by libsodium.</summary>
-public static unsafe class X25519
+internal static unsafe class X25519
 {
     public const int KeySize = 32;
 

@@ -1,7 +1,7 @@
 namespace WgSharp.Crypto;
 
 /// <summary>XChaCha20-Poly1305 (draft-irtf-cfrg-xchacha), used only for cookie replies.</summary>
-public static unsafe class XChaChaPoly
+internal static unsafe class XChaChaPoly
 {
     public const int KeySize = 32;
     public const int NonceSize = 24;

@@ -6,7 +6,7 @@ using WgSharp.Keys;
 namespace WgSharp.Device;
 
 // The control plane: applying a parsed configuration change atomically, and taking snapshots.
-public sealed partial class WireGuardDevice : IDeviceControl
+internal sealed partial class WireGuardDevice : IDeviceControl
 {
     public DeviceStatus GetStatus()
     {

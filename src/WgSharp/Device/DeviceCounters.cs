@@ -1,7 +1,7 @@
 namespace WgSharp.Device;
 
 /// <summary>Why packets were dropped, counted per device (shown by tests and diagnostics).</summary>
-public sealed class DeviceCounters
+internal sealed class DeviceCounters
 {
     private long _noRoute, _unallowedSource, _invalidInner, _decryptFailed, _replayed, _unknownIndex,
         _handshakeRejected, _handshakeQueueFull, _handshakeRateLimited, _cookieRepliesSent, _stagedDropped, _sendErrors, _malformed;

@@ -11,7 +11,7 @@ namespace WgSharp.Device;
 // legitimate handshakes (a server restart with thousands of clients) uses every free core.
 // ProtocolEngine.ProcessHandshake is safe to run in parallel: handshake state is per peer under its lock,
 // the index table and the cookie checker are thread-safe, and the identity is read as one immutable object.
-public sealed partial class WireGuardDevice
+internal sealed partial class WireGuardDevice
 {
     /// <summary>One worker per core, as wireguard-go runs one handshake goroutine per CPU.</summary>
     private void StartHandshakeWorkers()

@@ -1,7 +1,7 @@
 namespace WgSharp.Device;
 
 /// <summary>Knobs of a device that tests and benchmarks need; defaults are what users get.</summary>
-public sealed class DeviceOptions
+internal sealed class DeviceOptions
 {
     /// <summary>
     /// Makes protocol time run this many times faster than real time (all WireGuard timers

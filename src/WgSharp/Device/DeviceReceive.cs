@@ -5,7 +5,7 @@ namespace WgSharp.Device;
 
 // The inbound path: datagram transport -> (handshake queue | open in place -> source check) -> tunnel,
 // a batch at a time, so the tunnel can merge consecutive TCP segments before it writes them.
-public sealed partial class WireGuardDevice
+internal sealed partial class WireGuardDevice
 {
     private void RoutineReceive(UdpFamily family)
     {

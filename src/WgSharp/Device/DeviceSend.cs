@@ -6,7 +6,7 @@ namespace WgSharp.Device;
 // The outbound path: tunnel -> cryptokey routing -> seal -> datagram transport, plus handshake initiations.
 // One batch at a time: read, route each packet, then per run of consecutive packets to one peer seal them
 // in place and send the run to the peer's endpoint in one call (one UDP GSO send on Linux).
-public sealed partial class WireGuardDevice
+internal sealed partial class WireGuardDevice
 {
     /// <summary>Largest datagram we build: a 64 KiB inner packet plus header and tag.</summary>
     private const int MaxDatagram = 65536 + 64;

@@ -5,7 +5,7 @@ using WgSharp.Protocol.Timers;
 namespace WgSharp.Device;
 
 // Drives every peer's pure timer state machine from one thread and carries out what expired.
-public sealed partial class WireGuardDevice
+internal sealed partial class WireGuardDevice
 {
     /// <summary>Timer resolution in real time; fine enough for the 333 ms jitter.</summary>
     private static readonly TimeSpan TimerTick = TimeSpan.FromMilliseconds(50);

@@ -10,7 +10,7 @@ namespace WgSharp.Device;
 /// which roams to the source of the last authenticated packet), the packets waiting for a
 /// session, and traffic counters.
 /// </summary>
-public sealed class Peer
+internal sealed class Peer
 {
     /// <summary>Packets kept while a handshake is pending; older ones are dropped first (as wireguard-go does).</summary>
     public const int MaxStagedPackets = 128;

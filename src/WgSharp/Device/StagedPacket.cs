@@ -3,7 +3,7 @@ using System.Buffers;
 namespace WgSharp.Device;
 
 /// <summary>An outbound packet copied into a pooled buffer while its peer has no session.</summary>
-public readonly struct StagedPacket
+internal readonly struct StagedPacket
 {
     private StagedPacket(byte[] buffer, int length)
     {

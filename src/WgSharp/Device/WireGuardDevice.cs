@@ -16,7 +16,7 @@ namespace WgSharp.Device;
 /// The data path is split by concern into partial files: DeviceSend (tunnel to transport),
 /// DeviceReceive (transport to tunnel), DeviceHandshakes, DeviceTimers and DeviceConfig (control plane).
 /// </summary>
-public sealed partial class WireGuardDevice : IDisposable
+internal sealed partial class WireGuardDevice : IDisposable
 {
     private readonly ConcurrentDictionary<Key, Peer> _peers = new();
     private readonly ILogger _logger;

@@ -11,6 +11,7 @@ namespace WgSharp.Keys;
 /// </summary>
 public readonly struct Key : IEquatable<Key>
 {
+    /// <summary>The length of every WireGuard key in bytes.</summary>
     public const int Size = 32;
 
     [InlineArray(Size)]
@@ -18,31 +19,47 @@ public readonly struct Key : IEquatable<Key>
 
     private readonly Bytes32 _bytes;
 
+    /// <summary>A key holding a copy of <paramref name="bytes"/>.</summary>
+    /// <param name="bytes">Exactly <see cref="Size"/> bytes.</param>
+    /// <exception cref="ArgumentException">The span is not <see cref="Size"/> bytes long.</exception>
     public Key(ReadOnlySpan<byte> bytes)
     {
         if (bytes.Length != Size) throw new ArgumentException($"a key is {Size} bytes, got {bytes.Length}");
         bytes.CopyTo(_bytes);
     }
 
+    /// <summary>The all-zero key, which stands for "no key".</summary>
     public static Key Zero => default;
 
+    /// <summary>The key's bytes, without a copy.</summary>
     public ReadOnlySpan<byte> AsSpan() => MemoryMarshal.CreateReadOnlySpan(ref Unsafe.AsRef(in _bytes[0]), Size);
 
+    /// <summary>Whether every byte is zero (compared in constant time).</summary>
     public bool IsZero => X25519Helpers.IsAllZero(AsSpan());
 
+    /// <summary>A copy of the bytes in a new array (the caller should clear it when it holds a secret).</summary>
     public byte[] ToArray() => AsSpan().ToArray();
 
+    /// <summary>Copies the bytes into <paramref name="destination"/>, which must hold <see cref="Size"/> bytes.</summary>
     public void CopyTo(Span<byte> destination) => AsSpan().CopyTo(destination);
 
+    /// <summary>Compares in time independent of the contents; use it wherever a secret is compared.</summary>
     public bool ConstantTimeEquals(in Key other) => CryptographicOperations.FixedTimeEquals(AsSpan(), other.AsSpan());
 
+    /// <summary>Ordinary (not constant-time) comparison, for dictionaries of public keys.</summary>
     public bool Equals(Key other) => AsSpan().SequenceEqual(other.AsSpan());
+    /// <inheritdoc/>
     public override bool Equals(object? obj) => obj is Key k && Equals(k);
+    /// <inheritdoc/>
     public override int GetHashCode() => BitConverter.ToInt32(AsSpan()[..4]) ^ BitConverter.ToInt32(AsSpan()[28..]);
+    /// <summary>Ordinary (not constant-time) equality.</summary>
     public static bool operator ==(Key a, Key b) => a.Equals(b);
+    /// <summary>Ordinary (not constant-time) inequality.</summary>
     public static bool operator !=(Key a, Key b) => !a.Equals(b);
 
+    /// <summary>The standard base64 form that wg(8) prints and reads.</summary>
     public string ToBase64() => Convert.ToBase64String(AsSpan());
+    /// <summary>The lowercase hex form the UAPI protocol uses.</summary>
     public string ToHex() => Convert.ToHexStringLower(AsSpan());
 
     /// <summary>Never prints key material: use ToBase64 deliberately where a key must be shown.</summary>
@@ -65,6 +82,8 @@ public readonly struct Key : IEquatable<Key>
         return true;
     }
 
+    /// <summary>Parses the base64 form of a key.</summary>
+    /// <exception cref="FormatException">The text is not 32 bytes of base64.</exception>
     public static Key ParseBase64(string text) =>
         TryParseBase64(text, out var k, out var e) ? k : throw new FormatException(e);
 

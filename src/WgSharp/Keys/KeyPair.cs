@@ -36,6 +36,7 @@ public static class KeyPair
         return key;
     }
 
+    /// <summary>The public key that belongs to <paramref name="privateKey"/>.</summary>
     public static Key DerivePublicKey(in Key privateKey)
     {
         Span<byte> pub = stackalloc byte[Key.Size];

@@ -1,7 +1,7 @@
 namespace WgSharp.Linux;
 
 /// <summary>Outcome of an external command (ip, nft, wg ...).</summary>
-public sealed record CommandResult(string CommandLine, int ExitCode, string StandardOutput, string StandardError, bool TimedOut)
+internal sealed record CommandResult(string CommandLine, int ExitCode, string StandardOutput, string StandardError, bool TimedOut)
 {
     public bool Succeeded => ExitCode == 0 && !TimedOut;
 

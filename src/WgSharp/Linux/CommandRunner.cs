@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace WgSharp.Linux;
 
 /// <summary>Runs an external program with arguments passed as a list (never through a shell) and a timeout.</summary>
-public static class CommandRunner
+internal static class CommandRunner
 {
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
 

@@ -8,7 +8,7 @@ namespace WgSharp.Linux;
 /// UDP GSO sends as the kernel's limits allow (each a run of equal-sized datagrams, the last may be
 /// shorter), straight from the batch's slots; a receive takes what is already queued along with the first.
 /// </summary>
-public sealed class LinuxDatagramTransport(UdpTransport sockets) : IDatagramTransport
+internal sealed class LinuxDatagramTransport(UdpTransport sockets) : IDatagramTransport
 {
     /// <summary>The sockets underneath (owned: disposed with this transport).</summary>
     public UdpTransport Sockets => sockets;

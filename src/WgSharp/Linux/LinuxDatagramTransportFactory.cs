@@ -7,7 +7,7 @@ namespace WgSharp.Linux;
 /// Opens UDP transports on Linux. A routing table (OpenBSD's wgrtable) is a named network namespace
 /// "rdomainN", created when first needed; routing table 0 is the base namespace (null: the caller's own).
 /// </summary>
-public sealed class LinuxDatagramTransportFactory(string? baseNamespace = null) : IDatagramTransportFactory
+internal sealed class LinuxDatagramTransportFactory(string? baseNamespace = null) : IDatagramTransportFactory
 {
     public const string RoutingDomainPrefix = "rdomain";
 

@@ -1,7 +1,7 @@
 namespace WgSharp.Linux;
 
 /// <summary>A failed Linux system call, with the errno it reported.</summary>
-public sealed class LinuxIoException : IOException
+internal sealed class LinuxIoException : IOException
 {
     public LinuxIoException(string operation, int errno)
         : base($"{operation} failed: {LibC.ErrorText(errno)} (errno {errno})")

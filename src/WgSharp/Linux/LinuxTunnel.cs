@@ -9,7 +9,7 @@ namespace WgSharp.Linux;
 /// to one peer in one UDP GSO send. Towards the TUN, consecutive TCP segments are merged again
 /// (<see cref="TcpCoalescer"/>), so the host stack handles one packet instead of dozens.
 /// </summary>
-public sealed class LinuxTunnel : ITunnel
+internal sealed class LinuxTunnel : ITunnel
 {
     /// <summary>Segments per read: a 64 KiB super-packet at a typical MSS fits in one batch.</summary>
     public const int DefaultBatchSize = 64;

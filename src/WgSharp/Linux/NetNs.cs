@@ -13,7 +13,7 @@ namespace WgSharp.Linux;
 /// thread is ever left in a foreign namespace. Sockets and TUN file descriptors keep the
 /// namespace they were created in, which is what makes this useful.
 /// </remarks>
-public static class NetNs
+internal static class NetNs
 {
     public const string NamedNamespaceDirectory = "/var/run/netns";
     private const string CurrentThreadNamespace = "/proc/thread-self/ns/net";

@@ -13,7 +13,7 @@ namespace WgSharp.Linux;
 /// Interface settings (MTU, up/down) go through an ioctl socket created in whatever namespace the
 /// interface is in now (TUNGETDEVNETNS), so they keep working after `ip link set IF netns NS`.
 /// </remarks>
-public sealed class TunDevice : IDisposable
+internal sealed class TunDevice : IDisposable
 {
     public const int MaxNameLength = InterfaceName.MaxLength;
     public const int DefaultMtu = 1420;

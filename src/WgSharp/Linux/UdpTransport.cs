@@ -16,7 +16,7 @@ namespace WgSharp.Linux;
 /// be called from any thread. Neither allocates per packet: socket addresses are reused per thread.
 /// A batched receive/send (recvmmsg/sendmmsg, UDP GSO/GRO) can later be added next to these per-datagram calls.
 /// </remarks>
-public sealed class UdpTransport : IDisposable
+internal sealed class UdpTransport : IDisposable
 {
     private const int BindAttempts = 100;
 

@@ -1,7 +1,7 @@
 namespace WgSharp.Protocol;
 
 /// <summary>What processing an incoming handshake-type message led to.</summary>
-public enum HandshakeOutcome
+internal enum HandshakeOutcome
 {
     Rejected,
     /// <summary>We are under load and the sender lacked a valid mac2: a cookie reply was written.</summary>
@@ -15,13 +15,13 @@ public enum HandshakeOutcome
 }
 
 /// <summary>Result of <see cref="ProtocolEngine.ProcessHandshake"/>.</summary>
-public readonly record struct HandshakeResult(HandshakeOutcome Outcome, RejectReason Reason, ProtocolPeer? Peer, int ReplyLength)
+internal readonly record struct HandshakeResult(HandshakeOutcome Outcome, RejectReason Reason, ProtocolPeer? Peer, int ReplyLength)
 {
     public static HandshakeResult Reject(RejectReason reason, ProtocolPeer? peer = null) => new(HandshakeOutcome.Rejected, reason, peer, 0);
 }
 
 /// <summary>Result of <see cref="ProtocolEngine.OpenTransport"/>: the peer and plaintext length, or why it was refused.</summary>
-public readonly record struct TransportResult(RejectReason Reason, ProtocolPeer? Peer, Transport.Keypair? Keypair, int PlaintextLength)
+internal readonly record struct TransportResult(RejectReason Reason, ProtocolPeer? Peer, Transport.Keypair? Keypair, int PlaintextLength)
 {
     public bool IsOk => Reason == RejectReason.None;
     public bool IsKeepalive => IsOk && PlaintextLength == 0;

@@ -6,7 +6,7 @@ namespace WgSharp.Protocol;
 /// Byte offsets and sizes of the four messages (whitepaper 5.4). All integers little-endian.
 /// Every reader checks the length through <see cref="Classify"/> before touching an offset.
 /// </summary>
-public static class MessageLayout
+internal static class MessageLayout
 {
     public const int InitiationSize = 148;
     public const int ResponseSize = 92;

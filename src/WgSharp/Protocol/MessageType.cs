@@ -1,7 +1,7 @@
 namespace WgSharp.Protocol;
 
 /// <summary>The four WireGuard message types (first byte, little-endian u32 with three zero bytes).</summary>
-public enum MessageType : byte
+internal enum MessageType : byte
 {
     None = 0,
     HandshakeInitiation = 1,
@@ -11,7 +11,7 @@ public enum MessageType : byte
 }
 
 /// <summary>Why an incoming message was refused. Returned, never thrown.</summary>
-public enum RejectReason
+internal enum RejectReason
 {
     None = 0,
     TooShort,

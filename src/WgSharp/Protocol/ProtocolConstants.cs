@@ -1,7 +1,7 @@
 namespace WgSharp.Protocol;
 
 /// <summary>The constants of the WireGuard whitepaper, section 6.</summary>
-public static class ProtocolConstants
+internal static class ProtocolConstants
 {
     public const ulong RekeyAfterMessages = 1UL << 60;
     public const ulong RejectAfterMessages = ulong.MaxValue - (1UL << 13); // 2^64 - 2^13 - 1

@@ -13,7 +13,7 @@ namespace WgSharp.Protocol;
 /// message. The caller supplies the monotonic time (for timers and expiry) and decides when it
 /// is "under load". Untrusted input never throws: every refusal is a <see cref="RejectReason"/>.
 /// </summary>
-public sealed class ProtocolEngine
+internal sealed class ProtocolEngine
 {
     private readonly ConcurrentDictionary<Key, ProtocolPeer> _peers = new();
     private readonly Func<TimeSpan>? _jitter;

@@ -8,7 +8,7 @@ using WgSharp.Protocol.Transport;
 namespace WgSharp.Protocol;
 
 /// <summary>Outcome of sealing one outbound packet for a peer.</summary>
-public enum SealStatus
+internal enum SealStatus
 {
     Sealed,
     /// <summary>No usable session: queue the packet and start a handshake.</summary>
@@ -20,7 +20,7 @@ public enum SealStatus
 /// (time is passed in); thread-safe for sealing from many workers. The device's peer object
 /// (endpoint, queues, counters) hangs off <see cref="Owner"/>.
 /// </summary>
-public sealed class ProtocolPeer
+internal sealed class ProtocolPeer
 {
     /// <summary>Guards timers and the handshake-sending bookkeeping.</summary>
     public readonly object Lock = new();

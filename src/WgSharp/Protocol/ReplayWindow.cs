@@ -10,7 +10,7 @@ namespace WgSharp.Protocol;
 /// Not thread-safe: the caller serialises calls for a keypair (it holds the keypair's lock).
 /// </para>
 /// </summary>
-public sealed class ReplayWindow
+internal sealed class ReplayWindow
 {
     private const int BlockBits = 64;
     private const int BlockCount = 128;

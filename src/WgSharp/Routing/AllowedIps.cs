@@ -18,7 +18,7 @@ namespace WgSharp.Routing;
 /// chosen over a reader-writer lock because lookups are on the per-packet path and mutations are rare.
 /// </para>
 /// </summary>
-public sealed class AllowedIps<TPeer> where TPeer : class
+internal sealed class AllowedIps<TPeer> where TPeer : class
 {
     private readonly Lock _gate = new();
     private readonly PrefixTrie<TPeer> _ipv4 = new(32);

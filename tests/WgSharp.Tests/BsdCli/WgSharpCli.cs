@@ -8,7 +8,7 @@ namespace WgSharp.Tests.BsdCli;
 /// Runs the real wgsharp CLI (copied next to the test assembly because the test project
 /// references the CLI project), as a user would: separate processes, real daemons.
 /// </summary>
-public static class WgSharpCli
+internal static class WgSharpCli
 {
     private static readonly Lazy<string> s_wrapperDirectory = new(CreateWrapperDirectory);
 

@@ -37,12 +37,13 @@ public class ChaChaPolyTests
         public const string PlaintextEnd = "/\u201cwork in progress./\u201d"; // sic, as in the RFC
     }
 
-    public static TheoryData<AeadBackend> Backends => ChaChaPolyBackendTests.Backends;
+    public static TheoryData<string> Backends => ChaChaPolyBackendTests.Backends;
 
     [Theory]
     [MemberData(nameof(Backends))]
-    public void Rfc8439_2_8_2_Seal(AeadBackend backend)
+    public void Rfc8439_2_8_2_Seal(string backendName)
     {
+        var backend = Enum.Parse<AeadBackend>(backendName);
         var pt = Hex(Rfc8439Sec2_8_2.Plaintext);
         var sealedBox = new byte[pt.Length + ChaChaPoly.TagSize];
         ChaChaPolyBackendTests.Seal(backend, Hex(Rfc8439Sec2_8_2.Key), Hex(Rfc8439Sec2_8_2.Nonce), pt, Hex(Rfc8439Sec2_8_2.Aad), sealedBox);
@@ -51,8 +52,9 @@ public class ChaChaPolyTests
 
     [Theory]
     [MemberData(nameof(Backends))]
-    public void Rfc8439_2_8_2_Open(AeadBackend backend)
+    public void Rfc8439_2_8_2_Open(string backendName)
     {
+        var backend = Enum.Parse<AeadBackend>(backendName);
         var box = Hex(Rfc8439Sec2_8_2.Ciphertext + Rfc8439Sec2_8_2.Tag);
         var pt = new byte[box.Length - ChaChaPoly.TagSize];
         Assert.True(ChaChaPolyBackendTests.Open(backend, Hex(Rfc8439Sec2_8_2.Key), Hex(Rfc8439Sec2_8_2.Nonce), box, Hex(Rfc8439Sec2_8_2.Aad), pt));
@@ -61,8 +63,9 @@ public class ChaChaPolyTests
 
     [Theory]
     [MemberData(nameof(Backends))]
-    public void Rfc8439_A5_OpenAndReseal(AeadBackend backend)
+    public void Rfc8439_A5_OpenAndReseal(string backendName)
     {
+        var backend = Enum.Parse<AeadBackend>(backendName);
         var box = Hex(Rfc8439AppA5.Ciphertext + Rfc8439AppA5.Tag);
         var pt = new byte[box.Length - ChaChaPoly.TagSize];
         Assert.True(ChaChaPolyBackendTests.Open(backend, Hex(Rfc8439AppA5.Key), Hex(Rfc8439AppA5.Nonce), box, Hex(Rfc8439AppA5.Aad), pt));

@@ -3,7 +3,7 @@ using WgSharp.Tests.Integration.Infrastructure;
 namespace WgSharp.Tests.Device;
 
 /// <summary>Namespaces A and B joined by a veth pair with IPv4 and IPv6 outer addresses.</summary>
-public sealed class TwoNamespaces : IDisposable
+internal sealed class TwoNamespaces : IDisposable
 {
     public const string OuterA4 = "192.0.2.1", OuterB4 = "192.0.2.2";
     public const string OuterA6 = "2001:db8:1::1", OuterB6 = "2001:db8:1::2";

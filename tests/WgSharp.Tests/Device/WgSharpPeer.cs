@@ -12,7 +12,7 @@ namespace WgSharp.Tests.Device;
 /// A wgsharp device running inside the test process, its TUN interface and UDP sockets in a test
 /// namespace and its UAPI socket served, so the real `wg` can drive it and tests can read its counters.
 /// </summary>
-public sealed class WgSharpPeer : IDisposable
+internal sealed class WgSharpPeer : IDisposable
 {
     private readonly UapiServer _server;
 

@@ -115,12 +115,12 @@ public class StatusFormatterTests
     }
 
     [Theory]
-    [InlineData(InterfaceFlags.None, "flags=0<>")]
-    [InlineData(InterfaceFlags.Up | InterfaceFlags.Debug | InterfaceFlags.PointToPoint, "flags=15<UP,DEBUG,POINTOPOINT>")]
-    [InlineData((InterfaceFlags)0x80c7, "flags=80c7<UP,BROADCAST,DEBUG,RUNNING,NOARP,MULTICAST>")]
-    public void FlagsRenderLikePrintb(InterfaceFlags flags, string expected)
+    [InlineData((int)InterfaceFlags.None, "flags=0<>")]
+    [InlineData((int)(InterfaceFlags.Up | InterfaceFlags.Debug | InterfaceFlags.PointToPoint), "flags=15<UP,DEBUG,POINTOPOINT>")]
+    [InlineData(0x80c7, "flags=80c7<UP,BROADCAST,DEBUG,RUNNING,NOARP,MULTICAST>")]
+    public void FlagsRenderLikePrintb(int flags, string expected) // int: InterfaceFlags is internal, a test method is public
     {
-        Assert.Equal(expected, StatusFormatter.FormatFlags(flags));
+        Assert.Equal(expected, StatusFormatter.FormatFlags((InterfaceFlags)flags));
     }
 
     [Fact]

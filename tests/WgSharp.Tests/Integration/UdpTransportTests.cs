@@ -22,10 +22,11 @@ public class UdpTransportTests
     }
 
     [Theory]
-    [InlineData(UdpFamily.IPv4)]
-    [InlineData(UdpFamily.IPv6)]
-    public void ReceivesWithSenderEndpointAndRepliesToIt(UdpFamily family)
+    [InlineData((int)UdpFamily.IPv4)]
+    [InlineData((int)UdpFamily.IPv6)]
+    public void ReceivesWithSenderEndpointAndRepliesToIt(int familyNumber) // int: UdpFamily is internal
     {
+        var family = (UdpFamily)familyNumber;
         using var transport = new UdpTransport();
         var port = transport.Bind(0);
         Assert.NotEqual(0, port);

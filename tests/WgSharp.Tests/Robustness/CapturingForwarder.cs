@@ -8,7 +8,7 @@ namespace WgSharp.Tests.Robustness;
 /// A plain UDP forwarder (client ⇄ target) that keeps a copy of every datagram the client sent, so a
 /// test can replay or tamper with real WireGuard messages as an on-path attacker would.
 /// </summary>
-public sealed class CapturingForwarder : IDisposable
+internal sealed class CapturingForwarder : IDisposable
 {
     private readonly Socket _front, _back;
     private readonly IPEndPoint _target;

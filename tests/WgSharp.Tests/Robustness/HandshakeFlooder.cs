@@ -14,7 +14,7 @@ namespace WgSharp.Tests.Robustness;
 /// mac1 for the target's public key (so they pass the cheap check and would cost the target a Diffie-Hellman
 /// each) but come from random, unknown static keys; the rest are random garbage of the right size.
 /// </summary>
-public sealed class HandshakeFlooder : IDisposable
+internal sealed class HandshakeFlooder : IDisposable
 {
     private const int BurstsPerSecond = 10;
     private readonly Socket _socket;

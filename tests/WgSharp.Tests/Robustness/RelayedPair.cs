@@ -11,7 +11,7 @@ namespace WgSharp.Tests.Robustness;
 /// A's endpoint for B is the relay; B is given A's direct address, but nft in B drops everything to and
 /// from A's listen port, so B can only reach A through the relay (after roaming to it).
 /// </summary>
-public sealed class RelayedPair : IDisposable
+internal sealed class RelayedPair : IDisposable
 {
     public RelayedPair(UdpFaults faults, DeviceOptions? options = null)
     {

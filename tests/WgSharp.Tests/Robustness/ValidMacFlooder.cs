@@ -16,7 +16,7 @@ namespace WgSharp.Tests.Robustness;
 /// answerCookies it also decrypts the cookie replies it gets and puts a valid mac2 on what follows, so the
 /// target's cookie defence alone no longer stops it; only a per-source rate limit does.
 /// </summary>
-public sealed class ValidMacFlooder : IDisposable
+internal sealed class ValidMacFlooder : IDisposable
 {
     private const int Remembered = 1 << 16; // mac1s kept to decrypt the cookie replies that answer them
     private readonly Socket _socket;

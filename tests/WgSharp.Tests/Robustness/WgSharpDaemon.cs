@@ -9,7 +9,7 @@ namespace WgSharp.Tests.Robustness;
 /// The real daemon (`dotnet wgsharp.dll -f IF`) as a child process inside a test namespace, so tests can
 /// kill -9 it, restart it and watch its resources in /proc. Configured with the real `wg` over its socket.
 /// </summary>
-public sealed class WgSharpDaemon : IDisposable
+internal sealed class WgSharpDaemon : IDisposable
 {
     public const string SocketDirectory = "/var/run/wireguard";
     private readonly Process _process;

@@ -4,7 +4,7 @@ namespace WgSharp.Control.Ifconfig;
 /// One meaningful line of a hostname.if file: either an ifconfig command, a "!" shell command,
 /// or an error (with file name and line number) that the caller reports before applying the rest.
 /// </summary>
-public sealed record HostnameIfLine(int LineNumber, string Text)
+internal sealed record HostnameIfLine(int LineNumber, string Text)
 {
     /// <summary>The ifconfig arguments after netstart's rewriting (e.g. "inet A M B" → "inet A netmask M broadcast B").</summary>
     public IReadOnlyList<string> Arguments { get; init; } = [];
@@ -18,7 +18,7 @@ public sealed record HostnameIfLine(int LineNumber, string Text)
 }
 
 /// <summary>The parsed lines of one hostname.IFNAME file, in file order.</summary>
-public sealed record HostnameIfFile(string Path, string InterfaceName, IReadOnlyList<HostnameIfLine> Lines)
+internal sealed record HostnameIfFile(string Path, string InterfaceName, IReadOnlyList<HostnameIfLine> Lines)
 {
     public IEnumerable<HostnameIfLine> Errors => Lines.Where(l => l.IsError);
     public bool HasErrors => Lines.Any(l => l.IsError);

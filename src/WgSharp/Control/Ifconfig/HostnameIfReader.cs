@@ -10,7 +10,7 @@ namespace WgSharp.Control.Ifconfig;
 /// blanks, '#' starting a word begins a comment). A bad line is reported with file and line
 /// number and does not stop the other lines from being returned, so they can still be applied.
 /// </summary>
-public static class HostnameIfReader
+internal static class HostnameIfReader
 {
     public const string FilePrefix = "hostname.";
     /// <summary>These are small configuration files; refuse anything absurdly large.</summary>

@@ -9,7 +9,7 @@ namespace WgSharp.Control.Ifconfig;
 /// actions (create/destroy, addresses, mtu, up/down, rdomain) itself. A command is only ever
 /// produced for a completely valid argument list, so a bad word changes nothing.
 /// </summary>
-public sealed class IfconfigCommand
+internal sealed class IfconfigCommand
 {
     public IfconfigCommand(string interfaceName) => InterfaceName = interfaceName;
 

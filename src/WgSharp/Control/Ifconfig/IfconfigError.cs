@@ -5,7 +5,7 @@ namespace WgSharp.Control.Ifconfig;
 /// <see cref="Message"/> the diagnostic without program name (e.g. "wgport: 70000: out of range").
 /// Key material is never echoed in the message.
 /// </summary>
-public sealed record IfconfigError(string Word, string Message)
+internal sealed record IfconfigError(string Word, string Message)
 {
     /// <summary>The one-line diagnostic the CLI prints, e.g. "wgsharp: wgport: 70000: out of range".</summary>
     public string FullMessage => $"wgsharp: {Message}";

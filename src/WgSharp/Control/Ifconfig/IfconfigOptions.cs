@@ -1,14 +1,14 @@
 namespace WgSharp.Control.Ifconfig;
 
 /// <summary>One word of the ifconfig dialect: its arguments and what it does, for the help text.</summary>
-public sealed record IfconfigOption(string Word, string Arguments, string Description);
+internal sealed record IfconfigOption(string Word, string Arguments, string Description);
 
 /// <summary>
 /// Every option word <see cref="IfconfigParser"/> knows, in the order the help text lists them. The
 /// parser treats any other word as an address, so this table is the one list of options: the help
 /// text and the man page are checked against it.
 /// </summary>
-public static class IfconfigOptions
+internal static class IfconfigOptions
 {
     public static IReadOnlyList<IfconfigOption> All { get; } =
     [

@@ -14,7 +14,7 @@ namespace WgSharp.Control.Ifconfig;
 /// options (wgpsk, wgaip, ...) apply to the wgpeer immediately preceding them. The first bad
 /// word stops parsing and yields an error and no command, so nothing is changed.
 /// </summary>
-public static class IfconfigParser
+internal static class IfconfigParser
 {
     /// <summary>RT_TABLEID_MAX on OpenBSD: limit for rdomain and wgrtable.</summary>
     public const int MaxRoutingTable = 255;

@@ -12,7 +12,7 @@ namespace WgSharp.Control.Ifconfig;
 /// the kernel match the result, whatever Linux does on the way (deleting a primary inet address
 /// also deletes its secondaries).
 /// </summary>
-public static class InterfaceAddressPlan
+internal static class InterfaceAddressPlan
 {
     /// <summary>IPv6 needs links of at least this MTU (RFC 8200); Linux drops a link's IPv6 addresses below it.</summary>
     public const int MinIPv6Mtu = 1280;

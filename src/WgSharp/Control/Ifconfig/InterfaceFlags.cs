@@ -2,7 +2,7 @@ namespace WgSharp.Control.Ifconfig;
 
 /// <summary>OpenBSD's IFF_* interface flags, with their kernel bit values (shown as flags=HEX&lt;NAMES&gt;).</summary>
 [Flags]
-public enum InterfaceFlags
+internal enum InterfaceFlags
 {
     None = 0,
     Up = 0x1,

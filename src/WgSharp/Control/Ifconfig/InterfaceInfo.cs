@@ -6,7 +6,7 @@ namespace WgSharp.Control.Ifconfig;
 /// The non-WireGuard facts about an interface that ifconfig status shows; gathered by the CLI
 /// (from the kernel / `ip`) and passed in so formatting stays pure.
 /// </summary>
-public sealed record InterfaceInfo
+internal sealed record InterfaceInfo
 {
     public required string Name { get; init; }
     public InterfaceFlags Flags { get; init; } = WgFlags(up: false, debug: false);

@@ -12,7 +12,7 @@ namespace WgSharp.Control.Ifconfig;
 /// Lines under the interface start with a TAB, peer details with two, so
 /// `wgsharp wg1 | grep wgpubkey | cut -d ' ' -f 2` yields the public key as on OpenBSD.
 /// </summary>
-public static class StatusFormatter
+internal static class StatusFormatter
 {
     private static readonly (InterfaceFlags Flag, string Name)[] FlagNames =
     [

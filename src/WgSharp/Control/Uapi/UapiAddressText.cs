@@ -13,7 +13,7 @@ namespace WgSharp.Control.Uapi;
 /// endpoints) and its IPv6 printer differs (it writes ::1.2.3.4 where Go writes ::102:304), so
 /// both directions are done here by hand.
 /// </summary>
-public static class UapiAddressText
+internal static class UapiAddressText
 {
     /// <summary>
     /// Parses an IPv4 dotted quad (no leading zeros) or an IPv6 address with an optional %zone.

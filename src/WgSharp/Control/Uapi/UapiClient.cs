@@ -8,7 +8,7 @@ namespace WgSharp.Control.Uapi;
 /// Talks to a UAPI socket (ours or wireguard-go's) as wg(8) does: one connection per request.
 /// Used by the wgsharp CLI and by tests.
 /// </summary>
-public sealed class UapiClient
+internal sealed class UapiClient
 {
     /// <summary>Replies larger than this are refused (a device with ~1M allowed IPs stays below it).</summary>
     private const long MaxReplyBytes = 4L * UapiLimits.MaxRequestBytes;

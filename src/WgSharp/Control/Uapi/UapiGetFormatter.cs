@@ -13,7 +13,7 @@ namespace WgSharp.Control.Uapi;
 /// followed by "errno=0" and the blank line. With <c>extensions</c> (the
 /// `get=wgsharp` request) wgsharp's extra keys are added: debug, rtable, description.
 /// </summary>
-public static class UapiGetFormatter
+internal static class UapiGetFormatter
 {
     /// <summary>The complete reply, including the "errno=0" line and the terminating blank line.</summary>
     public static string FormatReply(DeviceStatus status, bool extensions = false) =>

@@ -9,7 +9,7 @@ namespace WgSharp.Control.Uapi;
 /// does: unknown keys are skipped (so newer daemons stay readable), values of known keys must be
 /// well formed, and the reply must carry an errno line; a nonzero errno becomes an exception.
 /// </summary>
-public static class UapiGetParser
+internal static class UapiGetParser
 {
     private sealed class PeerBuilder(Key publicKey)
     {

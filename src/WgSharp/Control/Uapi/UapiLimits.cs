@@ -4,7 +4,7 @@ namespace WgSharp.Control.Uapi;
 /// Bounds on what a UAPI client may send. wg(8) lines are at most ~110 bytes; a long line or an
 /// endless request is garbage or an attack, and is refused before it can exhaust memory.
 /// </summary>
-public static class UapiLimits
+internal static class UapiLimits
 {
     /// <summary>Longest accepted line, excluding the newline.</summary>
     public const int MaxLineBytes = 4096;

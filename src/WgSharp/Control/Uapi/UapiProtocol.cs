@@ -7,7 +7,7 @@ namespace WgSharp.Control.Uapi;
 /// Fixed strings and conventions of the cross-platform userspace API
 /// (https://www.wireguard.com/xplatform/), as wireguard-go and wg(8) use them.
 /// </summary>
-public static class UapiProtocol
+internal static class UapiProtocol
 {
     /// <summary>Where wg(8) looks for userspace interfaces: DIR/IFNAME.sock.</summary>
     public const string DefaultSocketDirectory = "/var/run/wireguard";

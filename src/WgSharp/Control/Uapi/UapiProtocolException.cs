@@ -4,7 +4,7 @@ namespace WgSharp.Control.Uapi;
 /// The other side of a UAPI socket answered with an error or with something that is not the
 /// protocol. <see cref="Errno"/> is positive: the errno it reported, or EPROTO for a malformed reply.
 /// </summary>
-public sealed class UapiProtocolException : IOException
+internal sealed class UapiProtocolException : IOException
 {
     public UapiProtocolException(int errno, string message) : base(message) => Errno = errno;
 

@@ -12,7 +12,7 @@ namespace WgSharp.Control.Uapi;
 /// notices when somebody deletes the socket file (<see cref="SocketRemoved"/>: wireguard-go exits
 /// then, which is how the daemon can be told to go away). Dispose stops serving and removes the file.
 /// </summary>
-public sealed class UapiServer : IDisposable, IAsyncDisposable
+internal sealed class UapiServer : IDisposable, IAsyncDisposable
 {
     private const int ListenBacklog = 64;
     private static readonly TimeSpan SocketPollInterval = TimeSpan.FromSeconds(2);

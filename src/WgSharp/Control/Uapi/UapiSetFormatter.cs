@@ -12,7 +12,7 @@ namespace WgSharp.Control.Uapi;
 /// written only when the update uses them, so a plain update is understood by wireguard-go too.
 /// <see cref="UapiSetParser"/> turns the text back into an equal update.
 /// </summary>
-public static class UapiSetFormatter
+internal static class UapiSetFormatter
 {
     /// <summary>The whole request: "set=1\n", the body, and the terminating blank line.</summary>
     public static string FormatRequest(DeviceUpdate update) =>

@@ -12,7 +12,7 @@ namespace WgSharp.Control.Uapi;
 /// whole request is validated first, so a failed set changes nothing.
 /// Feed lines with <see cref="ParseLine"/>; the first error wins and later lines are ignored.
 /// </summary>
-public sealed class UapiSetParser
+internal sealed class UapiSetParser
 {
     private readonly DeviceUpdate _update = new();
     private PeerUpdate? _peer;

@@ -3,7 +3,7 @@ using System.Net.Sockets;
 namespace WgSharp.Control.Uapi;
 
 /// <summary>What is at an interface's control socket path, found by connecting to it.</summary>
-public enum UapiSocketState
+internal enum UapiSocketState
 {
     /// <summary>No socket file: no daemon for this interface.</summary>
     Absent,
@@ -19,7 +19,7 @@ public enum UapiSocketState
 /// The one rule for "does a daemon serve this socket": a connection that is accepted. The file
 /// existing is not enough, since a daemon killed with SIGKILL leaves it behind.
 /// </summary>
-public static class UapiSocketProbe
+internal static class UapiSocketProbe
 {
     public static UapiSocketState Probe(string socketPath)
     {

@@ -10,7 +10,7 @@ namespace WgSharp.Device.IO;
 /// <remarks>
 /// One thread per family receives; any thread may send. Disposing makes blocked receivers return -1.
 /// </remarks>
-public interface IDatagramTransport : IDisposable
+internal interface IDatagramTransport : IDisposable
 {
     /// <summary>The bound port.</summary>
     ushort Port { get; }

@@ -4,7 +4,7 @@ namespace WgSharp.Device.IO;
 /// Opens complete datagram transports (bound, marked, in their routing table), so a configuration change
 /// builds the new transport first and the device swaps it in only once everything succeeded.
 /// </summary>
-public interface IDatagramTransportFactory
+internal interface IDatagramTransportFactory
 {
     /// <summary>
     /// Opens a transport with <paramref name="settings"/>. On failure it throws, having undone whatever it

@@ -9,7 +9,7 @@ namespace WgSharp.Device.IO;
 /// ordinary IP packets (splitting any super-packet itself) and may merge what it is given (coalescing
 /// TCP segments), flushing before <see cref="Write"/> returns, so nothing waits between calls.
 /// </remarks>
-public interface ITunnel : IDisposable
+internal interface ITunnel : IDisposable
 {
     /// <summary>The interface's current name.</summary>
     string Name { get; }

@@ -19,7 +19,7 @@ namespace WgSharp.Device.IO;
 /// allocation and start a collection), and pages no packet reaches are never touched, so never resident.
 /// The owner disposes the batch once no thread uses it any more.
 /// </remarks>
-public sealed unsafe class PacketBatch : IDisposable
+internal sealed unsafe class PacketBatch : IDisposable
 {
     /// <summary>Bytes before each packet: room for the transport header written in place.</summary>
     public const int Headroom = MessageLayout.DataPayload;

@@ -10,7 +10,7 @@ namespace WgSharp.Device.IO;
 /// An IPv4 or IPv6 UDP address and port as a plain value: storable in a peer and comparable without
 /// allocation (unlike <see cref="IPEndPoint"/>). IPv4-mapped IPv6 addresses are normalised to IPv4.
 /// </summary>
-public readonly struct UdpEndpoint : IEquatable<UdpEndpoint>
+internal readonly struct UdpEndpoint : IEquatable<UdpEndpoint>
 {
     // Address bytes in network order; an IPv4 address occupies the first 4 bytes and the rest stay zero.
     private readonly AddressBytes _address;

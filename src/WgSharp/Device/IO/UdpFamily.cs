@@ -1,7 +1,7 @@
 namespace WgSharp.Device.IO;
 
 /// <summary>Which of the transport's two sockets: one per IP version, both on the same port.</summary>
-public enum UdpFamily
+internal enum UdpFamily
 {
     IPv4,
     IPv6,

@@ -11,7 +11,7 @@ namespace WgSharp.Device.Pipeline;
 /// monitor. No lock is held while an element is processed or delivered.
 /// </para>
 /// </summary>
-public sealed class CryptoPool : IDisposable
+internal sealed class CryptoPool : IDisposable
 {
     private readonly struct WorkEntry(OrderedQueueBase queue, int slot)
     {

@@ -1,7 +1,7 @@
 namespace WgSharp.Device.Pipeline;
 
 /// <summary>Sizing of a <see cref="CryptoPool"/>; the defaults fit the machine the process runs on.</summary>
-public sealed class CryptoPoolOptions
+internal sealed class CryptoPoolOptions
 {
     /// <summary>
     /// Most threads that seal or open at the same time, the submitting thread included: the pool starts

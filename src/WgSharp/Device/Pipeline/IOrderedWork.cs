@@ -6,7 +6,7 @@ namespace WgSharp.Device.Pipeline;
 /// (deliver = replay window, source check, write to the tunnel). The queue calls exactly one of
 /// <see cref="Deliver"/> or <see cref="Discard"/> for every element it accepted.
 /// </summary>
-public interface IOrderedWork<in T> where T : class
+internal interface IOrderedWork<in T> where T : class
 {
     /// <summary>
     /// The order-independent part (seal or open). Runs on any thread, concurrently with other

@@ -1,7 +1,7 @@
 namespace WgSharp.Device.Pipeline;
 
 /// <summary>What the pool's shared queue points at: a slot of some ordered queue, whatever its element type.</summary>
-public abstract class OrderedQueueBase
+internal abstract class OrderedQueueBase
 {
     private protected OrderedQueueBase() { }
 
@@ -22,7 +22,7 @@ public abstract class OrderedQueueBase
 /// order its counters were reserved in (reserve and submit under one lock, the peer's send lock).
 /// </para>
 /// </summary>
-public sealed class OrderedQueue<T> : OrderedQueueBase where T : class
+internal sealed class OrderedQueue<T> : OrderedQueueBase where T : class
 {
     private const int Pending = 0, Processed = 1, Failed = 2;
 

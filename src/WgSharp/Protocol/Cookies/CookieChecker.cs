@@ -9,7 +9,7 @@ namespace WgSharp.Protocol.Cookies;
 /// key, checks mac2 against a cookie bound to the sender's address when under load, and builds
 /// cookie replies. The cookie secret is rotated every two minutes. Thread-safe.
 /// </summary>
-public sealed class CookieChecker
+internal sealed class CookieChecker
 {
     private readonly object _lock = new();
     // Pinned, so a compacting GC never leaves a stale copy of the cookie secret behind.

@@ -9,7 +9,7 @@ namespace WgSharp.Protocol.Cookies;
 /// public key) and, while we hold a fresh cookie from that peer, mac2 on every handshake
 /// message we send; consumes the peer's cookie replies. Thread-safe.
 /// </summary>
-public sealed class CookieGenerator
+internal sealed class CookieGenerator
 {
     private readonly object _lock = new();
     // The two keys, the last mac1 sent and the cookie share one array: one object header per peer, not four.

@@ -13,7 +13,7 @@ namespace WgSharp.Protocol.Cookies;
 /// attacker cannot aim collisions at a victim's set); a new source takes the stalest entry of its set.
 /// Pure (time is passed in), allocation-free, one small lock per set. Thread-safe.
 /// </summary>
-public sealed class HandshakeRateLimiter
+internal sealed class HandshakeRateLimiter
 {
     public const int MessagesPerSecond = 20;
     public const int Burst = 5;

@@ -9,7 +9,7 @@ namespace WgSharp.Protocol.Noise;
 /// indices, and what replay protection needs (greatest timestamp, last initiation time).
 /// Callers hold <see cref="Lock"/> while reading or changing it.
 /// </summary>
-public sealed class Handshake
+internal sealed class Handshake
 {
     public readonly object Lock = new();
 

@@ -1,7 +1,7 @@
 namespace WgSharp.Protocol.Noise;
 
 /// <summary>Where a peer's handshake stands (the Noise message pattern position).</summary>
-public enum HandshakeState
+internal enum HandshakeState
 {
     Zeroed,
     InitiationCreated,

@@ -7,7 +7,7 @@ namespace WgSharp.Protocol.Noise;
 /// The device's own static key pair and the responder-side cookie checker keyed to it. The key pair is
 /// an immutable object swapped atomically: the control plane replaces it while handshake workers read it.
 /// </summary>
-public sealed class LocalIdentity
+internal sealed class LocalIdentity
 {
     private volatile StaticKeyPair? _keys;
 

@@ -4,7 +4,7 @@ using WgSharp.Crypto;
 namespace WgSharp.Protocol.Noise;
 
 /// <summary>The Noise_IKpsk2 constants of WireGuard and the values derived from them once.</summary>
-public static class NoiseConstants
+internal static class NoiseConstants
 {
     public const string Construction = "Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s";
     public const string Identifier = "WireGuard v1 zx2c4 Jason@zx2c4.com";

@@ -11,7 +11,7 @@ namespace WgSharp.Protocol.Noise;
 /// works on scratch copies and commits to the handshake only on success, so a forged or
 /// corrupted message leaves the state untouched.
 /// </summary>
-public static class NoiseProtocol
+internal static class NoiseProtocol
 {
     private const int KeyLen = 32;
 

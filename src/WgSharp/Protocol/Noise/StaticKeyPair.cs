@@ -8,7 +8,7 @@ namespace WgSharp.Protocol.Noise;
 /// handshake never sees the private key of one identity with the public key of another. The private key
 /// lives in pinned memory (a compacting GC never leaves a stale copy behind) and is zeroed on Dispose.
 /// </summary>
-public sealed class StaticKeyPair : IDisposable
+internal sealed class StaticKeyPair : IDisposable
 {
     private readonly byte[] _privateKey = GC.AllocateArray<byte>(Key.Size, pinned: true);
 

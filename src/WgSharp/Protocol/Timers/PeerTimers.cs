@@ -6,7 +6,7 @@ namespace WgSharp.Protocol.Timers;
 /// expired. No threads or real timers here; the device polls it. Not thread-safe: callers
 /// serialize access (the device uses one lock per peer).
 /// </summary>
-public sealed class PeerTimers
+internal sealed class PeerTimers
 {
     private readonly Func<TimeSpan> _jitter;
 

@@ -2,7 +2,7 @@ namespace WgSharp.Protocol.Timers;
 
 /// <summary>What the caller must do because timers expired (several may be set at once).</summary>
 [Flags]
-public enum TimerActions
+internal enum TimerActions
 {
     None = 0,
     /// <summary>The handshake did not complete in REKEY_TIMEOUT: log the manual's message and send a new initiation (a retry).</summary>

@@ -8,7 +8,7 @@ namespace WgSharp.Protocol.Transport;
 /// Maps our random 32-bit session indices (the "receiver index" in incoming messages) to the
 /// peer and to either its pending handshake or a keypair. Random, so indices reveal nothing.
 /// </summary>
-public sealed class IndexTable<TPeer> where TPeer : class
+internal sealed class IndexTable<TPeer> where TPeer : class
 {
     public readonly record struct Entry(TPeer Peer, Handshake? Handshake, Keypair? Keypair);
 

@@ -8,7 +8,7 @@ namespace WgSharp.Protocol.Transport;
 /// receive key with its replay window. Sealing and opening are thread-safe (the AEAD is a
 /// stateless one-shot over pinned key bytes), so many workers can use one keypair at once.
 /// </summary>
-public sealed class Keypair
+internal sealed class Keypair
 {
     private readonly byte[] _sendKey = GC.AllocateArray<byte>(ChaChaPoly.KeySize, pinned: true);
     private readonly byte[] _receiveKey = GC.AllocateArray<byte>(ChaChaPoly.KeySize, pinned: true);

@@ -6,7 +6,7 @@ namespace WgSharp.Protocol.Transport;
 /// the keys by sending data with it (whitepaper 5.4.6, "key confirmation").
 /// Returns every keypair it drops so the caller can unregister its index.
 /// </summary>
-public sealed class KeypairSet
+internal sealed class KeypairSet
 {
     private readonly object _lock = new();
     private Keypair? _previous;

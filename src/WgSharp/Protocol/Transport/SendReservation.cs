@@ -6,7 +6,7 @@ namespace WgSharp.Protocol.Transport;
 /// A reservation stays valid across a rekey: the keypair it names is still one the peer accepts (current
 /// or previous) until it is wiped, and a wiped keypair seals nothing (<see cref="Seal"/> returns 0).
 /// </summary>
-public readonly struct SendReservation
+internal readonly struct SendReservation
 {
     internal SendReservation(Keypair keypair, ulong firstCounter, int count)
     {

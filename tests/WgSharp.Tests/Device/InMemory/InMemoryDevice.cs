@@ -7,7 +7,7 @@ using WgSharp.Keys;
 namespace WgSharp.Tests.Device.InMemory;
 
 /// <summary>A wgsharp device on an in-memory tunnel and host: no root, no kernel, no namespace.</summary>
-public sealed class InMemoryDevice : IDisposable
+internal sealed class InMemoryDevice : IDisposable
 {
     public InMemoryDevice(InMemoryNetwork network, string outerAddress, string innerAddress, DeviceOptions? options = null)
     {
@@ -62,7 +62,7 @@ public sealed class InMemoryDevice : IDisposable
 /// Two devices back to back on one in-memory network: A (10.0.0.1 inside, 192.0.2.1 outside) and
 /// B (10.0.0.2, 192.0.2.2), each the other's peer with the other's /32, both started.
 /// </summary>
-public sealed class InMemoryPair : IDisposable
+internal sealed class InMemoryPair : IDisposable
 {
     public const string InnerA = "10.0.0.1", InnerB = "10.0.0.2";
 

@@ -10,7 +10,7 @@ namespace WgSharp.Tests.Device.InMemory;
 /// open transports (port → queue), and a datagram sent to an endpoint lands in that transport's queue in
 /// order, or is dropped when nobody listens there. <see cref="Filter"/> can drop datagrams on the way.
 /// </summary>
-public sealed class InMemoryNetwork
+internal sealed class InMemoryNetwork
 {
     private readonly ConcurrentDictionary<UdpEndpoint, InMemoryTransport> _bound = new();
     private int _nextPort = 40000;
@@ -57,7 +57,7 @@ public sealed class InMemoryNetwork
 /// One machine on an <see cref="InMemoryNetwork"/>: the device's transport factory. Moving the host to a new
 /// address moves its open transports with it (roaming). Failures can be switched on to test all-or-nothing changes.
 /// </summary>
-public sealed class InMemoryHost(InMemoryNetwork network, IPAddress address) : IDatagramTransportFactory
+internal sealed class InMemoryHost(InMemoryNetwork network, IPAddress address) : IDatagramTransportFactory
 {
     private readonly List<InMemoryTransport> _open = [];
 
@@ -111,7 +111,7 @@ public sealed class InMemoryHost(InMemoryNetwork network, IPAddress address) : I
 }
 
 /// <summary>An in-memory "socket pair": one queue, reachable for the host's address family only.</summary>
-public sealed class InMemoryTransport : IDatagramTransport
+internal sealed class InMemoryTransport : IDatagramTransport
 {
     private readonly InMemoryHost _host;
     private readonly BlockingCollection<(byte[] Datagram, UdpEndpoint From)> _queue = new();

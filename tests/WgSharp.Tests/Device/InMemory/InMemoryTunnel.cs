@@ -8,7 +8,7 @@ namespace WgSharp.Tests.Device.InMemory;
 /// A tunnel without a kernel (wireguard-go's tuntest is the idea): the test injects outbound packets, in
 /// batches that one read hands over together, and sees every packet the device writes, in order.
 /// </summary>
-public sealed class InMemoryTunnel(string name = "mem0", int mtu = 1420, int batchSize = 64) : ITunnel
+internal sealed class InMemoryTunnel(string name = "mem0", int mtu = 1420, int batchSize = 64) : ITunnel
 {
     /// <summary>Receives every packet the device writes (on the device's receive thread); by default they queue in <see cref="Written"/>.</summary>
     public delegate void PacketHandler(ReadOnlySpan<byte> packet);

@@ -4,7 +4,7 @@ using System.Net;
 namespace WgSharp.Tests.Device.InMemory;
 
 /// <summary>TCP-like IPv4 packets whose payload carries a stream number and a sequence number, so order and loss can be checked.</summary>
-public static class TestPackets
+internal static class TestPackets
 {
     public const int HeaderLength = 40; // IPv4 (20) + TCP (20)
     private const int StreamOffset = HeaderLength, SequenceOffset = HeaderLength + 4;

@@ -4,7 +4,7 @@ using System.Globalization;
 namespace WgSharp.Tests.Integration.Infrastructure;
 
 /// <summary>Reachability checks between test namespaces.</summary>
-public static class NetworkChecks
+internal static class NetworkChecks
 {
     /// <summary>One `ping` run from inside <paramref name="from"/>; true if all echoes were answered.</summary>
     public static bool Ping(NetworkNamespace from, string address, int count = 1, double waitSeconds = 2)

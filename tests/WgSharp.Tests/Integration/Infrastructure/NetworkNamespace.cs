@@ -3,7 +3,7 @@ using WgSharp.Linux;
 namespace WgSharp.Tests.Integration.Infrastructure;
 
 /// <summary>A throw-away network namespace with a unique "wgsn-" name and loopback up; Dispose deletes it.</summary>
-public sealed class NetworkNamespace : IDisposable
+internal sealed class NetworkNamespace : IDisposable
 {
     private bool _disposed;
 
@@ -65,4 +65,4 @@ public sealed class NetworkNamespace : IDisposable
 }
 
 /// <summary>The two interface names of a veth pair (each in its own namespace).</summary>
-public sealed record VethLink(string InterfaceA, string InterfaceB);
+internal sealed record VethLink(string InterfaceA, string InterfaceB);

@@ -6,7 +6,7 @@ namespace WgSharp.Tests.Integration.Infrastructure;
 /// An nftables table in a test namespace that drops traffic, e.g. to cut the direct path between two
 /// peers so traffic must take a relay. Dispose deletes the table, restoring the path.
 /// </summary>
-public sealed class NftBlock : IDisposable
+internal sealed class NftBlock : IDisposable
 {
     private static int s_counter;
     private readonly NetworkNamespace _netns;

@@ -9,7 +9,7 @@ namespace WgSharp.Tests.Integration.Infrastructure;
 /// Sends a deterministic pseudo-random byte stream over TCP from one namespace to another, in-process:
 /// the sockets are created inside the namespaces, and the receiver checks length and SHA-256.
 /// </summary>
-public static class TcpTransfer
+internal static class TcpTransfer
 {
     public sealed record Result(long Bytes, TimeSpan Elapsed, bool HashMatches)
     {

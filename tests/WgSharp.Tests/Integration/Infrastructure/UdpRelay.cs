@@ -10,7 +10,7 @@ namespace WgSharp.Tests.Integration.Infrastructure;
 /// last client seen. Both directions pass through <see cref="Faults"/> (drop, duplicate, reorder, delay).
 /// Optionally lives in a test namespace.
 /// </summary>
-public sealed class UdpRelay : IDisposable
+internal sealed class UdpRelay : IDisposable
 {
     private readonly Socket _front; // faces the client
     private readonly Socket _back;  // faces the target

@@ -5,7 +5,7 @@ namespace WgSharp.Tests.Integration.Infrastructure;
 /// the standard fixture for tunnel tests. Outer addresses 192.0.2.1/2 and 2001:db8:1::1/2,
 /// tunnel addresses 198.51.100.1/2 and 2001:db8:100::1/2 (documentation ranges, never routed anywhere).
 /// </summary>
-public sealed class WireGuardGoPair : IDisposable
+internal sealed class WireGuardGoPair : IDisposable
 {
     public const ushort ListenPort = 51820;
     public static readonly string[] OuterA = ["192.0.2.1/24", "2001:db8:1::1/64"];

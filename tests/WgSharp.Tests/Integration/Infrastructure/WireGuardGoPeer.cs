@@ -10,7 +10,7 @@ namespace WgSharp.Tests.Integration.Infrastructure;
 /// Debian's wireguard-go running in the foreground inside a test namespace, configured with the real
 /// `wg` tool over its UAPI socket. Dispose stops the process and removes its socket.
 /// </summary>
-public sealed class WireGuardGoPeer : IDisposable
+internal sealed class WireGuardGoPeer : IDisposable
 {
     public const string SocketDirectory = "/var/run/wireguard";
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(15);
