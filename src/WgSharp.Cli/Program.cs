@@ -6,6 +6,7 @@ internal static class Program
     {
         try
         {
+            Daemon.EnvironmentKnobs.Apply();
             return CommandLine.Run(args);
         }
         catch (Exception e)

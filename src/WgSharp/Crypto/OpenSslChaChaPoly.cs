@@ -29,7 +29,7 @@ internal static unsafe class OpenSslChaChaPoly
 
     static OpenSslChaChaPoly()
     {
-        if (Environment.GetEnvironmentVariable("WGSHARP_AEAD") == "libsodium") return;
+        if (Configuration.ProcessKnobs.ForceLibsodiumAead) return;
         nint lib = 0;
         foreach (var name in new[] { "libcrypto.so.3", "libcrypto.so.1.1" })
             if (NativeLibrary.TryLoad(name, out lib)) break;

@@ -1,7 +1,7 @@
 namespace WgSharp.Linux;
 
 /// <summary>
-/// Benchmark aid: with WGSHARP_GC_STATS=1 in the environment the process prints its garbage
+/// Benchmark aid: with <see cref="Configuration.ProcessKnobs.PrintGcStatsAtExit"/> (the daemon's WGSHARP_GC_STATS=1) the process prints its garbage
 /// collection counts and allocated bytes to stderr when it exits, so a throughput run can show
 /// that the data path does not allocate per packet (zero gen0 collections is the goal).
 /// </summary>
@@ -11,7 +11,7 @@ internal static class GcStats
 
     public static void RegisterIfRequested()
     {
-        if (Environment.GetEnvironmentVariable("WGSHARP_GC_STATS") != "1") return;
+        if (!Configuration.ProcessKnobs.PrintGcStatsAtExit) return;
         if (Interlocked.Exchange(ref s_registered, 1) != 0) return;
         AppDomain.CurrentDomain.ProcessExit += (_, _) => Console.Error.WriteLine(
             $"wgsharp GC stats: gen0={GC.CollectionCount(0)} gen1={GC.CollectionCount(1)} gen2={GC.CollectionCount(2)} " +

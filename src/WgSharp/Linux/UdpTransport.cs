@@ -344,10 +344,9 @@ internal sealed class UdpTransport : IDisposable
 
     /// <summary>
     /// Most datagrams one segmentation-offload send carries (older kernels allow 64). Smaller bursts did not
-    /// reduce drops at a slow receiver in our measurements (docs/performance.md); WGSHARP_GSO_SEGMENTS overrides it.
+    /// reduce drops at a slow receiver in our measurements (docs/performance.md); <see cref="Configuration.ProcessKnobs.GsoSegments"/>.
     /// </summary>
-    public static readonly int MaxSegments =
-        int.TryParse(Environment.GetEnvironmentVariable("WGSHARP_GSO_SEGMENTS"), out var n) && n is >= 1 and <= 64 ? n : 64;
+    public static int MaxSegments => Configuration.ProcessKnobs.GsoSegments;
 
     /// <summary>Largest total a segmentation-offload send may carry (it travels as one IP packet until the device splits it).</summary>
     public const int MaxSegmentedBytes = 65000;

@@ -1,0 +1,200 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using WgSharp.Configuration;
+using WgSharp.Control.Uapi;
+using WgSharp.Device;
+using WgSharp.Linux;
+
+namespace WgSharp;
+
+/// <summary>
+/// One running WireGuard interface in this process: a TUN interface, its UDP sockets, the protocol and
+/// its threads, and optionally the UAPI control socket. Create it with <see cref="StartAsync"/>; it owns
+/// everything it created and <see cref="DisposeAsync"/> (or <see cref="StopAsync"/>) removes all of it,
+/// the kernel interface included. All members are thread-safe.
+/// </summary>
+public sealed class WireGuardInterface : IAsyncDisposable
+{
+    private readonly WireGuardDevice _device;
+    private readonly UapiServer? _controlSocket;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenRegistration _socketRemoved;
+    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Lock _stopLock = new();
+    private Task? _stopping;
+    private int _gone;
+
+    private WireGuardInterface(WireGuardDevice device, UapiServer? controlSocket, ILogger logger)
+    {
+        _logger = logger;
+        _device = device;
+        _controlSocket = controlSocket;
+        Name = device.InterfaceName;
+        _device.InterfaceGone += OnGone;
+        if (controlSocket != null) _socketRemoved = controlSocket.SocketRemoved.Register(OnGone);
+    }
+
+    /// <summary>
+    /// Creates the interface described by <paramref name="options"/>, applies its configuration and starts it.
+    /// On failure nothing is left behind (no interface, socket or thread).
+    /// </summary>
+    /// <param name="options">What to create; <see cref="WireGuardInterfaceOptions.Name"/> is required.</param>
+    /// <param name="logger">Where the interface logs (errors, and protocol events when <see cref="WireGuardInterfaceOptions.DebugLog"/> is on); null for nowhere.</param>
+    /// <param name="cancellationToken">Cancels the start; whatever was created by then is removed again.</param>
+    /// <exception cref="WireGuardException">The interface could not be created or configured; <see cref="WireGuardException.Reason"/> says why.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public static Task<WireGuardInterface> StartAsync(WireGuardInterfaceOptions options, ILogger? logger = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        Validate(options);
+        // Validated before anything exists, so a bad configuration creates nothing.
+        var update = EmbeddingTranslation.ToUpdate(options.Configuration);
+        // Creating a TUN interface and binding sockets are blocking system calls: off the caller's thread.
+        return Task.Run(() => Start(options, update, logger ?? NullLogger.Instance, cancellationToken), cancellationToken);
+    }
+
+    private static WireGuardInterface Start(WireGuardInterfaceOptions options, DeviceUpdate update, ILogger logger, CancellationToken cancellationToken)
+    {
+        string what = $"cannot start the WireGuard interface {options.Name}";
+        TunDevice? tun = null;
+        WireGuardDevice? device = null;
+        UapiServer? server = null;
+        try
+        {
+            tun = options.NetworkNamespace is { } netns
+                ? (NetNs.Exists(netns) ? TunDevice.CreateInNamespace(netns, options.Name, options.Mtu)
+                    : throw new WireGuardException(WireGuardErrorReason.NamespaceNotFound, $"{what}: no network namespace {netns}"))
+                : TunDevice.Create(options.Name, options.Mtu);
+            cancellationToken.ThrowIfCancellationRequested();
+            var tunnel = new LinuxTunnel(tun);
+            device = new WireGuardDevice(tunnel, new LinuxDatagramTransportFactory(), logger, new DeviceOptions
+            {
+                Debug = options.DebugLog,
+                HandshakeWorkers = options.HandshakeWorkers,
+                HandshakeQueueCapacity = options.HandshakeQueueCapacity,
+            });
+            tun = null; // the device owns it now
+            var applied = device.Apply(update);
+            if (!applied.IsOk) throw EmbeddingErrors.FromConfigResult(applied);
+            cancellationToken.ThrowIfCancellationRequested();
+            if (options.ControlSocket) server = UapiServer.Start(device, logger, options.ControlSocketDirectory);
+            device.Start();
+            if (options.BringUp) tunnel.Device.SetUp(true);
+            cancellationToken.ThrowIfCancellationRequested();
+            return new WireGuardInterface(device, server, logger);
+        }
+        catch (Exception e)
+        {
+            server?.Dispose();
+            device?.Dispose();
+            tun?.Dispose();
+            if (e is OperationCanceledException) throw;
+            throw EmbeddingErrors.From(e, what);
+        }
+        finally
+        {
+            update.ClearSecrets();
+        }
+    }
+
+    private static void Validate(WireGuardInterfaceOptions options)
+    {
+        string what = "invalid WireGuard interface options";
+        if (!InterfaceName.IsValid(options.Name))
+            throw new WireGuardException(WireGuardErrorReason.InvalidConfiguration, $"{what}: '{options.Name}' is not an interface name (1-15 bytes, no '/' or whitespace)");
+        if (options.Mtu is < 68 or > 65535)
+            throw new WireGuardException(WireGuardErrorReason.InvalidConfiguration, $"{what}: the MTU must be 68-65535");
+        if (options.NetworkNamespace is { } netns && !NetNs.IsValidName(netns))
+            throw new WireGuardException(WireGuardErrorReason.InvalidConfiguration, $"{what}: '{netns}' is not a network namespace name");
+        if (options.HandshakeWorkers < 0 || options.HandshakeQueueCapacity < 8)
+            throw new WireGuardException(WireGuardErrorReason.InvalidConfiguration, $"{what}: handshake workers must be 0 or more and the queue at least 8");
+        if (options.ControlSocket && string.IsNullOrEmpty(options.ControlSocketDirectory))
+            throw new WireGuardException(WireGuardErrorReason.InvalidConfiguration, $"{what}: the control socket directory is empty");
+    }
+
+    /// <summary>The interface name.</summary>
+    public string Name { get; }
+
+    /// <summary>The UDP port the interface listens on now (the kernel's choice when configured as 0).</summary>
+    public int ListenPort => _device.Transport.Port;
+
+    /// <summary>
+    /// Raised once, on a thread of the interface, when the interface went away from outside: the kernel
+    /// interface was deleted (<c>ip link del</c>) or its control socket file removed (as <c>wg-quick down</c>
+    /// does). The interface stops working; the owner still disposes it. Not raised by <see cref="DisposeAsync"/>.
+    /// </summary>
+    public event EventHandler? Gone;
+
+    /// <summary>Completes when the interface has stopped: gone from outside, or stopped by its owner.</summary>
+    public Task Completion => _completion.Task;
+
+    /// <summary>A consistent snapshot of the configuration and counters (no secrets).</summary>
+    /// <exception cref="WireGuardException">The interface was disposed (<see cref="WireGuardErrorReason.InterfaceGone"/>).</exception>
+    public WireGuardInterfaceStatus GetStatus()
+    {
+        ThrowIfStopped();
+        var status = _device.GetStatus();
+        try { return EmbeddingTranslation.ToStatus(status); }
+        finally { status.ClearSecrets(); }
+    }
+
+    /// <summary>
+    /// Replaces the whole WireGuard configuration (keys, port, fwmark, peers), as <c>wg setconf</c>: all of it
+    /// or, on an exception, none of it. Sessions of peers that stay keep running.
+    /// </summary>
+    /// <exception cref="WireGuardException">Invalid, or the new port is taken; nothing changed.</exception>
+    public void Configure(InterfaceConfiguration configuration)
+    {
+        ThrowIfStopped();
+        var update = EmbeddingTranslation.ToUpdate(configuration);
+        try
+        {
+            var result = _device.Apply(update);
+            if (!result.IsOk) throw EmbeddingErrors.FromConfigResult(result);
+        }
+        finally { update.ClearSecrets(); }
+    }
+
+    /// <summary>
+    /// Stops the interface and removes everything it created: threads, sockets, the control socket file and
+    /// the kernel interface (with its addresses and routes). Idempotent; <see cref="DisposeAsync"/> does the same.
+    /// </summary>
+    /// <param name="cancellationToken">Stops waiting for the teardown (which still completes in the background).</param>
+    public Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        Task stopping;
+        lock (_stopLock)
+            stopping = _stopping ??= Task.Run(Teardown, CancellationToken.None);
+        return stopping.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>Stops the interface and removes everything it created (<see cref="StopAsync"/>).</summary>
+    public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
+
+    private void Teardown()
+    {
+        _device.InterfaceGone -= OnGone;
+        _socketRemoved.Dispose();
+        _controlSocket?.Dispose();
+        _device.Dispose(); // joins the threads; closing the TUN descriptor deletes the interface
+        _completion.TrySetResult();
+    }
+
+    private void OnGone()
+    {
+        if (Interlocked.Exchange(ref _gone, 1) != 0) return;
+        try { Gone?.Invoke(this, EventArgs.Empty); }
+        // The handler runs on the interface's timer thread: its exception must not end that thread.
+        catch (Exception e) { _logger.LogError(e, "{Interface}: a Gone handler failed", Name); }
+        finally { _completion.TrySetResult(); }
+    }
+
+    private void ThrowIfStopped()
+    {
+        if (Volatile.Read(ref _stopping) != null || Volatile.Read(ref _gone) != 0)
+            throw new WireGuardException(WireGuardErrorReason.InterfaceGone, $"the WireGuard interface {Name} is stopped");
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => Name;
+}

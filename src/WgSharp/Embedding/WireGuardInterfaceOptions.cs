@@ -1,0 +1,48 @@
+namespace WgSharp;
+
+/// <summary>
+/// How to create and run one interface (<see cref="WireGuardInterface.StartAsync"/>). Every knob of the
+/// library is here or in <see cref="InterfaceConfiguration"/>: it reads no environment variables.
+/// </summary>
+public sealed record WireGuardInterfaceOptions
+{
+    /// <summary>The default <see cref="ControlSocketDirectory"/>, where <c>wg</c> and <c>wg-quick</c> look.</summary>
+    public const string DefaultControlSocketDirectory = "/var/run/wireguard";
+
+    /// <summary>The interface name (at most 15 bytes, no '/' or whitespace), e.g. <c>wg0</c>. An existing TUN interface of that name is attached to.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>The WireGuard configuration applied before the interface starts.</summary>
+    public InterfaceConfiguration Configuration { get; init; } = new();
+
+    /// <summary>The interface MTU (68-65535); 1420 fits a 1500-byte path over IPv6.</summary>
+    public int Mtu { get; init; } = 1420;
+
+    /// <summary>
+    /// A named network namespace (<c>/var/run/netns/NAME</c>, as <c>ip netns add</c> makes) to create the interface
+    /// in; null for the caller's. The UDP socket stays in the caller's namespace either way, so the tunnel
+    /// carries traffic of that namespace over the caller's network.
+    /// </summary>
+    public string? NetworkNamespace { get; init; }
+
+    /// <summary>Bring the interface administratively up once it runs (as <c>ip link set up</c>). Addresses and routes are not set: use <c>ip</c> or netlink.</summary>
+    public bool BringUp { get; init; } = true;
+
+    /// <summary>
+    /// Serve the UAPI control socket <c>DIR/NAME.sock</c>, so <c>wg show</c>, <c>wg set</c> and <c>wg-quick</c>
+    /// see and configure this interface as they would a wireguard-go one. Off by default.
+    /// </summary>
+    public bool ControlSocket { get; init; }
+
+    /// <summary>Where the control socket goes when <see cref="ControlSocket"/> is on.</summary>
+    public string ControlSocketDirectory { get; init; } = DefaultControlSocketDirectory;
+
+    /// <summary>Log every protocol event at Information level (wireguard-go's debug log); off by default.</summary>
+    public bool DebugLog { get; init; }
+
+    /// <summary>Threads doing handshake work (Diffie-Hellman); 0 for one per core.</summary>
+    public int HandshakeWorkers { get; init; }
+
+    /// <summary>Handshake messages queued before new ones are dropped (the interface is "under load" at 1/8 of it).</summary>
+    public int HandshakeQueueCapacity { get; init; } = 4096;
+}
