@@ -1,0 +1,59 @@
+using System.Reflection;
+using System.Runtime.Versioning;
+using WgSharp.Tests.Integration.Infrastructure;
+
+namespace WgSharp.Tests.Embedding;
+
+/// <summary>
+/// Pins what the library offers embedders: its public types are exactly those in PublicApi.approved.txt
+/// (a change to the surface is a change to that file, seen in review), and the library is marked Linux-only,
+/// reads no environment variable and forces no garbage collection.
+/// </summary>
+public class PublicSurfaceTests
+{
+    private static readonly Assembly Library = typeof(WireGuardInterface).Assembly;
+    private static string ApprovedFile => Path.Combine(RepositoryRoot.Path, "tests", "WgSharp.Tests", "Embedding", "PublicApi.approved.txt");
+
+    [Fact]
+    public void PublicTypesAreExactlyTheApprovedOnes()
+    {
+        var actual = Library.GetExportedTypes().Select(t => t.FullName!).Order(StringComparer.Ordinal).ToList();
+        var approved = File.ReadAllLines(ApprovedFile).Where(l => l.Length > 0 && !l.StartsWith('#')).ToList();
+        Assert.Equal(approved, actual);
+    }
+
+    [Fact]
+    public void TheLibraryIsMarkedLinuxOnly()
+    {
+        var platforms = Library.GetCustomAttributes<SupportedOSPlatformAttribute>().Select(a => a.PlatformName);
+        Assert.Equal(["linux"], platforms);
+    }
+
+    [Fact]
+    public void OnlyLoggingAbstractionsAmongTheLibrarysManagedDependencies()
+    {
+        var references = Library.GetReferencedAssemblies().Select(a => a.Name!)
+            .Where(n => n.StartsWith("Microsoft.", StringComparison.Ordinal)).ToList();
+        Assert.Equal(["Microsoft.Extensions.Logging.Abstractions"], references);
+    }
+
+    [Fact]
+    public void TheLibraryReadsNoEnvironmentAndForcesNoCollection()
+    {
+        var offenders = Directory.EnumerateFiles(Path.Combine(RepositoryRoot.Path, "src", "WgSharp"), "*.cs", SearchOption.AllDirectories)
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+            .Where(f => File.ReadAllText(f) is var text &&
+                (text.Contains("Environment.GetEnvironmentVariable", StringComparison.Ordinal) ||
+                 text.Contains("GC.Collect(", StringComparison.Ordinal) || text.Contains("GCSettings.", StringComparison.Ordinal)))
+            .Select(f => Path.GetRelativePath(RepositoryRoot.Path, f)).ToList();
+        Assert.Empty(offenders);
+    }
+
+    [Fact]
+    public void TheXmlDocumentationShipsBesideTheLibrary()
+    {
+        var xml = Path.ChangeExtension(Library.Location, ".xml");
+        Assert.True(File.Exists(xml), xml);
+        Assert.Contains("M:WgSharp.WireGuardInterface.StartAsync", File.ReadAllText(xml), StringComparison.Ordinal);
+    }
+}
