@@ -23,6 +23,13 @@ public class PublicSurfaceTests
     }
 
     [Fact]
+    public void TheHostingPackageAddsOnlyItsServiceAndExtensions()
+    {
+        var actual = typeof(Hosting.WireGuardInterfaceService).Assembly.GetExportedTypes().Select(t => t.FullName!).Order(StringComparer.Ordinal);
+        Assert.Equal(["WgSharp.Hosting.WireGuardInterfaceService", "WgSharp.Hosting.WireGuardServiceCollectionExtensions"], actual);
+    }
+
+    [Fact]
     public void TheLibraryIsMarkedLinuxOnly()
     {
         var platforms = Library.GetCustomAttributes<SupportedOSPlatformAttribute>().Select(a => a.PlatformName);
