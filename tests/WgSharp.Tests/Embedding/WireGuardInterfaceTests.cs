@@ -58,6 +58,20 @@ public class WireGuardInterfaceTests
     }
 
     [Fact]
+    public async Task RemovingTheControlSocketFileRaisesGoneAsWgQuickDownExpects()
+    {
+        using var netns = NetworkNamespace.Create();
+        await using var wg = await WireGuardInterface.StartAsync(EmbeddedPair.Options(netns, KeyPair.GeneratePrivateKey(), controlSocket: true));
+        int raised = 0;
+        wg.Gone += (_, _) => Interlocked.Increment(ref raised);
+
+        File.Delete($"/var/run/wireguard/{wg.Name}.sock");
+        await wg.Completion.WaitAsync(Patience);
+
+        Assert.Equal(1, Volatile.Read(ref raised));
+    }
+
+    [Fact]
     public async Task DisposingRemovesTheKernelInterfaceAndTheControlSocket()
     {
         using var netns = NetworkNamespace.Create();
