@@ -46,9 +46,14 @@ public sealed class WireGuardInterface : IAsyncDisposable
     public static Task<WireGuardInterface> StartAsync(WireGuardInterfaceOptions options, ILogger? logger = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        Validate(options);
-        // Validated before anything exists, so a bad configuration creates nothing.
-        var update = EmbeddingTranslation.ToUpdate(options.Configuration);
+        DeviceUpdate update;
+        try
+        {
+            // Validated before anything exists, so a bad configuration creates nothing.
+            Validate(options);
+            update = EmbeddingTranslation.ToUpdate(options.Configuration);
+        }
+        catch (WireGuardException e) { return Task.FromException<WireGuardInterface>(e); } // reported through the task, as every other failure
         // Creating a TUN interface and binding sockets are blocking system calls: off the caller's thread.
         return Task.Run(() => Start(options, update, logger ?? NullLogger.Instance, cancellationToken), cancellationToken);
     }
