@@ -1,2 +1,4 @@
 using BenchmarkDotNet.Running;
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+
+if (args is ["udp-receive", .. var rest]) UdpReceiveBench.Run(rest);
+else BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
