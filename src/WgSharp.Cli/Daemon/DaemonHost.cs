@@ -33,7 +33,8 @@ internal static class DaemonHost
             Console.Error.WriteLine($"wgsharp: {interfaceName}: cannot create the TUN interface: {e.Message}");
             return 1;
         }
-        var udp = new UdpTransport();
+        var options = OptionsFromEnvironment();
+        var udp = new UdpTransport { Offloads = options.Offloads };
         try { udp.Bind(0); }
         catch (Exception e)
         {
@@ -42,7 +43,7 @@ internal static class DaemonHost
             udp.Dispose();
             return 1;
         }
-        var device = new WireGuardDevice(tun, udp, logger, OptionsFromEnvironment());
+        var device = new WireGuardDevice(tun, udp, logger, options);
         UapiServer server;
         try { server = UapiServer.Start(device, logger); }
         catch (Exception e)
@@ -77,6 +78,7 @@ internal static class DaemonHost
             TimeScale = scale,
             Debug = Logging.DebugRequested,
             ForceUnderLoad = Environment.GetEnvironmentVariable("WGSHARP_FORCE_UNDER_LOAD") == "1",
+            Offloads = Environment.GetEnvironmentVariable("WGSHARP_OFFLOADS") != "0",
         };
     }
 }

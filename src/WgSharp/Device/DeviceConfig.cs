@@ -89,7 +89,7 @@ public sealed partial class WireGuardDevice : IDeviceControl
                 try
                 {
                     ushort port = update.ListenPort ?? Udp.Port;
-                    newTransport = rtable == 0 ? new UdpTransport() : new UdpTransport(RDomainNamespace(rtable));
+                    newTransport = new UdpTransport(rtable == 0 ? null : RDomainNamespace(rtable)) { Offloads = _options.Offloads };
                     if (rtable != 0 && !NetNs.Exists(RDomainNamespace(rtable))) NetNs.Create(RDomainNamespace(rtable));
                     newTransport.Bind(port);
                     if (Udp.FwMark != 0) newTransport.SetFwMark(Udp.FwMark);

@@ -17,4 +17,10 @@ public sealed class DeviceOptions
 
     /// <summary>Force "under load" (cookie replies for every initiation without mac2); a test hook.</summary>
     public bool ForceUnderLoad { get; init; }
+
+    /// <summary>
+    /// Use the kernel's offloads: TUN super-packets (virtio header, TSO) and UDP GSO/GRO. False turns them all
+    /// off, for kernels whose offloads are broken (the daemon's WGSHARP_OFFLOADS=0).
+    /// </summary>
+    public bool Offloads { get; init; } = true;
 }

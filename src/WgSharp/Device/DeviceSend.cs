@@ -17,7 +17,7 @@ public sealed partial class WireGuardDevice
         var segment = new byte[65536];
         // With offloads the kernel hands over whole TCP send bursts (up to 64 KiB) and leaves checksums
         // to us: far fewer reads, and the segments go out in one UDP GSO send (see SendSegments).
-        bool offloads = Tun.EnableOffloads();
+        bool offloads = _options.Offloads && Tun.EnableOffloads();
         while (!_stopping.IsCancellationRequested)
         {
             int n = Tun.Read(packet, out var vnet);
