@@ -93,6 +93,20 @@ public class UdpBatchReceiveTests
         Assert.Equal(offloads, receiver.CoalescedReceives > 0);
     }
 
+    [Fact]
+    public void ASenderWithOffloadsOffSendsEachDatagramOnItsOwn()
+    {
+        using var sender = Sender(offloads: false);
+        using var receiver = Receiver(UdpFamily.IPv4, offloads: true, sender);
+        var expected = Enumerable.Range(0, 10).Select(i => Datagram(1, i, 1000)).ToArray();
+        Assert.Equal(SocketError.Success, sender.TrySendSegments(expected.SelectMany(d => d).ToArray(), 1000, Loopback(UdpFamily.IPv4, receiver.Port)));
+
+        var received = ReceiveAll(receiver, UdpFamily.IPv4, expected.Length);
+
+        Assert.Equal(expected, received.Select(r => r.Data));
+        Assert.Equal(0, receiver.CoalescedReceives); // no UDP GSO send, so nothing for GRO to keep together on loopback
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
