@@ -158,15 +158,16 @@ public class UdpBatchReceiveTests
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
-    public void DatagramsLongerThanTheStrideAreDroppedAndTheNextOnesArrive(bool offloads)
+    public void DatagramsLongerThanTheStrideAndEmptyOnesAreDroppedAndTheNextOnesArrive(bool offloads)
     {
         using var sender = Sender();
         using var receiver = Receiver(UdpFamily.IPv4, offloads, sender);
         var to = Loopback(UdpFamily.IPv4, receiver.Port);
         const int stride = 512;
-        // A GSO run of oversized datagrams, a lone oversized one, then datagrams that fit.
+        // A GSO run of oversized datagrams, a lone oversized one, an empty one, then datagrams that fit.
         Assert.Equal(SocketError.Success, sender.TrySendSegments(new byte[8 * 1000], 1000, to));
         Assert.Equal(SocketError.Success, sender.TrySend(Datagram(1, 1, 3000), to));
+        Assert.Equal(SocketError.Success, sender.TrySend(ReadOnlySpan<byte>.Empty, to));
         var fitting = Enumerable.Range(2, 5).Select(i => Datagram(1, i, 80 * i)).ToArray();
         foreach (var data in fitting)
             Assert.Equal(SocketError.Success, sender.TrySend(data, to));

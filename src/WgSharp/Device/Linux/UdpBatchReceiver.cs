@@ -122,7 +122,7 @@ internal sealed unsafe class UdpBatchReceiver
 
     /// <summary>
     /// One recvmmsg straight into the stride slots: blocks for the first datagram, takes what else is queued
-    /// (MSG_WAITFORONE). Truncated datagrams (longer than the stride) are dropped and the rest closed up.
+    /// (MSG_WAITFORONE). Truncated datagrams (longer than the stride) and empty ones are dropped and the rest closed up.
     /// Returns the datagrams delivered (0 when all were dropped), or -1 with errno.
     /// </summary>
     public int ReceiveEach(int fd, Span<byte> buffers, int stride, Span<int> lengths, Span<UdpEndpoint> sources, int capacity, out int errno)
@@ -154,9 +154,9 @@ internal sealed unsafe class UdpBatchReceiver
         for (int i = 0; i < received; i++)
         {
             ref var message = ref _messages[i];
-            if ((message.Header.Flags & LibC.MSG_TRUNC) != 0)
-                continue; // longer than a slot: drop it
             int length = (int)message.Length;
+            if ((message.Header.Flags & LibC.MSG_TRUNC) != 0 || length == 0)
+                continue; // longer than a slot, or empty (also what a shut-down socket returns): drop it
             if (count != i)
                 buffers.Slice(i * stride, length).CopyTo(buffers.Slice(count * stride, stride));
             lengths[count] = length;
