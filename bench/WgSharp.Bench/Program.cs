@@ -6,4 +6,5 @@ if (args.Length > 0 && args[0] == "pipeline")
     WgSharp.Bench.PipelineBenchmark.RunCommand(args[1..]);
     return;
 }
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+if (args is ["udp-receive", .. var rest]) UdpReceiveBench.Run(rest);
+else BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

@@ -39,8 +39,9 @@ internal static class DaemonHost
             Console.Error.WriteLine($"wgsharp: {interfaceName}: cannot create the TUN interface: {e.Message}");
             return 1;
         }
+        var options = OptionsFromEnvironment();
         WireGuardDevice device;
-        try { device = new WireGuardDevice(new LinuxTunnel(tun), new LinuxDatagramTransportFactory(), logger, OptionsFromEnvironment()); }
+        try { device = new WireGuardDevice(new LinuxTunnel(tun, options.Offloads), new LinuxDatagramTransportFactory(offloads: options.Offloads), logger, options); }
         catch (Exception e)
         {
             Console.Error.WriteLine($"wgsharp: {interfaceName}: cannot open the UDP socket: {e.Message}");
@@ -83,6 +84,7 @@ internal static class DaemonHost
             TimeScale = scale,
             Debug = Logging.DebugRequested,
             ForceUnderLoad = Environment.GetEnvironmentVariable("WGSHARP_FORCE_UNDER_LOAD") == "1",
+            Offloads = Environment.GetEnvironmentVariable("WGSHARP_OFFLOADS") != "0",
         };
     }
 }

@@ -20,4 +20,11 @@ public sealed class DeviceOptions
 
     /// <summary>Threads doing handshake work (Diffie-Hellman); 0 means one per core.</summary>
     public int HandshakeWorkers { get; init; }
+
+    /// <summary>
+    /// Use the kernel's offloads: TUN super-packets (virtio header, TSO) and UDP GSO/GRO. False turns them all
+    /// off, for kernels whose offloads are broken (the daemon's WGSHARP_OFFLOADS=0). The device core has no offloads
+    /// of its own: whoever builds the tunnel and transport factory passes this to them (LinuxTunnel, LinuxDatagramTransportFactory).
+    /// </summary>
+    public bool Offloads { get; init; } = true;
 }

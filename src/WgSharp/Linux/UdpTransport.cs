@@ -14,9 +14,9 @@ namespace WgSharp.Linux;
 /// blocks and follows <see cref="Rebind"/> transparently; it returns -1 only after <see cref="Dispose"/>
 /// (or when the family is unavailable), which is the reader's signal to exit. <see cref="Send"/> may
 /// be called from any thread. Neither allocates per packet: socket addresses are reused per thread.
-/// A batched receive/send (recvmmsg/sendmmsg, UDP GSO/GRO) can later be added next to these per-datagram calls.
+/// Batched receive (UDP GRO, recvmmsg) is in UdpTransport.BatchReceive.cs.
 /// </remarks>
-public sealed class UdpTransport : IDisposable
+public sealed partial class UdpTransport : IDisposable
 {
     private const int BindAttempts = 100;
 
@@ -374,7 +374,7 @@ public sealed class UdpTransport : IDisposable
     /// </summary>
     internal unsafe SocketError TrySendSegments(LibC.IoVec* iov, int iovCount, int totalLength, int segmentSize, in UdpEndpoint to)
     {
-        if (totalLength <= segmentSize || _segmentationUnsupported)
+        if (totalLength <= segmentSize || _segmentationUnsupported || !Offloads)
             return SendEach(iov, iovCount, segmentSize, to);
         var error = PrepareSend(to, out var socket, out var address);
         if (error != SocketError.Success)
