@@ -394,9 +394,9 @@ public sealed partial class UdpTransport : IDisposable
             }
             return errno switch
             {
-                ENETUNREACH => SocketError.NetworkUnreachable,
-                EHOSTUNREACH => SocketError.HostUnreachable,
-                ENOBUFS or EAGAIN => SocketError.NoBufferSpaceAvailable,
+                LibC.ENETUNREACH => SocketError.NetworkUnreachable,
+                LibC.EHOSTUNREACH => SocketError.HostUnreachable,
+                ENOBUFS or LibC.EAGAIN => SocketError.NoBufferSpaceAvailable,
                 _ => SocketError.SocketError,
             };
         }
@@ -410,7 +410,7 @@ public sealed partial class UdpTransport : IDisposable
         }
     }
 
-    private const int EIO = 5, EAGAIN = 11, EINVAL = 22, ENOPROTOOPT = 92, EOPNOTSUPP = 95, ENOBUFS = 105, ENETUNREACH = 101, EHOSTUNREACH = 113;
+    private const int EIO = 5, EINVAL = 22, ENOPROTOOPT = 92, EOPNOTSUPP = 95, ENOBUFS = 105;
 
     private unsafe SocketError SendEach(LibC.IoVec* iov, int iovCount, int segmentSize, in UdpEndpoint to)
     {
