@@ -100,20 +100,22 @@ public sealed partial class WireGuardDevice
         while (true)
         {
             SubmitOutcome outcome;
+            bool handshake;
             lock (peer.SendLock)
             {
                 if (staged || peer.StagedCount > 0)
                 {
                     if (!staged) StageRange(peer, lease.Batch, first, end); // behind the older ones: order
                     staged = true;
-                    outcome = FlushStagedLocked(peer, out needsHandshake);
+                    outcome = FlushStagedLocked(peer, out handshake);
                 }
                 else
                 {
-                    outcome = SubmitLocked(peer, lease, first, end - first, isKeepalive: false, out needsHandshake);
+                    outcome = SubmitLocked(peer, lease, first, end - first, isKeepalive: false, out handshake);
                     if (outcome == SubmitOutcome.NoSession) StageRange(peer, lease.Batch, first, end);
                 }
             }
+            needsHandshake |= handshake;
             if (outcome != SubmitOutcome.QueueFull || _stopping.IsCancellationRequested || _crypto.IsDisposed) break;
             peer.SendQueue.WaitForRoom();
         }
