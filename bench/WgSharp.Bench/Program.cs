@@ -6,4 +6,6 @@ if (args.Length > 0 && args[0] == "pipeline")
     WgSharp.Bench.PipelineBenchmark.RunCommand(args[1..]);
     return;
 }
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+if (args is ["device-pipeline", .. var options]) WgSharp.Bench.DevicePipelineBench.Run(options);
+else if (args is ["udp-receive", .. var rest]) UdpReceiveBench.Run(rest);
+else BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using WgSharp.Configuration;
 using WgSharp.Device.IO;
+using WgSharp.Device.Pipeline;
 using WgSharp.Keys;
 
 namespace WgSharp.Device;
@@ -119,7 +120,12 @@ internal sealed partial class WireGuardDevice : IDeviceControl
             if (pu.UpdateOnly) return;
             var protocolPeer = Engine.AddPeer(pu.PublicKey);
             if (protocolPeer is null) return; // our own public key: ignored, as wireguard-go does
-            peer = new Peer(protocolPeer) { CreatedOrder = Interlocked.Increment(ref _peerOrder) };
+            peer = new Peer(protocolPeer)
+            {
+                CreatedOrder = Interlocked.Increment(ref _peerOrder),
+                SendQueue = new OrderedQueue<SendElement>(_crypto, _sendWork),
+                ReceiveQueue = new OrderedQueue<ReceiveElement>(_crypto, _receiveWork),
+            };
             lock (protocolPeer.Lock)
             {
                 protocolPeer.Timers.ArmedState = peer;

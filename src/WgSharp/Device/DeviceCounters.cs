@@ -4,7 +4,7 @@ namespace WgSharp.Device;
 internal sealed class DeviceCounters
 {
     private long _noRoute, _unallowedSource, _invalidInner, _decryptFailed, _replayed, _unknownIndex,
-        _handshakeRejected, _handshakeQueueFull, _handshakeRateLimited, _cookieRepliesSent, _stagedDropped, _sendErrors, _malformed;
+        _handshakeRejected, _handshakeQueueFull, _handshakeRateLimited, _cookieRepliesSent, _stagedDropped, _sendErrors, _malformed, _receiveQueueFull;
 
     public long NoRoute => Interlocked.Read(ref _noRoute);
     public long UnallowedSource => Interlocked.Read(ref _unallowedSource);
@@ -20,6 +20,8 @@ internal sealed class DeviceCounters
     public long StagedDropped => Interlocked.Read(ref _stagedDropped);
     public long SendErrors => Interlocked.Read(ref _sendErrors);
     public long Malformed => Interlocked.Read(ref _malformed);
+    /// <summary>Received datagrams dropped because the device was shutting down while they waited for their peer's receive queue.</summary>
+    public long ReceiveQueueFull => Interlocked.Read(ref _receiveQueueFull);
 
     internal void CountNoRoute() => Interlocked.Increment(ref _noRoute);
     internal void CountUnallowedSource() => Interlocked.Increment(ref _unallowedSource);
@@ -34,10 +36,11 @@ internal sealed class DeviceCounters
     internal void CountStagedDropped(long n) => Interlocked.Add(ref _stagedDropped, n);
     internal void CountSendError() => Interlocked.Increment(ref _sendErrors);
     internal void CountMalformed() => Interlocked.Increment(ref _malformed);
+    internal void CountReceiveQueueFull(long n) => Interlocked.Add(ref _receiveQueueFull, n);
 
     public override string ToString() =>
         $"noroute={NoRoute} unallowed_src={UnallowedSource} invalid_inner={InvalidInnerPacket} decrypt_failed={DecryptFailed} " +
         $"replayed={Replayed} unknown_index={UnknownIndex} handshake_rejected={HandshakeRejected} " +
         $"handshake_queue_full={HandshakeQueueFull} handshake_rate_limited={HandshakeRateLimited} cookie_replies={CookieRepliesSent} staged_dropped={StagedDropped} " +
-        $"send_errors={SendErrors} malformed={Malformed}";
+        $"send_errors={SendErrors} malformed={Malformed} receive_queue_full={ReceiveQueueFull}";
 }

@@ -20,4 +20,26 @@ internal sealed class DeviceOptions
 
     /// <summary>Threads doing handshake work (Diffie-Hellman); 0 means one per core.</summary>
     public int HandshakeWorkers { get; init; }
+
+    /// <summary>
+    /// Use the kernel's offloads: TUN super-packets (virtio header, TSO) and UDP GSO/GRO. False turns them all
+    /// off, for kernels whose offloads are broken (the daemon's WGSHARP_OFFLOADS=0). The device core has no offloads
+    /// of its own: whoever builds the tunnel and transport factory passes this to them (LinuxTunnel, LinuxDatagramTransportFactory).
+    /// </summary>
+    public bool Offloads { get; init; } = true;
+
+    /// <summary>
+    /// Most threads that seal and open at once (docs/pipeline.md), the reading threads included: the device's
+    /// crypto pool starts CryptoThreads - 1 workers; 1 runs all crypto inline on the reading threads.
+    /// 0 (default): one per core from 3 cores up, 1 on 1-2 cores, where handing work to another core costs
+    /// more CPU per GB than it wins (the daemons, the applications and the kernel already share both cores).
+    /// </summary>
+    public int CryptoThreads { get; init; }
+
+    /// <summary>The crypto thread count <see cref="CryptoThreads"/> stands for on this machine.</summary>
+    internal int EffectiveCryptoThreads =>
+        CryptoThreads > 0 ? CryptoThreads : Environment.ProcessorCount <= 2 ? 1 : Environment.ProcessorCount;
+
+    /// <summary>Called on the sealing thread after each sealed run (a test hook: which threads seal).</summary>
+    internal Action? SealObserver { get; init; }
 }

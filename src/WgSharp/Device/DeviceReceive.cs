@@ -1,103 +1,208 @@
 using WgSharp.Device.IO;
+using WgSharp.Device.Pipeline;
 using WgSharp.Protocol;
 
 namespace WgSharp.Device;
 
-// The inbound path: datagram transport -> (handshake queue | open in place -> source check) -> tunnel,
-// a batch at a time, so the tunnel can merge consecutive TCP segments before it writes them.
+// The inbound path: datagram transport -> (handshake queue | lookup -> open on the crypto pool -> in order:
+// replay window, roaming, source check) -> tunnel. A receive (one UDP GRO read: one sender's run) becomes one
+// element per peer in that peer's receive queue, so the tunnel can still merge consecutive TCP segments.
 internal sealed partial class WireGuardDevice
 {
     private void RoutineReceive(UdpFamily family)
     {
-        using var batch = new PacketBatch(Math.Max(1, _transport.BatchSize));
+        var elements = new List<ReceiveElement>(_receiveBatches.Capacity);
         while (!_stopping.IsCancellationRequested)
         {
             var transport = _transport;
-            int n = transport.Receive(family, batch);
+            var lease = _receiveBatches.Rent();
+            int n = transport.Receive(family, lease.Batch);
             if (n < 0)
             {
+                lease.Release();
                 if (_stopping.IsCancellationRequested) return;
                 // A replaced transport (port or wgrtable change) closes the old one: carry on with the new at once.
                 // Otherwise this family has no socket here (e.g. IPv6 off): look again after a while.
                 if (ReferenceEquals(transport, _transport)) _stopping.Token.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(200));
                 continue;
             }
-            for (int i = 0; i < n; i++)
-            {
-                var from = batch.Endpoints[i];
-                try
-                {
-                    // Leaves the inner packet's length in the slot (packet view), or 0 when nothing goes to the tunnel.
-                    batch.Lengths[i] = HandleDatagram(batch.Slot(i)[..batch.Lengths[i]], from);
-                }
-                catch (Exception e)
-                {
-                    // Untrusted bytes must never stop the receive loop.
-                    batch.Lengths[i] = 0;
-                    Counters.CountMalformed();
-                    Debug($"Dropped a datagram from {from} that could not be processed: {e.GetType().Name}");
-                }
-            }
-            try { Tunnel.Write(batch, Counters); }
-            catch (Exception e) when (!_stopping.IsCancellationRequested)
-            {
-                Counters.CountSendError();
-                Debug($"Writing {n} packets to the tunnel failed: {e.GetType().Name}");
-            }
+            GroupByPeer(lease, elements);
+            foreach (var element in elements) Submit(element);
+            elements.Clear();
         }
     }
 
-    /// <summary>Handles one datagram held at the start of its slot; returns the length of the inner packet left for the tunnel, or 0.</summary>
-    private int HandleDatagram(Span<byte> datagram, in UdpEndpoint from)
+    /// <summary>
+    /// Queues one peer's element for opening. A full queue makes the reader wait (as wireguard-go's receive path
+    /// does): the backlog then stays in the socket's buffer, where the kernel drops as it would without us,
+    /// instead of being dropped here after the kernel delivered it. Only a pool shutting down drops.
+    /// </summary>
+    private void Submit(ReceiveElement element)
     {
-        if (datagram.Length < 4) { Counters.CountMalformed(); return 0; }
-        switch ((MessageType)datagram[0])
+        var queue = element.Peer.ReceiveQueue;
+        while (!queue.TrySubmit(element, element.Bytes))
         {
-            case MessageType.TransportData:
-                return ReceiveTransport(datagram, from);
-            case MessageType.HandshakeInitiation:
-            case MessageType.HandshakeResponse:
-            case MessageType.CookieReply:
-                if (MessageLayout.Classify(datagram, out _) == MessageType.None) { Counters.CountMalformed(); return 0; }
-                var work = HandshakeWork.Rent(datagram, from);
-                if (!_handshakeQueue.TryAdd(work)) { work.Return(); Counters.CountHandshakeQueueFull(); } // back to the pool: no garbage per dropped message
-                return 0;
-            default:
-                Counters.CountMalformed();
-                return 0;
+            if (_stopping.IsCancellationRequested || _crypto.IsDisposed)
+            {
+                Counters.CountReceiveQueueFull(element.Count);
+                ReleaseReceiveElement(element);
+                return;
+            }
+            queue.WaitForRoom();
         }
     }
 
-    /// <summary>Opens a transport message in place: the inner packet lands right after the header's 16 bytes (the slot's packet view).</summary>
-    private int ReceiveTransport(Span<byte> datagram, in UdpEndpoint from)
+    /// <summary>
+    /// Looks up every transport datagram of a receive (which peer, keypair, counter) and groups consecutive
+    /// datagrams of one peer into elements; handshake messages go to their queue. The first element keeps the
+    /// received batch (the reader's reference passes to it); a later peer's datagrams are copied into a batch
+    /// of their own, so each element writes its whole batch to the tunnel.
+    /// </summary>
+    private void GroupByPeer(BatchLease lease, List<ReceiveElement> elements)
     {
+        var batch = lease.Batch;
         var now = Now;
-        var plaintext = datagram[PacketBatch.Headroom..];
-        var result = Engine.OpenTransport(datagram, plaintext, now);
-        if (!result.IsOk)
+        bool batchTaken = false;
+        ReceiveElement? current = null;
+        for (int i = 0; i < batch.Count; i++)
         {
-            switch (result.Reason)
+            int length = batch.Lengths[i];
+            batch.Lengths[i] = 0; // what goes to the tunnel is set again on delivery
+            var from = batch.Endpoints[i];
+            try
             {
-                case RejectReason.ReplayedCounter: Counters.CountReplayed(); break;
-                case RejectReason.UnknownReceiverIndex: Counters.CountUnknownIndex(); break;
-                case RejectReason.DecryptFailed: Counters.CountDecryptFailed(); break;
-                default: Counters.CountMalformed(); break;
+                var datagram = batch.Slot(i)[..length];
+                if (length < 4) { Counters.CountMalformed(); continue; }
+                if ((MessageType)datagram[0] != MessageType.TransportData)
+                {
+                    QueueHandshakeMessage(datagram, from);
+                    continue;
+                }
+                var result = Engine.LookupTransport(datagram, now, out ulong counter);
+                if (!result.IsOk) { CountRejected(result.Reason); continue; }
+                var peer = (Peer)result.Peer!.Owner!;
+                if (current is null || !ReferenceEquals(current.Peer, peer) || current.Count == current.Capacity)
+                {
+                    current = _receiveElements.Rent();
+                    current.Peer = peer;
+                    current.Lease = batchTaken ? _receiveBatches.Rent() : lease;
+                    batchTaken = true;
+                    elements.Add(current);
+                }
+                int slot = i;
+                if (!ReferenceEquals(current.Lease, lease))
+                {
+                    slot = current.Count;
+                    datagram.CopyTo(current.Lease.Batch.Slot(slot));
+                    current.Lease.Batch.Endpoints[slot] = from;
+                    current.Lease.Batch.Count = slot + 1;
+                }
+                current.Add(slot, result.Keypair!, counter, length);
             }
-            return 0;
+            catch (Exception e)
+            {
+                // Untrusted bytes must never stop the receive loop.
+                Counters.CountMalformed();
+                Debug($"Dropped a datagram from {from} that could not be processed: {e.GetType().Name}");
+            }
         }
-        var peer = (Peer)result.Peer!.Owner!;
+        if (!batchTaken) lease.Release();
+    }
+
+    private void QueueHandshakeMessage(ReadOnlySpan<byte> datagram, in UdpEndpoint from)
+    {
+        if (MessageLayout.Classify(datagram, out _) == MessageType.None) { Counters.CountMalformed(); return; }
+        var work = HandshakeWork.Rent(datagram, from);
+        if (!_handshakeQueue.TryAdd(work)) { work.Return(); Counters.CountHandshakeQueueFull(); } // back to the pool: no garbage per dropped message
+    }
+
+    private void CountRejected(RejectReason reason)
+    {
+        switch (reason)
+        {
+            case RejectReason.ReplayedCounter: Counters.CountReplayed(); break;
+            case RejectReason.UnknownReceiverIndex: Counters.CountUnknownIndex(); break;
+            case RejectReason.DecryptFailed: Counters.CountDecryptFailed(); break;
+            default: Counters.CountMalformed(); break;
+        }
+    }
+
+    private void ReleaseReceiveElement(ReceiveElement element)
+    {
+        element.Lease.Release();
+        element.Clear();
+        _receiveElements.Return(element);
+    }
+
+    /// <summary>Opens on any thread; delivers in arrival order per peer (docs/pipeline.md).</summary>
+    private sealed class ReceiveWork(WireGuardDevice device) : IOrderedWork<ReceiveElement>
+    {
+        /// <summary>Opens every datagram in place: the inner packet lands right after the header's 16 bytes (the slot's packet view).</summary>
+        public void Process(ReceiveElement element)
+        {
+            var batch = element.Lease.Batch;
+            for (int k = 0; k < element.Count; k++)
+            {
+                var slot = batch.Slot(element.Slots[k]);
+                int length = element.Lengths[k];
+                bool opened = element.Keypairs[k]!.Open(element.Counters[k], slot[MessageLayout.DataPayload..length], slot[MessageLayout.DataPayload..]);
+                element.Lengths[k] = opened ? length - MessageLayout.MinTransportSize : -1;
+            }
+        }
+
+        public void Deliver(ReceiveElement element)
+        {
+            try
+            {
+                var batch = element.Lease.Batch;
+                for (int k = 0; k < element.Count; k++)
+                {
+                    int slot = element.Slots[k];
+                    try { batch.Lengths[slot] = device.AcceptOpened(element.Peer, element.Keypairs[k]!, element.Counters[k], element.Lengths[k], batch.Slot(slot), batch.Endpoints[slot]); }
+                    catch (Exception e)
+                    {
+                        // Untrusted bytes must never stop the pipeline.
+                        batch.Lengths[slot] = 0;
+                        device.Counters.CountMalformed();
+                        device.Debug($"Dropped a datagram from {batch.Endpoints[slot]} that could not be processed: {e.GetType().Name}");
+                    }
+                }
+                try { device.Tunnel.Write(batch, device.Counters); }
+                catch (Exception e) when (!device._stopping.IsCancellationRequested)
+                {
+                    device.Counters.CountSendError();
+                    device.Debug($"Writing {element.Count} packets to the tunnel failed: {e.GetType().Name}");
+                }
+            }
+            finally { device.ReleaseReceiveElement(element); }
+        }
+
+        public void Discard(ReceiveElement element) => device.ReleaseReceiveElement(element);
+    }
+
+    /// <summary>
+    /// The in-order part of receiving one opened datagram (held at the start of its slot): replay window,
+    /// roaming, counters and timers, then the inner packet's checks. Returns the inner packet's length left
+    /// for the tunnel (the slot's packet view), or 0.
+    /// </summary>
+    private int AcceptOpened(Peer peer, Protocol.Transport.Keypair keypair, ulong counter, int plaintextLength, Span<byte> slot, in UdpEndpoint from)
+    {
+        if (plaintextLength < 0) { Counters.CountDecryptFailed(); return 0; }
+        if (!keypair.AcceptCounter(counter)) { Counters.CountReplayed(); return 0; }
+        var now = Now;
         peer.SetEndpoint(from); // roaming: follow the source of the last authenticated packet
-        peer.AddRx(datagram.Length);
-        var (confirmed, needsHandshake) = peer.Protocol.OnTransportReceived(Engine, result.Keypair!, result.IsKeepalive, now);
+        peer.AddRx(plaintextLength + MessageLayout.MinTransportSize);
+        bool isKeepalive = plaintextLength == 0;
+        var (confirmed, needsHandshake) = peer.Protocol.OnTransportReceived(Engine, keypair, isKeepalive, now);
         if (confirmed) SendStagedOrKeepalive(peer, keepaliveIfEmpty: false);
         if (needsHandshake) SendHandshakeInitiation(peer, isRetry: false);
-        if (result.IsKeepalive)
+        if (isKeepalive)
         {
             Debug($"Receiving keepalive packet from {peer.LogName}");
             return 0;
         }
 
-        var inner = plaintext[..result.PlaintextLength];
+        var inner = slot.Slice(PacketBatch.Headroom, plaintextLength);
         if (!IpPacket.TryParseInbound(inner, out int length, out var source))
         {
             Counters.CountInvalidInner();

@@ -1,33 +1,37 @@
 using System.Net.Sockets;
 using WgSharp.Device.IO;
+using WgSharp.Device.Pipeline;
 
 namespace WgSharp.Device;
 
-// The outbound path: tunnel -> cryptokey routing -> seal -> datagram transport, plus handshake initiations.
-// One batch at a time: read, route each packet, then per run of consecutive packets to one peer seal them
-// in place and send the run to the peer's endpoint in one call (one UDP GSO send on Linux).
+// The outbound path: tunnel -> cryptokey routing -> counters reserved in order -> seal on the crypto pool ->
+// in order: datagram transport; plus handshake initiations. One batch at a time: read, route each packet,
+// then per run of consecutive packets to one peer reserve its counters and submit it to the peer's send
+// queue; sealed runs leave in counter order, each in one call (one UDP GSO send on Linux). docs/pipeline.md.
 internal sealed partial class WireGuardDevice
 {
-    /// <summary>Largest datagram we build: a 64 KiB inner packet plus header and tag.</summary>
-    private const int MaxDatagram = 65536 + 64;
-
-    [ThreadStatic] private static byte[]? t_sendBuffer;
-
     private void RoutineReadFromTun()
     {
-        using var packets = new PacketBatch(Math.Max(1, Tunnel.BatchSize));
-        var routes = new Peer?[packets.Capacity];
+        var routes = new Peer?[_tunnelBatches.Capacity];
         while (!_stopping.IsCancellationRequested)
         {
-            int n = Tunnel.Read(packets, Counters);
-            if (n < 0)
+            var lease = _tunnelBatches.Rent();
+            try
             {
-                if (!_stopping.IsCancellationRequested && !Tunnel.Exists) OnInterfaceGone();
-                return;
+                int n = Tunnel.Read(lease.Batch, Counters);
+                if (n < 0)
+                {
+                    if (!_stopping.IsCancellationRequested && !Tunnel.Exists) OnInterfaceGone();
+                    return;
+                }
+                Route(lease.Batch, routes);
+                SendRoutedBatch(lease, routes);
             }
-            Route(packets, routes);
-            SendRoutedBatch(packets, routes);
-            Array.Clear(routes); // hold no removed peer alive until the next batch
+            finally
+            {
+                lease.Release(); // the submitted runs hold their own references
+                Array.Clear(routes); // hold no removed peer alive until the next batch
+            }
         }
     }
 
@@ -58,8 +62,9 @@ internal sealed partial class WireGuardDevice
     }
 
     /// <summary>Hands each run of consecutive packets to one peer to <see cref="SendRun"/>; a failing run costs only itself.</summary>
-    private void SendRoutedBatch(PacketBatch packets, Peer?[] routes)
+    private void SendRoutedBatch(BatchLease lease, Peer?[] routes)
     {
+        var packets = lease.Batch;
         for (int first = 0; first < packets.Count;)
         {
             var peer = routes[first];
@@ -67,7 +72,7 @@ internal sealed partial class WireGuardDevice
             while (end < packets.Count && ReferenceEquals(routes[end], peer)) end++;
             if (peer is not null)
             {
-                try { SendRun(peer, packets, first, end); }
+                try { SendRun(peer, lease, first, end); }
                 catch (Exception e) { CountSendPathFailure(e); }
             }
             first = end;
@@ -81,133 +86,159 @@ internal sealed partial class WireGuardDevice
         Debug($"Dropped an outbound packet that could not be processed: {e.GetType().Name}");
     }
 
+    private enum SubmitOutcome { Submitted, NoSession, QueueFull }
+
     /// <summary>
-    /// Seals packets [first, end) of the batch for one peer in place, in order, and sends them to its endpoint
-    /// in one call. Without a session (or once the session fails mid-way) the rest takes the ordinary path,
-    /// which stages packets and starts a handshake.
+    /// Submits packets [first, end) of the batch for one peer, behind whatever waits for a session. The tunnel
+    /// reader would rather wait than drop: while the peer's send queue is full it waits for room, holding no lock
+    /// (a receive-side delivery may need the send lock meanwhile). Without a session the packets are staged and
+    /// a handshake starts.
     /// </summary>
-    private void SendRun(Peer peer, PacketBatch packets, int first, int end)
+    private void SendRun(Peer peer, BatchLease lease, int first, int end)
     {
-        int next = first;
-        bool needsHandshake = false;
-        lock (peer.SendLock)
+        bool needsHandshake = false, staged = false;
+        while (true)
         {
-            if (peer.StagedCount == 0)
+            SubmitOutcome outcome;
+            bool handshake;
+            lock (peer.SendLock)
             {
-                var now = Now;
-                var lengths = packets.Lengths;
-                for (; next < end; next++)
+                if (staged || peer.StagedCount > 0)
                 {
-                    var slot = packets.Slot(next);
-                    var packet = slot.Slice(PacketBatch.Headroom, lengths[next]);
-                    var status = peer.Protocol.Seal(packet, slot, now, _mtu, out int sealedLength, out bool rekey);
-                    if (status != Protocol.SealStatus.Sealed)
-                    {
-                        // A session wiped while sealing also wiped the packet in place (an IP packet never starts with 0).
-                        if (packet[0] == 0) { Counters.CountStagedDropped(1); next++; }
-                        break;
-                    }
-                    peer.Protocol.OnTransportSent(false, now);
-                    needsHandshake |= rekey;
-                    lengths[next] = sealedLength; // the slot now holds the datagram
+                    if (!staged) StageRange(peer, lease.Batch, first, end); // behind the older ones: order
+                    staged = true;
+                    outcome = FlushStagedLocked(peer, out handshake);
                 }
-                if (next > first) Transmit(peer, packets, first, next - first);
+                else
+                {
+                    outcome = SubmitLocked(peer, lease, first, end - first, isKeepalive: false, out handshake);
+                    if (outcome == SubmitOutcome.NoSession) StageRange(peer, lease.Batch, first, end);
+                }
             }
+            needsHandshake |= handshake;
+            if (outcome != SubmitOutcome.QueueFull || _stopping.IsCancellationRequested || _crypto.IsDisposed) break;
+            peer.SendQueue.WaitForRoom();
         }
         if (needsHandshake) SendHandshakeInitiation(peer, isRetry: false);
-        // Whatever could not be sealed now goes the ordinary way (staged until a session exists).
-        for (; next < end; next++) SendPacket(peer, packets.Packet(next));
     }
 
-    private void Transmit(Peer peer, PacketBatch datagrams, int first, int count)
+    private void StageRange(Peer peer, PacketBatch packets, int first, int end)
     {
-        var endpoint = peer.Endpoint;
-        if (endpoint.IsEmpty || _transport.Send(datagrams, first, count, endpoint) != SocketError.Success)
-        {
-            Counters.CountSendError();
-            return;
-        }
-        int bytes = 0;
-        for (int i = first; i < first + count; i++) bytes += datagrams.Lengths[i];
-        peer.AddTx(bytes);
+        for (int i = first; i < end; i++)
+            if (!peer.Stage(packets.Packet(i))) Counters.CountStagedDropped(1);
     }
 
     /// <summary>
-    /// Seals and sends one inner packet (empty = keepalive) to a peer, or stages it and starts a
-    /// handshake when there is no session. Packets of one peer leave in the order they came.
+    /// Reserves counters for slots [first, first + count) and submits them to the peer's send queue, in the order
+    /// of the calls (the caller holds peer.SendLock: counter order = queue order = wire order). Never waits.
+    /// needsHandshake: no session, or the session is due for a rekey.
+    /// </summary>
+    private SubmitOutcome SubmitLocked(Peer peer, BatchLease lease, int first, int count, bool isKeepalive, out bool needsHandshake)
+    {
+        needsHandshake = false;
+        var queue = peer.SendQueue;
+        if (!queue.HasRoom) return SubmitOutcome.QueueFull;
+        if (!peer.Protocol.TryReserveSend(count, Now, out var reservation, out needsHandshake)) return SubmitOutcome.NoSession;
+        var element = _sendElements.Rent();
+        element.Peer = peer;
+        element.Lease = lease;
+        element.First = first;
+        element.Count = count;
+        element.Reservation = reservation;
+        element.IsKeepalive = isKeepalive;
+        element.Mtu = _mtu;
+        lease.AddReference();
+        if (!queue.TrySubmit(element, element.Cost()))
+        {
+            // HasRoom held under the lock, so only a pool shutting down refuses: the packets are dropped.
+            Counters.CountSendError();
+            ReleaseSendElement(element);
+        }
+        return SubmitOutcome.Submitted;
+    }
+
+    private void ReleaseSendElement(SendElement element)
+    {
+        element.Lease.Release();
+        element.Clear();
+        _sendElements.Return(element);
+    }
+
+    /// <summary>
+    /// Sends one inner packet (empty = keepalive) to a peer, or stages it and starts a handshake when there is
+    /// no session. Never waits for the send queue (it may run inside a delivery): when it is full the packet is
+    /// dropped (a keepalive: the timers send another).
     /// </summary>
     internal void SendPacket(Peer peer, ReadOnlySpan<byte> packet)
     {
-        bool needsHandshake = false;
-        lock (peer.SendLock)
-        {
-            if (peer.StagedCount > 0)
-            {
-                if (!peer.Stage(packet)) Counters.CountStagedDropped(1);
-                needsHandshake = !FlushStagedLocked(peer);
-            }
-            else
-            {
-                switch (SealAndSendLocked(peer, packet))
-                {
-                    case SendOutcome.NoSession:
-                        if (!peer.Stage(packet)) Counters.CountStagedDropped(1);
-                        needsHandshake = true;
-                        break;
-                    case SendOutcome.SentNeedsRekey:
-                        needsHandshake = true;
-                        break;
-                }
-            }
-        }
+        bool needsHandshake;
+        lock (peer.SendLock) needsHandshake = SendPacketLocked(peer, packet);
         if (needsHandshake) SendHandshakeInitiation(peer, isRetry: false);
     }
 
-    private enum SendOutcome { Sent, SentNeedsRekey, NoSession }
-
-    private SendOutcome SealAndSendLocked(Peer peer, ReadOnlySpan<byte> packet)
+    private bool SendPacketLocked(Peer peer, ReadOnlySpan<byte> packet)
     {
-        var buffer = t_sendBuffer ??= new byte[MaxDatagram];
-        var now = Now;
-        var status = peer.Protocol.Seal(packet, buffer, now, _mtu, out int length, out bool needsRekey);
-        if (status != Protocol.SealStatus.Sealed) return SendOutcome.NoSession;
-        var endpoint = peer.Endpoint;
-        if (endpoint.IsEmpty || _transport.Send(buffer.AsSpan(0, length), endpoint) != SocketError.Success)
-            Counters.CountSendError();
-        else
-            peer.AddTx(length);
-        peer.Protocol.OnTransportSent(packet.IsEmpty, now);
-        return needsRekey ? SendOutcome.SentNeedsRekey : SendOutcome.Sent;
+        bool needsHandshake;
+        if (peer.StagedCount > 0)
+        {
+            if (!peer.Stage(packet)) Counters.CountStagedDropped(1);
+            FlushStagedLocked(peer, out needsHandshake);
+            return needsHandshake;
+        }
+        var lease = _tunnelBatches.Rent();
+        try
+        {
+            var batch = lease.Batch;
+            packet.CopyTo(batch.PacketSpace(0));
+            batch.Lengths[0] = packet.Length;
+            batch.Count = 1;
+            if (SubmitLocked(peer, lease, 0, 1, packet.IsEmpty, out needsHandshake) == SubmitOutcome.NoSession &&
+                !peer.Stage(packet))
+                Counters.CountStagedDropped(1);
+        }
+        finally { lease.Release(); }
+        return needsHandshake;
     }
 
     [ThreadStatic] private static List<StagedPacket>? t_staged;
 
-    /// <summary>Sends every staged packet; true if they all went (a session exists). Caller holds peer.SendLock.</summary>
-    private bool FlushStagedLocked(Peer peer)
+    /// <summary>
+    /// Submits every staged packet, in order, ahead of anything newer (caller holds peer.SendLock). What cannot
+    /// go now (no session, or the send queue is full) stays staged, in order. needsHandshake: no session or a rekey is due.
+    /// </summary>
+    private SubmitOutcome FlushStagedLocked(Peer peer, out bool needsHandshake)
     {
         var list = t_staged ??= new List<StagedPacket>(Peer.MaxStagedPackets);
         list.Clear();
         peer.TakeStaged(list);
-        bool allSent = true;
-        bool rekey = false;
+        needsHandshake = false;
+        var outcome = SubmitOutcome.Submitted;
+        int sent = 0;
+        while (sent < list.Count)
+        {
+            var lease = _tunnelBatches.Rent();
+            var batch = lease.Batch;
+            int count = 0;
+            for (; count < batch.Capacity && sent + count < list.Count; count++)
+            {
+                var packet = list[sent + count].Span;
+                packet.CopyTo(batch.PacketSpace(count));
+                batch.Lengths[count] = packet.Length;
+            }
+            batch.Count = count;
+            outcome = SubmitLocked(peer, lease, 0, count, isKeepalive: false, out bool rekey);
+            lease.Release();
+            needsHandshake |= rekey;
+            if (outcome != SubmitOutcome.Submitted) break;
+            sent += count;
+        }
         for (int i = 0; i < list.Count; i++)
         {
-            var p = list[i];
-            if (allSent)
-            {
-                var outcome = SealAndSendLocked(peer, p.Span);
-                if (outcome == SendOutcome.NoSession)
-                {
-                    allSent = false;
-                    peer.Stage(p.Span); // keep it, in order, for the next session
-                }
-                rekey |= outcome == SendOutcome.SentNeedsRekey;
-            }
-            else peer.Stage(p.Span);
-            p.Return();
+            if (i >= sent) peer.Stage(list[i].Span); // kept, in order, for the next session or the next try
+            list[i].Return();
         }
         list.Clear();
-        return allSent && !rekey;
+        return outcome;
     }
 
     /// <summary>Sends what waited for a session; if nothing waited, a keepalive confirms the session to the responder.</summary>
@@ -219,15 +250,72 @@ internal sealed partial class WireGuardDevice
             if (peer.StagedCount == 0)
             {
                 if (!keepaliveIfEmpty) return;
-                needsHandshake = SealAndSendLocked(peer, ReadOnlySpan<byte>.Empty) != SendOutcome.Sent;
+                needsHandshake = SendPacketLocked(peer, ReadOnlySpan<byte>.Empty);
             }
-            else needsHandshake = !FlushStagedLocked(peer);
+            else FlushStagedLocked(peer, out needsHandshake);
         }
         if (needsHandshake) SendHandshakeInitiation(peer, isRetry: false);
     }
 
     /// <summary>Sends a keepalive, or starts a handshake if there is no session to carry it.</summary>
     internal void SendKeepalive(Peer peer) => SendPacket(peer, ReadOnlySpan<byte>.Empty);
+
+    /// <summary>Seals on any thread; sends in counter order per peer (docs/pipeline.md).</summary>
+    private sealed class SendWork(WireGuardDevice device) : IOrderedWork<SendElement>
+    {
+        public void Process(SendElement element)
+        {
+            var batch = element.Lease.Batch;
+            var lengths = batch.Lengths;
+            for (int i = 0; i < element.Count; i++)
+            {
+                int index = element.First + i;
+                var slot = batch.Slot(index);
+                // In place: the packet sits after the headroom, the datagram starts at the slot's first byte.
+                // 0: the session was wiped meanwhile and nothing of this packet may leave.
+                lengths[index] = element.Reservation.Seal(i, slot.Slice(PacketBatch.Headroom, lengths[index]), slot, element.Mtu);
+            }
+            device._options.SealObserver?.Invoke();
+        }
+
+        public void Deliver(SendElement element)
+        {
+            try { device.Transmit(element); }
+            catch (Exception e) { device.CountSendPathFailure(e); }
+            finally { device.ReleaseSendElement(element); }
+        }
+
+        public void Discard(SendElement element)
+        {
+            device.Counters.CountSendError();
+            device.ReleaseSendElement(element);
+        }
+    }
+
+    /// <summary>Sends a sealed run to the peer's endpoint as it is now (roaming applies to queued packets too).</summary>
+    private void Transmit(SendElement element)
+    {
+        var peer = element.Peer;
+        if (peer.Removed) return;
+        var datagrams = element.Lease.Batch;
+        var lengths = datagrams.Lengths;
+        var endpoint = peer.Endpoint;
+        int end = element.First + element.Count, bytes = 0, wiped = 0;
+        bool failed = endpoint.IsEmpty;
+        for (int first = element.First; first < end;)
+        {
+            if (lengths[first] == 0) { wiped++; first++; continue; }
+            int next = first;
+            while (next < end && lengths[next] != 0) bytes += lengths[next++];
+            if (!failed && _transport.Send(datagrams, first, next - first, endpoint) != SocketError.Success) failed = true;
+            first = next;
+        }
+        if (wiped > 0) Counters.CountStagedDropped(wiped);
+        if (wiped == element.Count) return;
+        if (failed) Counters.CountSendError();
+        else peer.AddTx(bytes);
+        peer.Protocol.OnTransportSent(element.IsKeepalive, Now);
+    }
 
     /// <summary>Sends a handshake initiation unless one went out less than REKEY_TIMEOUT ago.</summary>
     internal void SendHandshakeInitiation(Peer peer, bool isRetry)

@@ -1,5 +1,6 @@
 using System.Net;
 using WgSharp.Device.IO;
+using WgSharp.Device.Pipeline;
 using WgSharp.Keys;
 using WgSharp.Protocol;
 
@@ -30,8 +31,15 @@ internal sealed class Peer
     }
 
     public ProtocolPeer Protocol { get; }
-    /// <summary>Serializes sealing and sending for this peer so its packets leave in order.</summary>
+    /// <summary>
+    /// Orders this peer's sends: counters are reserved and runs submitted to <see cref="SendQueue"/> under it,
+    /// so counter order is queue order is wire order (sealing itself runs on any thread).
+    /// </summary>
     public object SendLock { get; } = new();
+    /// <summary>This peer's outbound elements in counter order (set by the device that owns the peer).</summary>
+    internal OrderedQueue<SendElement> SendQueue { get; init; } = null!;
+    /// <summary>This peer's inbound elements in arrival order (set by the device that owns the peer).</summary>
+    internal OrderedQueue<ReceiveElement> ReceiveQueue { get; init; } = null!;
     public Key PublicKey => Protocol.PublicKey;
     /// <summary>
     /// A copy of the preshared key for a status snapshot, or null; the one stored copy is the handshake's

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using WgSharp.Device.IO;
+using WgSharp.Device.Pipeline;
 using WgSharp.Keys;
 using WgSharp.Protocol;
 using WgSharp.Routing;
@@ -31,6 +32,16 @@ internal sealed partial class WireGuardDevice : IDisposable
     private volatile int _mtu;
     private int _disposed;
 
+    // The crypto pipeline (docs/pipeline.md): one pool for both directions, the per-peer queues' work, and the
+    // reusable batches and elements that carry packets through it (nothing is allocated per packet).
+    private readonly CryptoPool _crypto;
+    private readonly SendWork _sendWork;
+    private readonly ReceiveWork _receiveWork;
+    private readonly BatchLeasePool _tunnelBatches;
+    private readonly BatchLeasePool _receiveBatches;
+    private readonly Recycler<SendElement> _sendElements = new(() => new SendElement());
+    private readonly Recycler<ReceiveElement> _receiveElements;
+
     /// <summary>
     /// A device on <paramref name="tunnel"/> (owned from here on) whose datagram transport
     /// <paramref name="transports"/> opens: at first on a free port, later as configured.
@@ -49,7 +60,16 @@ internal sealed partial class WireGuardDevice : IDisposable
         Engine = new ProtocolEngine();
         _handshakeQueue = new BlockingCollection<HandshakeWork>(_options.HandshakeQueueCapacity);
         _onTimersArmed = OnTimersArmed;
+        _tunnelBatches = new BatchLeasePool(Math.Max(1, tunnel.BatchSize));
+        _receiveBatches = new BatchLeasePool(Math.Max(1, _transport.BatchSize));
+        _receiveElements = new Recycler<ReceiveElement>(() => new ReceiveElement(_receiveBatches.Capacity));
+        _sendWork = new SendWork(this);
+        _receiveWork = new ReceiveWork(this);
+        _crypto = new CryptoPool(new CryptoPoolOptions { Threads = _options.EffectiveCryptoThreads });
     }
+
+    /// <summary>Threads that seal and open at once (the crypto pool's workers plus a reading thread).</summary>
+    public int CryptoThreads => _crypto.WorkerCount + 1;
 
     /// <summary>One delegate shared by every peer's timers (a delegate per peer would cost memory per peer).</summary>
     private readonly Action<object?> _onTimersArmed;
@@ -144,6 +164,10 @@ internal sealed partial class WireGuardDevice : IDisposable
         Tunnel.Dispose();
         foreach (var t in _threads)
             if (t != Thread.CurrentThread) t.Join(TimeSpan.FromSeconds(5));
+        // The readers are gone: what is still queued is discarded, every batch back in its pool, then freed.
+        _crypto.Dispose();
+        _tunnelBatches.Dispose();
+        _receiveBatches.Dispose();
         foreach (var peer in _peers.Values)
         {
             peer.ClearStaged();

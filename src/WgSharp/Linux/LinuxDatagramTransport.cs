@@ -6,7 +6,8 @@ namespace WgSharp.Linux;
 /// <summary>
 /// A <see cref="UdpTransport"/> as a device's datagram side. A batch sent to one endpoint leaves in as few
 /// UDP GSO sends as the kernel's limits allow (each a run of equal-sized datagrams, the last may be
-/// shorter), straight from the batch's slots; a receive takes what is already queued along with the first.
+/// shorter), straight from the batch's slots; a receive is one UDP GRO read (a run of one sender's datagrams)
+/// or, without GRO, one recvmmsg of what is queued.
 /// </summary>
 internal sealed class LinuxDatagramTransport(UdpTransport sockets) : IDatagramTransport
 {
@@ -17,21 +18,13 @@ internal sealed class LinuxDatagramTransport(UdpTransport sockets) : IDatagramTr
     public uint FwMark => sockets.FwMark;
     public int BatchSize => UdpTransport.MaxSegments;
 
-    public int Receive(UdpFamily family, PacketBatch datagrams)
+    public unsafe int Receive(UdpFamily family, PacketBatch datagrams)
     {
-        int count = 0;
-        do
-        {
-            int n = sockets.Receive(family, datagrams.Slot(count), out var from);
-            if (n < 0) break;
-            datagrams.Lengths[count] = n;
-            datagrams.Endpoints[count] = from;
-            count++;
-        }
-        // Datagrams already queued join the batch (so the tunnel can merge their packets); none is waited for.
-        while (count < datagrams.Capacity && sockets.HasPending(family));
-        datagrams.Count = count;
-        return count > 0 ? count : -1;
+        // Straight into the slots: a GRO super-buffer split at the slot stride, or one recvmmsg.
+        var slots = new Span<byte>(datagrams.SlotAddress(0), datagrams.Capacity * datagrams.SlotSize);
+        int count = sockets.ReceiveBatch(family, slots, datagrams.SlotSize, datagrams.Lengths, datagrams.Endpoints);
+        datagrams.Count = Math.Max(count, 0);
+        return count;
     }
 
     public unsafe SocketError Send(PacketBatch datagrams, int start, int count, in UdpEndpoint to)

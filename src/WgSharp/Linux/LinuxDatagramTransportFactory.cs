@@ -6,8 +6,9 @@ namespace WgSharp.Linux;
 /// <summary>
 /// Opens UDP transports on Linux. A routing table (OpenBSD's wgrtable) is a named network namespace
 /// "rdomainN", created when first needed; routing table 0 is the base namespace (null: the caller's own).
+/// <paramref name="offloads"/> false opens every transport without UDP GSO and GRO (see <see cref="UdpTransport.Offloads"/>).
 /// </summary>
-internal sealed class LinuxDatagramTransportFactory(string? baseNamespace = null) : IDatagramTransportFactory
+internal sealed class LinuxDatagramTransportFactory(string? baseNamespace = null, bool offloads = true) : IDatagramTransportFactory
 {
     public const string RoutingDomainPrefix = "rdomain";
 
@@ -26,7 +27,7 @@ internal sealed class LinuxDatagramTransportFactory(string? baseNamespace = null
                 NetNs.Create(netns!);
                 created = true;
             }
-            sockets = new UdpTransport(netns);
+            sockets = new UdpTransport(netns) { Offloads = offloads };
             sockets.Bind(settings.Port);
             if (settings.FwMark != 0) sockets.SetFwMark(settings.FwMark);
             return new LinuxDatagramTransport(sockets);

@@ -16,7 +16,7 @@ internal sealed class LinuxTunnel : ITunnel
 
     private readonly TunDevice _tun;
     private readonly bool _offloads;
-    private readonly ThreadLocal<TcpCoalescer> _coalescers;
+    private readonly ThreadLocal<TcpCoalescer>? _coalescers;
 
     // The super-packet being cut into segments; what does not fit one batch is handed out by the next read.
     private readonly byte[] _superPacket = new byte[PacketBatch.MaxPacketSize + 1];
@@ -24,13 +24,16 @@ internal sealed class LinuxTunnel : ITunnel
     private int _length, _headerLength, _segments, _nextSegment;
 
     /// <param name="tun">Owned: disposing the tunnel closes it (and so deletes the interface).</param>
-    /// <param name="offloads">Ask the kernel for TSO and checksum offload (kept off where the kernel refuses).</param>
+    /// <param name="offloads">
+    /// Ask the kernel for TSO and checksum offload (kept off where the kernel refuses) and merge TCP segments
+    /// towards the TUN. False: no TUNSETOFFLOAD and every packet written on its own (kernels with broken offloads).
+    /// </param>
     public LinuxTunnel(TunDevice tun, bool offloads = true)
     {
         _tun = tun;
         _offloads = offloads && tun.EnableOffloads();
-        // One coalescer per writing thread (one per UDP receiver); each is flushed before Write returns.
-        _coalescers = new ThreadLocal<TcpCoalescer>(() => TcpCoalescer.ForTun(tun));
+        // One coalescer per writing thread (one per UDP receiver or crypto worker); each is flushed before Write returns.
+        _coalescers = offloads ? new ThreadLocal<TcpCoalescer>(() => TcpCoalescer.ForTun(tun)) : null;
     }
 
     /// <summary>The TUN interface underneath (for settings the seam does not carry).</summary>
@@ -90,6 +93,12 @@ internal sealed class LinuxTunnel : ITunnel
 
     public void Write(PacketBatch packets, DeviceCounters counters)
     {
+        if (_coalescers == null)
+        {
+            for (int i = 0; i < packets.Count; i++)
+                if (packets.Lengths[i] > 0 && !_tun.TryWrite(packets.Packet(i), out _)) counters.CountSendError();
+            return;
+        }
         var coalescer = _coalescers.Value!;
         try
         {

@@ -14,9 +14,9 @@ namespace WgSharp.Linux;
 /// blocks and follows <see cref="Rebind"/> transparently; it returns -1 only after <see cref="Dispose"/>
 /// (or when the family is unavailable), which is the reader's signal to exit. <see cref="Send"/> may
 /// be called from any thread. Neither allocates per packet: socket addresses are reused per thread.
-/// A batched receive/send (recvmmsg/sendmmsg, UDP GSO/GRO) can later be added next to these per-datagram calls.
+/// Batched receive (UDP GRO, recvmmsg) is in UdpTransport.BatchReceive.cs.
 /// </remarks>
-internal sealed class UdpTransport : IDisposable
+internal sealed partial class UdpTransport : IDisposable
 {
     private const int BindAttempts = 100;
 
@@ -373,7 +373,7 @@ internal sealed class UdpTransport : IDisposable
     /// </summary>
     internal unsafe SocketError TrySendSegments(LibC.IoVec* iov, int iovCount, int totalLength, int segmentSize, in UdpEndpoint to)
     {
-        if (totalLength <= segmentSize || _segmentationUnsupported)
+        if (totalLength <= segmentSize || _segmentationUnsupported || !Offloads)
             return SendEach(iov, iovCount, segmentSize, to);
         var error = PrepareSend(to, out var socket, out var address);
         if (error != SocketError.Success)
@@ -393,9 +393,9 @@ internal sealed class UdpTransport : IDisposable
             }
             return errno switch
             {
-                ENETUNREACH => SocketError.NetworkUnreachable,
-                EHOSTUNREACH => SocketError.HostUnreachable,
-                ENOBUFS or EAGAIN => SocketError.NoBufferSpaceAvailable,
+                LibC.ENETUNREACH => SocketError.NetworkUnreachable,
+                LibC.EHOSTUNREACH => SocketError.HostUnreachable,
+                ENOBUFS or LibC.EAGAIN => SocketError.NoBufferSpaceAvailable,
                 _ => SocketError.SocketError,
             };
         }
@@ -409,7 +409,7 @@ internal sealed class UdpTransport : IDisposable
         }
     }
 
-    private const int EIO = 5, EAGAIN = 11, EINVAL = 22, ENOPROTOOPT = 92, EOPNOTSUPP = 95, ENOBUFS = 105, ENETUNREACH = 101, EHOSTUNREACH = 113;
+    private const int EIO = 5, EINVAL = 22, ENOPROTOOPT = 92, EOPNOTSUPP = 95, ENOBUFS = 105;
 
     private unsafe SocketError SendEach(LibC.IoVec* iov, int iovCount, int segmentSize, in UdpEndpoint to)
     {

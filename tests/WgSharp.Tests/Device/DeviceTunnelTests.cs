@@ -1,5 +1,7 @@
 using WgSharp.Device;
+using WgSharp.Device.IO;
 using WgSharp.Keys;
+using WgSharp.Linux;
 using WgSharp.Tests.Integration.Infrastructure;
 using Xunit.Abstractions;
 using static WgSharp.Tests.Device.TwoNamespaces;
@@ -57,6 +59,36 @@ public class DeviceTunnelTests(ITestOutputHelper output)
             var endpoint = a.PeerFor(b.PublicKey).Endpoint;
             Assert.Equal(outerIPv6, endpoint.IsIPv6);
             Assert.Equal(0, a.Device.Counters.UnallowedSource + b.Device.Counters.UnallowedSource);
+            output.WriteLine($"A: {a.Device.Counters}");
+            output.WriteLine($"B: {b.Device.Counters}");
+        }
+    }
+
+    /// <summary>
+    /// The real TUN and UDP paths with every offload off (WGSHARP_OFFLOADS=0: no TSO super-packets, no UDP GSO
+    /// or GRO, plain TUN writes), and with offloads on and the crypto pool's workers sealing and opening.
+    /// </summary>
+    [Theory]
+    [InlineData(false, 1)]
+    [InlineData(true, 3)]
+    public void HundredMegabytesWithOffloadsSwitchedAndCryptoThreads(bool offloads, int cryptoThreads)
+    {
+        using var net = new TwoNamespaces();
+        var options = new DeviceOptions { Offloads = offloads, CryptoThreads = cryptoThreads };
+        var (a, b) = ConnectPair(net, outerIPv6: false, psk: null, options, options);
+        using (a)
+        using (b)
+        {
+            Assert.True(NetworkChecks.WaitForPing(net.A, InnerB4, HandshakeTimeout), a.Log.Text);
+            foreach (var (server, serverAddress, client) in new[] { (net.B, InnerB4, net.A), (net.A, InnerA4, net.B) })
+            {
+                var result = TcpTransfer.Run(server, serverAddress, client, HundredMegabytes, TimeSpan.FromSeconds(180));
+                output.WriteLine($"{client} -> {serverAddress}: {result.MegabitsPerSecond:F0} Mbit/s");
+                Assert.Equal(HundredMegabytes, result.Bytes);
+                Assert.True(result.HashMatches);
+            }
+            Assert.Equal(cryptoThreads, a.Device.CryptoThreads);
+            Assert.Equal(offloads, ((LinuxDatagramTransport)b.Device.Transport).Sockets.UsesGro(UdpFamily.IPv4));
             output.WriteLine($"A: {a.Device.Counters}");
             output.WriteLine($"B: {b.Device.Counters}");
         }

@@ -39,7 +39,8 @@ internal sealed class WgSharpPeer : IDisposable
         var name = TestNames.NewInterface();
         var tun = TunDevice.CreateInNamespace(netns.Name, name);
         var log = new CapturingLogger();
-        var device = new WireGuardDevice(new LinuxTunnel(tun), new LinuxDatagramTransportFactory(netns.Name), log, options ?? new DeviceOptions { Debug = true });
+        options ??= new DeviceOptions { Debug = true };
+        var device = new WireGuardDevice(new LinuxTunnel(tun, options.Offloads), new LinuxDatagramTransportFactory(netns.Name, options.Offloads), log, options);
         var privateKey = KeyPair.GeneratePrivateKey();
         var result = device.Apply(new DeviceUpdate { PrivateKey = privateKey, ListenPort = listenPort == 0 ? null : listenPort });
         if (!result.IsOk) throw new InvalidOperationException(result.Message);

@@ -105,13 +105,16 @@ internal readonly struct UdpEndpoint : IEquatable<UdpEndpoint>
     }
 
     /// <summary>Reads a socket address filled by the kernel (receive path).</summary>
-    internal static UdpEndpoint ReadFrom(SocketAddress socketAddress)
+    internal static UdpEndpoint ReadFrom(SocketAddress socketAddress) =>
+        ReadFrom(socketAddress.Buffer.Span, socketAddress.Family == AddressFamily.InterNetwork);
+
+    /// <summary>Reads a raw sockaddr_in (<paramref name="isIPv4"/>) or sockaddr_in6 filled by the kernel.</summary>
+    internal static UdpEndpoint ReadFrom(ReadOnlySpan<byte> sockaddr, bool isIPv4)
     {
-        var buffer = socketAddress.Buffer.Span;
-        var port = BinaryPrimitives.ReadUInt16BigEndian(buffer[2..]);
-        return socketAddress.Family == AddressFamily.InterNetwork
-            ? Create(buffer[4..8], port)
-            : Create(buffer[8..24], port, BinaryPrimitives.ReadUInt32LittleEndian(buffer[24..28]));
+        var port = BinaryPrimitives.ReadUInt16BigEndian(sockaddr[2..]);
+        return isIPv4
+            ? Create(sockaddr[4..8], port)
+            : Create(sockaddr[8..24], port, BinaryPrimitives.ReadUInt32LittleEndian(sockaddr[24..28]));
     }
 
     internal const int SockAddrIn4Size = 16;

@@ -16,13 +16,19 @@ public class InMemoryTransferTests(ITestOutputHelper output)
     /// <summary>
     /// 100 MB each way in 64 KiB batches of MTU-sized packets, sequence-numbered, with time running 30x so
     /// the initiator's REKEY_AFTER_TIME (120 s) passes during the transfer: every packet arrives, each
-    /// direction in exactly the order it was sent, across the change of session keys.
+    /// direction in exactly the order it was sent, across the change of session keys. With one crypto thread
+    /// everything runs inline on the readers; with more, runs are sealed and opened on the pool's workers
+    /// out of order and put back in order per peer.
     /// </summary>
-    [Fact]
-    public void HundredMegabytesEachWayArriveInOrderAcrossARekey()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(4)]
+    public void HundredMegabytesEachWayArriveInOrderAcrossARekey(int cryptoThreads)
     {
-        var options = new DeviceOptions { TimeScale = 30 };
+        var options = new DeviceOptions { TimeScale = 30, CryptoThreads = cryptoThreads };
         using var pair = new InMemoryPair(options, options);
+        Assert.Equal(cryptoThreads, pair.A.Device.CryptoThreads);
         var aToB = new Direction(pair.A, pair.B, stream: 1);
         var bToA = new Direction(pair.B, pair.A, stream: 2);
         pair.B.Tunnel.OnWrite = aToB.Arrived;
@@ -52,6 +58,42 @@ public class InMemoryTransferTests(ITestOutputHelper output)
         Assert.True(pair.A.Host.OpenTransports.Single().MultiDatagramSends > 0);
         output.WriteLine($"A: {pair.A.Device.Counters}");
         output.WriteLine($"B: {pair.B.Device.Counters}");
+    }
+
+    /// <summary>
+    /// With a pool of several threads, 64 KiB runs are sealed on more than one thread. The first sealing thread
+    /// is held (bounded by the hang guard) until another thread has sealed a run, so the outcome does not
+    /// depend on how fast either one is.
+    /// </summary>
+    [Fact]
+    public void SealingRunsOnMoreThanOneThread()
+    {
+        var threads = new System.Collections.Concurrent.ConcurrentDictionary<int, bool>();
+        using var another = new ManualResetEventSlim();
+        int firstThread = 0;
+        void Observe()
+        {
+            int id = Environment.CurrentManagedThreadId;
+            threads.TryAdd(id, true);
+            if (Interlocked.CompareExchange(ref firstThread, id, 0) == 0) another.Wait(HangGuard);
+            else if (id != Volatile.Read(ref firstThread)) another.Set();
+        }
+        var options = new DeviceOptions { CryptoThreads = 4, SealObserver = Observe };
+        using var pair = new InMemoryPair(options, new DeviceOptions { CryptoThreads = 4 });
+        var aToB = new Direction(pair.A, pair.B, stream: 1);
+        pair.B.Tunnel.OnWrite = aToB.Arrived;
+        aToB.SendBatch(); // staged until the first handshake completes
+        WaitFor(() => pair.A.PeerFor(pair.B).Protocol.Keypairs.Current, "the first handshake");
+
+        var sender = new Thread(() => aToB.SendUntil(4 * 1024 * 1024, () => true)) { Name = "inject" };
+        sender.Start();
+        Assert.True(sender.Join(HangGuard), "the sender hung");
+        aToB.WaitUntilAllArrived(HangGuard);
+
+        output.WriteLine($"sealing threads: {threads.Count}");
+        Assert.True(another.IsSet, "no second thread sealed while the first was held");
+        Assert.True(threads.Count >= 2);
+        Assert.Null(aToB.FirstViolation);
     }
 
     private static T WaitFor<T>(Func<T?> value, string what) where T : class
@@ -99,7 +141,7 @@ public class InMemoryTransferTests(ITestOutputHelper output)
         }
 
         public void WaitUntilAllArrived(TimeSpan timeout) =>
-            Assert.True(DaemonWait.Until(() => Received >= Sent, timeout), $"{this}: {Sent - Received} packets lost");
+            Assert.True(DaemonWait.Until(() => Received >= Sent, timeout), $"{this}: {Sent - Received} packets lost; sender {from.Device.Counters}; receiver {to.Device.Counters}");
 
         public override string ToString() => $"{from.InnerAddress} -> {to.InnerAddress}";
     }
