@@ -71,9 +71,11 @@ public sealed class WireGuardInterface : IAsyncDisposable
                     : throw new WireGuardException(WireGuardErrorReason.NamespaceNotFound, $"{what}: no network namespace {netns}"))
                 : TunDevice.Create(options.Name, options.Mtu);
             cancellationToken.ThrowIfCancellationRequested();
-            var tunnel = new LinuxTunnel(tun);
-            device = new WireGuardDevice(tunnel, new LinuxDatagramTransportFactory(), logger, new DeviceOptions
+            var tunnel = new LinuxTunnel(tun, options.Offloads);
+            device = new WireGuardDevice(tunnel, new LinuxDatagramTransportFactory(offloads: options.Offloads), logger, new DeviceOptions
             {
+                Offloads = options.Offloads,
+                CryptoThreads = options.CryptoThreads,
                 Debug = options.DebugLog,
                 HandshakeWorkers = options.HandshakeWorkers,
                 HandshakeQueueCapacity = options.HandshakeQueueCapacity,
@@ -111,6 +113,8 @@ public sealed class WireGuardInterface : IAsyncDisposable
             throw new WireGuardException(WireGuardErrorReason.InvalidConfiguration, $"{what}: the MTU must be 68-65535");
         if (options.NetworkNamespace is { } netns && !NetNs.IsValidName(netns))
             throw new WireGuardException(WireGuardErrorReason.InvalidConfiguration, $"{what}: '{netns}' is not a network namespace name");
+        if (options.CryptoThreads < 0)
+            throw new WireGuardException(WireGuardErrorReason.InvalidConfiguration, $"{what}: crypto threads must be 0 or more");
         if (options.HandshakeWorkers < 0 || options.HandshakeQueueCapacity < 8)
             throw new WireGuardException(WireGuardErrorReason.InvalidConfiguration, $"{what}: handshake workers must be 0 or more and the queue at least 8");
         if (options.ControlSocket && string.IsNullOrEmpty(options.ControlSocketDirectory))

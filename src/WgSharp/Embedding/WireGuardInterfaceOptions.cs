@@ -45,4 +45,13 @@ public sealed record WireGuardInterfaceOptions
 
     /// <summary>Handshake messages queued before new ones are dropped (the interface is "under load" at 1/8 of it).</summary>
     public int HandshakeQueueCapacity { get; init; } = 4096;
+
+    /// <summary>Threads sealing and opening transport packets; 0 picks for the machine (inline on 1-2 cores, one per core above).</summary>
+    public int CryptoThreads { get; init; }
+
+    /// <summary>
+    /// Use the kernel's offloads (TUN segmentation and checksum offload, UDP GSO and GRO); on by default.
+    /// Turn them off on kernels whose offloads are broken.
+    /// </summary>
+    public bool Offloads { get; init; } = true;
 }
