@@ -32,10 +32,23 @@ public sealed class WgDevices(string socketDirectory = UapiProtocol.DefaultSocke
         return names;
     }
 
-    public DeviceStatus Get(string interfaceName)
+    /// <summary>
+    /// The status by `get=1`, or with <paramref name="extensions"/> by wgsharp's `get=wgsharp` (counters,
+    /// descriptions), falling back to `get=1` for a daemon that does not know it (wireguard-go).
+    /// </summary>
+    public DeviceStatus Get(string interfaceName, bool extensions = false)
     {
         var client = ClientFor(interfaceName);
-        try { return client.Get(); }
+        try
+        {
+            if (extensions)
+            {
+                try { return client.Get(extensions: true); }
+                catch (UapiProtocolException) { }
+                catch (IOException) { }
+            }
+            return client.Get();
+        }
         catch (UapiProtocolException e) { throw new WgDeviceException(ReasonFor(e)); }
         catch (IOException e) { throw new WgDeviceException(ReasonFor(e)); }
         catch (TimeoutException) { throw new WgDeviceException("Connection timed out"); }

@@ -12,6 +12,7 @@ public sealed partial class WireGuardDevice : IDeviceControl
     {
         lock (_configLock)
         {
+            var now = Now;
             var peers = new List<PeerStatus>(_peers.Count);
             foreach (var peer in _peers.Values.OrderBy(p => p.CreatedOrder))
             {
@@ -26,6 +27,8 @@ public sealed partial class WireGuardDevice : IDeviceControl
                     TxBytes = peer.TxBytes,
                     AllowedIps = AllowedIps.EntriesForPeer(peer).ToList(),
                     Description = peer.Description,
+                    Counters = peer.Counters.Snapshot(),
+                    KeypairAge = peer.KeypairAge(now),
                 });
             }
             return new DeviceStatus
@@ -38,6 +41,7 @@ public sealed partial class WireGuardDevice : IDeviceControl
                 Debug = _debug,
                 RTable = _rtable,
                 Peers = peers,
+                Counters = Counters.Snapshot(),
             };
         }
     }

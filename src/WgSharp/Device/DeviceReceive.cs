@@ -78,9 +78,9 @@ public sealed partial class WireGuardDevice
         {
             switch (result.Reason)
             {
-                case RejectReason.ReplayedCounter: Counters.CountReplayed(); break;
+                case RejectReason.ReplayedCounter: Counters.CountReplayed(result.Peer?.Owner as Peer); break;
                 case RejectReason.UnknownReceiverIndex: Counters.CountUnknownIndex(); break;
-                case RejectReason.DecryptFailed: Counters.CountDecryptFailed(); break;
+                case RejectReason.DecryptFailed: Counters.CountDecryptFailed(result.Peer?.Owner as Peer); break;
                 default: Counters.CountMalformed(); break;
             }
             return 0;
@@ -100,13 +100,13 @@ public sealed partial class WireGuardDevice
         var inner = plaintext[..result.PlaintextLength];
         if (!IpPacket.TryParseInbound(inner, out int length, out var source))
         {
-            Counters.CountInvalidInner();
+            Counters.CountInvalidInner(peer);
             Debug($"Packet with invalid IP header from {peer.LogName}");
             return 0;
         }
         if (!ReferenceEquals(AllowedIps.Lookup(source), peer))
         {
-            Counters.CountUnallowedSource();
+            Counters.CountUnallowedSource(peer);
             Debug($"Packet has unallowed src IP from {peer.LogName}");
             return 0;
         }

@@ -104,7 +104,7 @@ public sealed partial class WireGuardDevice
                     if (status != Protocol.SealStatus.Sealed)
                     {
                         // A session wiped while sealing also wiped the packet in place (an IP packet never starts with 0).
-                        if (packet[0] == 0) { Counters.CountStagedDropped(1); next++; }
+                        if (packet[0] == 0) { Counters.CountStagedDropped(peer, 1); next++; }
                         break;
                     }
                     peer.Protocol.OnTransportSent(false, now);
@@ -124,7 +124,7 @@ public sealed partial class WireGuardDevice
         var endpoint = peer.Endpoint;
         if (endpoint.IsEmpty || _transport.Send(datagrams, first, count, endpoint) != SocketError.Success)
         {
-            Counters.CountSendError();
+            Counters.CountSendError(peer);
             return;
         }
         int bytes = 0;
@@ -143,7 +143,7 @@ public sealed partial class WireGuardDevice
         {
             if (peer.StagedCount > 0)
             {
-                if (!peer.Stage(packet)) Counters.CountStagedDropped(1);
+                if (!peer.Stage(packet)) Counters.CountStagedDropped(peer, 1);
                 needsHandshake = !FlushStagedLocked(peer);
             }
             else
@@ -151,7 +151,7 @@ public sealed partial class WireGuardDevice
                 switch (SealAndSendLocked(peer, packet))
                 {
                     case SendOutcome.NoSession:
-                        if (!peer.Stage(packet)) Counters.CountStagedDropped(1);
+                        if (!peer.Stage(packet)) Counters.CountStagedDropped(peer, 1);
                         needsHandshake = true;
                         break;
                     case SendOutcome.SentNeedsRekey:
@@ -173,7 +173,7 @@ public sealed partial class WireGuardDevice
         if (status != Protocol.SealStatus.Sealed) return SendOutcome.NoSession;
         var endpoint = peer.Endpoint;
         if (endpoint.IsEmpty || _transport.Send(buffer.AsSpan(0, length), endpoint) != SocketError.Success)
-            Counters.CountSendError();
+            Counters.CountSendError(peer);
         else
             peer.AddTx(length);
         peer.Protocol.OnTransportSent(packet.IsEmpty, now);
@@ -241,7 +241,7 @@ public sealed partial class WireGuardDevice
         Span<byte> message = stackalloc byte[Protocol.MessageLayout.InitiationSize];
         if (!peer.Protocol.TryCreateInitiation(Engine, Now, Engine.WallClock(), isRetry, message)) return;
         Debug($"Sending handshake initiation to {peer.LogName}");
-        if (_transport.Send(message, endpoint) == SocketError.Success) peer.AddTx(message.Length);
-        else Counters.CountSendError();
+        if (_transport.Send(message, endpoint) == SocketError.Success) Counters.CountHandshakeSent(peer, message.Length);
+        else Counters.CountSendError(peer);
     }
 }

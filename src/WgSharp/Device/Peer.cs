@@ -63,6 +63,12 @@ public sealed class Peer
         Volatile.Write(ref _endpoint, endpoint.IsEmpty ? null : new EndpointBox(endpoint));
     }
 
+    /// <summary>This peer's drops and handshakes (the device counts the same in its totals).</summary>
+    public PeerCounters Counters { get; } = new();
+
+    /// <summary>How long ago (protocol time <paramref name="now"/>) the current session's keys were made; null without a session.</summary>
+    public TimeSpan? KeypairAge(TimeSpan now) => Protocol.Keypairs.Current is { } current ? now - current.Created : null;
+
     public ulong RxBytes => (ulong)Interlocked.Read(ref _rxBytes);
     public ulong TxBytes => (ulong)Interlocked.Read(ref _txBytes);
     public void AddRx(int bytes) => Interlocked.Add(ref _rxBytes, bytes);

@@ -24,6 +24,8 @@ public static class IfconfigParser
     public const int MaxDescriptionBytes = 63;
     public const int MinMtu = 68;
     public const int MaxMtu = 65535;
+    /// <summary>`wgsharp IF verbose`: the status with counters (a wgsharp word; OpenBSD has no per-interface counters).</summary>
+    public const string VerboseWord = "verbose";
 
     /// <summary>
     /// Parses <paramref name="args"/> for interface <paramref name="interfaceName"/>.
@@ -88,10 +90,13 @@ public static class IfconfigParser
         public IfconfigCommand Run()
         {
             CheckInterfaceName();
-            if (args.Count == 0 || (args.Count == 1 && args[0] is "inet" or "inet6"))
+            // Status: no words, or "inet"/"inet6" and/or "verbose" (wgsharp's: adds the counters).
+            var statusWords = args.Where(a => a != VerboseWord).ToList();
+            if (statusWords.Count == 0 || (statusWords.Count == 1 && statusWords[0] is "inet" or "inet6"))
             {
                 _command.ShowStatus = true;
-                if (args.Count == 1) _command.StatusFamily = FamilyOf(args[0]);
+                _command.StatusVerbose = statusWords.Count < args.Count;
+                if (statusWords.Count == 1) _command.StatusFamily = FamilyOf(statusWords[0]);
                 return _command;
             }
             while (_position < args.Count)
