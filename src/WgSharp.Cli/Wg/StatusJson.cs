@@ -9,7 +9,7 @@ namespace WgSharp.Cli.Wg;
 /// docs/observability.md. Serialized by System.Text.Json source generation (no reflection: the CLI is
 /// NativeAOT). Keys never appear: no private key, and a preshared key only as `has_preshared_key`.
 /// </summary>
-internal static class StatusJson
+public static class StatusJson
 {
     public static string Interface(DeviceStatus status, DateTimeOffset now) =>
         JsonSerializer.Serialize(ToJson(status, now), StatusJsonContext.Default.InterfaceJson) + "\n";
