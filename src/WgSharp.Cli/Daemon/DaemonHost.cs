@@ -56,6 +56,18 @@ internal static class DaemonHost
             return 1;
         }
 
+        using var metrics = new WireGuardMetrics();
+        metrics.Add(device);
+        IDisposable? metricsEndpoint;
+        try { metricsEndpoint = MetricsEndpoint.StartFromEnvironment(metrics); }
+        catch (MetricsEndpointException e)
+        {
+            Console.Error.WriteLine($"wgsharp: {interfaceName}: {e.Message}");
+            server.Dispose();
+            device.Dispose();
+            return 1;
+        }
+
         device.InterfaceGone += done.Set;
         using var removed = server.SocketRemoved.Register(done.Set);
 
@@ -67,6 +79,7 @@ internal static class DaemonHost
 
         logger.LogInformation("{Interface}: shutting down", interfaceName);
         SystemdNotify.Stopping();
+        metricsEndpoint?.Dispose();
         server.Dispose();
         device.Dispose();
         return 0;
