@@ -13,7 +13,7 @@ namespace WgSharp.Cli.Daemon;
 /// for any start): OpenTelemetry's Prometheus exporter on its own HttpListener, serving the
 /// <see cref="WireGuardMetrics"/> meter at http://ADDR:PORT/metrics. A bare PORT listens on loopback only.
 /// </summary>
-internal static class MetricsEndpoint
+public static class MetricsEndpoint
 {
     public const string EnvironmentVariable = "WGSHARP_METRICS";
     public const string Option = "--metrics";
