@@ -56,7 +56,7 @@ public sealed class ConfigurationLog(IDeviceControl inner, ILogger logger) : IDe
     {
         if (peer.Remove) return "removed";
         var parts = new List<string>();
-        if (peer.Endpoint is { } endpoint) parts.Add("endpoint " + endpoint);
+        if (peer.Endpoint is { } endpoint) parts.Add("endpoint " + endpoint + (peer.EndpointName is { } name ? $" ({name.Host})" : ""));
         if (peer.PresharedKey is { } psk) parts.Add(psk.IsZero ? "preshared key removed" : "preshared key set");
         if (peer.PersistentKeepalive is { } pka) parts.Add("persistent keepalive " + pka.ToString(CultureInfo.InvariantCulture));
         if (peer.ReplaceAllowedIps) parts.Add("allowed IPs replaced");

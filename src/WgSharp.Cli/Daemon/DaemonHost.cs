@@ -72,6 +72,7 @@ internal static class DaemonHost
         using var removed = server.SocketRemoved.Register(done.Set);
 
         device.Start();
+        using var resolver = new EndpointResolver(device, logger);
         logger.LogInformation("{Interface}: device started, listening on UDP port {Port}", interfaceName, device.Transport.Port);
         onReady?.Invoke();
         SystemdNotify.Ready();

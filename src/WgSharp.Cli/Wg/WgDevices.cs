@@ -57,12 +57,21 @@ public sealed class WgDevices(string socketDirectory = UapiProtocol.DefaultSocke
     public void Set(string interfaceName, DeviceUpdate update)
     {
         var client = ClientFor(interfaceName);
+        if (update.Peers.Any(p => p.EndpointName is not null) && !IsWgsharp(client))
+            foreach (var peer in update.Peers) peer.EndpointName = null; // wireguard-go refuses keys it does not know
         ConfigResult result;
         try { result = client.Set(update); }
         catch (UapiProtocolException e) { throw new WgDeviceException(ReasonFor(e)); }
         catch (IOException e) { throw new WgDeviceException(ReasonFor(e)); }
         catch (TimeoutException) { throw new WgDeviceException("Connection timed out"); }
         if (!result.IsOk) throw new WgDeviceException(UapiProtocol.DescribeErrno(result.Errno));
+    }
+
+    /// <summary>True for a wgsharp daemon (it answers `get=wgsharp`; wireguard-go hangs up).</summary>
+    private static bool IsWgsharp(UapiClient client)
+    {
+        try { client.Get(extensions: true); return true; }
+        catch (Exception e) when (e is UapiProtocolException or IOException or TimeoutException) { return false; }
     }
 
     private UapiClient ClientFor(string interfaceName)

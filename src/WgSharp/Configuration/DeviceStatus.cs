@@ -46,6 +46,8 @@ public sealed class PeerStatus
     public IReadOnlyList<KeyValuePair<string, ulong>> Counters { get; init; } = [];
     /// <summary>How old the current session's keys are; null without a session (or from a plain `get=1`).</summary>
     public TimeSpan? KeypairAge { get; init; }
+    /// <summary>The host name the endpoint follows (wgsharp); null when it was given as an address.</summary>
+    public EndpointName? EndpointName { get; init; }
 
     internal void ClearSecrets() => _presharedKey = null;
 }

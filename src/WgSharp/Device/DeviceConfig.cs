@@ -29,6 +29,7 @@ public sealed partial class WireGuardDevice : IDeviceControl
                     Description = peer.Description,
                     Counters = peer.Counters.Snapshot(),
                     KeypairAge = peer.KeypairAge(now),
+                    EndpointName = peer.EndpointName,
                 });
             }
             return new DeviceStatus
@@ -136,6 +137,7 @@ public sealed partial class WireGuardDevice : IDeviceControl
             lock (peer.Protocol.Handshake.Lock) peer.Protocol.Handshake.SetPresharedKey(psk.IsZero ? null : psk);
         }
         if (pu.Endpoint is { } endpoint) peer.SetEndpoint(UdpEndpoint.FromIPEndPoint(endpoint));
+        if (pu.Endpoint is not null) peer.EndpointName = pu.EndpointName; // an address alone forgets the name
         if (pu.ReplaceAllowedIps) AllowedIps.RemoveByPeer(peer);
         AllowedIps.InsertRange(pu.AddAllowedIps, peer);
         foreach (var prefix in pu.RemoveAllowedIps) AllowedIps.Remove(prefix, peer);

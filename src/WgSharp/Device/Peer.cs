@@ -54,6 +54,10 @@ public sealed class Peer
     /// <summary>Set when the peer leaves the device's configuration.</summary>
     internal volatile bool Removed;
 
+    /// <summary>The name the endpoint was configured by, resolved again by <see cref="EndpointResolver"/>; null for an address.</summary>
+    public Configuration.EndpointName? EndpointName { get => Volatile.Read(ref _endpointName); set => Volatile.Write(ref _endpointName, value); }
+    private Configuration.EndpointName? _endpointName;
+
     public UdpEndpoint Endpoint => Volatile.Read(ref _endpoint)?.Value ?? default;
 
     public void SetEndpoint(in UdpEndpoint endpoint)

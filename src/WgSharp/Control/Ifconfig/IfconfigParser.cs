@@ -260,7 +260,8 @@ public static class IfconfigParser
             string port = Next(option);
             var peer = Peer(option);
             string bare = host.Length > 2 && host[0] == '[' && host[^1] == ']' ? host[1..^1] : host;
-            if (!TryLiteral(bare, out var address))
+            bool named = !TryLiteral(bare, out var address);
+            if (named)
             {
                 if (resolveHost is null || bare.Length == 0 || bare.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
                     throw Fail(host, $"{option}: {host}: not a numeric IPv4 or IPv6 address");
@@ -272,7 +273,9 @@ public static class IfconfigParser
                 address = resolved;
             }
             int portNumber = Number(option, port, 1, ushort.MaxValue);
-            peer.Endpoint = new IPEndPoint(address, portNumber);
+            peer.Endpoint = new IPEndPoint(address!, portNumber);
+            // A name is kept, so the daemon can follow it when the peer's address changes.
+            peer.EndpointName = named ? new EndpointName(bare, (ushort)portNumber) : null;
         }
 
         /// <summary>An allowed-IP range: a network prefix without host bits; no length means a host route.</summary>

@@ -71,6 +71,7 @@ public static class UapiGetFormatter
             sb.Append("description=").Append(SingleLine(peer.Description)).Append('\n');
         if (extensions)
         {
+            if (peer.EndpointName is { } name) sb.Append(UapiProtocol.EndpointHostKey).Append('=').Append(name.ToString()).Append('\n');
             AppendCounters(sb, peer.Counters);
             if (peer.KeypairAge is { } age) AppendNumber(sb, UapiProtocol.KeypairAgeKey, (ulong)Math.Max(0, (long)age.TotalMilliseconds));
         }

@@ -24,6 +24,7 @@ public static class UapiGetParser
         public List<IpPrefix> AllowedIps { get; } = [];
         public List<KeyValuePair<string, ulong>> Counters { get; } = [];
         public TimeSpan? KeypairAge;
+        public EndpointName? EndpointName;
 
         public PeerStatus Build() => new()
         {
@@ -41,6 +42,7 @@ public static class UapiGetParser
             ProtocolVersion = ProtocolVersion,
             Counters = Counters,
             KeypairAge = KeypairAge,
+            EndpointName = EndpointName,
         };
     }
 
@@ -121,6 +123,9 @@ public static class UapiGetParser
                 case "persistent_keepalive_interval": peer.Keepalive = (ushort)ParseNumber(key, value, ushort.MaxValue); break;
                 case "protocol_version": peer.ProtocolVersion = (int)ParseNumber(key, value, int.MaxValue); break;
                 case "description": peer.Description = value; break;
+                case UapiProtocol.EndpointHostKey:
+                    peer.EndpointName = EndpointName.TryParse(value) ?? throw Malformed("endpoint_host is not a host name and port");
+                    break;
                 case UapiProtocol.KeypairAgeKey: peer.KeypairAge = TimeSpan.FromMilliseconds((long)ParseNumber(key, value, MaxKeypairAgeMilliseconds)); break;
                 case var name when name.StartsWith(UapiProtocol.CounterKeyPrefix, StringComparison.Ordinal):
                     peer.Counters.Add(ParseCounter(name, value));

@@ -27,6 +27,8 @@ public static class UapiProtocol
     /// <summary>wgsharp extension keys (`get=wgsharp` only): `count_NAME=N` for each counter, the session keys' age.</summary>
     public const string CounterKeyPrefix = "count_";
     public const string KeypairAgeKey = "keypair_age_msec";
+    /// <summary>wgsharp extension key (set, and `get=wgsharp`): the host name an endpoint follows, HOST:PORT.</summary>
+    public const string EndpointHostKey = "endpoint_host";
 
     /// <summary>
     /// wireguard-go reports failures as a negative errno ("errno=-22"); wg(8) reads the number with
