@@ -37,6 +37,7 @@ public static class StatusJson
             Description = peer.Description,
             HasPresharedKey = peer.PresharedKey is { IsZero: false },
             Endpoint = peer.Endpoint is { } endpoint ? InetText.FormatEndpoint(endpoint) : null,
+            EndpointHost = peer.EndpointName?.ToString(),
             AllowedIps = peer.AllowedIps.Select(p => p.ToString()).ToList(),
             Transfer = new TransferJson { RxBytes = peer.RxBytes, TxBytes = peer.TxBytes },
             LatestHandshake = handshake?.ToUnixTimeSeconds() ?? 0,
@@ -77,6 +78,8 @@ internal sealed class PeerJson
     public string? Description { get; init; }
     public bool HasPresharedKey { get; init; }
     public string? Endpoint { get; init; }
+    /// <summary>HOST:PORT when the endpoint follows a DNS name (wgsharp daemons), else null.</summary>
+    public string? EndpointHost { get; init; }
     public List<string> AllowedIps { get; init; } = [];
     public required TransferJson Transfer { get; init; }
     /// <summary>Unix seconds of the last completed handshake, 0 for never (as `wg show latest-handshakes`).</summary>
