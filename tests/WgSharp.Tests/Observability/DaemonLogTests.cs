@@ -59,6 +59,25 @@ public sealed class DaemonLogTests : IDisposable
     }
 
     [Fact]
+    public void LogFileGetsTheLinesWhenAsked()
+    {
+        string file = Path.Combine(Path.GetTempPath(), $"wgsharp-log-{Environment.ProcessId}-{Guid.NewGuid():N}.log");
+        try
+        {
+            using (new ForegroundDaemon(_name, environment: new Dictionary<string, string> { [Logging.FileVariable] = file }))
+                Assert.True(WaitFor(() => File.Exists(file) && File.ReadAllText(file).Contains($"info: wgsharp[0] {_name}: device started", StringComparison.Ordinal)));
+        }
+        finally { File.Delete(file); }
+    }
+
+    private static bool WaitFor(Func<bool> condition)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (clock.Elapsed < LogTimeout) { if (condition()) return true; Thread.Sleep(50); }
+        return condition();
+    }
+
+    [Fact]
     public void SyslogLineIsRfc3164WithDaemonFacility()
     {
         var time = new DateTime(2026, 11, 6, 9, 5, 1);
