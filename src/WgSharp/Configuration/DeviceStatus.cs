@@ -42,7 +42,7 @@ public sealed class PeerStatus
     public IReadOnlyList<IpPrefix> AllowedIps { get; init; } = [];
     public string? Description { get; init; }
     public int ProtocolVersion { get; init; } = 1;
-    /// <summary>The peer's drop and handshake counters by name (WgSharp.Device.CounterNames); empty from a plain `get=1`.</summary>
+    /// <summary>The peer's drop and handshake counters by name (WgSharp.Device.CounterNames); from the device a live view read when shown; empty from a plain `get=1`.</summary>
     public IReadOnlyList<KeyValuePair<string, ulong>> Counters { get; init; } = [];
     /// <summary>How old the current session's keys are; null without a session (or from a plain `get=1`).</summary>
     public TimeSpan? KeypairAge { get; init; }

@@ -3,8 +3,10 @@ namespace WgSharp.Device;
 /// <summary>
 /// One peer's drop and handshake counters. Each is a field of its own bumped with Interlocked, only on
 /// paths that already drop or handshake (never per forwarded packet), so counting costs no lock and no allocation.
+/// As a list it is a live view by <see cref="CounterNames"/> name: a status snapshot of 100,000 peers refers
+/// to it instead of copying nine counters per peer.
 /// </summary>
-public sealed class PeerCounters
+public sealed class PeerCounters : IReadOnlyList<KeyValuePair<string, ulong>>
 {
     private long _unallowedSource, _invalidInner, _decryptFailed, _replayed, _stagedDropped, _sendErrors,
         _handshakesSent, _handshakesReceived, _handshakesFailed;
@@ -29,17 +31,37 @@ public sealed class PeerCounters
     internal void CountHandshakeReceived() => Interlocked.Increment(ref _handshakesReceived);
     internal void CountHandshakeFailed() => Interlocked.Increment(ref _handshakesFailed);
 
-    /// <summary>Every counter by its <see cref="CounterNames"/> name, in a fixed order (for status, JSON and metrics).</summary>
-    public KeyValuePair<string, ulong>[] Snapshot() =>
+    private static readonly string[] Names =
     [
-        new(CounterNames.UnallowedSource, (ulong)UnallowedSource),
-        new(CounterNames.InvalidInner, (ulong)InvalidInnerPacket),
-        new(CounterNames.DecryptFailed, (ulong)DecryptFailed),
-        new(CounterNames.Replayed, (ulong)Replayed),
-        new(CounterNames.StagedDropped, (ulong)StagedDropped),
-        new(CounterNames.SendErrors, (ulong)SendErrors),
-        new(CounterNames.HandshakesSent, (ulong)HandshakesSent),
-        new(CounterNames.HandshakesReceived, (ulong)HandshakesReceived),
-        new(CounterNames.HandshakesFailed, (ulong)HandshakesFailed),
+        CounterNames.UnallowedSource, CounterNames.InvalidInner, CounterNames.DecryptFailed, CounterNames.Replayed,
+        CounterNames.StagedDropped, CounterNames.SendErrors, CounterNames.HandshakesSent, CounterNames.HandshakesReceived,
+        CounterNames.HandshakesFailed,
     ];
+
+    public int Count => Names.Length;
+
+    /// <summary>The counter at <paramref name="index"/> (in the order of <see cref="Names"/>), read now.</summary>
+    public KeyValuePair<string, ulong> this[int index] => new(Names[index], (ulong)(index switch
+    {
+        0 => UnallowedSource,
+        1 => InvalidInnerPacket,
+        2 => DecryptFailed,
+        3 => Replayed,
+        4 => StagedDropped,
+        5 => SendErrors,
+        6 => HandshakesSent,
+        7 => HandshakesReceived,
+        8 => HandshakesFailed,
+        _ => throw new ArgumentOutOfRangeException(nameof(index)),
+    }));
+
+    public IEnumerator<KeyValuePair<string, ulong>> GetEnumerator()
+    {
+        for (int i = 0; i < Names.Length; i++) yield return this[i];
+    }
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+
+    /// <summary>Every counter by its <see cref="CounterNames"/> name, copied now.</summary>
+    public KeyValuePair<string, ulong>[] Snapshot() => [.. this];
 }

@@ -63,12 +63,12 @@ public sealed class WireGuardMetrics : IDisposable
         var measurements = new List<Measurement<long>>();
         foreach (var device in Devices())
             foreach (var peer in device.Peers.OrderBy(p => p.CreatedOrder))
-                measurements.Add(new Measurement<long>((long)ValueOf(peer.Counters.Snapshot(), name),
+                measurements.Add(new Measurement<long>((long)ValueOf(peer.Counters, name),
                     new("interface", device.InterfaceName), new("public_key", peer.PublicKey.ToBase64())));
         return measurements;
     }
 
-    private static ulong ValueOf(KeyValuePair<string, ulong>[] counters, string name)
+    private static ulong ValueOf(IReadOnlyList<KeyValuePair<string, ulong>> counters, string name)
     {
         foreach (var (key, value) in counters) if (key == name) return value;
         return 0;
