@@ -9,9 +9,9 @@ namespace WgSharp.Cli.Daemon;
 /// Logs every configuration change the control socket applies (what changed, at Information), and a refused
 /// one (at Warning), with the fields Interface and Peer. Never a key: a private or preshared key is only
 /// "changed", a peer is named as in the debug log (peer(AbCd…wXyz)). A bulk change (a setconf of thousands of
-/// peers) logs a count instead of a line per peer.
+/// peers) logs a count instead of a line per peer. <c>applied</c> hears of each change that took effect.
 /// </summary>
-public sealed class ConfigurationLog(IDeviceControl inner, ILogger logger) : IDeviceControl
+public sealed class ConfigurationLog(IDeviceControl inner, ILogger logger, Action<DeviceUpdate>? applied = null) : IDeviceControl
 {
     /// <summary>Up to this many peers in one change are logged one line each.</summary>
     private const int PeerLines = 16;
@@ -31,6 +31,7 @@ public sealed class ConfigurationLog(IDeviceControl inner, ILogger logger) : IDe
             logger.LogWarning("{Interface}: configuration change refused: {Reason}", InterfaceName, result.Message ?? $"errno {result.Errno}");
             return result;
         }
+        applied?.Invoke(update);
         if (interfaceChanges.Length > 0) logger.LogInformation("{Interface}: configuration changed: {Change}", InterfaceName, interfaceChanges);
         if (peerChanges is null)
             logger.LogInformation("{Interface}: configuration changed: {Count} peers updated", InterfaceName, update.Peers.Count);

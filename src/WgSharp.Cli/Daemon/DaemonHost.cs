@@ -47,15 +47,6 @@ internal static class DaemonHost
             tun.Dispose();
             return 1;
         }
-        UapiServer server;
-        try { server = UapiServer.Start(new ConfigurationLog(new CompactAfterBulkChanges(device), logger), loggerFactory.CreateLogger(Logging.UapiCategory)); }
-        catch (Exception e)
-        {
-            Console.Error.WriteLine($"wgsharp: {interfaceName}: cannot open the control socket: {e.Message}");
-            device.Dispose();
-            return 1;
-        }
-
         using var metrics = new WireGuardMetrics();
         metrics.Add(device);
         IDisposable? metricsEndpoint;
@@ -63,7 +54,17 @@ internal static class DaemonHost
         catch (MetricsEndpointException e)
         {
             Console.Error.WriteLine($"wgsharp: {interfaceName}: {e.Message}");
-            server.Dispose();
+            device.Dispose();
+            return 1;
+        }
+
+        using var resolver = new EndpointResolver(device, logger);
+        UapiServer server;
+        try { server = UapiServer.Start(new ConfigurationLog(new CompactAfterBulkChanges(device), logger, resolver.OnApplied), loggerFactory.CreateLogger(Logging.UapiCategory)); }
+        catch (Exception e)
+        {
+            Console.Error.WriteLine($"wgsharp: {interfaceName}: cannot open the control socket: {e.Message}");
+            metricsEndpoint?.Dispose();
             device.Dispose();
             return 1;
         }
@@ -72,7 +73,6 @@ internal static class DaemonHost
         using var removed = server.SocketRemoved.Register(done.Set);
 
         device.Start();
-        using var resolver = new EndpointResolver(device, logger);
         logger.LogInformation("{Interface}: device started, listening on UDP port {Port}", interfaceName, device.Transport.Port);
         onReady?.Invoke();
         SystemdNotify.Ready();

@@ -15,7 +15,8 @@ namespace WgSharp.Device;
 /// <item>every <see cref="Interval"/> otherwise: the endpoint moves only when the name's address changed since
 /// the last resolution, so an endpoint that roamed (an authenticated packet from a new address) keeps winning.</item>
 /// </list>
-/// Resolution runs on this object's own thread, in the caller's network namespace (and mount namespace: the
+/// Resolution runs on this object's own thread, started by the first named endpoint (<see cref="OnApplied"/>;
+/// a daemon without names runs no extra thread), in the caller's network namespace (and mount namespace: the
 /// /etc/hosts `ip netns exec` binds), so the daemon should run where its UDP socket lives.
 /// </summary>
 public sealed class EndpointResolver : IDisposable
@@ -37,7 +38,8 @@ public sealed class EndpointResolver : IDisposable
     private readonly TimeSpan _interval;
     private readonly Dictionary<Peer, State> _states = new(ReferenceEqualityComparer.Instance);
     private readonly CancellationTokenSource _stopping = new();
-    private readonly Thread _thread;
+    private Thread? _thread;
+    private int _started;
 
     public EndpointResolver(WireGuardDevice device, ILogger logger, Func<string, IPAddress[]>? resolve = null, TimeSpan? interval = null)
     {
@@ -45,6 +47,18 @@ public sealed class EndpointResolver : IDisposable
         _logger = logger;
         _resolve = resolve ?? Dns.GetHostAddresses;
         _interval = interval ?? Interval;
+    }
+
+    /// <summary>Called after each applied change: the first endpoint given by name starts the resolver's thread.</summary>
+    public void OnApplied(Configuration.DeviceUpdate update)
+    {
+        if (update.Peers.Any(p => p.EndpointName is not null)) Start();
+    }
+
+    /// <summary>Starts resolving (once; later calls do nothing).</summary>
+    public void Start()
+    {
+        if (Interlocked.Exchange(ref _started, 1) != 0 || _stopping.IsCancellationRequested) return;
         _thread = new Thread(Run) { IsBackground = true, Name = "wg-resolve" };
         _thread.Start();
     }
@@ -104,7 +118,7 @@ public sealed class EndpointResolver : IDisposable
     public void Dispose()
     {
         _stopping.Cancel();
-        if (_thread != Thread.CurrentThread) _thread.Join(TimeSpan.FromSeconds(5));
+        if (_thread is { } thread && thread != Thread.CurrentThread) thread.Join(TimeSpan.FromSeconds(5));
         _stopping.Dispose();
     }
 }

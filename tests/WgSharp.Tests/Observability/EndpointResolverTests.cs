@@ -31,6 +31,7 @@ public class EndpointResolverTests
         int lookups = 0;
         using var resolver = new EndpointResolver(pair.A.Device, new CapturingLogger(),
             host => { Interlocked.Increment(ref lookups); return host == "b.test" ? [Volatile.Read(ref answer)] : []; }, TimeSpan.FromMilliseconds(50));
+        resolver.Start();
         Assert.True(Eventually(() => Volatile.Read(ref lookups) >= 2, Wait));
         Volatile.Write(ref answer, IPAddress.Parse("198.51.100.2"));
         Assert.True(Eventually(() => peer.Endpoint == UdpEndpoint.FromIPEndPoint(IPEndPoint.Parse("198.51.100.2:51820")), Wait), peer.Endpoint.ToString());
@@ -47,6 +48,7 @@ public class EndpointResolverTests
         int lookups = 0;
         using var resolver = new EndpointResolver(pair.A.Device, new CapturingLogger(),
             _ => { Interlocked.Increment(ref lookups); return [IPAddress.Parse("198.51.100.1")]; }, TimeSpan.FromMilliseconds(20));
+        resolver.Start();
         Assert.True(Eventually(() => Volatile.Read(ref lookups) >= 5, Wait));
         Assert.Equal(roamed, peer.Endpoint);
     }

@@ -54,6 +54,19 @@ public sealed class PrometheusEndpointTests : IDisposable
         Assert.Matches($"wgsharp_no_route_total\\{{interface=\"{_receiver}\"\\}} \\d+\n", after); // the interface's own counters, labelled by interface only
     }
 
+    [Fact]
+    public void AMetricsAddressThatCannotBeServedFailsTheStartAndLeavesNothing()
+    {
+        using var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        int port = ((IPEndPoint)taken.LocalEndpoint).Port;
+        var result = WgSharpCli.Run(["-f", _receiver, "--metrics", $"127.0.0.1:{port}"], TimeSpan.FromSeconds(30));
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains($"wgsharp: {_receiver}: cannot serve metrics on 127.0.0.1:{port}", result.StandardError);
+        Assert.False(File.Exists(WgSharp.Control.Uapi.UapiProtocol.SocketPathFor(_receiver)));
+        Assert.False(WgSharp.Linux.NetNs.LinkExists(null, _receiver));
+    }
+
     /// <summary>The value of the series <paramref name="metric"/> for this peer; fails when absent.</summary>
     private double Value(string exposition, string metric, string publicKey)
     {
