@@ -48,6 +48,16 @@ public static class MetricsEndpoint
         if (Environment.GetEnvironmentVariable(EnvironmentVariable) is not { Length: > 0 } text) return null;
         if (!TryParse(text, out string host, out int port, out var error)) throw new MetricsEndpointException($"{EnvironmentVariable}: {error}");
         _ = metrics; // the meter exists while the daemon runs; the provider below listens to it by name
+        return Serve(text, host, port);
+    }
+
+    /// <summary>
+    /// Kept out of <see cref="StartFromEnvironment"/> so that a daemon without metrics never loads the
+    /// OpenTelemetry assemblies (under the JIT, compiling a method loads what it names).
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static IDisposable Serve(string text, string host, int port)
+    {
         try
         {
             return Sdk.CreateMeterProviderBuilder()
