@@ -11,6 +11,7 @@ internal static class CommandLine
 {
     public const string Usage =
         "usage: wgsharp -f|--foreground IFNAME               run the daemon for IFNAME in the foreground\n" +
+        "       wgsharp -f IFNAME --metrics [ADDR:]PORT       ... serving Prometheus metrics (loopback for a bare PORT)\n" +
         "       wgsharp-go [-f|--foreground] IFNAME           the wireguard-go compatible launcher (WG_QUICK_USERSPACE_IMPLEMENTATION=wgsharp-go)\n" +
         "       wgsharp IFNAME [create|destroy] [options...]  configure or show IFNAME the OpenBSD ifconfig way\n" +
         "       wgsharp wg | -a                               show every interface\n" +
@@ -46,7 +47,10 @@ internal static class CommandLine
 
         if (args[0] is "-f" or "--foreground")
         {
-            if (args.Length != 2 || !IsInterfaceName(args[1])) { Console.Error.Write(Usage); return 1; }
+            // `--metrics ADDR:PORT` travels as WGSHARP_METRICS, the one way every start (detached too) reads it.
+            if (args.Length == 4 && args[2] == MetricsEndpoint.Option) Environment.SetEnvironmentVariable(MetricsEndpoint.EnvironmentVariable, args[3]);
+            else if (args.Length != 2) { Console.Error.Write(Usage); return 1; }
+            if (!IsInterfaceName(args[1])) { Console.Error.Write(Usage); return 1; }
             return DaemonLauncher.Launch(args[1], foreground: true);
         }
         if (!IsInterfaceName(args[0]))

@@ -14,11 +14,11 @@ internal static class HelpText
         sb.Append(
             "usage: wgsharp IFNAME create [OPTION ...]        create IFNAME (starts its daemon) and configure it\n" +
             "       wgsharp IFNAME [OPTION ...]               configure IFNAME the OpenBSD ifconfig(8) way\n" +
-            "       wgsharp IFNAME [inet | inet6]             show IFNAME's status (an error if IFNAME does not exist)\n" +
+            "       wgsharp IFNAME [inet | inet6] [verbose]   show IFNAME's status (an error if IFNAME does not exist); verbose adds counters\n" +
             "       wgsharp IFNAME destroy                    remove IFNAME and stop its daemon\n" +
             "       wgsharp wg | -a                           show every wg interface | every interface\n" +
             "       wgsharp genkey | genpsk | pubkey          key tools, as wg(8)\n" +
-            "       wgsharp show [IFNAME | all | interfaces] [dump | peers | ...]\n" +
+            "       wgsharp show [IFNAME | all | interfaces] [dump | json | peers | ...]\n" +
             "       wgsharp showconf IFNAME\n" +
             "       wgsharp set IFNAME [listen-port P] [private-key FILE] [peer KEY ...]\n" +
             "       wgsharp setconf | addconf | syncconf IFNAME FILE\n" +
@@ -26,6 +26,7 @@ internal static class HelpText
             "       wgsharp netstart [IFNAME ...]             apply /etc/hostname.IFNAME files\n" +
             "       wgsharp demo                              run the wg(4) manual's example in namespaces\n" +
             "       wgsharp -f | --foreground IFNAME          run the daemon for IFNAME in the foreground\n" +
+            "       wgsharp -f IFNAME --metrics [ADDR:]PORT   ... serving Prometheus metrics (WGSHARP_METRICS; loopback by default)\n" +
             "       wgsharp-go IFNAME                         the wireguard-go compatible launcher (see below)\n" +
             "       wgsharp --help | --version\n" +
             "\n" +

@@ -16,9 +16,9 @@ namespace WgSharp.Cli.Daemon;
 internal static class DaemonHost
 {
     /// <summary>Runs in the foreground; onReady is called once the socket is serving (the launcher detaches then).</summary>
-    public static int Run(string interfaceName, Action? onReady = null)
+    public static int Run(string interfaceName, Action? onReady = null, bool detached = false)
     {
-        using var loggerFactory = Logging.CreateFactory();
+        using var loggerFactory = Logging.CreateFactory(detached);
         var logger = loggerFactory.CreateLogger("wgsharp");
         // Before any key arrives: a crash must not write the private key into a core file.
         if (!Posix.MakeNonDumpable()) logger.LogWarning("{Interface}: cannot mark the process non-dumpable; a crash may leave keys in a core file", interfaceName);
@@ -48,11 +48,24 @@ internal static class DaemonHost
             tun.Dispose();
             return 1;
         }
+        using var metrics = new WireGuardMetrics();
+        metrics.Add(device);
+        IDisposable? metricsEndpoint;
+        try { metricsEndpoint = MetricsEndpoint.StartFromEnvironment(metrics); }
+        catch (MetricsEndpointException e)
+        {
+            Console.Error.WriteLine($"wgsharp: {interfaceName}: {e.Message}");
+            device.Dispose();
+            return 1;
+        }
+
+        using var resolver = new EndpointResolver(device, logger);
         UapiServer server;
-        try { server = UapiServer.Start(new CompactAfterBulkChanges(device), logger); }
+        try { server = UapiServer.Start(new ConfigurationLog(new CompactAfterBulkChanges(device), logger, resolver.OnApplied), loggerFactory.CreateLogger(Logging.UapiCategory)); }
         catch (Exception e)
         {
             Console.Error.WriteLine($"wgsharp: {interfaceName}: cannot open the control socket: {e.Message}");
+            metricsEndpoint?.Dispose();
             device.Dispose();
             return 1;
         }
@@ -68,6 +81,7 @@ internal static class DaemonHost
 
         logger.LogInformation("{Interface}: shutting down", interfaceName);
         SystemdNotify.Stopping();
+        metricsEndpoint?.Dispose();
         server.Dispose();
         device.Dispose();
         return 0;

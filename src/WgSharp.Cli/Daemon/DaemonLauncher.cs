@@ -30,7 +30,7 @@ internal static class DaemonLauncher
             // /dev/null before anything touches the console; setup errors still reach the
             // launcher through stderr, which the launcher stops reading once the socket serves.
             if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("LOG_LEVEL"))) Posix.DetachStdinStdout();
-            return DaemonHost.Run(interfaceName);
+            return DaemonHost.Run(interfaceName, detached: true);
         }
         // A second daemon for a running interface would fail later, in the child, while the launcher
         // already saw the first one serving and reported success.

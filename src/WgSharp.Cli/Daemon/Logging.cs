@@ -2,12 +2,47 @@ using Microsoft.Extensions.Logging;
 
 namespace WgSharp.Cli.Daemon;
 
-/// <summary>Logging for the daemon, on stderr; LOG_LEVEL=debug|verbose turns on the interface debug log, as with wireguard-go.</summary>
+/// <summary>
+/// Where the daemon logs (docs/observability.md): under systemd (JOURNAL_STREAM set) standard error with
+/// sd-daemon priority prefixes, so the journal; detached (create, wgsharp-go) syslog's /dev/log, unless LOG_LEVEL
+/// is set, which keeps wireguard-go's behaviour (the launcher's standard error); otherwise standard error.
+/// WGSHARP_LOG_FILE=PATH appends to a file instead, however the daemon runs.
+/// LOG_LEVEL=debug|verbose turns on the interface debug log at start, as with wireguard-go; `debug` does on a
+/// running interface. The interface's debug messages are logged at Debug and gated by that switch alone.
+/// </summary>
 internal static class Logging
 {
+    /// <summary>The control socket's own category: its debug lines (a client that hung up) only with LOG_LEVEL=debug.</summary>
+    public const string UapiCategory = "wgsharp.uapi";
+
+    public const string FileVariable = "WGSHARP_LOG_FILE";
+
     public static bool DebugRequested =>
         Environment.GetEnvironmentVariable("LOG_LEVEL") is "debug" or "verbose";
 
-    public static ILoggerFactory CreateFactory() => new LoggerFactory(
-        [new StderrLoggerProvider(Environment.GetEnvironmentVariable("LOG_LEVEL") == "silent" ? LogLevel.None : LogLevel.Information)]);
+    public static ILoggerFactory CreateFactory(bool detached)
+    {
+        string? level = Environment.GetEnvironmentVariable("LOG_LEVEL");
+        var minimum = level == "silent" ? LogLevel.None : LogLevel.Debug;
+        var filter = new LoggerFilterOptions { MinLevel = minimum };
+        filter.Rules.Add(new LoggerFilterRule(null, UapiCategory, DebugRequested ? LogLevel.Debug : LogLevel.Information, null));
+        return new LoggerFactory([ChooseProvider(minimum, detached, string.IsNullOrEmpty(level))], filter);
+    }
+
+    private static ILoggerProvider ChooseProvider(LogLevel minimum, bool detached, bool noLogLevel)
+    {
+        if (Environment.GetEnvironmentVariable(FileVariable) is { Length: > 0 } file)
+        {
+            if (StderrLoggerProvider.TryOpenFile(minimum, file, out var error) is { } provider) return provider;
+            Console.Error.WriteLine($"wgsharp: {FileVariable}: {file}: {error}; logging to standard error");
+        }
+        if (detached && noLogLevel)
+        {
+            string path = Environment.GetEnvironmentVariable(SyslogLoggerProvider.SocketVariable) is { Length: > 0 } p ? p : SyslogLoggerProvider.DefaultSocketPath;
+            if (SyslogLoggerProvider.TryCreate(minimum, path) is { } syslog) return syslog;
+        }
+        if (!detached && !string.IsNullOrEmpty(Environment.GetEnvironmentVariable(JournalLoggerProvider.StreamVariable)))
+            return new JournalLoggerProvider(minimum);
+        return new StderrLoggerProvider(minimum);
+    }
 }

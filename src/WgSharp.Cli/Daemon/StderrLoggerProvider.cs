@@ -7,13 +7,35 @@ namespace WgSharp.Cli.Daemon;
 /// of the console logger it replaced ("2026-11-26 10:27:11.131 info: wgsharp[0] message"). The console
 /// logger cost a queue thread of its own and a dependency-injection and options set-up at every start.
 /// </summary>
-internal sealed class StderrLoggerProvider(LogLevel minimum) : ILoggerProvider
+internal sealed class StderrLoggerProvider(LogLevel minimum, TextWriter? output = null) : ILoggerProvider
 {
-    public ILogger CreateLogger(string categoryName) => new StderrLogger(categoryName, minimum);
+    /// <summary>Standard error, or (WGSHARP_LOG_FILE) a file the lines are appended to.</summary>
+    private readonly TextWriter _output = output ?? Console.Error;
 
-    public void Dispose() { }
+    public ILogger CreateLogger(string categoryName) => new StderrLogger(categoryName, minimum, _output);
 
-    private sealed class StderrLogger(string category, LogLevel minimum) : ILogger
+    public void Dispose()
+    {
+        if (!ReferenceEquals(_output, Console.Error)) _output.Dispose();
+    }
+
+    /// <summary>A provider appending to <paramref name="path"/>, or null with the reason when it cannot be opened.</summary>
+    public static StderrLoggerProvider? TryOpenFile(LogLevel minimum, string path, out string? error)
+    {
+        error = null;
+        try
+        {
+            var stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
+            return new StderrLoggerProvider(minimum, TextWriter.Synchronized(new StreamWriter(stream) { AutoFlush = true }));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            error = e.Message;
+            return null;
+        }
+    }
+
+    private sealed class StderrLogger(string category, LogLevel minimum, TextWriter output) : ILogger
     {
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
 
@@ -24,7 +46,7 @@ internal sealed class StderrLoggerProvider(LogLevel minimum) : ILoggerProvider
             if (!IsEnabled(logLevel)) return;
             string line = $"{DateTime.Now:yyyy-MM-dd HH:mm:ss.fff} {Abbreviation(logLevel)}: {category}[{eventId.Id}] {formatter(state, exception)}";
             if (exception is not null) line += " " + exception.ToString().ReplaceLineEndings(" ");
-            Console.Error.WriteLine(line); // Console.Error is synchronized: lines never interleave
+            output.WriteLine(line); // Console.Error and the file's writer are synchronized: lines never interleave
         }
 
         private static string Abbreviation(LogLevel level) => level switch

@@ -34,13 +34,13 @@ internal static class IfconfigRunner
         if (!InterfaceName.IsValid(name)) return Fail($"{name}: bad interface name");
         if (!Privileges.CanManageInterfaces()) return Fail($"{name}: {Privileges.Needed}");
         // OpenBSD: `ifconfig wg` names the interface group, every wg interface (one named wg included).
-        if (command.ShowStatus && name == InterfaceGroup) return ShowAll(command.StatusFamily);
+        if (command.ShowStatus && name == InterfaceGroup) return ShowAll(command.StatusFamily, command.StatusVerbose);
         try
         {
             var state = InterfaceLifecycle.StateOf(name);
             if (state == UapiSocketState.AccessDenied) return Fail($"{name}: {Privileges.Needed}");
             if (command.ShowStatus)
-                return state == UapiSocketState.Serving ? ShowStatus(name, command.StatusFamily) : Fail($"{name}: no such interface");
+                return state == UapiSocketState.Serving ? ShowStatus(name, command.StatusFamily, command.StatusVerbose) : Fail($"{name}: no such interface");
             if (command.Create)
             {
                 // As on OpenBSD, where SIOCIFCREATE fails first and the other words are not applied.
@@ -64,13 +64,13 @@ internal static class IfconfigRunner
     public const string InterfaceGroup = "wg";
 
     /// <summary>`wgsharp -a` and `wgsharp wg`: the status of every running interface, in name order.</summary>
-    public static int ShowAll(AddressFamily? family = null)
+    public static int ShowAll(AddressFamily? family = null, bool verbose = false)
     {
         if (!Privileges.CanManageInterfaces()) return Fail(Privileges.Needed);
         foreach (string name in new Wg.WgDevices().List().Order(StringComparer.Ordinal))
         {
             // One that went away meanwhile is simply not listed.
-            try { if (InterfaceLocator.TryFind(name, out _)) ShowStatus(name, family); }
+            try { if (InterfaceLocator.TryFind(name, out _)) ShowStatus(name, family, verbose); }
             catch (Exception e) when (e is IOException or TimeoutException or UapiProtocolException) { }
         }
         return 0;
@@ -104,7 +104,7 @@ internal static class IfconfigRunner
         catch (TimeoutException e) { return Fail($"{name}: {e.Message}"); }
     }
 
-    private static int ShowStatus(string name, AddressFamily? family)
+    private static int ShowStatus(string name, AddressFamily? family, bool verbose)
     {
         if (!InterfaceLocator.TryFind(name, out var netns))
             return Fail($"{name}: no such interface");
@@ -114,7 +114,7 @@ internal static class IfconfigRunner
         // A wireguard-go daemon does not know the wgsharp extension; show what plain get=1 gives.
         try { device = client.Get(extensions: true); }
         catch (UapiProtocolException) { device = client.Get(); }
-        Console.Out.Write(StatusFormatter.Format(link.ToInterfaceInfo(device.Debug), device, DateTimeOffset.UtcNow, onlyFamily: family));
+        Console.Out.Write(StatusFormatter.Format(link.ToInterfaceInfo(device.Debug), device, DateTimeOffset.UtcNow, onlyFamily: family, verbose: verbose));
         return 0;
     }
 

@@ -11,6 +11,8 @@ internal sealed class PeerDraft
     public bool Remove { get; set; }
     public Key? PresharedKey { get; set; }
     public IPEndPoint? Endpoint { get; set; }
+    /// <summary>The host name of <see cref="Endpoint"/> (wgsharp daemons follow it; see WgDevices.Set).</summary>
+    public EndpointName? EndpointName { get; set; }
     public ushort? PersistentKeepalive { get; set; }
     public bool ReplaceAllowedIps { get; set; }
     public List<IpPrefix> AllowedIps { get; } = [];
@@ -22,6 +24,7 @@ internal sealed class PeerDraft
             Remove = Remove,
             PresharedKey = PresharedKey,
             Endpoint = Endpoint,
+            EndpointName = EndpointName,
             PersistentKeepalive = PersistentKeepalive,
             ReplaceAllowedIps = ReplaceAllowedIps,
         };

@@ -1,10 +1,13 @@
 namespace WgSharp.Cli.Wg;
 
-/// <summary>`show [IFNAME|all|interfaces] [FIELD]`.</summary>
+/// <summary>`show [IFNAME|all|interfaces] [FIELD]`; wgsharp adds the field `json` (docs/observability.md).</summary>
 internal static class ShowCommand
 {
     private static string Usage =>
-        $"Usage: {WgCommands.ProgramName} show {{ <interface> | all | interfaces }} [public-key | private-key | listen-port | fwmark | peers | preshared-keys | endpoints | allowed-ips | latest-handshakes | transfer | persistent-keepalive | dump]";
+        $"Usage: {WgCommands.ProgramName} show {{ <interface> | all | interfaces }} [public-key | private-key | listen-port | fwmark | peers | preshared-keys | endpoints | allowed-ips | latest-handshakes | transfer | persistent-keepalive | dump | json]";
+
+    /// <summary>wgsharp's own field: the status as JSON, counters included.</summary>
+    private const string JsonField = "json";
 
     public static int Run(string[] args, WgConsole console)
     {
@@ -18,6 +21,7 @@ internal static class ShowCommand
         if (args.Length == 1 || args[1] == "all")
         {
             var names = console.Devices.List();
+            if (args.Length == 3 && args[2] == JsonField) return ShowAllJson(names, console);
             int result = names.Count > 0 ? 1 : 0;
             for (int i = 0; i < names.Count; i++)
             {
@@ -60,15 +64,34 @@ internal static class ShowCommand
             return 0;
         }
 
+        bool json = args.Length == 3 && args[2] == JsonField;
         Configuration.DeviceStatus status;
-        try { status = console.Devices.Get(args[1]); }
+        try { status = console.Devices.Get(args[1], extensions: json); }
         catch (WgDeviceException e)
         {
             console.Error.WriteLine($"Unable to access interface: {e.Message}");
             return 1;
         }
+        if (json)
+        {
+            console.Out.Write(StatusJson.Interface(status, console.Clock()));
+            return 0;
+        }
         if (args.Length == 3) return WriteField(status, args[2], withInterface: false, console) ? 0 : 1;
         console.Out.Write(WgShowFormatter.Pretty(status, console.Clock(), console.Colors, showKeys));
+        return 0;
+    }
+
+    /// <summary>`show all json`: one object listing every interface that answered (one that went away is left out).</summary>
+    private static int ShowAllJson(List<string> names, WgConsole console)
+    {
+        var statuses = new List<Configuration.DeviceStatus>(names.Count);
+        foreach (string name in names)
+        {
+            try { statuses.Add(console.Devices.Get(name, extensions: true)); }
+            catch (WgDeviceException e) { console.Error.WriteLine($"Unable to access interface {name}: {e.Message}"); }
+        }
+        console.Out.Write(StatusJson.All(statuses, console.Clock()));
         return 0;
     }
 

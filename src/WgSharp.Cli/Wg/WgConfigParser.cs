@@ -73,7 +73,7 @@ internal sealed class WgConfigParser
         else if (_section == Section.Peer)
         {
             var peer = _peers[^1];
-            if (Value(line, "Endpoint") is { } endpoint) peer.Endpoint = WgValueParser.ParseEndpoint(endpoint);
+            if (Value(line, "Endpoint") is { } endpoint) { peer.Endpoint = WgValueParser.ParseEndpoint(endpoint, out var name); peer.EndpointName = name; }
             else if (Value(line, "PublicKey") is { } key) peer.PublicKey = WgValueParser.ParseKey(key, secret: false);
             else if (Value(line, "AllowedIPs") is { } ips) peer.AllowedIps.AddRange(WgValueParser.ParseAllowedIps(ips));
             else if (Value(line, "PersistentKeepalive") is { } keepalive) peer.PersistentKeepalive = WgValueParser.ParsePersistentKeepalive(keepalive);

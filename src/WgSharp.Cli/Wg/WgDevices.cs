@@ -32,10 +32,23 @@ internal sealed class WgDevices(string socketDirectory = UapiProtocol.DefaultSoc
         return names;
     }
 
-    public DeviceStatus Get(string interfaceName)
+    /// <summary>
+    /// The status by `get=1`, or with <paramref name="extensions"/> by wgsharp's `get=wgsharp` (counters,
+    /// descriptions), falling back to `get=1` for a daemon that does not know it (wireguard-go).
+    /// </summary>
+    public DeviceStatus Get(string interfaceName, bool extensions = false)
     {
         var client = ClientFor(interfaceName);
-        try { return client.Get(); }
+        try
+        {
+            if (extensions)
+            {
+                try { return client.Get(extensions: true); }
+                catch (UapiProtocolException) { }
+                catch (IOException) { }
+            }
+            return client.Get();
+        }
         catch (UapiProtocolException e) { throw new WgDeviceException(ReasonFor(e)); }
         catch (IOException e) { throw new WgDeviceException(ReasonFor(e)); }
         catch (TimeoutException) { throw new WgDeviceException("Connection timed out"); }
@@ -44,12 +57,21 @@ internal sealed class WgDevices(string socketDirectory = UapiProtocol.DefaultSoc
     public void Set(string interfaceName, DeviceUpdate update)
     {
         var client = ClientFor(interfaceName);
+        if (update.Peers.Any(p => p.EndpointName is not null) && !IsWgsharp(client))
+            foreach (var peer in update.Peers) peer.EndpointName = null; // wireguard-go refuses keys it does not know
         ConfigResult result;
         try { result = client.Set(update); }
         catch (UapiProtocolException e) { throw new WgDeviceException(ReasonFor(e)); }
         catch (IOException e) { throw new WgDeviceException(ReasonFor(e)); }
         catch (TimeoutException) { throw new WgDeviceException("Connection timed out"); }
         if (!result.IsOk) throw new WgDeviceException(UapiProtocol.DescribeErrno(result.Errno));
+    }
+
+    /// <summary>True for a wgsharp daemon (it answers `get=wgsharp`; wireguard-go hangs up).</summary>
+    private static bool IsWgsharp(UapiClient client)
+    {
+        try { client.Get(extensions: true); return true; }
+        catch (Exception e) when (e is UapiProtocolException or IOException or TimeoutException) { return false; }
     }
 
     private UapiClient ClientFor(string interfaceName)

@@ -30,7 +30,7 @@ internal static class WgSetArguments
                     i += 2;
                     break;
                 case "remove" when peer is not null: peer.Remove = true; i += 1; break;
-                case "endpoint" when hasValue && peer is not null: peer.Endpoint = WgValueParser.ParseEndpoint(value, progress); i += 2; break;
+                case "endpoint" when hasValue && peer is not null: peer.Endpoint = WgValueParser.ParseEndpoint(value, out var name, progress); peer.EndpointName = name; i += 2; break;
                 case "allowed-ips" when hasValue && peer is not null:
                     peer.ReplaceAllowedIps = true;
                     peer.AllowedIps.AddRange(WgValueParser.ParseAllowedIps(new string(value.Where(c => !WgValueParser.IsSpace(c)).ToArray())));

@@ -143,8 +143,12 @@ internal static class WgValueParser
     /// HOST:PORT or [IPV6]:PORT; HOST may be a name, resolved now (the UAPI only takes addresses).
     /// Temporary resolver failures are retried as wg does (WG_ENDPOINT_RESOLUTION_RETRIES, default 15).
     /// </summary>
-    public static IPEndPoint ParseEndpoint(string value, TextWriter? progress = null)
+    public static IPEndPoint ParseEndpoint(string value, TextWriter? progress = null) => ParseEndpoint(value, out _, progress);
+
+    /// <summary>As <see cref="ParseEndpoint(string, TextWriter?)"/>; <paramref name="name"/> is the host name it came from, null for an address.</summary>
+    public static IPEndPoint ParseEndpoint(string value, out EndpointName? name, TextWriter? progress = null)
     {
+        name = null;
         if (value.Length == 0) throw new WgParseException("Unable to parse empty endpoint");
         string host, port;
         if (value[0] == '[')
@@ -170,7 +174,9 @@ internal static class WgValueParser
 
         if (UapiAddressText.TryParseAddress(host, allowZone: true, out var literal))
             return new IPEndPoint(literal, portNumber);
-        return new IPEndPoint(Resolve(host, value, progress), portNumber);
+        var resolved = new IPEndPoint(Resolve(host, value, progress), portNumber);
+        if (EndpointName.IsValidHost(host)) name = new EndpointName(host, portNumber);
+        return resolved;
     }
 
     private static IPAddress Resolve(string host, string value, TextWriter? progress)

@@ -16,6 +16,8 @@ internal sealed class DeviceStatus
     public bool Debug { get; init; }
     public int RTable { get; init; }
     public IReadOnlyList<PeerStatus> Peers { get; init; } = [];
+    /// <summary>The interface's drop and handshake counters by name (WgSharp.Device.CounterNames); empty from a plain `get=1`.</summary>
+    public IReadOnlyList<KeyValuePair<string, ulong>> Counters { get; init; } = [];
 
     /// <summary>Overwrites the private and preshared keys once the snapshot has been shown, so no stale copy waits in the heap.</summary>
     public void ClearSecrets()
@@ -40,6 +42,12 @@ internal sealed class PeerStatus
     public IReadOnlyList<IpPrefix> AllowedIps { get; init; } = [];
     public string? Description { get; init; }
     public int ProtocolVersion { get; init; } = 1;
+    /// <summary>The peer's drop and handshake counters by name (WgSharp.Device.CounterNames); from the device a live view read when shown; empty from a plain `get=1`.</summary>
+    public IReadOnlyList<KeyValuePair<string, ulong>> Counters { get; init; } = [];
+    /// <summary>How old the current session's keys are; null without a session (or from a plain `get=1`).</summary>
+    public TimeSpan? KeypairAge { get; init; }
+    /// <summary>The host name the endpoint follows (wgsharp); null when it was given as an address.</summary>
+    public EndpointName? EndpointName { get; init; }
 
     internal void ClearSecrets() => _presharedKey = null;
 }

@@ -51,6 +51,8 @@ internal sealed class PeerUpdate
     /// <summary>New preshared key; <see cref="Key.Zero"/> removes it.</summary>
     public Key? PresharedKey { get; set; }
     public IPEndPoint? Endpoint { get; set; }
+    /// <summary>The name <see cref="Endpoint"/> was resolved from, kept by the daemon to follow DNS; null for an address.</summary>
+    public EndpointName? EndpointName { get; set; }
     /// <summary>Persistent keepalive interval in seconds; 0 disables.</summary>
     public ushort? PersistentKeepalive { get; set; }
     public bool ReplaceAllowedIps { get; set; }

@@ -13,6 +13,7 @@ internal sealed partial class WireGuardDevice : IDeviceControl
     {
         lock (_configLock)
         {
+            var now = Now;
             var peers = new List<PeerStatus>(_peers.Count);
             foreach (var peer in _peers.Values.OrderBy(p => p.CreatedOrder))
             {
@@ -27,6 +28,9 @@ internal sealed partial class WireGuardDevice : IDeviceControl
                     TxBytes = peer.TxBytes,
                     AllowedIps = AllowedIps.EntriesForPeer(peer).ToList(),
                     Description = peer.Description,
+                    Counters = peer.Counters, // a live view: no copy per peer in a snapshot of 100,000
+                    KeypairAge = peer.KeypairAge(now),
+                    EndpointName = peer.EndpointName,
                 });
             }
             return new DeviceStatus
@@ -39,6 +43,7 @@ internal sealed partial class WireGuardDevice : IDeviceControl
                 Debug = _debug,
                 RTable = _rtable,
                 Peers = peers,
+                Counters = Counters.Snapshot(),
             };
         }
     }
@@ -138,6 +143,7 @@ internal sealed partial class WireGuardDevice : IDeviceControl
             lock (peer.Protocol.Handshake.Lock) peer.Protocol.Handshake.SetPresharedKey(psk.IsZero ? null : psk);
         }
         if (pu.Endpoint is { } endpoint) peer.SetEndpoint(UdpEndpoint.FromIPEndPoint(endpoint));
+        if (pu.Endpoint is not null) peer.EndpointName = pu.EndpointName; // an address alone forgets the name
         if (pu.ReplaceAllowedIps) AllowedIps.RemoveByPeer(peer);
         AllowedIps.InsertRange(pu.AddAllowedIps, peer);
         foreach (var prefix in pu.RemoveAllowedIps) AllowedIps.Remove(prefix, peer);

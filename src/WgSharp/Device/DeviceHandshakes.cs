@@ -101,15 +101,15 @@ internal sealed partial class WireGuardDevice
                 return;
             case HandshakeOutcome.ResponseWritten when peer is not null:
                 Debug($"Receiving handshake initiation from {peer.LogName}");
-                peer.AddRx(message.Length); // as wireguard-go and the kernel: authenticated handshake messages count as received
+                Counters.CountHandshakeReceived(peer, message.Length);
                 peer.SetEndpoint(from);
                 Debug($"Sending handshake response to {peer.LogName}");
-                if (_transport.Send(reply[..result.ReplyLength], from) == SocketError.Success) peer.AddTx(result.ReplyLength);
-                else Counters.CountSendError();
+                if (_transport.Send(reply[..result.ReplyLength], from) == SocketError.Success) Counters.CountHandshakeSent(peer, result.ReplyLength);
+                else Counters.CountSendError(peer);
                 return;
             case HandshakeOutcome.SessionEstablished when peer is not null:
                 Debug($"Receiving handshake response from {peer.LogName}");
-                peer.AddRx(message.Length);
+                Counters.CountHandshakeReceived(peer, message.Length);
                 peer.SetEndpoint(from);
                 SendStagedOrKeepalive(peer, keepaliveIfEmpty: true);
                 return;

@@ -79,7 +79,7 @@ internal sealed partial class WireGuardDevice
                     continue;
                 }
                 var result = Engine.LookupTransport(datagram, now, out ulong counter);
-                if (!result.IsOk) { CountRejected(result.Reason); continue; }
+                if (!result.IsOk) { CountRejected(result.Reason, result.Peer?.Owner as Peer); continue; }
                 var peer = (Peer)result.Peer!.Owner!;
                 if (current is null || !ReferenceEquals(current.Peer, peer) || current.Count == current.Capacity)
                 {
@@ -116,13 +116,13 @@ internal sealed partial class WireGuardDevice
         if (!_handshakeQueue.TryAdd(work)) { work.Return(); Counters.CountHandshakeQueueFull(); } // back to the pool: no garbage per dropped message
     }
 
-    private void CountRejected(RejectReason reason)
+    private void CountRejected(RejectReason reason, Peer? peer)
     {
         switch (reason)
         {
-            case RejectReason.ReplayedCounter: Counters.CountReplayed(); break;
+            case RejectReason.ReplayedCounter: Counters.CountReplayed(peer); break;
             case RejectReason.UnknownReceiverIndex: Counters.CountUnknownIndex(); break;
-            case RejectReason.DecryptFailed: Counters.CountDecryptFailed(); break;
+            case RejectReason.DecryptFailed: Counters.CountDecryptFailed(peer); break;
             default: Counters.CountMalformed(); break;
         }
     }
@@ -187,8 +187,8 @@ internal sealed partial class WireGuardDevice
     /// </summary>
     private int AcceptOpened(Peer peer, Protocol.Transport.Keypair keypair, ulong counter, int plaintextLength, Span<byte> slot, in UdpEndpoint from)
     {
-        if (plaintextLength < 0) { Counters.CountDecryptFailed(); return 0; }
-        if (!keypair.AcceptCounter(counter)) { Counters.CountReplayed(); return 0; }
+        if (plaintextLength < 0) { Counters.CountDecryptFailed(peer); return 0; }
+        if (!keypair.AcceptCounter(counter)) { Counters.CountReplayed(peer); return 0; }
         var now = Now;
         peer.SetEndpoint(from); // roaming: follow the source of the last authenticated packet
         peer.AddRx(plaintextLength + MessageLayout.MinTransportSize);
@@ -205,13 +205,13 @@ internal sealed partial class WireGuardDevice
         var inner = slot.Slice(PacketBatch.Headroom, plaintextLength);
         if (!IpPacket.TryParseInbound(inner, out int length, out var source))
         {
-            Counters.CountInvalidInner();
+            Counters.CountInvalidInner(peer);
             Debug($"Packet with invalid IP header from {peer.LogName}");
             return 0;
         }
         if (!ReferenceEquals(AllowedIps.Lookup(source), peer))
         {
-            Counters.CountUnallowedSource();
+            Counters.CountUnallowedSource(peer);
             Debug($"Packet has unallowed src IP from {peer.LogName}");
             return 0;
         }

@@ -125,7 +125,7 @@ internal sealed partial class WireGuardDevice
     private void StageRange(Peer peer, PacketBatch packets, int first, int end)
     {
         for (int i = first; i < end; i++)
-            if (!peer.Stage(packets.Packet(i))) Counters.CountStagedDropped(1);
+            if (!peer.Stage(packets.Packet(i))) Counters.CountStagedDropped(peer, 1);
     }
 
     /// <summary>
@@ -151,7 +151,7 @@ internal sealed partial class WireGuardDevice
         if (!queue.TrySubmit(element, element.Cost()))
         {
             // HasRoom held under the lock, so only a pool shutting down refuses: the packets are dropped.
-            Counters.CountSendError();
+            Counters.CountSendError(peer);
             ReleaseSendElement(element);
         }
         return SubmitOutcome.Submitted;
@@ -181,7 +181,7 @@ internal sealed partial class WireGuardDevice
         bool needsHandshake;
         if (peer.StagedCount > 0)
         {
-            if (!peer.Stage(packet)) Counters.CountStagedDropped(1);
+            if (!peer.Stage(packet)) Counters.CountStagedDropped(peer, 1);
             FlushStagedLocked(peer, out needsHandshake);
             return needsHandshake;
         }
@@ -194,7 +194,7 @@ internal sealed partial class WireGuardDevice
             batch.Count = 1;
             if (SubmitLocked(peer, lease, 0, 1, packet.IsEmpty, out needsHandshake) == SubmitOutcome.NoSession &&
                 !peer.Stage(packet))
-                Counters.CountStagedDropped(1);
+                Counters.CountStagedDropped(peer, 1);
         }
         finally { lease.Release(); }
         return needsHandshake;
@@ -287,7 +287,7 @@ internal sealed partial class WireGuardDevice
 
         public void Discard(SendElement element)
         {
-            device.Counters.CountSendError();
+            device.Counters.CountSendError(element.Peer);
             device.ReleaseSendElement(element);
         }
     }
@@ -310,9 +310,9 @@ internal sealed partial class WireGuardDevice
             if (!failed && _transport.Send(datagrams, first, next - first, endpoint) != SocketError.Success) failed = true;
             first = next;
         }
-        if (wiped > 0) Counters.CountStagedDropped(wiped);
+        if (wiped > 0) Counters.CountStagedDropped(peer, wiped);
         if (wiped == element.Count) return;
-        if (failed) Counters.CountSendError();
+        if (failed) Counters.CountSendError(peer);
         else peer.AddTx(bytes);
         peer.Protocol.OnTransportSent(element.IsKeepalive, Now);
     }
@@ -329,7 +329,7 @@ internal sealed partial class WireGuardDevice
         Span<byte> message = stackalloc byte[Protocol.MessageLayout.InitiationSize];
         if (!peer.Protocol.TryCreateInitiation(Engine, Now, Engine.WallClock(), isRetry, message)) return;
         Debug($"Sending handshake initiation to {peer.LogName}");
-        if (_transport.Send(message, endpoint) == SocketError.Success) peer.AddTx(message.Length);
-        else Counters.CountSendError();
+        if (_transport.Send(message, endpoint) == SocketError.Success) Counters.CountHandshakeSent(peer, message.Length);
+        else Counters.CountSendError(peer);
     }
 }

@@ -63,7 +63,8 @@ internal sealed partial class WireGuardDevice
         if ((actions & TimerActions.GiveUpHandshake) != 0)
         {
             int dropped = peer.ClearStaged();
-            Counters.CountStagedDropped(dropped);
+            Counters.CountStagedDropped(peer, dropped);
+            Counters.CountHandshakeFailed(peer);
             Debug($"Handshake for {peer.LogName} did not complete after {ProtocolConstants.MaxHandshakeAttempts + 2} attempts, giving up");
         }
         if ((actions & TimerActions.RetryHandshake) != 0)

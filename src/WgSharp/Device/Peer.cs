@@ -62,6 +62,10 @@ internal sealed class Peer
     /// <summary>Set when the peer leaves the device's configuration.</summary>
     internal volatile bool Removed;
 
+    /// <summary>The name the endpoint was configured by, resolved again by <see cref="EndpointResolver"/>; null for an address.</summary>
+    public Configuration.EndpointName? EndpointName { get => Volatile.Read(ref _endpointName); set => Volatile.Write(ref _endpointName, value); }
+    private Configuration.EndpointName? _endpointName;
+
     public UdpEndpoint Endpoint => Volatile.Read(ref _endpoint)?.Value ?? default;
 
     public void SetEndpoint(in UdpEndpoint endpoint)
@@ -70,6 +74,12 @@ internal sealed class Peer
         if (current is not null && current.Value == endpoint) return;
         Volatile.Write(ref _endpoint, endpoint.IsEmpty ? null : new EndpointBox(endpoint));
     }
+
+    /// <summary>This peer's drops and handshakes (the device counts the same in its totals).</summary>
+    public PeerCounters Counters { get; } = new();
+
+    /// <summary>How long ago (protocol time <paramref name="now"/>) the current session's keys were made; null without a session.</summary>
+    public TimeSpan? KeypairAge(TimeSpan now) => Protocol.Keypairs.Current is { } current ? now - current.Created : null;
 
     public ulong RxBytes => (ulong)Interlocked.Read(ref _rxBytes);
     public ulong TxBytes => (ulong)Interlocked.Read(ref _txBytes);

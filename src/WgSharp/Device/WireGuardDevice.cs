@@ -127,7 +127,7 @@ internal sealed partial class WireGuardDevice : IDisposable
     /// </summary>
     private void Debug([InterpolatedStringHandlerArgument("")] ref DebugMessage message)
     {
-        if (message.Enabled) _logger.LogInformation("{Interface}: {Message}", InterfaceName, message.ToStringAndClear());
+        if (message.Enabled) _logger.LogDebug("{Interface}: {Message}", InterfaceName, message.ToStringAndClear());
     }
 
     /// <summary>Builds a debug message only when the device's debug log is on.</summary>

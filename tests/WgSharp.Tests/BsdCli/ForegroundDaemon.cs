@@ -12,7 +12,7 @@ public sealed class ForegroundDaemon : IDisposable
     private readonly Process _process;
     private readonly StringBuilder _log = new();
 
-    public ForegroundDaemon(string interfaceName, double timeScale = 10)
+    public ForegroundDaemon(string interfaceName, double timeScale = 10, IReadOnlyDictionary<string, string>? environment = null)
     {
         InterfaceName = interfaceName;
         var (program, prefix) = WgSharpCli.Command;
@@ -27,6 +27,7 @@ public sealed class ForegroundDaemon : IDisposable
         start.ArgumentList.Add(interfaceName);
         start.Environment["WGSHARP_TIME_SCALE"] = timeScale.ToString(System.Globalization.CultureInfo.InvariantCulture);
         start.Environment.Remove("LOG_LEVEL"); // debug output must come from the `debug` option
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
         _process = Process.Start(start)!;
         _process.OutputDataReceived += (_, e) => Append(e.Data);
         _process.ErrorDataReceived += (_, e) => Append(e.Data);

@@ -19,6 +19,8 @@ internal sealed class IfconfigCommand
     public bool ShowStatus { get; set; }
     /// <summary>With <see cref="ShowStatus"/>: only show addresses of this family ("ifconfig wg1 inet").</summary>
     public AddressFamily? StatusFamily { get; set; }
+    /// <summary>With <see cref="ShowStatus"/>: `wgsharp IF verbose` adds the drop and handshake counters.</summary>
+    public bool StatusVerbose { get; set; }
 
     public bool Create { get; set; }
     public bool Destroy { get; set; }

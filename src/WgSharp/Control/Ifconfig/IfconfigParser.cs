@@ -24,6 +24,8 @@ internal static class IfconfigParser
     public const int MaxDescriptionBytes = 63;
     public const int MinMtu = 68;
     public const int MaxMtu = 65535;
+    /// <summary>`wgsharp IF verbose`: the status with counters (a wgsharp word; OpenBSD has no per-interface counters).</summary>
+    public const string VerboseWord = "verbose";
 
     /// <summary>
     /// Parses <paramref name="args"/> for interface <paramref name="interfaceName"/>.
@@ -88,10 +90,13 @@ internal static class IfconfigParser
         public IfconfigCommand Run()
         {
             CheckInterfaceName();
-            if (args.Count == 0 || (args.Count == 1 && args[0] is "inet" or "inet6"))
+            // Status: no words, or "inet"/"inet6" and/or "verbose" (wgsharp's: adds the counters).
+            var statusWords = args.Where(a => a != VerboseWord).ToList();
+            if (statusWords.Count == 0 || (statusWords.Count == 1 && statusWords[0] is "inet" or "inet6"))
             {
                 _command.ShowStatus = true;
-                if (args.Count == 1) _command.StatusFamily = FamilyOf(args[0]);
+                _command.StatusVerbose = statusWords.Count < args.Count;
+                if (statusWords.Count == 1) _command.StatusFamily = FamilyOf(statusWords[0]);
                 return _command;
             }
             while (_position < args.Count)
@@ -255,7 +260,8 @@ internal static class IfconfigParser
             string port = Next(option);
             var peer = Peer(option);
             string bare = host.Length > 2 && host[0] == '[' && host[^1] == ']' ? host[1..^1] : host;
-            if (!TryLiteral(bare, out var address))
+            bool named = !TryLiteral(bare, out var address);
+            if (named)
             {
                 if (resolveHost is null || bare.Length == 0 || bare.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
                     throw Fail(host, $"{option}: {host}: not a numeric IPv4 or IPv6 address");
@@ -267,7 +273,9 @@ internal static class IfconfigParser
                 address = resolved;
             }
             int portNumber = Number(option, port, 1, ushort.MaxValue);
-            peer.Endpoint = new IPEndPoint(address, portNumber);
+            peer.Endpoint = new IPEndPoint(address!, portNumber);
+            // A name is kept, so the daemon can follow it when the peer's address changes.
+            peer.EndpointName = named ? new EndpointName(bare, (ushort)portNumber) : null;
         }
 
         /// <summary>An allowed-IP range: a network prefix without host bits; no length means a host route.</summary>

@@ -28,10 +28,12 @@ internal static class StatusFormatter
     /// The status block for one interface, each line ending in '\n'.
     /// <paramref name="wireGuard"/> null leaves out the wg lines (e.g. the daemon is not answering);
     /// <paramref name="showPeers"/> false omits peer details, as OpenBSD does for `ifconfig -a`;
-    /// <paramref name="onlyFamily"/> limits the address lines (`ifconfig wg1 inet`).
+    /// <paramref name="onlyFamily"/> limits the address lines (`ifconfig wg1 inet`);
+    /// <paramref name="verbose"/> (`wgsharp IF verbose`) adds the counters: "\tcounter NAME: N" for the
+    /// interface, "\t\tcounter NAME: N" and "\t\tkeypair age: N seconds" per peer. Without it the layout is OpenBSD's, unchanged.
     /// </summary>
     public static string Format(InterfaceInfo iface, DeviceStatus? wireGuard, DateTimeOffset now,
-        bool showPeers = true, AddressFamily? onlyFamily = null)
+        bool showPeers = true, AddressFamily? onlyFamily = null, bool verbose = false)
     {
         ArgumentNullException.ThrowIfNull(iface);
         var text = new StringBuilder();
@@ -41,7 +43,7 @@ internal static class StatusFormatter
         text.Append("\tindex ").Append(Num(iface.Index))
             .Append(" priority ").Append(Num(iface.Priority))
             .Append(" llprio ").Append(Num(iface.LlPrio)).Append('\n');
-        if (wireGuard is not null) AppendWireGuard(text, wireGuard, now, showPeers);
+        if (wireGuard is not null) AppendWireGuard(text, wireGuard, now, showPeers, verbose);
         if (iface.Groups.Count > 0)
         {
             text.Append("\tgroups:");
@@ -80,18 +82,25 @@ internal static class StatusFormatter
         text.Append('\n');
     }
 
-    private static void AppendWireGuard(StringBuilder text, DeviceStatus status, DateTimeOffset now, bool showPeers)
+    private static void AppendWireGuard(StringBuilder text, DeviceStatus status, DateTimeOffset now, bool showPeers, bool verbose)
     {
         // The kernel reports port and rtable only when set (non-zero).
         if (status.ListenPort != 0) text.Append("\twgport ").Append(Num(status.ListenPort)).Append('\n');
         if (status.RTable != 0) text.Append("\twgrtable ").Append(Num(status.RTable)).Append('\n');
         if (status.PublicKey is { IsZero: false } publicKey)
             text.Append("\twgpubkey ").Append(publicKey.ToBase64()).Append('\n');
+        if (verbose) AppendCounters(text, "\t", status.Counters);
         if (!showPeers) return;
-        foreach (var peer in status.Peers) AppendPeer(text, peer, now);
+        foreach (var peer in status.Peers) AppendPeer(text, peer, now, verbose);
     }
 
-    private static void AppendPeer(StringBuilder text, PeerStatus peer, DateTimeOffset now)
+    private static void AppendCounters(StringBuilder text, string indent, IReadOnlyList<KeyValuePair<string, ulong>> counters)
+    {
+        foreach (var (name, value) in counters)
+            text.Append(indent).Append("counter ").Append(name).Append(": ").Append(value.ToString(CultureInfo.InvariantCulture)).Append('\n');
+    }
+
+    private static void AppendPeer(StringBuilder text, PeerStatus peer, DateTimeOffset now, bool verbose)
     {
         text.Append("\twgpeer ").Append(peer.PublicKey.ToBase64()).Append('\n');
         if (!string.IsNullOrEmpty(peer.Description))
@@ -110,6 +119,12 @@ internal static class StatusFormatter
             // Whole seconds as OpenBSD subtracts tv_sec values; a clock stepped back shows 0, not a negative age.
             long ago = Math.Max(0, now.ToUnixTimeSeconds() - handshake.ToUnixTimeSeconds());
             text.Append("\t\tlast handshake: ").Append(ago.ToString(CultureInfo.InvariantCulture)).Append(" seconds ago\n");
+        }
+        if (verbose)
+        {
+            if (peer.KeypairAge is { } age)
+                text.Append("\t\tkeypair age: ").Append(((long)age.TotalSeconds).ToString(CultureInfo.InvariantCulture)).Append(" seconds\n");
+            AppendCounters(text, "\t\t", peer.Counters);
         }
         foreach (var allowed in peer.AllowedIps)
             text.Append("\t\twgaip ").Append(allowed.ToString()).Append('\n');

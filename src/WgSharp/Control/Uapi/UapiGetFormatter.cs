@@ -11,7 +11,8 @@ namespace WgSharp.Control.Uapi;
 /// preshared_key (always; zeros when none), protocol_version=1, endpoint (if known),
 /// last_handshake_time_sec/_nsec, tx_bytes, rx_bytes, persistent_keepalive_interval, allowed_ip...
 /// followed by "errno=0" and the blank line. With <c>extensions</c> (the
-/// `get=wgsharp` request) wgsharp's extra keys are added: debug, rtable, description.
+/// `get=wgsharp` request) wgsharp's extra keys are added: debug, rtable, description, and the counters
+/// as `count_NAME=N` (interface and peer) and `keypair_age_msec=N` (peer with a session).
 /// </summary>
 internal static class UapiGetFormatter
 {
@@ -49,6 +50,7 @@ internal static class UapiGetFormatter
         {
             if (status.Debug) sb.Append("debug=true\n");
             if (status.RTable != 0) AppendNumber(sb, "rtable", (ulong)status.RTable);
+            AppendCounters(sb, status.Counters);
         }
     }
 
@@ -67,6 +69,12 @@ internal static class UapiGetFormatter
         AppendNumber(sb, "persistent_keepalive_interval", peer.PersistentKeepalive);
         if (extensions && !string.IsNullOrEmpty(peer.Description))
             sb.Append("description=").Append(SingleLine(peer.Description)).Append('\n');
+        if (extensions)
+        {
+            if (peer.EndpointName is { } name) sb.Append(UapiProtocol.EndpointHostKey).Append('=').Append(name.ToString()).Append('\n');
+            AppendCounters(sb, peer.Counters);
+            if (peer.KeypairAge is { } age) AppendNumber(sb, UapiProtocol.KeypairAgeKey, (ulong)Math.Max(0, (long)age.TotalMilliseconds));
+        }
         foreach (var prefix in peer.AllowedIps)
             sb.Append("allowed_ip=").Append(UapiAddressText.FormatPrefix(prefix)).Append('\n');
     }
@@ -78,6 +86,11 @@ internal static class UapiGetFormatter
         long ticks = time.Value.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks;
         if (ticks <= 0) return (0, 0);
         return ((ulong)(ticks / TimeSpan.TicksPerSecond), (ulong)(ticks % TimeSpan.TicksPerSecond) * 100);
+    }
+
+    private static void AppendCounters(StringBuilder sb, IReadOnlyList<KeyValuePair<string, ulong>> counters)
+    {
+        foreach (var (name, value) in counters) AppendNumber(sb, UapiProtocol.CounterKeyPrefix + name, value);
     }
 
     private static void AppendKey(StringBuilder sb, string name, in Key key) =>

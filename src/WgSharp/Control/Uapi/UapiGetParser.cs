@@ -22,6 +22,9 @@ internal static class UapiGetParser
         public int ProtocolVersion = 1;
         public string? Description;
         public List<IpPrefix> AllowedIps { get; } = [];
+        public List<KeyValuePair<string, ulong>> Counters { get; } = [];
+        public TimeSpan? KeypairAge;
+        public EndpointName? EndpointName;
 
         public PeerStatus Build() => new()
         {
@@ -37,8 +40,14 @@ internal static class UapiGetParser
             AllowedIps = AllowedIps,
             Description = Description,
             ProtocolVersion = ProtocolVersion,
+            Counters = Counters,
+            KeypairAge = KeypairAge,
+            EndpointName = EndpointName,
         };
     }
+
+    /// <summary>A century: far beyond any session (keys live three minutes), well inside TimeSpan.</summary>
+    private const ulong MaxKeypairAgeMilliseconds = 3_155_760_000_000;
 
     /// <summary>Largest handshake time DateTimeOffset can represent (end of year 9999).</summary>
     private const ulong MaxUnixSeconds = 253_402_300_799;
@@ -57,6 +66,7 @@ internal static class UapiGetParser
         bool debug = false;
         int rTable = 0;
         var peers = new List<PeerBuilder>();
+        var counters = new List<KeyValuePair<string, ulong>>();
         PeerBuilder? peer = null;
         int? errno = null;
 
@@ -92,6 +102,9 @@ internal static class UapiGetParser
                     case "fwmark": fwMark = (uint)ParseNumber(key, value, uint.MaxValue); break;
                     case "debug": debug = value == "true"; break;
                     case "rtable": rTable = (int)ParseNumber(key, value, int.MaxValue); break;
+                    case var name when name.StartsWith(UapiProtocol.CounterKeyPrefix, StringComparison.Ordinal):
+                        counters.Add(ParseCounter(name, value));
+                        break;
                 }
                 continue;
             }
@@ -110,6 +123,13 @@ internal static class UapiGetParser
                 case "persistent_keepalive_interval": peer.Keepalive = (ushort)ParseNumber(key, value, ushort.MaxValue); break;
                 case "protocol_version": peer.ProtocolVersion = (int)ParseNumber(key, value, int.MaxValue); break;
                 case "description": peer.Description = value; break;
+                case UapiProtocol.EndpointHostKey:
+                    peer.EndpointName = EndpointName.TryParse(value) ?? throw Malformed("endpoint_host is not a host name and port");
+                    break;
+                case UapiProtocol.KeypairAgeKey: peer.KeypairAge = TimeSpan.FromMilliseconds((long)ParseNumber(key, value, MaxKeypairAgeMilliseconds)); break;
+                case var name when name.StartsWith(UapiProtocol.CounterKeyPrefix, StringComparison.Ordinal):
+                    peer.Counters.Add(ParseCounter(name, value));
+                    break;
                 case "allowed_ip":
                     peer.AllowedIps.Add(UapiAddressText.TryParsePrefix(value, out var prefix)
                         ? prefix.Value : throw Malformed("allowed_ip is not an address/prefix"));
@@ -130,8 +150,13 @@ internal static class UapiGetParser
             Debug = debug,
             RTable = rTable,
             Peers = peers.Select(p => p.Build()).ToList(),
+            Counters = counters,
         };
     }
+
+    /// <summary>`count_NAME=N` as (NAME, N).</summary>
+    private static KeyValuePair<string, ulong> ParseCounter(string key, string value) =>
+        new(key[UapiProtocol.CounterKeyPrefix.Length..], ParseNumber(key, value, ulong.MaxValue));
 
     private static Key ParseKey(string name, string value) =>
         Key.TryParseHex(value, out var key) ? key : throw Malformed($"{name} is not 64 hex digits");

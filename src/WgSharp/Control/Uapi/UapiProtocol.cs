@@ -24,6 +24,11 @@ internal static class UapiProtocol
     /// answers an unknown operation by closing the connection, so a client can tell it is not wgsharp.
     /// </summary>
     public const string ExtendedGetOperation = "get=wgsharp";
+    /// <summary>wgsharp extension keys (`get=wgsharp` only): `count_NAME=N` for each counter, the session keys' age.</summary>
+    public const string CounterKeyPrefix = "count_";
+    public const string KeypairAgeKey = "keypair_age_msec";
+    /// <summary>wgsharp extension key (set, and `get=wgsharp`): the host name an endpoint follows, HOST:PORT.</summary>
+    public const string EndpointHostKey = "endpoint_host";
 
     /// <summary>
     /// wireguard-go reports failures as a negative errno ("errno=-22"); wg(8) reads the number with

@@ -53,6 +53,11 @@ internal static class UapiSetFormatter
         if (peer.Endpoint is { } endpoint) sb.Append("endpoint=").Append(UapiAddressText.FormatEndpoint(endpoint)).Append('\n');
         if (peer.PersistentKeepalive is { } keepalive) AppendNumber(sb, "persistent_keepalive_interval", keepalive);
         if (peer.ProtocolVersion is { } version) AppendNumber(sb, "protocol_version", (ulong)version);
+        if (peer.EndpointName is { } name)
+        {
+            if (!EndpointName.IsValidHost(name.Host)) throw new ArgumentException("an endpoint host name cannot contain ':', spaces or control characters", nameof(peer));
+            sb.Append(UapiProtocol.EndpointHostKey).Append('=').Append(name.ToString()).Append('\n');
+        }
         if (peer.Description is { } description)
         {
             if (description.Any(char.IsControl))

@@ -173,6 +173,10 @@ internal sealed class UapiSetParser
                 peer.DisallowIp(prefix);
                 return null;
             }
+            case UapiProtocol.EndpointHostKey:
+                if (EndpointName.TryParse(value) is not { } name) return Invalid("failed to set endpoint host: not a host name and port");
+                peer.EndpointName = name;
+                return null;
             case "description":
                 if (value.Any(char.IsControl)) return Invalid("invalid description: control characters are not allowed");
                 peer.Description = value;
