@@ -24,11 +24,14 @@ public sealed class WireGuardInterface : IAsyncDisposable
     private Task? _stopping;
     private int _gone;
 
-    private WireGuardInterface(WireGuardDevice device, UapiServer? controlSocket, ILogger logger)
+    private readonly WireGuardMetrics? _metrics;
+
+    private WireGuardInterface(WireGuardDevice device, UapiServer? controlSocket, WireGuardMetrics? metrics, ILogger logger)
     {
         _logger = logger;
         _device = device;
         _controlSocket = controlSocket;
+        _metrics = metrics;
         Name = device.InterfaceName;
         _device.InterfaceGone += OnGone;
         if (controlSocket != null) _socketRemoved = controlSocket.SocketRemoved.Register(OnGone);
@@ -88,7 +91,13 @@ public sealed class WireGuardInterface : IAsyncDisposable
             device.Start();
             if (options.BringUp) tunnel.Device.SetUp(true);
             cancellationToken.ThrowIfCancellationRequested();
-            return new WireGuardInterface(device, server, logger);
+            WireGuardMetrics? metrics = null;
+            if (options.Metrics)
+            {
+                metrics = new WireGuardMetrics(options.MeterFactory);
+                metrics.Add(device);
+            }
+            return new WireGuardInterface(device, server, metrics, logger);
         }
         catch (Exception e)
         {
@@ -185,6 +194,7 @@ public sealed class WireGuardInterface : IAsyncDisposable
         _device.InterfaceGone -= OnGone;
         _socketRemoved.Dispose();
         _controlSocket?.Dispose();
+        _metrics?.Dispose();
         _device.Dispose(); // joins the threads; closing the TUN descriptor deletes the interface
         _completion.TrySetResult();
     }

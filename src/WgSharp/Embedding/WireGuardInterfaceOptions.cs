@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 namespace WgSharp;
 
 /// <summary>
@@ -54,4 +55,14 @@ public sealed record WireGuardInterfaceOptions
     /// Turn them off on kernels whose offloads are broken.
     /// </summary>
     public bool Offloads { get; init; } = true;
+
+    /// <summary>
+    /// Publish the interface's counters as System.Diagnostics.Metrics instruments on the meter "WgSharp" (collect
+    /// them with OpenTelemetry's AddMeter("WgSharp"); names in docs/observability.md). Observable instruments read
+    /// counters the data path keeps anyway, so this costs nothing per packet. On by default.
+    /// </summary>
+    public bool Metrics { get; init; } = true;
+
+    /// <summary>Creates the meter (the host's <see cref="IMeterFactory"/> from dependency injection); null for a plain <see cref="Meter"/>.</summary>
+    public IMeterFactory? MeterFactory { get; init; }
 }

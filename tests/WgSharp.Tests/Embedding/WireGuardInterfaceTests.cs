@@ -31,6 +31,28 @@ public class WireGuardInterfaceTests
     }
 
     [Fact]
+    public async Task AnEmbeddedInterfacePublishesItsCountersOnTheWgSharpMeter()
+    {
+        await using var pair = await EmbeddedPair.StartAsync();
+        Assert.True(NetworkChecks.WaitForPing(pair.NamespaceA, "10.77.0.2", Patience));
+
+        var sent = new List<(long Value, string? Interface)>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) => { if (instrument.Meter.Name == "WgSharp") l.EnableMeasurementEvents(instrument); };
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+        {
+            if (instrument.Name != "wireguard_sent_bytes") return;
+            string? name = null;
+            foreach (var tag in tags) if (tag.Key == "interface") name = tag.Value as string;
+            lock (sent) sent.Add((value, name));
+        });
+        listener.Start();
+        listener.RecordObservableInstruments();
+
+        Assert.Contains(sent, m => m.Interface == pair.A.Name && m.Value > 0);
+    }
+
+    [Fact]
     public async Task WithTheControlSocketWgShowSeesTheEmbeddedInterface()
     {
         await using var pair = await EmbeddedPair.StartAsync(controlSocket: true);
