@@ -27,23 +27,12 @@ WGA=wgsbp0 WGB=wgsbp1
 OUTER_A=10.231.0.1 OUTER_B=10.231.0.2
 INNER_A=10.232.0.1 INNER_B=10.232.0.2
 PORT_A=52301 PORT_B=52302
-PIDS=()
 
 mkdir -p "$OUT"
 RESULTS="$OUT/results.tsv"
 : > "$RESULTS"
 
-cleanup() {
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
-    sleep 0.2
-    for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null; done
-    PIDS=()
-    ip netns del $NSA 2>/dev/null
-    ip netns del $NSB 2>/dev/null
-    rm -f /var/run/wireguard/$WGA.sock /var/run/wireguard/$WGB.sock
-}
-trap 'cleanup; exit 130' INT TERM
-trap cleanup EXIT
+. "$ROOT/bench/two-namespaces.sh"
 
 case "$(uname -m)" in aarch64) RID=linux-arm64 ;; *) RID=linux-x64 ;; esac
 

@@ -20,21 +20,10 @@ OUT=${OUT:-/tmp/wgsi-ping}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 NSA=wgsi-a NSB=wgsi-b WGA=wgsip0 WGB=wgsip1
 PRIO=""; [ "${RT:-0}" = 1 ] && PRIO="chrt -f 20"
-PIDS=()
 mkdir -p "$OUT"
 : > "$OUT/results.tsv"
 
-cleanup() {
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
-    sleep 0.3
-    for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null; done
-    PIDS=()
-    ip netns del $NSA 2>/dev/null
-    ip netns del $NSB 2>/dev/null
-    rm -f /var/run/wireguard/$WGA.sock /var/run/wireguard/$WGB.sock
-}
-trap 'cleanup; exit 130' INT TERM
-trap cleanup EXIT
+. "$ROOT/bench/two-namespaces.sh"
 
 if [ -z "${WGSHARP:-}" ]; then
     WGSHARP="$OUT/wgsharp-bin/wgsharp"

@@ -276,18 +276,24 @@ public class AllowedIpsTests
         byte[] v6Address = IPAddress.Parse("fd00::1").GetAddressBytes();
         table.Lookup(v4Address);
         table.Lookup(v6Address);
-        long before = GC.GetAllocatedBytesForCurrentThread();
+        // The fewest bytes over three rounds: a lookup that allocates shows in every round (30,000 lookups each),
+        // while one-off runtime work on this thread (tiering, a listener another test left in the process) does not.
+        long fewest = long.MaxValue;
         int found = 0;
-        for (int i = 0; i < 10000; i++)
+        for (int round = 0; round < 3; round++)
         {
-            v4Address[3] = (byte)i;
-            v6Address[i % 16] ^= (byte)i;
-            if (table.Lookup(v4Address) is not null) found++;
-            if (table.Lookup(v6Address) is not null) found++;
-            if (table.LookupIPv4((uint)i * 2654435761u) is not null) found++;
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 10000; i++)
+            {
+                v4Address[3] = (byte)i;
+                v6Address[i % 16] ^= (byte)i;
+                if (table.Lookup(v4Address) is not null) found++;
+                if (table.Lookup(v6Address) is not null) found++;
+                if (table.LookupIPv4((uint)i * 2654435761u) is not null) found++;
+            }
+            fewest = Math.Min(fewest, GC.GetAllocatedBytesForCurrentThread() - before);
         }
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.Equal(0, allocated);
+        Assert.Equal(0, fewest);
         Assert.True(found > 0);
     }
 }
