@@ -29,7 +29,7 @@ internal static class DaemonLauncher
             // Without LOG_LEVEL the daemon is silent, as wireguard-go is: stdin/stdout go to
             // /dev/null before anything touches the console; setup errors still reach the
             // launcher through stderr, which the launcher stops reading once the socket serves.
-            if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("LOG_LEVEL"))) Posix.DetachStdinStdout();
+            if (Logging.Quiet) Posix.DetachStdinStdout();
             return DaemonHost.Run(interfaceName, detached: true);
         }
         // A second daemon for a running interface would fail later, in the child, while the launcher
@@ -59,7 +59,7 @@ internal static class DaemonLauncher
         psi.ArgumentList.Add(interfaceName);
         psi.Environment[ChildMarker] = "1";
 
-        bool quiet = string.IsNullOrEmpty(Environment.GetEnvironmentVariable("LOG_LEVEL"));
+        bool quiet = Logging.Quiet;
         psi.RedirectStandardError = quiet;
         // The .NET runtime dup()s the standard descriptors at startup, before the child can point
         // them at /dev/null; given the caller's own pipes, those copies would keep `wgsharp IF | cat`

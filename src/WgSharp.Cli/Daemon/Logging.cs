@@ -17,16 +17,19 @@ internal static class Logging
 
     public const string FileVariable = "WGSHARP_LOG_FILE";
 
-    public static bool DebugRequested =>
-        Environment.GetEnvironmentVariable("LOG_LEVEL") is "debug" or "verbose";
+    private static string? LogLevelVariable => Environment.GetEnvironmentVariable("LOG_LEVEL");
+
+    public static bool DebugRequested => LogLevelVariable is "debug" or "verbose";
+
+    /// <summary>Without LOG_LEVEL a detached daemon is quiet on the console, as wireguard-go is.</summary>
+    public static bool Quiet => string.IsNullOrEmpty(LogLevelVariable);
 
     public static ILoggerFactory CreateFactory(bool detached)
     {
-        string? level = Environment.GetEnvironmentVariable("LOG_LEVEL");
-        var minimum = level == "silent" ? LogLevel.None : LogLevel.Debug;
+        var minimum = LogLevelVariable == "silent" ? LogLevel.None : LogLevel.Debug;
         var filter = new LoggerFilterOptions { MinLevel = minimum };
         filter.Rules.Add(new LoggerFilterRule(null, UapiCategory, DebugRequested ? LogLevel.Debug : LogLevel.Information, null));
-        return new LoggerFactory([ChooseProvider(minimum, detached, string.IsNullOrEmpty(level))], filter);
+        return new LoggerFactory([ChooseProvider(minimum, detached, Quiet)], filter);
     }
 
     private static ILoggerProvider ChooseProvider(LogLevel minimum, bool detached, bool noLogLevel)

@@ -272,15 +272,6 @@ internal sealed partial class UdpTransport : IDisposable
         }
     }
 
-    /// <summary>True when a datagram is already queued on the socket of <paramref name="family"/> (FIONREAD).</summary>
-    public bool HasPending(UdpFamily family)
-    {
-        var socket = _sockets?.Get(family);
-        if (_disposed || socket == null) return false;
-        try { return socket.Available > 0; }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException) { return false; }
-    }
-
     /// <summary>Sends one datagram; throws <see cref="SocketException"/> on failure (see <see cref="TrySend"/>).</summary>
     public void Send(ReadOnlySpan<byte> data, in UdpEndpoint to)
     {

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using System.Numerics;
-using System.Security.Cryptography;
+using WgSharp.Crypto;
 
 namespace WgSharp.Protocol.Cookies;
 
@@ -46,7 +46,7 @@ internal sealed class HandshakeRateLimiter
         for (int i = 0; i < count; i++) _setLocks[i] = new object();
         _setMask = count - 1;
         Span<byte> key = stackalloc byte[16];
-        RandomNumberGenerator.Fill(key);
+        SecureRandom.Fill(key);
         _hashKey0 = BinaryPrimitives.ReadUInt64LittleEndian(key);
         _hashKey1 = BinaryPrimitives.ReadUInt64LittleEndian(key[8..]);
     }
