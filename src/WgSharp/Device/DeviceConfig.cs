@@ -55,9 +55,7 @@ internal sealed partial class WireGuardDevice : IDeviceControl
     /// Applies a change atomically: the steps that can fail (binding a port, setting a mark, opening a
     /// socket in another namespace) run first on new resources, and nothing else changes if they fail.
     /// </summary>
-    public ConfigResult Apply(DeviceUpdate update) => ApplyLocked(update);
-
-    private ConfigResult ApplyLocked(DeviceUpdate update)
+    public ConfigResult Apply(DeviceUpdate update)
     {
         lock (_configLock)
         {
