@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using WgSharp.Cli.Daemon;
 using WgSharp.Keys;
-using WgSharp.Linux;
 using WgSharp.Tests.BsdCli;
 using WgSharp.Tests.Device;
 using WgSharp.Tests.Integration.Infrastructure;
@@ -32,17 +31,14 @@ public sealed partial class NamespaceMetricsScrapeTests
         {
             Key keyA = KeyPair.GeneratePrivateKey(), keyB = KeyPair.GeneratePrivateKey();
             string publicA = KeyPair.DerivePublicKey(keyA).ToBase64();
-            var (program, prefix) = WgSharpCli.Command;
-            void Wgsharp(NetworkNamespace ns, string[] environment, params string[] args) =>
-                ns.Exec("env", environment.Append(program).Concat(prefix).Concat(args), TimeSpan.FromSeconds(60)).EnsureSuccess();
             string[] quiet = ["LOG_LEVEL=", $"{SyslogLoggerProvider.SocketVariable}={syslog.Path}"];
 
-            Wgsharp(net.B, [.. quiet, $"WGSHARP_METRICS={TwoNamespaces.OuterB4}:{MetricsPort}"], b, "create", "wgkey", keyB.ToBase64(), "wgport", "51822",
+            OperatorCli.OkWithEnvironment(net.B, [.. quiet, $"WGSHARP_METRICS={TwoNamespaces.OuterB4}:{MetricsPort}"], b, "create", "wgkey", keyB.ToBase64(), "wgport", "51822",
                 "wgpeer", publicA, "wgaip", InnerA + "/32");
-            Wgsharp(net.B, quiet, b, InnerB + "/24", "up");
-            Wgsharp(net.A, quiet, a, "create", "wgkey", keyA.ToBase64(), "wgport", "51821",
+            OperatorCli.OkWithEnvironment(net.B, quiet, b, InnerB + "/24", "up");
+            OperatorCli.OkWithEnvironment(net.A, quiet, a, "create", "wgkey", keyA.ToBase64(), "wgport", "51821",
                 "wgpeer", KeyPair.DerivePublicKey(keyB).ToBase64(), "wgendpoint", TwoNamespaces.OuterB4, "51822", "wgaip", InnerB + "/32");
-            Wgsharp(net.A, quiet, a, InnerA + "/24", "up");
+            OperatorCli.OkWithEnvironment(net.A, quiet, a, InnerA + "/24", "up");
 
             var before = Scrape(net.B, metricsUrl);
             Assert.Equal(0, before.Value("wireguard_received_bytes_total", b, publicA));
