@@ -51,6 +51,9 @@ internal sealed partial class WireGuardDevice : IDeviceControl
     private int _rtable;
     private long _peerOrder;
 
+    /// <summary>The routing table (wgrtable) the UDP socket lives in; 0 for the device's own namespace.</summary>
+    public int RTable => Volatile.Read(ref _rtable);
+
     /// <summary>
     /// Applies a change atomically: the steps that can fail (binding a port, setting a mark, opening a
     /// socket in another namespace) run first on new resources, and nothing else changes if they fail.

@@ -59,7 +59,7 @@ internal sealed partial class WireGuardDevice
             catch (Exception e)
             {
                 Counters.CountMalformed();
-                Debug($"Dropped a handshake message from {work.From} that could not be processed: {e.GetType().Name}");
+                if (_debug) _logger.HandshakeDropped(InterfaceName, work.From, e.GetType().Name);
             }
             finally
             {
@@ -86,29 +86,29 @@ internal sealed partial class WireGuardDevice
         {
             case HandshakeOutcome.Rejected when result.Reason == RejectReason.RateLimited:
                 Counters.CountHandshakeRateLimited();
-                Debug($"Dropped a handshake message from {from}: too many from that address");
+                if (_debug) _logger.HandshakeRateLimited(InterfaceName, from);
                 return;
             case HandshakeOutcome.Rejected:
                 Counters.CountHandshakeRejected();
                 LogRejectedHandshake(type, result.Reason, from);
                 return;
             case HandshakeOutcome.CookieReplyWritten:
-                Debug($"Sending cookie response for denied handshake message for {from}");
+                if (_debug) _logger.SendingCookie(InterfaceName, from);
                 if (_transport.Send(reply[..result.ReplyLength], from) == SocketError.Success) Counters.CountCookieReplySent();
                 return;
             case HandshakeOutcome.CookieConsumed:
-                Debug($"Receiving cookie response from {from}");
+                if (_debug) _logger.ReceivingCookie(InterfaceName, from);
                 return;
             case HandshakeOutcome.ResponseWritten when peer is not null:
-                Debug($"Receiving handshake initiation from {peer.LogName}");
+                if (_debug) _logger.ReceivingInitiation(InterfaceName, peer.LogName);
                 Counters.CountHandshakeReceived(peer, message.Length);
                 peer.SetEndpoint(from);
-                Debug($"Sending handshake response to {peer.LogName}");
+                if (_debug) _logger.SendingResponse(InterfaceName, peer.LogName);
                 if (_transport.Send(reply[..result.ReplyLength], from) == SocketError.Success) Counters.CountHandshakeSent(peer, result.ReplyLength);
                 else Counters.CountSendError(peer);
                 return;
             case HandshakeOutcome.SessionEstablished when peer is not null:
-                Debug($"Receiving handshake response from {peer.LogName}");
+                if (_debug) _logger.ReceivingResponse(InterfaceName, peer.LogName);
                 Counters.CountHandshakeReceived(peer, message.Length);
                 peer.SetEndpoint(from);
                 SendStagedOrKeepalive(peer, keepaliveIfEmpty: true);
@@ -118,6 +118,7 @@ internal sealed partial class WireGuardDevice
 
     private void LogRejectedHandshake(MessageType type, RejectReason reason, in UdpEndpoint from)
     {
+        if (!_debug) return;
         // The manual's wording: a bad mac1 on an initiation means the sender has the wrong public
         // key for us; any other failure means we lack the right public key for the sender.
         string message = (type, reason) switch
@@ -131,6 +132,6 @@ internal sealed partial class WireGuardDevice
             (MessageType.CookieReply, _) => "Invalid cookie response",
             _ => "Invalid handshake message",
         };
-        Debug($"{message} from {from}");
+        _logger.HandshakeRejected(InterfaceName, message, from);
     }
 }

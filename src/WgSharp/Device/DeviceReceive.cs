@@ -103,7 +103,7 @@ internal sealed partial class WireGuardDevice
             {
                 // Untrusted bytes must never stop the receive loop.
                 Counters.CountMalformed();
-                Debug($"Dropped a datagram from {from} that could not be processed: {e.GetType().Name}");
+                if (_debug) _logger.DatagramDropped(InterfaceName, from, e.GetType().Name);
             }
         }
         if (!batchTaken) lease.Release();
@@ -164,14 +164,14 @@ internal sealed partial class WireGuardDevice
                         // Untrusted bytes must never stop the pipeline.
                         batch.Lengths[slot] = 0;
                         device.Counters.CountMalformed();
-                        device.Debug($"Dropped a datagram from {batch.Endpoints[slot]} that could not be processed: {e.GetType().Name}");
+                        if (device._debug) device._logger.DatagramDropped(device.InterfaceName, batch.Endpoints[slot], e.GetType().Name);
                     }
                 }
                 try { device.Tunnel.Write(batch, device.Counters); }
                 catch (Exception e) when (!device._stopping.IsCancellationRequested)
                 {
                     device.Counters.CountSendError();
-                    device.Debug($"Writing {element.Count} packets to the tunnel failed: {e.GetType().Name}");
+                    if (device._debug) device._logger.TunnelWriteFailed(device.InterfaceName, element.Count, e.GetType().Name);
                 }
             }
             finally { device.ReleaseReceiveElement(element); }
@@ -198,7 +198,7 @@ internal sealed partial class WireGuardDevice
         if (needsHandshake) SendHandshakeInitiation(peer, isRetry: false);
         if (isKeepalive)
         {
-            Debug($"Receiving keepalive packet from {peer.LogName}");
+            if (_debug) _logger.ReceivingKeepalive(InterfaceName, peer.LogName);
             return 0;
         }
 
@@ -206,13 +206,13 @@ internal sealed partial class WireGuardDevice
         if (!IpPacket.TryParseInbound(inner, out int length, out var source))
         {
             Counters.CountInvalidInner(peer);
-            Debug($"Packet with invalid IP header from {peer.LogName}");
+            if (_debug) _logger.InvalidInnerPacket(InterfaceName, peer.LogName);
             return 0;
         }
         if (!ReferenceEquals(AllowedIps.Lookup(source), peer))
         {
             Counters.CountUnallowedSource(peer);
-            Debug($"Packet has unallowed src IP from {peer.LogName}");
+            if (_debug) _logger.UnallowedSource(InterfaceName, peer.LogName);
             return 0;
         }
         return length;

@@ -83,7 +83,7 @@ internal sealed partial class WireGuardDevice
     private void CountSendPathFailure(Exception e)
     {
         Counters.CountSendError();
-        Debug($"Dropped an outbound packet that could not be processed: {e.GetType().Name}");
+        if (_debug) _logger.OutboundDropped(InterfaceName, e.GetType().Name);
     }
 
     private enum SubmitOutcome { Submitted, NoSession, QueueFull }
@@ -323,12 +323,12 @@ internal sealed partial class WireGuardDevice
         var endpoint = peer.Endpoint;
         if (endpoint.IsEmpty)
         {
-            Debug($"Handshake for {peer.LogName} not sent: no known endpoint");
+            if (_debug) _logger.InitiationWithoutEndpoint(InterfaceName, peer.LogName);
             return;
         }
         Span<byte> message = stackalloc byte[Protocol.MessageLayout.InitiationSize];
         if (!peer.Protocol.TryCreateInitiation(Engine, Now, Engine.WallClock(), isRetry, message)) return;
-        Debug($"Sending handshake initiation to {peer.LogName}");
+        if (_debug) _logger.SendingInitiation(InterfaceName, peer.LogName);
         if (_transport.Send(message, endpoint) == SocketError.Success) Counters.CountHandshakeSent(peer, message.Length);
         else Counters.CountSendError(peer);
     }

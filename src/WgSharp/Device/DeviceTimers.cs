@@ -39,7 +39,7 @@ internal sealed partial class WireGuardDevice
                 if (!peer.Removed)
                 {
                     try { RunTimers(peer); }
-                    catch (Exception e) { Debug($"Timer error for {peer.LogName}: {e.Message}"); }
+                    catch (Exception e) { if (_debug) _logger.TimerError(InterfaceName, peer.LogName, e.Message); }
                 }
                 if (!peer.Removed && peer.Protocol.Timers.NextDeadlineTicks != long.MaxValue) continue;
                 // Nothing armed any more: leave the list. Under the lock that arming takes, so a deadline
@@ -65,23 +65,23 @@ internal sealed partial class WireGuardDevice
             int dropped = peer.ClearStaged();
             Counters.CountStagedDropped(peer, dropped);
             Counters.CountHandshakeFailed(peer);
-            Debug($"Handshake for {peer.LogName} did not complete after {ProtocolConstants.MaxHandshakeAttempts + 2} attempts, giving up");
+            if (_debug) _logger.HandshakeGivenUp(InterfaceName, peer.LogName, ProtocolConstants.MaxHandshakeAttempts + 2);
         }
         if ((actions & TimerActions.RetryHandshake) != 0)
         {
-            Debug($"Handshake for {peer.LogName} did not complete after {(int)ProtocolConstants.RekeyTimeout.TotalSeconds} seconds, retrying (try {peer.Protocol.Timers.HandshakeAttempts + 1})");
+            if (_debug) _logger.HandshakeRetry(InterfaceName, peer.LogName, (int)ProtocolConstants.RekeyTimeout.TotalSeconds, peer.Protocol.Timers.HandshakeAttempts + 1);
             SendHandshakeInitiation(peer, isRetry: true);
         }
         if ((actions & TimerActions.NewHandshake) != 0)
         {
-            Debug($"Retrying handshake with {peer.LogName} because we stopped hearing back after {(int)(ProtocolConstants.KeepaliveTimeout + ProtocolConstants.RekeyTimeout).TotalSeconds} seconds");
+            if (_debug) _logger.HandshakeAfterSilence(InterfaceName, peer.LogName, (int)(ProtocolConstants.KeepaliveTimeout + ProtocolConstants.RekeyTimeout).TotalSeconds);
             SendHandshakeInitiation(peer, isRetry: false);
         }
-        if ((actions & TimerActions.ZeroKeyMaterial) != 0)
-            Debug($"Removing all keys for {peer.LogName}, since we haven't received a new one in {(int)(3 * ProtocolConstants.RejectAfterTime).TotalSeconds} seconds");
+        if ((actions & TimerActions.ZeroKeyMaterial) != 0 && _debug)
+            _logger.KeysExpired(InterfaceName, peer.LogName, (int)(3 * ProtocolConstants.RejectAfterTime).TotalSeconds);
         if ((actions & (TimerActions.SendKeepalive | TimerActions.SendPersistentKeepalive)) != 0)
         {
-            Debug($"Sending keepalive packet to {peer.LogName}");
+            if (_debug) _logger.SendingKeepalive(InterfaceName, peer.LogName);
             SendKeepalive(peer);
         }
     }

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using WgSharp.Device.IO;
+using WgSharp.Linux;
 
 namespace WgSharp.Device;
 
@@ -16,8 +17,10 @@ namespace WgSharp.Device;
 /// the last resolution, so an endpoint that roamed (an authenticated packet from a new address) keeps winning.</item>
 /// </list>
 /// Resolution runs on this object's own thread, started by the first named endpoint (<see cref="OnApplied"/>;
-/// a daemon without names runs no extra thread), in the caller's network namespace (and mount namespace: the
-/// /etc/hosts `ip netns exec` binds), so the daemon should run where its UDP socket lives.
+/// a daemon without names runs no extra thread), where the UDP socket lives: in the daemon's own network and
+/// mount namespace, or with wgrtable N in namespace rdomainN as `ip netns exec` sees it (its DNS servers,
+/// /etc/netns/rdomainN/hosts and resolv.conf): the endpoint is reached through that network, and the daemon's
+/// own resolver may well point into the tunnel that is down (<see cref="NamespaceHostResolver"/>).
 /// </summary>
 internal sealed class EndpointResolver : IDisposable
 {
@@ -45,9 +48,12 @@ internal sealed class EndpointResolver : IDisposable
     {
         _device = device;
         _logger = logger;
-        _resolve = resolve ?? Dns.GetHostAddresses;
+        _resolve = resolve ?? ResolveWhereTheSocketIs;
         _interval = interval ?? Interval;
     }
+
+    private IPAddress[] ResolveWhereTheSocketIs(string host) =>
+        NamespaceHostResolver.Resolve(_device.RTable == 0 ? null : LinuxDatagramTransportFactory.NamespaceOf(_device.RTable), host);
 
     /// <summary>Called after each applied change: the first endpoint given by name starts the resolver's thread.</summary>
     public void OnApplied(Configuration.DeviceUpdate update)

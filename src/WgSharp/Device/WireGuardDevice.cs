@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using WgSharp.Device.IO;
 using WgSharp.Device.Pipeline;
@@ -28,7 +27,7 @@ internal sealed partial class WireGuardDevice : IDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly IDatagramTransportFactory _transports;
     private volatile IDatagramTransport _transport;
-    private volatile bool _debug;
+    private volatile bool _debug; // the interface's debug log switch: every DeviceLog call checks it first
     private volatile int _mtu;
     private int _disposed;
 
@@ -119,33 +118,6 @@ internal sealed partial class WireGuardDevice : IDisposable
         }) { IsBackground = true, Name = name };
         _threads.Add(thread);
         thread.Start();
-    }
-
-    /// <summary>
-    /// Logs a debug message (the manual's runtime debugging) when debug is on for this interface.
-    /// The message is only formatted when debug is on, so calls on the packet path cost nothing otherwise.
-    /// </summary>
-    private void Debug([InterpolatedStringHandlerArgument("")] ref DebugMessage message)
-    {
-        if (message.Enabled) _logger.LogDebug("{Interface}: {Message}", InterfaceName, message.ToStringAndClear());
-    }
-
-    /// <summary>Builds a debug message only when the device's debug log is on.</summary>
-    [InterpolatedStringHandler]
-    private ref struct DebugMessage
-    {
-        private DefaultInterpolatedStringHandler _text;
-
-        public DebugMessage(int literalLength, int formattedCount, WireGuardDevice device, out bool shouldAppend)
-        {
-            Enabled = shouldAppend = device._debug;
-            _text = Enabled ? new DefaultInterpolatedStringHandler(literalLength, formattedCount) : default;
-        }
-
-        public bool Enabled { get; }
-        public void AppendLiteral(string value) => _text.AppendLiteral(value);
-        public void AppendFormatted<T>(T value) => _text.AppendFormatted(value);
-        public string ToStringAndClear() => _text.ToStringAndClear();
     }
 
     private void OnInterfaceGone()

@@ -25,6 +25,13 @@ internal static class OperatorCli
 
     public static CommandResult Ok(NetworkNamespace ns, params string[] args) => Run(ns, args).EnsureSuccess();
 
+    /// <summary>`wgsharp ARGS` with extra environment variables ("NAME=VALUE"), through env(1); throws if it fails.</summary>
+    public static CommandResult OkWithEnvironment(NetworkNamespace ns, IEnumerable<string> environment, params string[] args)
+    {
+        var (program, prefix) = WgSharpCli.Command;
+        return ns.Exec("env", environment.Append(program).Concat(prefix).Concat(args), TimeSpan.FromSeconds(60)).EnsureSuccess();
+    }
+
     /// <summary>`wgsharp-go ARGS` with extra environment variables, through env(1).</summary>
     public static CommandResult RunLauncher(NetworkNamespace ns, IEnumerable<string> environment, params string[] args) =>
         ns.Exec("env", environment.Append(Launcher).Concat(args), TimeSpan.FromSeconds(60));

@@ -32,9 +32,7 @@ public sealed class EndpointFollowsDnsTests
             File.WriteAllText(hosts, $"127.0.0.1 localhost\n{TwoNamespaces.OuterB4} {HostName}\n");
             Key keyA = KeyPair.GeneratePrivateKey(), keyB = KeyPair.GeneratePrivateKey();
             string[] environment = ["WGSHARP_TIME_SCALE=10", "LOG_LEVEL=", $"{SyslogLoggerProvider.SocketVariable}={syslog.Path}"];
-            var (program, prefix) = WgSharpCli.Command;
-            CommandResult Wgsharp(NetworkNamespace ns, params string[] args) =>
-                ns.Exec("env", environment.Append(program).Concat(prefix).Concat(args), TimeSpan.FromSeconds(60)).EnsureSuccess();
+            CommandResult Wgsharp(NetworkNamespace ns, params string[] args) => OperatorCli.OkWithEnvironment(ns, environment, args);
 
             Wgsharp(net.B, b, "create", "wgkey", keyB.ToBase64(), "wgport", "51822",
                 "wgpeer", KeyPair.DerivePublicKey(keyA).ToBase64(), "wgaip", "10.234.0.1/32");
