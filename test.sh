@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test (unit, network-namespace integration, interop with wireguard-go, packaging, a fuzzing
 # campaign) after installing what they use and is missing: Debian's wireguard-go, wireguard-tools, iperf3,
-# ping, nftables, curl (scrapes the metrics endpoint), gdb (a core image of the daemon), AFL++, the NativeAOT toolchain (clang, zlib1g-dev), qemu-user (runs
-# the linux-arm64 build; tools/publish.sh installs the cross toolchain it needs) and the SharpFuzz .NET tool.
+# ping, nftables, curl (scrapes the metrics endpoint), gdb (a core image of the daemon), AFL++, the NativeAOT
+# toolchain (clang, zlib1g-dev), qemu-user (runs the linux-arm64 build; tools/publish.sh installs the cross
+# toolchain it needs) and the SharpFuzz .NET tool.
 # Needs the .NET 10 SDK and root (the tests create network namespaces and TUN interfaces).
 # Extra arguments go to `dotnet test` (e.g. --filter "FullyQualifiedName~Crypto").
 set -euo pipefail
