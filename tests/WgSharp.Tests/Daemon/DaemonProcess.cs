@@ -7,8 +7,8 @@ namespace WgSharp.Tests.Daemon;
 public static class DaemonProcess
 {
     /// <summary>
-    /// The CLI's apphost as built. Its assembly is WgSharp.Cli and so is the apphost: only publishing (install.sh,
-    /// the tool's command) names the executable `wgsharp`.
+    /// The CLI's apphost as built. Its assembly is WgSharp.Cli and so is the apphost: only `dotnet publish` (so
+    /// install.sh) names the executable `wgsharp`, and the .NET tool's command is `wgsharp`.
     /// </summary>
     public static string AppHost => Path.Combine(AppContext.BaseDirectory, "WgSharp.Cli");
 
