@@ -5,7 +5,8 @@
 #        ./install.sh [--prefix DIR] --uninstall remove everything the install put down
 #
 # What goes where (PREFIX defaults to /usr/local):
-#   PREFIX/lib/wgsharp/wgsharp           the executable, with libsodium.so beside it: the binary loads
+#   PREFIX/lib/wgsharp/wgsharp           the executable (publish names it so, see WgSharp.Cli.csproj), with
+#                                        libsodium.so beside it: the binary loads
 #   PREFIX/lib/wgsharp/libsodium.so      libsodium from its own directory, and a private shared library
 #                                        belongs neither in bin/ nor in the linker's search path
 #   PREFIX/bin/wgsharp, wgsharp-go       links to it (wgsharp-go: the wireguard-go style launcher name)

@@ -26,7 +26,7 @@ rm -rf out
 dotnet build WgSharp.Fuzz -c Release -o out -v q -nologo >/dev/null
 # Instrument the code under test in place. Only these namespaces: SharpFuzz's IL rewriting breaks the
 # [InlineArray] Key struct (AccessViolationException in Key's constructor), and Keys/Crypto are not fuzz subjects.
-sharpfuzz out/WgSharp.Core.dll WgSharp.Protocol WgSharp.Control WgSharp.Configuration >/dev/null
+sharpfuzz out/WgSharp.dll WgSharp.Protocol WgSharp.Control WgSharp.Configuration >/dev/null
 
 export AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
        AFL_NO_AFFINITY=1 AFL_SHUFFLE_QUEUE=0 DOTNET_TieredPGO=0

@@ -11,7 +11,7 @@
 #   qemu-aarch64 -L /usr/aarch64-linux-gnu artifacts/linux-arm64/wgsharp genkey
 # Every trim/AOT warning fails the build (TreatWarningsAsErrors), for every RID.
 set -euo pipefail
-published=wgsharp # the executable `dotnet publish` writes for src/WgSharp.Cli (its AssemblyName); installed as wgsharp
+published=wgsharp # what `dotnet publish` names the executable of src/WgSharp.Cli (PublishedExecutableName there)
 
 [ $# -ge 1 ] && [ $# -le 2 ] || { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 rid=$1

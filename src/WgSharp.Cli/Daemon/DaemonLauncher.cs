@@ -51,9 +51,10 @@ internal static class DaemonLauncher
             FileName = Environment.ProcessPath!,
             UseShellExecute = false,
         };
-        // When run as `dotnet wgsharp.dll`, ProcessPath is dotnet and the dll must be passed again.
+        // When run as `dotnet WgSharp.Cli.dll`, ProcessPath is dotnet and the dll must be passed again. Any other
+        // ProcessPath is an executable of ours (apphost, tool shim, NativeAOT binary), whatever its file name.
         string entry = Environment.GetCommandLineArgs()[0];
-        if (!Path.GetFileNameWithoutExtension(psi.FileName).Equals("wgsharp", StringComparison.Ordinal) && entry.EndsWith(".dll", StringComparison.Ordinal))
+        if (Path.GetFileNameWithoutExtension(psi.FileName).Equals("dotnet", StringComparison.Ordinal) && entry.EndsWith(".dll", StringComparison.Ordinal))
             psi.ArgumentList.Add(entry);
         psi.ArgumentList.Add("--foreground");
         psi.ArgumentList.Add(interfaceName);

@@ -14,7 +14,7 @@ internal static class GoLauncherEntry
     /// <summary>
     /// True when started under the name wgsharp-go. The name is argv[0] as exec'd (/proc/self/cmdline):
     /// the runtime resolves links for its own paths, so they cannot tell a link from the binary. Under
-    /// `dotnet wgsharp.dll` argv[0] is dotnet unless the caller set it (`exec -a wgsharp-go dotnet ...`).
+    /// `dotnet WgSharp.Cli.dll` argv[0] is dotnet unless the caller set it (`exec -a wgsharp-go dotnet ...`).
     /// </summary>
     public static bool IsInvoked() => InvokedName() == Name;
 

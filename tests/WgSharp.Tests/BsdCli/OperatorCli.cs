@@ -95,7 +95,7 @@ internal static class OperatorCli
         }
         else
         {
-            // Without an apphost: `dotnet wgsharp.dll` started under the name wgsharp-go (argv[0]).
+            // Without an apphost: `dotnet WgSharp.Cli.dll` started under the name wgsharp-go (argv[0]).
             File.WriteAllText(link, $"#!/bin/bash\nexec -a wgsharp-go '{program}' '{prefix[0]}' \"$@\"\n");
             if (OperatingSystem.IsLinux()) File.SetUnixFileMode(link, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute |
                                        UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using WgSharp.Control.Uapi;
 using WgSharp.Linux;
+using WgSharp.Tests.Daemon;
 
 namespace WgSharp.Tests.BsdCli;
 
@@ -12,17 +13,9 @@ internal static class WgSharpCli
 {
     private static readonly Lazy<string> s_wrapperDirectory = new(CreateWrapperDirectory);
 
-    /// <summary>The program and leading arguments that start wgsharp: the apphost if present, else `dotnet wgsharp.dll`.</summary>
-    public static (string Program, string[] Prefix) Command
-    {
-        get
-        {
-            string directory = AppContext.BaseDirectory;
-            string apphost = Path.Combine(directory, "wgsharp");
-            if (File.Exists(apphost)) return (apphost, []);
-            return ("dotnet", [Path.Combine(directory, "wgsharp.dll")]);
-        }
-    }
+    /// <summary>The program and leading arguments that start wgsharp: the apphost if present, else `dotnet WgSharp.Cli.dll`.</summary>
+    public static (string Program, string[] Prefix) Command =>
+        File.Exists(DaemonProcess.AppHost) ? (DaemonProcess.AppHost, []) : ("dotnet", [DaemonProcess.EntryAssembly]);
 
     /// <summary>A directory holding a `wgsharp` script that starts the CLI, for PATH in shell tests.</summary>
     public static string WrapperDirectory => s_wrapperDirectory.Value;

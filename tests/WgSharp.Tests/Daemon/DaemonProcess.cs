@@ -6,7 +6,14 @@ namespace WgSharp.Tests.Daemon;
 /// <summary>Runs the real `wgsharp` executable that the build placed next to the test assembly.</summary>
 public static class DaemonProcess
 {
-    public static string AppHost => Path.Combine(AppContext.BaseDirectory, "wgsharp");
+    /// <summary>
+    /// The CLI's apphost as built. Its assembly is WgSharp.Cli and so is the apphost: only `dotnet publish` (so
+    /// install.sh) names the executable `wgsharp`, and the .NET tool's command is `wgsharp`.
+    /// </summary>
+    public static string AppHost => Path.Combine(AppContext.BaseDirectory, "WgSharp.Cli");
+
+    /// <summary>The CLI's assembly, for `dotnet WgSharp.Cli.dll ARGS`.</summary>
+    public static string EntryAssembly => Path.Combine(AppContext.BaseDirectory, "WgSharp.Cli.dll");
 
     /// <summary>
     /// Starts `ip netns exec NS wgsharp ARGS...` with captured output (the process is wgsharp itself, as

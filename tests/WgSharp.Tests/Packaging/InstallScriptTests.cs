@@ -36,14 +36,26 @@ public sealed class InstallScriptTests : IDisposable
         bool hasManual = File.Exists(Path.Combine(RepositoryRoot.Path, "docs", "man", "wgsharp.8"));
         Assert.Equal(hasManual, File.Exists(Path.Combine(prefix, "share", "man", "man8", "wgsharp.8")));
 
-        var genkey = CommandRunner.Run(Path.Combine(prefix, "bin", "wgsharp"), "genkey");
-        Assert.True(genkey.ExitCode == 0, genkey.StandardError);
-        Assert.Equal(32, Convert.FromBase64String(genkey.StandardOutput.Trim()).Length);
+        AssertInstalledNamesRun(prefix);
 
         var uninstall = InstallScript("--prefix", prefix, "--uninstall");
         Assert.True(uninstall.ExitCode == 0, uninstall.StandardOutput + uninstall.StandardError);
         Assert.False(Directory.Exists(prefix), "left behind: " + string.Join(", ",
             Directory.Exists(prefix) ? Directory.GetFileSystemEntries(prefix, "*", SearchOption.AllDirectories) : []));
+    }
+
+    /// <summary>
+    /// `wgsharp` runs, and `wgsharp-go`, a link to the same file, is the launcher: told apart by argv[0] alone,
+    /// whatever the executable behind the links is called.
+    /// </summary>
+    private static void AssertInstalledNamesRun(string prefix)
+    {
+        var genkey = CommandRunner.Run(Path.Combine(prefix, "bin", "wgsharp"), "genkey");
+        Assert.True(genkey.ExitCode == 0, genkey.StandardError);
+        Assert.Equal(32, Convert.FromBase64String(genkey.StandardOutput.Trim()).Length);
+        var launcher = CommandRunner.Run(Path.Combine(prefix, "bin", "wgsharp-go"), "--version");
+        Assert.True(launcher.ExitCode == 0, launcher.StandardError);
+        Assert.StartsWith("wgsharp-go ", launcher.StandardOutput);
     }
 
     [Fact]
@@ -54,7 +66,8 @@ public sealed class InstallScriptTests : IDisposable
         File.WriteAllText(Path.Combine(bin, "someone-else"), "");
         var install = InstallScript("--prefix", prefix, "--jit");
         Assert.True(install.ExitCode == 0, install.StandardOutput + install.StandardError);
-        Assert.True(File.Exists(Path.Combine(prefix, "lib", "wgsharp", "wgsharp.dll")), "--jit installs the framework-dependent build");
+        Assert.True(File.Exists(Path.Combine(prefix, "lib", "wgsharp", "WgSharp.Cli.dll")), "--jit installs the framework-dependent build");
+        AssertInstalledNamesRun(prefix); // the apphost, published as wgsharp
 
         var uninstall = InstallScript("--prefix", prefix, "--uninstall");
         Assert.True(uninstall.ExitCode == 0, uninstall.StandardOutput + uninstall.StandardError);

@@ -53,8 +53,8 @@ public sealed class PackageTests : IDisposable
         Assert.Equal("README.md", Metadata(nuspec, "readme"));
         var files = package.Entries.Select(e => e.FullName).ToHashSet();
         Assert.Contains("README.md", files);
-        Assert.Contains("lib/net10.0/WgSharp.Core.dll", files);
-        Assert.Contains("lib/net10.0/WgSharp.Core.xml", files);
+        Assert.Contains("lib/net10.0/WgSharp.dll", files);
+        Assert.Contains("lib/net10.0/WgSharp.xml", files);
         Assert.True(File.Exists(Path.Combine(feed, "WgSharp.0.1.0.snupkg")), "no symbols package");
     }
 

@@ -3,6 +3,7 @@ using System.Runtime.Versioning;
 using WgSharp.Linux;
 using WgSharp.Keys;
 using WgSharp.Protocol.Noise;
+using WgSharp.Tests.Daemon;
 using WgSharp.Tests.Device;
 using WgSharp.Tests.Integration.Infrastructure;
 using static WgSharp.Tests.Device.TwoNamespaces;
@@ -146,7 +147,7 @@ public class SecretHygieneTests : IDisposable
         var wgGenkey = GenkeyInto("wg", [], Path.Combine(_directory, "wg-genkey.out"));
         Assert.Contains("Warning: writing to world accessible file.", wgGenkey.StandardError);
 
-        var dll = Path.Combine(AppContext.BaseDirectory, "wgsharp.dll");
+        var dll = DaemonProcess.EntryAssembly;
         var ourSet = CommandRunner.Run("dotnet", dll, "set", device.InterfaceName, "private-key", exposed);
         var ourGenkey = GenkeyInto("dotnet", [dll], Path.Combine(_directory, "wgsharp-genkey.out"));
         foreach (var (ours, theirs) in new[] { (ourSet, wgSet), (ourGenkey, wgGenkey) })

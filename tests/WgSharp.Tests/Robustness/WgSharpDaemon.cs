@@ -1,12 +1,13 @@
 using System.Diagnostics;
 using System.Text;
 using WgSharp.Linux;
+using WgSharp.Tests.Daemon;
 using WgSharp.Tests.Integration.Infrastructure;
 
 namespace WgSharp.Tests.Robustness;
 
 /// <summary>
-/// The real daemon (`dotnet wgsharp.dll -f IF`) as a child process inside a test namespace, so tests can
+/// The real daemon (`dotnet WgSharp.Cli.dll -f IF`) as a child process inside a test namespace, so tests can
 /// kill -9 it, restart it and watch its resources in /proc. Configured with the real `wg` over its socket.
 /// </summary>
 internal sealed class WgSharpDaemon : IDisposable
@@ -42,7 +43,7 @@ internal sealed class WgSharpDaemon : IDisposable
     /// <summary>Starts the daemon for <paramref name="interfaceName"/> and waits until its control socket answers.</summary>
     public static WgSharpDaemon Start(NetworkNamespace netns, string interfaceName, double timeScale = 1.0, bool debug = true)
     {
-        var dll = Path.Combine(AppContext.BaseDirectory, "wgsharp.dll");
+        var dll = DaemonProcess.EntryAssembly;
         var info = new ProcessStartInfo("ip")
         {
             RedirectStandardOutput = true,

@@ -11,7 +11,7 @@ namespace WgSharp.Tests.WgCli;
 internal static class WgCliTools
 {
     public static string BinDirectory => AppContext.BaseDirectory;
-    public static string Wgsharp => Path.Combine(BinDirectory, "wgsharp");
+    public static string Wgsharp => Daemon.DaemonProcess.AppHost;
 
     public static CommandResult RunWgsharp(params string[] args) => CommandRunner.Run(Wgsharp, args, TimeSpan.FromSeconds(30));
 
