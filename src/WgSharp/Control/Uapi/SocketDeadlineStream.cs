@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using System.Net.Sockets;
+using WgSharp.Linux;
 
 namespace WgSharp.Control.Uapi;
 
@@ -8,9 +8,8 @@ namespace WgSharp.Control.Uapi;
 /// the time left as its socket timeout, so a client that trickles bytes cannot stretch a request past it.
 /// Without a deadline a read waits as long as the client stays connected (shutting the socket down ends it).
 /// </summary>
-internal sealed class SocketDeadlineStream(Socket socket) : Stream
+internal sealed class SocketDeadlineStream(UnixStreamSocket socket) : Stream
 {
-    private readonly NetworkStream _inner = new(socket, ownsSocket: false);
     private long _deadline; // Stopwatch timestamp; 0 = none
 
     /// <summary>Reads and writes from now on must finish within <paramref name="timeout"/>.</summary>
@@ -18,29 +17,29 @@ internal sealed class SocketDeadlineStream(Socket socket) : Stream
 
     public void ClearDeadline()
     {
+        if (_deadline == 0) return;
         _deadline = 0;
-        socket.ReceiveTimeout = 0;
-        socket.SendTimeout = 0;
+        socket.SetTimeouts(TimeSpan.Zero, TimeSpan.Zero);
     }
 
     public override int Read(Span<byte> buffer)
     {
-        if (_deadline != 0) socket.ReceiveTimeout = MillisecondsLeft();
-        return _inner.Read(buffer);
+        if (_deadline != 0) { var left = TimeLeft(); socket.SetTimeouts(left, left); }
+        return socket.Receive(buffer);
     }
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
-        if (_deadline != 0) socket.SendTimeout = MillisecondsLeft();
-        _inner.Write(buffer);
+        if (_deadline != 0) { var left = TimeLeft(); socket.SetTimeouts(left, left); }
+        socket.Send(buffer);
     }
 
-    /// <summary>At least 1 (0 would mean no timeout at all); past the deadline the caller gets a timeout at once.</summary>
-    private int MillisecondsLeft()
+    /// <summary>At least a millisecond (zero would mean no timeout at all); past the deadline the caller gets a timeout at once.</summary>
+    private TimeSpan TimeLeft()
     {
-        long left = _deadline - Stopwatch.GetTimestamp();
-        if (left <= 0) throw new IOException("the request took too long", new SocketException((int)SocketError.TimedOut));
-        return (int)Math.Clamp(left * 1000 / Stopwatch.Frequency, 1, int.MaxValue);
+        var left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), _deadline);
+        if (left <= TimeSpan.Zero) throw new LinuxIoException("the request took too long; recv", LibC.EAGAIN);
+        return left < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : left;
     }
 
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
@@ -53,10 +52,4 @@ internal sealed class SocketDeadlineStream(Socket socket) : Stream
     public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
     public override void SetLength(long value) => throw new NotSupportedException();
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing) _inner.Dispose();
-        base.Dispose(disposing);
-    }
 }

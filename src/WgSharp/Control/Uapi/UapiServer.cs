@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
-using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using WgSharp.Configuration;
+using WgSharp.Linux;
 
 namespace WgSharp.Control.Uapi;
 
@@ -26,22 +26,21 @@ internal sealed class UapiServer : IDisposable, IAsyncDisposable
 
     private readonly IDeviceControl _device;
     private readonly ILogger _logger;
-    private readonly Socket _listener;
+    private readonly UnixStreamSocket _listener;
     private readonly TimeSpan _requestTimeout;
     private readonly object _applyLock = new();
     private readonly CancellationTokenSource _socketRemoved = new();
-    private readonly ConcurrentDictionary<Socket, Thread> _clients = new();
+    private readonly ConcurrentDictionary<UnixStreamSocket, Thread> _clients = new();
     private readonly Thread _acceptThread;
     private int _disposed;
 
-    private UapiServer(string socketPath, Socket listener, IDeviceControl device, ILogger logger, TimeSpan requestTimeout)
+    private UapiServer(string socketPath, UnixStreamSocket listener, IDeviceControl device, ILogger logger, TimeSpan requestTimeout)
     {
         SocketPath = socketPath;
         _listener = listener;
         _device = device;
         _logger = logger;
         _requestTimeout = requestTimeout;
-        _listener.Blocking = false; // accept only what poll announced: a client that left meanwhile must not block us
         _acceptThread = new Thread(AcceptLoop) { IsBackground = true, Name = "wg-uapi" };
         _acceptThread.Start();
     }
@@ -69,11 +68,10 @@ internal sealed class UapiServer : IDisposable, IAsyncDisposable
 
     /// <summary>
     /// Binds the socket under a temporary name and renames it into place. The rename replaces a
-    /// stale socket atomically, and it keeps the file's removal in our hands: .NET deletes the
-    /// path a Unix socket was bound to when the socket is disposed, which must not hit a socket
-    /// that another daemon has put at our path after ours was deleted.
+    /// stale socket atomically, and it keeps the file's removal in our hands: it must never hit a
+    /// socket that another daemon has put at our path after ours was deleted.
     /// </summary>
-    private static Socket Bind(string socketPath, ILogger logger)
+    private static UnixStreamSocket Bind(string socketPath, ILogger logger)
     {
         if (OperatingSystem.IsWindows()) throw new PlatformNotSupportedException("the UAPI socket is a Unix socket");
         string fullPath = Path.GetFullPath(socketPath);
@@ -87,20 +85,19 @@ internal sealed class UapiServer : IDisposable, IAsyncDisposable
 
         // Not ending in ".sock", so wg(8) never lists it as an interface.
         string temporaryPath = Path.Combine(directory, $".{Path.GetFileName(fullPath)}-{Guid.NewGuid().ToString("N")[..8]}.tmp");
-        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        UnixStreamSocket? socket = null;
         try
         {
-            using (UnixFileCreationMask.Set(0x3F)) socket.Bind(new UnixDomainSocketEndPoint(temporaryPath)); // umask 077
+            using (UnixFileCreationMask.Set(0x3F)) socket = UnixStreamSocket.Listen(temporaryPath, ListenBacklog); // umask 077
             // Belt and braces in case the umask was not honoured.
             File.SetUnixFileMode(temporaryPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            socket.Listen(ListenBacklog);
             if (existed) logger.LogInformation("UAPI: replacing stale socket {Path}", fullPath);
             File.Move(temporaryPath, fullPath, overwrite: true);
             return socket;
         }
         catch
         {
-            socket.Dispose();
+            socket?.Dispose();
             try { File.Delete(temporaryPath); } catch (IOException) { }
             throw;
         }
@@ -108,14 +105,13 @@ internal sealed class UapiServer : IDisposable, IAsyncDisposable
 
     private void AcceptLoop()
     {
-        int pollMicroseconds = (int)(SocketPollInterval.Ticks / 10);
         while (Volatile.Read(ref _disposed) == 0)
         {
-            Socket client;
+            UnixStreamSocket? client;
             try
             {
                 // Between connections (and at least once per interval) look whether our file is still there.
-                if (!_listener.Poll(pollMicroseconds, SelectMode.SelectRead))
+                if (!_listener.PollReadable(SocketPollInterval))
                 {
                     CheckSocketFile();
                     continue;
@@ -124,16 +120,16 @@ internal sealed class UapiServer : IDisposable, IAsyncDisposable
                 client = _listener.Accept();
             }
             catch (ObjectDisposedException) { break; }
-            catch (SocketException ex) when (ex.SocketErrorCode == SocketError.WouldBlock) { continue; } // the client left at once
-            catch (SocketException ex)
+            catch (LinuxIoException ex)
             {
                 if (Volatile.Read(ref _disposed) != 0) break;
                 // Typically EMFILE; back off instead of spinning, and keep serving.
-                _logger.LogWarning(ex, "UAPI: accept failed");
+                _logger.LogWarning("UAPI: accept failed: {Reason}", ex.Message);
                 Thread.Sleep(100);
                 continue;
             }
             CheckSocketFile();
+            if (client is null) continue; // the client left before we took it
 
             if (_clients.Count >= UapiLimits.MaxConcurrentClients)
             {
@@ -141,7 +137,6 @@ internal sealed class UapiServer : IDisposable, IAsyncDisposable
                 client.Dispose();
                 continue;
             }
-            client.Blocking = true;
             var thread = new Thread(() => Serve(client), ClientThreadStackBytes) { IsBackground = true, Name = "wg-uapi-client" };
             _clients[client] = thread; // registered before it runs: the thread removes its own entry when it ends
             try { thread.Start(); }
@@ -151,18 +146,18 @@ internal sealed class UapiServer : IDisposable, IAsyncDisposable
                 client.Dispose();
                 _logger.LogWarning("UAPI: cannot start a thread for a client, refusing it");
             }
-            if (Volatile.Read(ref _disposed) != 0) ShutDown(client); // Dispose may have missed it
+            if (Volatile.Read(ref _disposed) != 0) client.Shutdown(); // Dispose may have missed it
         }
     }
 
-    private void Serve(Socket client)
+    private void Serve(UnixStreamSocket client)
     {
         try
         {
             using var stream = new SocketDeadlineStream(client);
             new UapiConnection(stream, _device, _applyLock, _logger, _requestTimeout).Run();
         }
-        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException)
         {
             _logger.LogDebug("UAPI: client connection ended: {Reason}", ex.Message);
         }
@@ -175,11 +170,6 @@ internal sealed class UapiServer : IDisposable, IAsyncDisposable
             client.Dispose();
             _clients.TryRemove(client, out _);
         }
-    }
-
-    private static void ShutDown(Socket client)
-    {
-        try { client.Shutdown(SocketShutdown.Both); } catch (Exception ex) when (ex is SocketException or ObjectDisposedException) { }
     }
 
     private void CheckSocketFile()
@@ -202,11 +192,11 @@ internal sealed class UapiServer : IDisposable, IAsyncDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         // Wakes the accept thread out of its poll (a shut-down listener reads as ready), then closes it.
-        try { _listener.Shutdown(SocketShutdown.Both); } catch (SocketException) { }
+        _listener.Shutdown();
         if (Thread.CurrentThread != _acceptThread) _acceptThread.Join(SocketPollInterval * 2);
         _listener.Dispose();
         // Blocked reads return when their socket is shut down; each client thread then ends by itself.
-        foreach (var client in _clients.Keys) ShutDown(client);
+        foreach (var client in _clients.Keys) client.Shutdown();
         var deadline = DateTime.UtcNow + ShutdownGrace;
         foreach (var thread in _clients.Values)
         {
