@@ -19,7 +19,7 @@ internal sealed class UapiServer : IDisposable, IAsyncDisposable
 {
     private const int ListenBacklog = 64;
     /// <summary>How often the accept thread looks for the socket file when nobody connects.</summary>
-    internal static readonly TimeSpan SocketPollInterval = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan SocketPollInterval = TimeSpan.FromSeconds(1);
     /// <summary>Connections are short and their parsing shallow: a small stack is plenty.</summary>
     private const int ClientThreadStackBytes = 256 * 1024;
     private static readonly TimeSpan ShutdownGrace = TimeSpan.FromSeconds(5);
