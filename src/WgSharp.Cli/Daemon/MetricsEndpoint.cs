@@ -64,20 +64,24 @@ internal static class MetricsEndpoint
     /// <summary>A listening TCP socket for <see cref="TryParse"/>'s host: '*' is every address, IPv4 included.</summary>
     private static Socket Listen(string host, int port)
     {
-        var address = host == "*" ? IPAddress.IPv6Any : IPAddress.Parse(host.Trim('[', ']'));
+        if (host != "*") return Bound(IPAddress.Parse(host.Trim('[', ']')), port);
+        try { return Bound(IPAddress.IPv6Any, port, dualMode: true); }
+        catch (SocketException e) when (e.SocketErrorCode != SocketError.AddressAlreadyInUse)
+        {
+            return Bound(IPAddress.Any, port); // no IPv6 on this host: every IPv4 address then
+        }
+    }
+
+    private static Socket Bound(IPAddress address, int port, bool dualMode = false)
+    {
         var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
-            if (host == "*") socket.DualMode = true;
+            if (dualMode) socket.DualMode = true;
+            // A restarted daemon must get its port back while the last scrape's connection is in TIME_WAIT
+            // (on Linux this never lets a second listener share the port).
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
             socket.Bind(new IPEndPoint(address, port));
-            socket.Listen(16);
-            return socket;
-        }
-        catch (SocketException) when (host == "*" && address.Equals(IPAddress.IPv6Any))
-        {
-            socket.Dispose(); // no IPv6 on this host: every IPv4 address then
-            socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            socket.Bind(new IPEndPoint(IPAddress.Any, port));
             socket.Listen(16);
             return socket;
         }
