@@ -12,8 +12,8 @@
 #
 # Usage: sudo bench/footprint.sh                 (publishes both builds into $OUT first)
 # Env:   RUNS (launches per daemon, default 7), CMD_RUNS (per command, default 21), OUT (default
-#        /tmp/wgsb-footprint), WGSHARP_AOT / WGSHARP_JIT (paths of already published executables),
-#        VERBOSE=1 (thread names per daemon).
+#        /tmp/wgsb-footprint), WGSHARP_AOT / WGSHARP_JIT (paths of already published executables;
+#        WGSHARP_JIT=none leaves the JIT build out), VERBOSE=1 (thread names per daemon).
 # Targets (issue 13): launch <= 15 ms, RSS <= 8 MiB, threads <= 10, commands <= 8 ms, size <= 12 MB.
 set -eu
 umask 077
@@ -55,8 +55,10 @@ cleanup
 ip netns add $NS
 ip -n $NS link set lo up
 
-python3 - "$NS" "$IFNAME" "$RUNS" "$CMD_RUNS" "${VERBOSE:-0}" "$OUT" \
-    "wireguard-go=$WIREGUARD_GO" "wgsharp JIT=$WGSHARP_JIT" "wgsharp AOT=$WGSHARP_AOT" <<'EOF'
+IMPLS=("wireguard-go=$WIREGUARD_GO")
+[ "$WGSHARP_JIT" != none ] && IMPLS+=("wgsharp JIT=$WGSHARP_JIT")
+IMPLS+=("wgsharp AOT=$WGSHARP_AOT")
+python3 - "$NS" "$IFNAME" "$RUNS" "$CMD_RUNS" "${VERBOSE:-0}" "$OUT" "${IMPLS[@]}" <<'EOF'
 import os, signal, socket, statistics, subprocess, sys, time
 ns, ifname, runs, cmd_runs, verbose, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5] == "1", sys.argv[6]
 impls = [a.split("=", 1) for a in sys.argv[7:]]

@@ -51,7 +51,7 @@ internal static class DaemonHost
         using var metrics = new WireGuardMetrics();
         metrics.Add(device);
         IDisposable? metricsEndpoint;
-        try { metricsEndpoint = MetricsEndpoint.StartFromEnvironment(metrics); }
+        try { metricsEndpoint = MetricsEndpoint.StartFromEnvironment(metrics, logger); }
         catch (MetricsEndpointException e)
         {
             Console.Error.WriteLine($"wgsharp: {interfaceName}: {e.Message}");

@@ -1,22 +1,26 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using OpenTelemetry;
-using OpenTelemetry.Exporter;
-using OpenTelemetry.Metrics;
+using System.Text;
+using Microsoft.Extensions.Logging;
 using WgSharp.Device;
 
 namespace WgSharp.Cli.Daemon;
 
 /// <summary>
 /// The daemon's opt-in Prometheus endpoint (`wgsharp -f IFNAME --metrics ADDR:PORT`, or WGSHARP_METRICS=ADDR:PORT
-/// for any start): OpenTelemetry's Prometheus exporter on its own HttpListener, serving the
-/// <see cref="WireGuardMetrics"/> meter at http://ADDR:PORT/metrics. A bare PORT listens on loopback only.
+/// for any start): the <see cref="WireGuardMetrics"/> meter as Prometheus text (<see cref="PrometheusExposition"/>)
+/// at http://ADDR:PORT/metrics. A bare PORT listens on loopback only. The HTTP/1.1 side is the least a scraper
+/// needs, on one thread (wg-metrics) started only when asked for: GET /metrics, one request per connection, a
+/// request of at most 8 KiB that must arrive within 5 s, then the connection is closed. Hand-written rather than
+/// OpenTelemetry's exporter, whose HttpListener and SDK cost more memory than the whole daemon (docs/observability.md).
 /// </summary>
 internal static class MetricsEndpoint
 {
     public const string EnvironmentVariable = "WGSHARP_METRICS";
     public const string Option = "--metrics";
+    private const int MaxRequestBytes = 8192;
+    private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(5);
 
     /// <summary>The listener's host and port for "PORT" (loopback), "ADDR:PORT" or "[ADDR6]:PORT"; false with a reason otherwise.</summary>
     public static bool TryParse(string text, out string host, out int port, out string? error)
@@ -34,7 +38,7 @@ internal static class MetricsEndpoint
             error = $"{text}: not PORT or ADDRESS:PORT";
             return false;
         }
-        // A wildcard address must match any Host header, which HttpListener spells '*'.
+        // '*' is every address (of both families), as HttpListener's prefixes spell it.
         host = endpoint.Address.Equals(IPAddress.Any) || endpoint.Address.Equals(IPAddress.IPv6Any) ? "*"
             : endpoint.Address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{endpoint.Address}]"
             : endpoint.Address.ToString();
@@ -43,38 +47,133 @@ internal static class MetricsEndpoint
     }
 
     /// <summary>Starts serving when WGSHARP_METRICS is set; null when it is not. Throws (with a user-facing message) when it cannot.</summary>
-    public static IDisposable? StartFromEnvironment(WireGuardMetrics metrics)
+    public static IDisposable? StartFromEnvironment(WireGuardMetrics metrics, ILogger logger)
     {
         if (Environment.GetEnvironmentVariable(EnvironmentVariable) is not { Length: > 0 } text) return null;
         if (!TryParse(text, out string host, out int port, out var error)) throw new MetricsEndpointException($"{EnvironmentVariable}: {error}");
-        _ = metrics; // the meter exists while the daemon runs; the provider below listens to it by name
-        return Serve(text, host, port);
+        _ = metrics; // the meter exists while the daemon runs; the exposition listens to it by name
+        Socket listener;
+        try { listener = Listen(host, port); }
+        catch (SocketException e)
+        {
+            throw new MetricsEndpointException($"cannot serve metrics on {text}: {e.Message}");
+        }
+        return new Server(listener, new PrometheusExposition(WireGuardMetrics.MeterName), logger);
     }
 
-    /// <summary>
-    /// Kept out of <see cref="StartFromEnvironment"/> so that a daemon without metrics never loads the
-    /// OpenTelemetry assemblies (under the JIT, compiling a method loads what it names).
-    /// </summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-    private static IDisposable Serve(string text, string host, int port)
+    /// <summary>A listening TCP socket for <see cref="TryParse"/>'s host: '*' is every address, IPv4 included.</summary>
+    private static Socket Listen(string host, int port)
     {
+        if (host != "*") return Bound(IPAddress.Parse(host.Trim('[', ']')), port);
+        try { return Bound(IPAddress.IPv6Any, port, dualMode: true); }
+        catch (SocketException e) when (e.SocketErrorCode != SocketError.AddressAlreadyInUse)
+        {
+            return Bound(IPAddress.Any, port); // no IPv6 on this host: every IPv4 address then
+        }
+    }
+
+    private static Socket Bound(IPAddress address, int port, bool dualMode = false)
+    {
+        var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
-            return Sdk.CreateMeterProviderBuilder()
-                .AddMeter(WireGuardMetrics.MeterName)
-                .AddPrometheusHttpListener(options =>
-                {
-                    options.Host = host;
-                    options.Port = port;
-                    options.ScrapeResponseCacheDurationMilliseconds = 0; // counters are read when scraped, never stale
-                    options.TargetInfoEnabled = false; // no SDK resource attributes: only wgsharp's series
-                    options.ScopeInfoEnabled = false;  // no otel_scope_* labels: series as prometheus_wireguard_exporter's
-                })
-                .Build();
+            if (dualMode) socket.DualMode = true;
+            // A restarted daemon must get its port back while the last scrape's connection is in TIME_WAIT
+            // (on Linux this never lets a second listener share the port).
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            socket.Bind(new IPEndPoint(address, port));
+            socket.Listen(16);
+            return socket;
         }
-        catch (Exception e)
+        catch
         {
-            throw new MetricsEndpointException($"cannot serve metrics on {text}: {(e.InnerException ?? e).Message}");
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The accept thread: one scrape at a time (a scraper asks every few seconds at most; the timeout bounds a stuck one).</summary>
+    private sealed class Server : IDisposable
+    {
+        private readonly Socket _listener;
+        private readonly PrometheusExposition _exposition;
+        private readonly ILogger _logger;
+        private readonly Thread _thread;
+        private volatile bool _stopping;
+
+        public Server(Socket listener, PrometheusExposition exposition, ILogger logger)
+        {
+            _listener = listener;
+            _exposition = exposition;
+            _logger = logger;
+            _thread = new Thread(Run) { IsBackground = true, Name = "wg-metrics" };
+            _thread.Start();
+        }
+
+        private void Run()
+        {
+            while (!_stopping)
+            {
+                Socket client;
+                try { client = _listener.Accept(); }
+                catch (Exception e) when (e is SocketException or ObjectDisposedException)
+                {
+                    if (_stopping) return;
+                    _logger.LogDebug("metrics: accept failed: {Reason}", e.Message);
+                    Thread.Sleep(100); // e.g. EMFILE: back off instead of spinning
+                    continue;
+                }
+                using (client)
+                {
+                    try { Answer(client); }
+                    catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
+                    {
+                        _logger.LogDebug("metrics: client connection ended: {Reason}", e.Message);
+                    }
+                }
+            }
+        }
+
+        private void Answer(Socket client)
+        {
+            client.ReceiveTimeout = client.SendTimeout = (int)RequestTimeout.TotalMilliseconds;
+            long deadline = Environment.TickCount64 + (long)RequestTimeout.TotalMilliseconds;
+            var request = new byte[MaxRequestBytes];
+            int length = 0;
+            while (request.AsSpan(0, length).IndexOf("\r\n\r\n"u8) < 0)
+            {
+                if (length == request.Length || Environment.TickCount64 > deadline) { Send(client, "400 Bad Request", "request too large or too slow\n"); return; }
+                int read = client.Receive(request, length, request.Length - length, SocketFlags.None);
+                if (read == 0) return;
+                length += read;
+            }
+            var line = request.AsSpan(0, request.AsSpan(0, length).IndexOf("\r\n"u8));
+            if (!line.StartsWith("GET "u8)) { Send(client, "405 Method Not Allowed", "only GET /metrics\n", "Allow: GET\r\n"); return; }
+            var target = line["GET "u8.Length..];
+            int end = target.IndexOf((byte)' ');
+            if (end >= 0) target = target[..end];
+            int query = target.IndexOf((byte)'?');
+            if (query >= 0) target = target[..query];
+            if (!target.SequenceEqual("/metrics"u8)) { Send(client, "404 Not Found", "metrics are at /metrics\n"); return; }
+            Send(client, "200 OK", _exposition.Collect(), contentType: PrometheusExposition.ContentType);
+        }
+
+        private static void Send(Socket client, string status, string body, string extraHeaders = "", string contentType = "text/plain; charset=utf-8")
+        {
+            byte[] content = Encoding.UTF8.GetBytes(body);
+            byte[] head = Encoding.ASCII.GetBytes(
+                $"HTTP/1.1 {status}\r\nContent-Type: {contentType}\r\nContent-Length: {content.Length}\r\n{extraHeaders}Connection: close\r\n\r\n");
+            client.Send(head);
+            client.Send(content);
+            client.Shutdown(SocketShutdown.Send);
+        }
+
+        public void Dispose()
+        {
+            _stopping = true;
+            _listener.Dispose(); // wakes the blocked accept
+            _thread.Join(TimeSpan.FromSeconds(2) + RequestTimeout);
+            _exposition.Dispose();
         }
     }
 }

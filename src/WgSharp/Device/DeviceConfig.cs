@@ -156,7 +156,7 @@ internal sealed partial class WireGuardDevice : IDeviceControl
             lock (peer.Protocol.Lock) peer.Protocol.Timers.PersistentKeepaliveInterval = pka;
             // As wireguard-go: a newly set interval sends a keepalive at once (it opens NAT state).
             if (turnedOn && Engine.Identity.HasKey && !peer.Endpoint.IsEmpty)
-                ThreadPool.UnsafeQueueUserWorkItem(p => SendKeepalive(p), peer, preferLocal: false);
+                _keepalivesDue.Enqueue(peer); // by the timer thread, not under the configuration lock
         }
     }
 

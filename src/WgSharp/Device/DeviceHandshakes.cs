@@ -13,11 +13,26 @@ namespace WgSharp.Device;
 // the index table and the cookie checker are thread-safe, and the identity is read as one immutable object.
 internal sealed partial class WireGuardDevice
 {
-    /// <summary>One worker per core, as wireguard-go runs one handshake goroutine per CPU.</summary>
-    private void StartHandshakeWorkers()
+    private int _handshakeWorkersStarted;
+
+    /// <summary>At most one worker per core, as wireguard-go runs one handshake goroutine per CPU.</summary>
+    private int MaxHandshakeWorkers => _options.HandshakeWorkers > 0 ? _options.HandshakeWorkers : Environment.ProcessorCount;
+
+    /// <summary>
+    /// Workers start on demand, so an idle interface has none: the first with the first handshake message, one
+    /// more whenever a message finds another still waiting (every running worker is busy), up to the maximum.
+    /// Called after a message is queued; costs a thread start at most that many times in the device's life.
+    /// </summary>
+    private void StartHandshakeWorkerIfBusy()
     {
-        int workers = _options.HandshakeWorkers > 0 ? _options.HandshakeWorkers : Environment.ProcessorCount;
-        for (int i = 0; i < workers; i++) StartThread($"wg-handshake{i}", RoutineHandshakes);
+        int started = Volatile.Read(ref _handshakeWorkersStarted);
+        if (started >= MaxHandshakeWorkers || (started > 0 && _handshakeQueue.Count <= 1)) return;
+        lock (_threads)
+        {
+            if (_handshakeWorkersStarted >= MaxHandshakeWorkers || _stopping.IsCancellationRequested) return;
+            StartThread($"wg-handshake{_handshakeWorkersStarted}", RoutineHandshakes);
+            Volatile.Write(ref _handshakeWorkersStarted, _handshakeWorkersStarted + 1);
+        }
     }
 
     private readonly BlockingCollection<HandshakeWork> _handshakeQueue;

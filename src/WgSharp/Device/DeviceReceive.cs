@@ -113,7 +113,8 @@ internal sealed partial class WireGuardDevice
     {
         if (MessageLayout.Classify(datagram, out _) == MessageType.None) { Counters.CountMalformed(); return; }
         var work = HandshakeWork.Rent(datagram, from);
-        if (!_handshakeQueue.TryAdd(work)) { work.Return(); Counters.CountHandshakeQueueFull(); } // back to the pool: no garbage per dropped message
+        if (!_handshakeQueue.TryAdd(work)) { work.Return(); Counters.CountHandshakeQueueFull(); return; } // back to the pool: no garbage per dropped message
+        StartHandshakeWorkerIfBusy();
     }
 
     private void CountRejected(RejectReason reason, Peer? peer)

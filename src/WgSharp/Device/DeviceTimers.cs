@@ -13,6 +13,9 @@ internal sealed partial class WireGuardDevice
     /// <summary>Peers whose timers were armed while they were not on the timer thread's list.</summary>
     private readonly ConcurrentQueue<Peer> _armedPeers = new();
 
+    /// <summary>Peers owed a keepalive at once (a newly set persistent keepalive), sent on the next tick.</summary>
+    private readonly ConcurrentQueue<Peer> _keepalivesDue = new();
+
     /// <summary>
     /// PeerTimers.Armed for every peer (called under the peer's protocol lock): a peer joins the timer
     /// thread's list the first time something is armed, so 100,000 idle peers cost the thread nothing.
@@ -33,6 +36,8 @@ internal sealed partial class WireGuardDevice
         while (!_stopping.Token.WaitHandle.WaitOne(realTick))
         {
             while (_armedPeers.TryDequeue(out var armed)) polled.Add(armed);
+            while (_keepalivesDue.TryDequeue(out var due))
+                if (!due.Removed) SendKeepalive(due);
             for (int i = polled.Count - 1; i >= 0; i--)
             {
                 var peer = polled[i];

@@ -98,13 +98,12 @@ internal sealed partial class WireGuardDevice : IDisposable
 
     public Peer? FindPeer(in Key publicKey) => _peers.TryGetValue(publicKey, out var p) ? p : null;
 
-    /// <summary>Starts the packet, handshake and timer threads.</summary>
+    /// <summary>Starts the packet and timer threads (handshake workers start with the first handshake message).</summary>
     public void Start()
     {
         StartThread("wg-tun-read", RoutineReadFromTun);
         StartThread("wg-udp4-recv", () => RoutineReceive(UdpFamily.IPv4));
         StartThread("wg-udp6-recv", () => RoutineReceive(UdpFamily.IPv6));
-        StartHandshakeWorkers();
         StartThread("wg-timers", RoutineTimers);
     }
 
@@ -116,7 +115,7 @@ internal sealed partial class WireGuardDevice : IDisposable
             catch (Exception e) when (_stopping.IsCancellationRequested) { _ = e; }
             catch (Exception e) { _logger.LogError(e, "{Interface}: {Thread} stopped unexpectedly", InterfaceName, name); }
         }) { IsBackground = true, Name = name };
-        _threads.Add(thread);
+        lock (_threads) _threads.Add(thread);
         thread.Start();
     }
 
@@ -134,7 +133,9 @@ internal sealed partial class WireGuardDevice : IDisposable
         _handshakeQueue.CompleteAdding();
         lock (_configLock) _transport.Dispose(); // not while Apply swaps in a new one
         Tunnel.Dispose();
-        foreach (var t in _threads)
+        Thread[] threads;
+        lock (_threads) threads = [.. _threads];
+        foreach (var t in threads)
             if (t != Thread.CurrentThread) t.Join(TimeSpan.FromSeconds(5));
         // The readers are gone: what is still queued is discarded, every batch back in its pool, then freed.
         _crypto.Dispose();

@@ -8,21 +8,22 @@ namespace WgSharp.Control.Uapi;
 /// <summary>
 /// Serves one client of the UAPI socket: any number of `get=1` / `set=1` requests in a row, as
 /// wireguard-go's IpcHandle does. An unknown operation, an oversized line or a client that
-/// vanishes mid-request ends the connection; an incomplete `set` is never applied.
+/// vanishes mid-request ends the connection; an incomplete `set` is never applied. Runs on the connection's own
+/// thread with blocking reads: a started request must arrive within the request timeout, an idle client may wait.
 /// </summary>
 internal sealed class UapiConnection
 {
     /// <summary>wireguard-go's errno for failures that are not protocol errors (ENOANO).</summary>
     internal const int UnknownErrorErrno = 55;
 
-    private readonly Stream _stream;
+    private readonly SocketDeadlineStream _stream;
     private readonly IDeviceControl _device;
     private readonly object _applyLock;
     private readonly ILogger _logger;
     private readonly TimeSpan _requestTimeout;
     private readonly UapiLineReader _reader;
 
-    public UapiConnection(Stream stream, IDeviceControl device, object applyLock, ILogger logger, TimeSpan requestTimeout)
+    public UapiConnection(SocketDeadlineStream stream, IDeviceControl device, object applyLock, ILogger logger, TimeSpan requestTimeout)
     {
         _stream = stream;
         _device = device;
@@ -32,13 +33,14 @@ internal sealed class UapiConnection
         _reader = new UapiLineReader(stream);
     }
 
-    /// <summary>Handles requests until the client leaves or misbehaves. Throws only I/O and cancellation exceptions.</summary>
-    public async Task RunAsync(CancellationToken shutdown)
+    /// <summary>Handles requests until the client leaves or misbehaves. Throws only I/O exceptions.</summary>
+    public void Run()
     {
         while (true)
         {
             // No timeout while idle between requests: wireguard-go lets clients keep the connection open.
-            var op = await _reader.ReadLineAsync(shutdown).ConfigureAwait(false);
+            _stream.ClearDeadline();
+            var op = _reader.ReadLine();
             if (op.Status == UapiLineReader.Status.EndOfStream) return;
             if (op.Status != UapiLineReader.Status.Line)
             {
@@ -46,13 +48,12 @@ internal sealed class UapiConnection
                 return;
             }
 
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(shutdown);
-            timeout.CancelAfter(_requestTimeout);
+            _stream.SetDeadline(_requestTimeout);
             bool keepGoing = op.Line switch
             {
-                UapiProtocol.GetOperation => await HandleGetAsync(extensions: false, timeout.Token).ConfigureAwait(false),
-                UapiProtocol.ExtendedGetOperation => await HandleGetAsync(extensions: true, timeout.Token).ConfigureAwait(false),
-                UapiProtocol.SetOperation => await HandleSetAsync(timeout.Token).ConfigureAwait(false),
+                UapiProtocol.GetOperation => HandleGet(extensions: false),
+                UapiProtocol.ExtendedGetOperation => HandleGet(extensions: true),
+                UapiProtocol.SetOperation => HandleSet(),
                 _ => RefuseOperation(op.Line!),
             };
             if (!keepGoing) return;
@@ -65,15 +66,15 @@ internal sealed class UapiConnection
         return false;
     }
 
-    private async Task<bool> HandleGetAsync(bool extensions, CancellationToken cancellationToken)
+    private bool HandleGet(bool extensions)
     {
         // A get is "get=1\n\n": the byte after the operation line must be the blank line.
-        int next = await _reader.ReadByteAsync(cancellationToken).ConfigureAwait(false);
+        int next = _reader.ReadByte();
         if (next < 0) return false;
         if (next != '\n')
         {
             _logger.LogWarning("UAPI: trailing character after get operation");
-            await WriteAsync(UapiProtocol.FormatErrnoLine(Errno.EINVAL), cancellationToken).ConfigureAwait(false);
+            Write(UapiProtocol.FormatErrnoLine(Errno.EINVAL));
             return true;
         }
 
@@ -85,7 +86,7 @@ internal sealed class UapiConnection
         catch (Exception ex)
         {
             _logger.LogError(ex, "UAPI: reading the device status failed");
-            await WriteAsync(UapiProtocol.FormatErrnoLine(UnknownErrorErrno), cancellationToken).ConfigureAwait(false);
+            Write(UapiProtocol.FormatErrnoLine(UnknownErrorErrno));
             return true;
         }
         try
@@ -93,10 +94,9 @@ internal sealed class UapiConnection
             foreach (var chunk in UapiGetFormatter.FormatReplyChunks(status, extensions))
             {
                 var bytes = Encoding.UTF8.GetBytes(chunk);
-                try { await _stream.WriteAsync(bytes, cancellationToken).ConfigureAwait(false); }
+                try { _stream.Write(bytes); }
                 finally { CryptographicOperations.ZeroMemory(bytes); } // the first chunk carries the private key
             }
-            await _stream.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -105,24 +105,24 @@ internal sealed class UapiConnection
         return true;
     }
 
-    private async Task<bool> HandleSetAsync(CancellationToken cancellationToken)
+    private bool HandleSet()
     {
         var parser = new UapiSetParser();
         long total = 0;
         while (true)
         {
-            var line = await _reader.ReadLineAsync(cancellationToken).ConfigureAwait(false);
+            var line = _reader.ReadLine();
             switch (line.Status)
             {
                 case UapiLineReader.Status.EndOfStream:
                     // wireguard-go would apply what it had; we refuse, so a cut-off request changes nothing.
                     // A client that merely half-closed still learns why.
                     _logger.LogWarning("UAPI: client left in the middle of a set request; nothing was applied");
-                    await TryWriteAsync(UapiProtocol.FormatErrnoLine(Errno.EPROTO), cancellationToken).ConfigureAwait(false);
+                    TryWrite(UapiProtocol.FormatErrnoLine(Errno.EPROTO));
                     return false;
                 case UapiLineReader.Status.TooLong:
                     _logger.LogWarning("UAPI: set request line longer than {Max} bytes; nothing was applied", UapiLimits.MaxLineBytes);
-                    await TryWriteAsync(UapiProtocol.FormatErrnoLine(Errno.EINVAL), cancellationToken).ConfigureAwait(false);
+                    TryWrite(UapiProtocol.FormatErrnoLine(Errno.EINVAL));
                     return false;
                 case UapiLineReader.Status.NotUtf8:
                     parser.Reject(ConfigResult.Fail(Errno.EINVAL, "line is not valid UTF-8"));
@@ -133,7 +133,7 @@ internal sealed class UapiConnection
             if (total > UapiLimits.MaxRequestBytes)
             {
                 _logger.LogWarning("UAPI: set request larger than {Max} bytes; nothing was applied", UapiLimits.MaxRequestBytes);
-                await TryWriteAsync(UapiProtocol.FormatErrnoLine(Errno.EINVAL), cancellationToken).ConfigureAwait(false);
+                TryWrite(UapiProtocol.FormatErrnoLine(Errno.EINVAL));
                 return false;
             }
             if (line.Status != UapiLineReader.Status.Line) continue;
@@ -145,7 +145,7 @@ internal sealed class UapiConnection
         if (result.IsOk) result = Apply(update!);
         update?.ClearSecrets();
         if (!result.IsOk) _logger.LogWarning("UAPI: set failed with errno {Errno}: {Message}", result.Errno, result.Message);
-        await WriteAsync(UapiProtocol.FormatErrnoLine(result.Errno), cancellationToken).ConfigureAwait(false);
+        Write(UapiProtocol.FormatErrnoLine(result.Errno));
         return true;
     }
 
@@ -163,17 +163,12 @@ internal sealed class UapiConnection
         }
     }
 
-    private async Task WriteAsync(string text, CancellationToken cancellationToken)
-    {
-        await _stream.WriteAsync(Encoding.UTF8.GetBytes(text), cancellationToken).ConfigureAwait(false);
-        await _stream.FlushAsync(cancellationToken).ConfigureAwait(false);
-    }
+    private void Write(string text) => _stream.Write(Encoding.UTF8.GetBytes(text));
 
     /// <summary>Best-effort error reply to a client we are about to drop.</summary>
-    private async Task TryWriteAsync(string text, CancellationToken cancellationToken)
+    private void TryWrite(string text)
     {
-        try { await WriteAsync(text, cancellationToken).ConfigureAwait(false); }
+        try { Write(text); }
         catch (IOException) { }
-        catch (OperationCanceledException) { }
     }
 }

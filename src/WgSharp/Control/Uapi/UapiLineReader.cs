@@ -27,55 +27,83 @@ internal sealed class UapiLineReader
         _buffer = new byte[Math.Max(8192, maxLineBytes * 2)];
     }
 
+    /// <summary>The next line without its '\n', read with blocking reads (the server's connection threads).</summary>
+    public Result ReadLine()
+    {
+        int scanned = 0;
+        Result result;
+        while (!TryTakeLine(ref scanned, out result))
+            if (!Fill(_stream.Read(_buffer.AsSpan(_end)))) return new Result(Status.EndOfStream, null, 0);
+        return result;
+    }
+
     /// <summary>The next line without its '\n'. A partial line at end of stream counts as end of stream.</summary>
     public async ValueTask<Result> ReadLineAsync(CancellationToken cancellationToken)
     {
         int scanned = 0;
-        while (true)
-        {
-            int newline = Array.IndexOf(_buffer, (byte)'\n', _start + scanned, _end - _start - scanned);
-            if (newline >= 0)
-            {
-                int length = newline - _start;
-                if (length > _maxLineBytes) return new Result(Status.TooLong, null, length);
-                var bytes = new Span<byte>(_buffer, _start, length);
-                _start = newline + 1;
-                try
-                {
-                    return new Result(Status.Line, StrictUtf8.GetString(bytes), length);
-                }
-                catch (DecoderFallbackException)
-                {
-                    return new Result(Status.NotUtf8, null, length);
-                }
-                finally
-                {
-                    bytes.Clear(); // a line may carry a key: no copy stays behind in the buffer
-                }
-            }
-            scanned = _end - _start;
-            if (scanned > _maxLineBytes) return new Result(Status.TooLong, null, scanned);
-            if (!await FillAsync(cancellationToken).ConfigureAwait(false)) return new Result(Status.EndOfStream, null, 0);
-        }
+        Result result;
+        while (!TryTakeLine(ref scanned, out result))
+            if (!Fill(await _stream.ReadAsync(_buffer.AsMemory(_end), cancellationToken).ConfigureAwait(false)))
+                return new Result(Status.EndOfStream, null, 0);
+        return result;
     }
 
-    /// <summary>The next byte, or -1 at end of stream.</summary>
-    public async ValueTask<int> ReadByteAsync(CancellationToken cancellationToken)
+    /// <summary>The next byte, or -1 at end of stream (blocking).</summary>
+    public int ReadByte()
     {
-        if (_start == _end && !await FillAsync(cancellationToken).ConfigureAwait(false)) return -1;
+        if (_start == _end)
+        {
+            Compact();
+            if (!Fill(_stream.Read(_buffer.AsSpan(_end)))) return -1;
+        }
         return _buffer[_start++];
     }
 
-    private async ValueTask<bool> FillAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// A whole buffered line (or a too-long verdict) when there is one; false when more bytes are needed.
+    /// <paramref name="scanned"/> carries how far the buffer was already searched, so a slow client costs linear time.
+    /// </summary>
+    private bool TryTakeLine(ref int scanned, out Result result)
     {
-        if (_start > 0)
+        int newline = Array.IndexOf(_buffer, (byte)'\n', _start + scanned, _end - _start - scanned);
+        if (newline >= 0)
         {
-            Buffer.BlockCopy(_buffer, _start, _buffer, 0, _end - _start);
-            Array.Clear(_buffer, _end - _start, _start); // the moved bytes' old place
-            _end -= _start;
-            _start = 0;
+            int length = newline - _start;
+            if (length > _maxLineBytes) { result = new Result(Status.TooLong, null, length); return true; }
+            var bytes = new Span<byte>(_buffer, _start, length);
+            _start = newline + 1;
+            try
+            {
+                result = new Result(Status.Line, StrictUtf8.GetString(bytes), length);
+            }
+            catch (DecoderFallbackException)
+            {
+                result = new Result(Status.NotUtf8, null, length);
+            }
+            finally
+            {
+                bytes.Clear(); // a line may carry a key: no copy stays behind in the buffer
+            }
+            return true;
         }
-        int read = await _stream.ReadAsync(_buffer.AsMemory(_end), cancellationToken).ConfigureAwait(false);
+        scanned = _end - _start;
+        result = new Result(Status.TooLong, null, scanned);
+        if (scanned > _maxLineBytes) return true;
+        Compact(); // room for the next read
+        return false;
+    }
+
+    private void Compact()
+    {
+        if (_start == 0) return;
+        Buffer.BlockCopy(_buffer, _start, _buffer, 0, _end - _start);
+        Array.Clear(_buffer, _end - _start, _start); // the moved bytes' old place
+        _end -= _start;
+        _start = 0;
+    }
+
+    private bool Fill(int read)
+    {
         if (read <= 0) return false;
         _end += read;
         return true;

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
-using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using WgSharp.Configuration;
+using WgSharp.Linux;
 
 namespace WgSharp.Control.Uapi;
 
@@ -11,36 +11,38 @@ namespace WgSharp.Control.Uapi;
 /// clients at once; a misbehaving client only loses its own connection. Like wireguard-go, it
 /// notices when somebody deletes the socket file (<see cref="SocketRemoved"/>: wireguard-go exits
 /// then, which is how the daemon can be told to go away). Dispose stops serving and removes the file.
+/// Threads: one (wg-uapi) accepts and checks the socket file between accepts; each connected client gets a
+/// thread of its own (wg-uapi-client) for as long as it stays. An idle daemon thus has one thread here, and
+/// neither the thread pool, the runtime's timer nor its socket engine is ever started for the control socket.
 /// </summary>
 internal sealed class UapiServer : IDisposable, IAsyncDisposable
 {
     private const int ListenBacklog = 64;
-    private static readonly TimeSpan SocketPollInterval = TimeSpan.FromSeconds(2);
+    /// <summary>How often the accept thread looks for the socket file when nobody connects.</summary>
+    private static readonly TimeSpan SocketPollInterval = TimeSpan.FromSeconds(1);
+    /// <summary>Connections are short and their parsing shallow: a small stack is plenty.</summary>
+    private const int ClientThreadStackBytes = 256 * 1024;
+    private static readonly TimeSpan ShutdownGrace = TimeSpan.FromSeconds(5);
 
     private readonly IDeviceControl _device;
     private readonly ILogger _logger;
-    private readonly Socket _listener;
+    private readonly UnixStreamSocket _listener;
     private readonly TimeSpan _requestTimeout;
     private readonly object _applyLock = new();
-    private readonly CancellationTokenSource _shutdown = new();
     private readonly CancellationTokenSource _socketRemoved = new();
-    private readonly ConcurrentDictionary<Socket, Task> _clients = new();
-    private readonly FileSystemWatcher? _watcher;
-    private readonly Timer _pollTimer;
-    private readonly Task _acceptLoop;
+    private readonly ConcurrentDictionary<UnixStreamSocket, Thread> _clients = new();
+    private readonly Thread _acceptThread;
     private int _disposed;
 
-    private UapiServer(string socketPath, Socket listener, IDeviceControl device, ILogger logger, TimeSpan requestTimeout)
+    private UapiServer(string socketPath, UnixStreamSocket listener, IDeviceControl device, ILogger logger, TimeSpan requestTimeout)
     {
         SocketPath = socketPath;
         _listener = listener;
         _device = device;
         _logger = logger;
         _requestTimeout = requestTimeout;
-        _watcher = TryWatch(socketPath);
-        // inotify can miss events (e.g. a removed directory); a slow poll backs it up.
-        _pollTimer = new Timer(_ => CheckSocketFile(), null, SocketPollInterval, SocketPollInterval);
-        _acceptLoop = Task.Run(AcceptLoopAsync);
+        _acceptThread = new Thread(AcceptLoop) { IsBackground = true, Name = "wg-uapi" };
+        _acceptThread.Start();
     }
 
     public string SocketPath { get; }
@@ -66,11 +68,10 @@ internal sealed class UapiServer : IDisposable, IAsyncDisposable
 
     /// <summary>
     /// Binds the socket under a temporary name and renames it into place. The rename replaces a
-    /// stale socket atomically, and it keeps the file's removal in our hands: .NET deletes the
-    /// path a Unix socket was bound to when the socket is disposed, which must not hit a socket
-    /// that another daemon has put at our path after ours was deleted.
+    /// stale socket atomically, and it keeps the file's removal in our hands: it must never hit a
+    /// socket that another daemon has put at our path after ours was deleted.
     /// </summary>
-    private static Socket Bind(string socketPath, ILogger logger)
+    private static UnixStreamSocket Bind(string socketPath, ILogger logger)
     {
         if (OperatingSystem.IsWindows()) throw new PlatformNotSupportedException("the UAPI socket is a Unix socket");
         string fullPath = Path.GetFullPath(socketPath);
@@ -84,44 +85,51 @@ internal sealed class UapiServer : IDisposable, IAsyncDisposable
 
         // Not ending in ".sock", so wg(8) never lists it as an interface.
         string temporaryPath = Path.Combine(directory, $".{Path.GetFileName(fullPath)}-{Guid.NewGuid().ToString("N")[..8]}.tmp");
-        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        UnixStreamSocket? socket = null;
         try
         {
-            using (UnixFileCreationMask.Set(0x3F)) socket.Bind(new UnixDomainSocketEndPoint(temporaryPath)); // umask 077
+            using (UnixFileCreationMask.Set(0x3F)) socket = UnixStreamSocket.Listen(temporaryPath, ListenBacklog); // umask 077
             // Belt and braces in case the umask was not honoured.
             File.SetUnixFileMode(temporaryPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            socket.Listen(ListenBacklog);
             if (existed) logger.LogInformation("UAPI: replacing stale socket {Path}", fullPath);
             File.Move(temporaryPath, fullPath, overwrite: true);
             return socket;
         }
         catch
         {
-            socket.Dispose();
+            socket?.Dispose();
             try { File.Delete(temporaryPath); } catch (IOException) { }
             throw;
         }
     }
 
-    private async Task AcceptLoopAsync()
+    private void AcceptLoop()
     {
-        var token = _shutdown.Token;
-        while (!token.IsCancellationRequested)
+        while (Volatile.Read(ref _disposed) == 0)
         {
-            Socket client;
+            UnixStreamSocket? client;
             try
             {
-                client = await _listener.AcceptAsync(token).ConfigureAwait(false);
+                // Between connections (and at least once per interval) look whether our file is still there.
+                if (!_listener.PollReadable(SocketPollInterval))
+                {
+                    CheckSocketFile();
+                    continue;
+                }
+                if (Volatile.Read(ref _disposed) != 0) break;
+                client = _listener.Accept();
             }
-            catch (OperationCanceledException) { break; }
             catch (ObjectDisposedException) { break; }
-            catch (Exception ex)
+            catch (LinuxIoException ex)
             {
+                if (Volatile.Read(ref _disposed) != 0) break;
                 // Typically EMFILE; back off instead of spinning, and keep serving.
-                _logger.LogWarning(ex, "UAPI: accept failed");
-                try { await Task.Delay(100, token).ConfigureAwait(false); } catch (OperationCanceledException) { break; }
+                _logger.LogWarning("UAPI: accept failed: {Reason}", ex.Message);
+                Thread.Sleep(100);
                 continue;
             }
+            CheckSocketFile();
+            if (client is null) continue; // the client left before we took it
 
             if (_clients.Count >= UapiLimits.MaxConcurrentClients)
             {
@@ -129,21 +137,27 @@ internal sealed class UapiServer : IDisposable, IAsyncDisposable
                 client.Dispose();
                 continue;
             }
-            // Register before starting: a client that leaves at once removes its own entry.
-            _clients[client] = Task.CompletedTask;
-            _clients.TryUpdate(client, ServeAsync(client, token), Task.CompletedTask);
+            var thread = new Thread(() => Serve(client), ClientThreadStackBytes) { IsBackground = true, Name = "wg-uapi-client" };
+            _clients[client] = thread; // registered before it runs: the thread removes its own entry when it ends
+            try { thread.Start(); }
+            catch (OutOfMemoryException)
+            {
+                _clients.TryRemove(client, out _);
+                client.Dispose();
+                _logger.LogWarning("UAPI: cannot start a thread for a client, refusing it");
+            }
+            if (Volatile.Read(ref _disposed) != 0) client.Shutdown(); // Dispose may have missed it
         }
     }
 
-    private async Task ServeAsync(Socket client, CancellationToken token)
+    private void Serve(UnixStreamSocket client)
     {
-        await Task.Yield(); // leave the accept loop at once
         try
         {
-            await using var stream = new NetworkStream(client, ownsSocket: false);
-            await new UapiConnection(stream, _device, _applyLock, _logger, _requestTimeout).RunAsync(token).ConfigureAwait(false);
+            using var stream = new SocketDeadlineStream(client);
+            new UapiConnection(stream, _device, _applyLock, _logger, _requestTimeout).Run();
         }
-        catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException)
         {
             _logger.LogDebug("UAPI: client connection ended: {Reason}", ex.Message);
         }
@@ -158,27 +172,6 @@ internal sealed class UapiServer : IDisposable, IAsyncDisposable
         }
     }
 
-    private FileSystemWatcher? TryWatch(string socketPath)
-    {
-        try
-        {
-            var watcher = new FileSystemWatcher(Path.GetDirectoryName(Path.GetFullPath(socketPath))!, Path.GetFileName(socketPath))
-            {
-                NotifyFilter = NotifyFilters.FileName | NotifyFilters.Attributes,
-            };
-            watcher.Deleted += (_, _) => CheckSocketFile();
-            watcher.Renamed += (_, _) => CheckSocketFile();
-            watcher.Error += (_, _) => CheckSocketFile();
-            watcher.EnableRaisingEvents = true;
-            return watcher;
-        }
-        catch (Exception ex) when (ex is IOException or ArgumentException or PlatformNotSupportedException)
-        {
-            _logger.LogDebug("UAPI: cannot watch {Path} ({Reason}); polling only", socketPath, ex.Message);
-            return null;
-        }
-    }
-
     private void CheckSocketFile()
     {
         if (Volatile.Read(ref _disposed) != 0 || _socketRemoved.IsCancellationRequested) return;
@@ -189,26 +182,31 @@ internal sealed class UapiServer : IDisposable, IAsyncDisposable
         catch (AggregateException ex) { _logger.LogError(ex, "UAPI: a SocketRemoved callback failed"); }
     }
 
-    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+    public ValueTask DisposeAsync()
+    {
+        Dispose();
+        return ValueTask.CompletedTask;
+    }
 
-    public async ValueTask DisposeAsync()
+    public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        _watcher?.Dispose();
-        await _pollTimer.DisposeAsync().ConfigureAwait(false);
-        _shutdown.Cancel();
+        // Wakes the accept thread out of its poll (a shut-down listener reads as ready), then closes it.
+        _listener.Shutdown();
+        if (Thread.CurrentThread != _acceptThread) _acceptThread.Join(SocketPollInterval * 2);
         _listener.Dispose();
-        foreach (var client in _clients.Keys)
+        // Blocked reads return when their socket is shut down; each client thread then ends by itself.
+        foreach (var client in _clients.Keys) client.Shutdown();
+        var deadline = DateTime.UtcNow + ShutdownGrace;
+        foreach (var thread in _clients.Values)
         {
-            try { client.Shutdown(SocketShutdown.Both); } catch (Exception ex) when (ex is SocketException or ObjectDisposedException) { }
-        }
-        try
-        {
-            await Task.WhenAll(_clients.Values.Append(_acceptLoop)).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-            _logger.LogWarning("UAPI: some clients did not finish within 5 s of shutdown");
+            if (thread == Thread.CurrentThread) continue;
+            var left = deadline - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero || !thread.Join(left))
+            {
+                _logger.LogWarning("UAPI: some clients did not finish within 5 s of shutdown");
+                break;
+            }
         }
 
         // If someone removed our file, the path may now be another daemon's socket: leave it alone.
@@ -220,7 +218,6 @@ internal sealed class UapiServer : IDisposable, IAsyncDisposable
                 _logger.LogWarning("UAPI: could not remove {Path}: {Reason}", SocketPath, ex.Message);
             }
         }
-        _shutdown.Dispose();
         _socketRemoved.Dispose();
         _logger.LogInformation("UAPI: stopped listening on {Path}", SocketPath);
     }

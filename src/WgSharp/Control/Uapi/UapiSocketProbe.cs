@@ -1,4 +1,4 @@
-using System.Net.Sockets;
+using WgSharp.Linux;
 
 namespace WgSharp.Control.Uapi;
 
@@ -23,17 +23,16 @@ internal static class UapiSocketProbe
 {
     public static UapiSocketState Probe(string socketPath)
     {
-        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
-            socket.Connect(new UnixDomainSocketEndPoint(socketPath));
+            UnixStreamSocket.Connect(socketPath).Dispose();
             return UapiSocketState.Serving;
         }
-        catch (SocketException e) when (e.SocketErrorCode == SocketError.AccessDenied)
+        catch (LinuxIoException e) when (e.Errno is LibC.EACCES or LibC.EPERM)
         {
             return UapiSocketState.AccessDenied;
         }
-        catch (SocketException)
+        catch (LinuxIoException)
         {
             return File.Exists(socketPath) ? UapiSocketState.Stale : UapiSocketState.Absent;
         }

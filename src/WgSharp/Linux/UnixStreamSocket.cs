@@ -1,0 +1,151 @@
+using System.Text;
+
+namespace WgSharp.Linux;
+
+/// <summary>
+/// A Unix stream socket on a plain descriptor with blocking calls: listen, poll, accept, connect, receive and send
+/// with per-call timeouts. What the control socket needs, without .NET's socket engine (see LibC.UnixSocket).
+/// Errors are <see cref="LinuxIoException"/>s carrying errno; a timeout is one with EAGAIN.
+/// </summary>
+internal sealed class UnixStreamSocket : IDisposable
+{
+    private readonly FileDescriptor _fd;
+
+    private UnixStreamSocket(int fd) => _fd = new FileDescriptor(fd);
+
+    private static UnixStreamSocket Create(int flags = 0) =>
+        new(LibC.Check(LibC.Socket(LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_CLOEXEC | flags, 0), "socket"));
+
+    /// <summary>A listening socket bound at <paramref name="path"/> (the file is created with the caller's umask).</summary>
+    public static unsafe UnixStreamSocket Listen(string path, int backlog)
+    {
+        var socket = Create(LibC.SOCK_NONBLOCK); // accept only what poll announced: a client gone meanwhile must not block
+        try
+        {
+            var address = AddressOf(path, out uint length);
+            using (var lease = socket._fd.Acquire())
+            {
+                LibC.Check(LibC.Bind(lease.Number, &address, length), "bind");
+                LibC.Check(LibC.Listen(lease.Number, backlog), "listen");
+            }
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Connects to the socket at <paramref name="path"/>; throws with the errno (ENOENT, ECONNREFUSED, EACCES...) when it cannot.</summary>
+    public static unsafe UnixStreamSocket Connect(string path)
+    {
+        var socket = Create();
+        try
+        {
+            var address = AddressOf(path, out uint length);
+            using var lease = socket._fd.Acquire();
+            int result;
+            do result = LibC.Connect(lease.Number, &address, length);
+            while (result < 0 && LibC.Errno == LibC.EINTR);
+            LibC.Check(result, "connect");
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    private static unsafe LibC.SockAddrUnix AddressOf(string path, out uint length)
+    {
+        var address = new LibC.SockAddrUnix { Family = LibC.AF_UNIX };
+        int bytes = Encoding.UTF8.GetByteCount(path);
+        if (bytes >= LibC.UnixPathCapacity) throw new LinuxIoException($"socket path {path}", LibC.EINVAL);
+        Encoding.UTF8.GetBytes(path, new Span<byte>(address.Path, LibC.UnixPathCapacity));
+        length = (uint)(sizeof(ushort) + bytes + 1);
+        return address;
+    }
+
+    /// <summary>True when a read (or accept) would not block within <paramref name="timeout"/>: data, a connection, end of stream or shutdown.</summary>
+    public unsafe bool PollReadable(TimeSpan timeout)
+    {
+        if (!_fd.TryLease()) return true; // closed: let the caller's next call find out
+        try
+        {
+            var pfd = new LibC.PollFd { Fd = _fd.Number, Events = LibC.POLLIN };
+            int result = LibC.Poll(&pfd, 1, (int)Math.Clamp(timeout.TotalMilliseconds, 0, int.MaxValue));
+            if (result < 0 && LibC.Errno == LibC.EINTR) return false;
+            return LibC.Check(result, "poll") > 0;
+        }
+        finally { _fd.Unlease(); }
+    }
+
+    /// <summary>The next waiting connection (blocking), or null when none is waiting any more.</summary>
+    public unsafe UnixStreamSocket? Accept()
+    {
+        using var lease = _fd.Acquire();
+        int fd = LibC.Accept4(lease.Number, null, null, LibC.SOCK_CLOEXEC);
+        if (fd >= 0) return new UnixStreamSocket(fd);
+        int errno = LibC.Errno;
+        if (errno is LibC.EAGAIN or LibC.EINTR or LibC.ECONNABORTED) return null;
+        throw new LinuxIoException("accept", errno);
+    }
+
+    /// <summary>Bytes received into <paramref name="buffer"/>; 0 at end of stream. Throws EAGAIN when the receive timeout expires.</summary>
+    public unsafe int Receive(Span<byte> buffer)
+    {
+        using var lease = _fd.Acquire();
+        fixed (byte* p = buffer)
+        {
+            while (true)
+            {
+                nint n = LibC.Recv(lease.Number, p, (nuint)buffer.Length, 0);
+                if (n >= 0) return (int)n;
+                if (LibC.Errno != LibC.EINTR) throw new LinuxIoException("recv", LibC.Errno);
+            }
+        }
+    }
+
+    /// <summary>Sends all of <paramref name="data"/> (never raising SIGPIPE). Throws EAGAIN when the send timeout expires.</summary>
+    public unsafe void Send(ReadOnlySpan<byte> data)
+    {
+        using var lease = _fd.Acquire();
+        fixed (byte* p = data)
+        {
+            int sent = 0;
+            while (sent < data.Length)
+            {
+                nint n = LibC.Send(lease.Number, p + sent, (nuint)(data.Length - sent), LibC.MSG_NOSIGNAL);
+                if (n >= 0) sent += (int)n;
+                else if (LibC.Errno != LibC.EINTR) throw new LinuxIoException("send", LibC.Errno);
+            }
+        }
+    }
+
+    /// <summary>Timeouts of later receives and sends; zero waits for ever.</summary>
+    public void SetTimeouts(TimeSpan receive, TimeSpan send)
+    {
+        SetTimeout(LibC.SO_RCVTIMEO, receive);
+        SetTimeout(LibC.SO_SNDTIMEO, send);
+    }
+
+    private unsafe void SetTimeout(int option, TimeSpan timeout)
+    {
+        using var lease = _fd.Acquire();
+        long micro = (long)Math.Max(0, timeout.TotalMicroseconds);
+        var value = new LibC.TimeVal { Seconds = micro / 1_000_000, Microseconds = micro % 1_000_000 };
+        LibC.Check(LibC.SetSockOpt(lease.Number, LibC.SOL_SOCKET, option, &value, (uint)sizeof(LibC.TimeVal)), "setsockopt");
+    }
+
+    /// <summary>Ends both directions: a thread blocked in receive, accept or poll on this socket wakes up.</summary>
+    public void Shutdown()
+    {
+        if (!_fd.TryLease()) return;
+        try { LibC.Shutdown(_fd.Number, LibC.SHUT_RDWR); }
+        finally { _fd.Unlease(); }
+    }
+
+    public void Dispose() => _fd.Dispose();
+}

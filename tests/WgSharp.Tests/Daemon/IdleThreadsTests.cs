@@ -1,0 +1,46 @@
+using WgSharp.Control.Uapi;
+using WgSharp.Keys;
+using WgSharp.Tests.Integration.Infrastructure;
+
+namespace WgSharp.Tests.Daemon;
+
+/// <summary>
+/// What an idle daemon runs (issue 13: at most 10 threads, docs/performance.md says what each is for): serving the
+/// control socket starts neither the thread pool, the runtime's timer nor a file watcher, and no handshake worker
+/// runs before the first handshake message.
+/// </summary>
+[Collection(NetnsCollection.Name)]
+public class IdleThreadsTests
+{
+    [Fact]
+    public void AConfiguredIdleDaemonRunsNoThreadPoolTimerWatcherOrHandshakeThread()
+    {
+        using var ns = NetworkNamespace.Create();
+        var name = TestNames.NewInterface();
+        var (process, output) = DaemonProcess.Start(ns.Name, ["-f", name]);
+        using (process)
+        {
+            try
+            {
+                var socket = UapiProtocol.SocketPathFor(name);
+                Assert.True(DaemonProcess.WaitUntil(() => UapiSocketProbe.IsServing(socket), TimeSpan.FromSeconds(15)), output.ToString());
+                var client = new UapiClient(socket);
+                var peer = KeyPair.DerivePublicKey(KeyPair.GeneratePrivateKey());
+                Assert.True(client.Set($"private_key={KeyPair.GeneratePrivateKey().ToHex()}\nlisten_port=0\npublic_key={peer.ToHex()}\n" +
+                    "allowed_ip=10.233.0.2/32\nendpoint=127.0.0.1:9\n").IsOk);
+                for (int i = 0; i < 5; i++) client.Get(); // connections come and go
+
+                var threads = Directory.GetDirectories($"/proc/{process.Id}/task").Select(t => File.ReadAllText(Path.Combine(t, "comm")).Trim()).ToList();
+                var unwanted = threads.Where(t => t.StartsWith(".NET TP", StringComparison.Ordinal) || t is ".NET Timer" or ".NET File Watch"
+                    || t.StartsWith("wg-handshake", StringComparison.Ordinal)).ToList();
+                Assert.True(unwanted.Count == 0, "threads: " + string.Join(", ", threads));
+                Assert.Contains("wg-uapi", threads);
+            }
+            finally
+            {
+                process.Kill();
+                process.WaitForExit();
+            }
+        }
+    }
+}
