@@ -6,7 +6,7 @@
 // Usage: first-calls NETNS FUNCTIONS OUT PROGRAM [ARGS...]
 //   NETNS      network namespace (a name under /var/run/netns) the program runs in
 //   FUNCTIONS  "hexoffset name" per line: function entries relative to the executable's load address
-//              (`nm --defined-only` of the executable's debug file, text symbols)
+//              (from the symbols of the executable's debug file)
 //   OUT        written as the program runs: "offset" per first call, hex, one a line, flushed each time
 // Every breakpoint is removed at its first hit, so the program runs at nearly full speed after start-up.
 #define _GNU_SOURCE

@@ -25,14 +25,15 @@ cleanup() {
 trap cleanup EXIT
 
 [ "$(uname -m)" = x86_64 ] || { echo "method-order.sh: the tracer is x86-64 only" >&2; exit 2; }
-"$root/tools/ensure-debian-packages.sh" clang wireguard-tools
+"$root/tools/ensure-debian-packages.sh" clang binutils wireguard-tools
 clang -O2 -Wall -o "$work/first-calls" "$root/tools/first-calls.c"
 
 echo "publishing the NativeAOT build (without the current order, so every method has its default place) ..." >&2
 dotnet publish "$root/src/WgSharp.Cli" -c Release -r linux-x64 -o "$work/aot" -p:IlcOrderFile= -v q -nologo >"$work/publish.log" 2>&1 \
     || { cat "$work/publish.log" >&2; exit 1; }
-# Text symbols of the debug file: managed methods, runtime functions, unboxing stubs ("offset name").
-nm --defined-only "$work/aot/WgSharp.Cli.dbg" | awk '$2 == "t" || $2 == "T" { print $1, $3 }' >"$work/functions"
+# The managed methods ("offset name"), from the debug file's symbols: the order applies to them only (the runtime's
+# own functions are linked from its static libraries, in their own order).
+objdump -t "$work/aot/WgSharp.Cli.dbg" | awk '$3 == "F" && $4 == "__managedcode" { print $1, $6 }' >"$work/functions"
 
 ip netns add "$ns"
 ip -n "$ns" link set lo up
@@ -49,8 +50,7 @@ kill -TERM "$(pgrep -P "$tracer")"
 wait "$tracer"
 tracer=
 
-# Every name at a called address (folded method bodies have several), in first-call order; the compiler takes the
-# managed ones and ignores the rest.
+# Every name at a called address (folded method bodies have several), in first-call order.
 python3 - "$work/functions" "$work/idle-calls" "$order" <<'EOF'
 import collections, sys
 names = collections.defaultdict(list)
