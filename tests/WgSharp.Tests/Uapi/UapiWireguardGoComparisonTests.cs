@@ -26,6 +26,7 @@ public sealed class UapiWireguardGoComparisonTests : IDisposable
     public UapiWireguardGoComparisonTests()
     {
         Run("ip", ["netns", "del", _namespace]); // left over from an aborted run, if any
+        if (UapiSocketProbe.Probe(_goSocket) == UapiSocketState.Stale) File.Delete(_goSocket); // likewise
         var add = Run("ip", ["netns", "add", _namespace]);
         Assert.True(add.ExitCode == 0, add.StdErr);
 
@@ -39,8 +40,9 @@ public sealed class UapiWireguardGoComparisonTests : IDisposable
         _wireguardGo.BeginOutputReadLine();
         _wireguardGo.BeginErrorReadLine();
         var deadline = DateTime.UtcNow.AddSeconds(15);
-        while (!File.Exists(_goSocket) && DateTime.UtcNow < deadline && !_wireguardGo.HasExited) Thread.Sleep(50);
-        Assert.True(File.Exists(_goSocket), "wireguard-go did not create its socket");
+        // Until it answers, not until the file exists: a file left by an aborted run exists before wireguard-go listens.
+        while (!UapiSocketProbe.IsServing(_goSocket) && DateTime.UtcNow < deadline && !_wireguardGo.HasExited) Thread.Sleep(50);
+        Assert.True(UapiSocketProbe.IsServing(_goSocket), "wireguard-go does not answer on its socket");
 
         _server = UapiServer.Start(new FakeDeviceControl(OurInterface), new ListLogger());
     }
