@@ -129,8 +129,6 @@ internal sealed partial class WireGuardDevice : IDeviceControl
             peer = new Peer(protocolPeer)
             {
                 CreatedOrder = Interlocked.Increment(ref _peerOrder),
-                SendQueue = new OrderedQueue<SendElement>(_crypto, _sendWork),
-                ReceiveQueue = new OrderedQueue<ReceiveElement>(_crypto, _receiveWork),
             };
             lock (protocolPeer.Lock)
             {
