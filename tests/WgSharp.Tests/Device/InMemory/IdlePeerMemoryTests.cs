@@ -18,7 +18,7 @@ public class IdlePeerMemoryTests(ITestOutputHelper output)
     /// The managed heap's share of the target: `bench/scale.sh` measures RSS, which carries the GC's free space and
     /// the native side on top of the live objects (1,410 live bytes per peer stood behind the 1,516 RSS bytes).
     /// </summary>
-    private const int LiveBytesPerIdlePeer = 1_300;
+    private const int LiveBytesPerIdlePeer = 1_400;
 
     [Fact]
     public void AnIdlePeerWithOneAllowedIpCostsLessThanTheScaleTarget()
