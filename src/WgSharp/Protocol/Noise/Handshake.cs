@@ -37,7 +37,13 @@ internal sealed class Handshake
     public uint LocalIndex { get; internal set; }
     public uint RemoteIndex { get; internal set; }
     /// <summary>Monotonic time of the last initiation we accepted from this peer (flood guard).</summary>
-    public TimeSpan? LastInitiationConsumption { get; internal set; }
+    public TimeSpan? LastInitiationConsumption
+    {
+        get => _lastInitiationTicks == Never ? null : TimeSpan.FromTicks(_lastInitiationTicks);
+        internal set => _lastInitiationTicks = value?.Ticks ?? Never;
+    }
+    private const long Never = long.MinValue;
+    private long _lastInitiationTicks = Never; // ticks, not a TimeSpan?: 8 bytes less for each of 100,000 peers
 
     public void SetPresharedKey(in Key? psk)
     {
