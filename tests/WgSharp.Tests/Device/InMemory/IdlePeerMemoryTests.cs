@@ -17,7 +17,7 @@ public class IdlePeerMemoryTests(ITestOutputHelper output)
     /// <summary>
     /// The live objects' share of the target: `bench/scale.sh` measures RSS, which can carry the GC's free space on
     /// top of them (1,410 live bytes per peer once stood behind 1,516 RSS bytes; now RSS and this count agree within
-    /// a few bytes, docs/performance.md). Today's count: 1,211.
+    /// a few bytes, docs/performance.md). Today's count: 1,073.
     /// </summary>
     private const int LiveBytesPerIdlePeer = 1_400;
 
