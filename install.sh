@@ -51,13 +51,6 @@ reload_systemd() {
   fi
 }
 
-# The NativeAOT compiler links with clang and needs zlib; on Debian they come from apt.
-ensure_aot_toolchain() {
-  if command -v dpkg-query >/dev/null; then tools/ensure-debian-packages.sh clang zlib1g-dev
-  elif ! command -v clang >/dev/null; then echo "install.sh: NativeAOT needs clang and zlib's headers; install them, or use --jit" >&2; exit 1
-  fi
-}
-
 rid() {
   case "$(uname -m)" in
     x86_64) echo linux-x64 ;;
@@ -91,8 +84,7 @@ install_all() {
   [ -f "$manifest" ] && uninstall >/dev/null # a re-install replaces the previous one completely
   out=$(mktemp -d); trap 'rm -rf "$out"' EXIT
   if [ "$build" = aot ]; then
-    ensure_aot_toolchain
-    dotnet publish src/WgSharp.Cli -c Release -r "$(rid)" -o "$out" --nologo -v quiet
+    tools/publish.sh "$(rid)" "$out" >/dev/null # the NativeAOT toolchain too, when missing
   else
     dotnet publish src/WgSharp.Cli -c Release -r "$(rid)" --self-contained false -p:PublishAot=false -o "$out" --nologo -v quiet
   fi

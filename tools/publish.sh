@@ -25,7 +25,9 @@ case "$(uname -m):$rid" in
   x86_64:linux-arm64) toolchain=(clang gcc-aarch64-linux-gnu libc6-dev-arm64-cross) ;;
   *) echo "publish.sh: cannot build $rid on $(uname -m) (it builds linux-x64 and linux-arm64 on x86_64, linux-arm64 on aarch64)" >&2; exit 2 ;;
 esac
-if command -v dpkg-query >/dev/null; then tools/ensure-debian-packages.sh "${toolchain[@]}"; fi
+if command -v dpkg-query >/dev/null; then tools/ensure-debian-packages.sh "${toolchain[@]}"
+elif ! command -v clang >/dev/null; then echo "publish.sh: NativeAOT needs clang (${toolchain[*]} on Debian); install it" >&2; exit 1
+fi
 
 staging=$(mktemp -d); trap 'rm -rf "$staging"' EXIT
 dotnet publish src/WgSharp.Cli -c Release -r "$rid" -o "$staging" --nologo -v quiet

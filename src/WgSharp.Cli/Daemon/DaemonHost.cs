@@ -59,7 +59,7 @@ internal static class DaemonHost
             return 1;
         }
 
-        using var resolver = new EndpointResolver(device, logger);
+        using var resolver = new EndpointResolver(device, logger, host => NamespaceHostResolver.ResolveFor(device, host));
         UapiServer server;
         try { server = UapiServer.Start(new ConfigurationLog(new CompactAfterBulkChanges(device), logger, resolver.OnApplied), loggerFactory.CreateLogger(Logging.UapiCategory)); }
         catch (Exception e)

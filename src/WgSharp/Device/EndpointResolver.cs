@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using WgSharp.Device.IO;
-using WgSharp.Linux;
 
 namespace WgSharp.Device;
 
@@ -20,7 +19,8 @@ namespace WgSharp.Device;
 /// a daemon without names runs no extra thread), where the UDP socket lives: in the daemon's own network and
 /// mount namespace, or with wgrtable N in namespace rdomainN as `ip netns exec` sees it (its DNS servers,
 /// /etc/netns/rdomainN/hosts and resolv.conf): the endpoint is reached through that network, and the daemon's
-/// own resolver may well point into the tunnel that is down (<see cref="NamespaceHostResolver"/>).
+/// own resolver may well point into the tunnel that is down. Where that is is the platform's business, so the
+/// lookup is given (on Linux, <c>NamespaceHostResolver.ResolveFor</c>).
 /// </summary>
 internal sealed class EndpointResolver : IDisposable
 {
@@ -44,16 +44,16 @@ internal sealed class EndpointResolver : IDisposable
     private Thread? _thread;
     private int _started;
 
-    public EndpointResolver(WireGuardDevice device, ILogger logger, Func<string, IPAddress[]>? resolve = null, TimeSpan? interval = null)
+    /// <summary>A resolver for <paramref name="device"/>'s named endpoints, logging to <paramref name="logger"/>,
+    /// that looks names up with <paramref name="resolve"/> (where the device's UDP socket lives) at most every
+    /// <paramref name="interval"/> (default <see cref="Interval"/>) while handshakes succeed.</summary>
+    public EndpointResolver(WireGuardDevice device, ILogger logger, Func<string, IPAddress[]> resolve, TimeSpan? interval = null)
     {
         _device = device;
         _logger = logger;
-        _resolve = resolve ?? ResolveWhereTheSocketIs;
+        _resolve = resolve;
         _interval = interval ?? Interval;
     }
-
-    private IPAddress[] ResolveWhereTheSocketIs(string host) =>
-        NamespaceHostResolver.Resolve(_device.RTable == 0 ? null : LinuxDatagramTransportFactory.NamespaceOf(_device.RTable), host);
 
     /// <summary>Called after each applied change: the first endpoint given by name starts the resolver's thread.</summary>
     public void OnApplied(Configuration.DeviceUpdate update)

@@ -16,6 +16,11 @@ internal static class NamespaceHostResolver
     /// <summary>Longer than glibc's default DNS retries (5 s per server, 2 attempts) so a slow server still answers.</summary>
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>The addresses of <paramref name="host"/> where <paramref name="device"/>'s UDP socket lives: in its
+    /// wgrtable's namespace, or in this process's namespace for routing table 0.</summary>
+    public static IPAddress[] ResolveFor(WgSharp.Device.WireGuardDevice device, string host) =>
+        Resolve(device.RTable == 0 ? null : LinuxDatagramTransportFactory.NamespaceOf(device.RTable), host);
+
     /// <summary>The addresses of <paramref name="host"/> in <paramref name="netns"/> (null: this process's namespace).</summary>
     /// <exception cref="SocketException">The name does not resolve there (or the lookup could not run).</exception>
     public static IPAddress[] Resolve(string? netns, string host)

@@ -13,21 +13,19 @@ internal sealed class UnixStreamSocket : IDisposable
 
     private UnixStreamSocket(int fd) => _fd = new FileDescriptor(fd);
 
-    private static UnixStreamSocket Create(int flags = 0) =>
-        new(LibC.Check(LibC.Socket(LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_CLOEXEC | flags, 0), "socket"));
+    private static int Open(int flags = 0) => LibC.Socket(LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_CLOEXEC | flags, 0);
 
     /// <summary>A listening socket bound at <paramref name="path"/> (the file is created with the caller's umask).</summary>
     public static unsafe UnixStreamSocket Listen(string path, int backlog)
     {
-        var socket = Create(LibC.SOCK_NONBLOCK); // accept only what poll announced: a client gone meanwhile must not block
+        if (!TryAddressOf(path, out var address, out uint length)) throw new LinuxIoException($"socket path {path}", LibC.EINVAL);
+        // Non-blocking: accept only what poll announced, so a client gone meanwhile cannot block the accept.
+        var socket = new UnixStreamSocket(LibC.Check(Open(LibC.SOCK_NONBLOCK), "socket"));
         try
         {
-            var address = AddressOf(path, out uint length);
-            using (var lease = socket._fd.Acquire())
-            {
-                LibC.Check(LibC.Bind(lease.Number, &address, length), "bind");
-                LibC.Check(LibC.Listen(lease.Number, backlog), "listen");
-            }
+            using var lease = socket._fd.Acquire();
+            LibC.Check(LibC.Bind(lease.Number, &address, length), "bind");
+            LibC.Check(LibC.Listen(lease.Number, backlog), "listen");
             return socket;
         }
         catch
@@ -38,34 +36,53 @@ internal sealed class UnixStreamSocket : IDisposable
     }
 
     /// <summary>Connects to the socket at <paramref name="path"/>; throws with the errno (ENOENT, ECONNREFUSED, EACCES...) when it cannot.</summary>
-    public static unsafe UnixStreamSocket Connect(string path)
+    public static UnixStreamSocket Connect(string path) =>
+        TryConnect(path, out int errno) ?? throw new LinuxIoException("connect", errno);
+
+    /// <summary>
+    /// Connects to the socket at <paramref name="path"/>, or returns null with the errno (ENOENT, ECONNREFUSED,
+    /// EACCES, EINVAL for a path too long...) when it cannot. For probes, whose usual answer is "nobody there":
+    /// every daemon launch probes its socket first, and an exception there would make the runtime's unwinder and
+    /// its tables resident for nothing.
+    /// </summary>
+    public static unsafe UnixStreamSocket? TryConnect(string path, out int errno)
     {
-        var socket = Create();
-        try
+        if (!TryAddressOf(path, out var address, out uint length))
         {
-            var address = AddressOf(path, out uint length);
-            using var lease = socket._fd.Acquire();
-            int result;
-            do result = LibC.Connect(lease.Number, &address, length);
-            while (result < 0 && LibC.Errno == LibC.EINTR);
-            LibC.Check(result, "connect");
-            return socket;
+            errno = LibC.EINVAL;
+            return null;
         }
-        catch
+        int fd = Open();
+        if (fd < 0)
         {
-            socket.Dispose();
-            throw;
+            errno = LibC.Errno;
+            return null;
         }
+        var socket = new UnixStreamSocket(fd);
+        int result;
+        using (var lease = socket._fd.Acquire())
+        {
+            do
+            {
+                result = LibC.Connect(lease.Number, &address, length);
+                errno = result < 0 ? LibC.Errno : 0;
+            }
+            while (errno == LibC.EINTR);
+        }
+        if (result == 0) return socket;
+        socket.Dispose();
+        return null;
     }
 
-    private static unsafe LibC.SockAddrUnix AddressOf(string path, out uint length)
+    private static unsafe bool TryAddressOf(string path, out LibC.SockAddrUnix address, out uint length)
     {
-        var address = new LibC.SockAddrUnix { Family = LibC.AF_UNIX };
+        address = new LibC.SockAddrUnix { Family = LibC.AF_UNIX };
+        length = 0;
         int bytes = Encoding.UTF8.GetByteCount(path);
-        if (bytes >= LibC.UnixPathCapacity) throw new LinuxIoException($"socket path {path}", LibC.EINVAL);
-        Encoding.UTF8.GetBytes(path, new Span<byte>(address.Path, LibC.UnixPathCapacity));
+        if (bytes >= LibC.UnixPathCapacity) return false;
+        fixed (byte* destination = address.Path) Encoding.UTF8.GetBytes(path, new Span<byte>(destination, LibC.UnixPathCapacity));
         length = (uint)(sizeof(ushort) + bytes + 1);
-        return address;
+        return true;
     }
 
     /// <summary>True when a read (or accept) would not block within <paramref name="timeout"/>: data, a connection, end of stream or shutdown.</summary>

@@ -28,6 +28,7 @@ public class BenchEntryPointTests
     [InlineData("test.sh")]
     [InlineData("demo.sh")]
     [InlineData("tools/ensure-debian-packages.sh")]
+    [InlineData("tools/method-order.sh")]
     public void ShellScriptParses(string script)
     {
         var path = Path.Combine(RepositoryRoot.Path, script);

@@ -57,7 +57,8 @@ public sealed class EndpointResolverNamespaceTests : IDisposable
         pair.A.Apply(new DeviceUpdate { RTable = RTable, ListenPort = 0 }); // in memory every rtable is one network: a fresh port
         var peer = pair.A.PeerFor(pair.B);
         peer.EndpointName = new EndpointName(HostName, 51820);
-        using var resolver = new EndpointResolver(pair.A.Device, new CapturingLogger(), interval: TimeSpan.FromMilliseconds(1));
+        using var resolver = new EndpointResolver(pair.A.Device, new CapturingLogger(),
+            host => NamespaceHostResolver.ResolveFor(pair.A.Device, host), TimeSpan.FromMilliseconds(1));
         resolver.CheckAll(); // the first answer (198.51.100.47) is only recorded: nothing failed, nothing changed
         WriteHosts("198.51.100.48");
         var moved = UdpEndpoint.FromIPEndPoint(IPEndPoint.Parse("198.51.100.48:51820"));

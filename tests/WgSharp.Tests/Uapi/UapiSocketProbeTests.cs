@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using WgSharp.Control.Uapi;
+using WgSharp.Linux;
 
 namespace WgSharp.Tests.Uapi;
 
@@ -13,6 +14,20 @@ public sealed class UapiSocketProbeTests : IDisposable
     [Fact]
     public void NoFileIsAbsent() =>
         Assert.Equal(UapiSocketState.Absent, UapiSocketProbe.Probe(Path.Combine(_directory, "none.sock")));
+
+    [Fact]
+    public void APathTooLongForASocketIsAbsent() =>
+        Assert.Equal(UapiSocketState.Absent, UapiSocketProbe.Probe(Path.Combine(_directory, new string('s', 200))));
+
+    [Fact]
+    public void ConnectingWhereNobodyListensAnswersWithTheErrnoInsteadOfThrowing()
+    {
+        // Every daemon launch probes its socket path first: the usual "nobody there" must not be an exception.
+        Assert.Null(UnixStreamSocket.TryConnect(Path.Combine(_directory, "none.sock"), out int errno));
+        Assert.Equal(2, errno); // ENOENT
+        var e = Assert.Throws<LinuxIoException>(() => UnixStreamSocket.Connect(Path.Combine(_directory, "none.sock")));
+        Assert.Equal(2, e.Errno);
+    }
 
     [Fact]
     public void AListeningSocketIsServing()

@@ -23,19 +23,10 @@ internal static class UapiSocketProbe
 {
     public static UapiSocketState Probe(string socketPath)
     {
-        try
-        {
-            UnixStreamSocket.Connect(socketPath).Dispose();
-            return UapiSocketState.Serving;
-        }
-        catch (LinuxIoException e) when (e.Errno is LibC.EACCES or LibC.EPERM)
-        {
-            return UapiSocketState.AccessDenied;
-        }
-        catch (LinuxIoException)
-        {
-            return File.Exists(socketPath) ? UapiSocketState.Stale : UapiSocketState.Absent;
-        }
+        using var connection = UnixStreamSocket.TryConnect(socketPath, out int errno);
+        if (connection != null) return UapiSocketState.Serving;
+        if (errno is LibC.EACCES or LibC.EPERM) return UapiSocketState.AccessDenied;
+        return File.Exists(socketPath) ? UapiSocketState.Stale : UapiSocketState.Absent;
     }
 
     public static bool IsServing(string socketPath) => Probe(socketPath) == UapiSocketState.Serving;
