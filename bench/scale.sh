@@ -3,14 +3,14 @@
 # (`wg setconf`) and the CPU the idle peers cost afterwards, for wgsharp and, in the same run, wireguard-go.
 # Usage: bench/scale.sh          Env: PEERS (default 100000), IMPLS (default "cs go"),
 #        WGSHARP (published wgsharp; default: publish Release into $OUT/wgsharp-bin), OUT (default /tmp/wgsb-scale),
-#        IDLE (seconds of idle CPU measured after the setconf, default 10)
+#        IDLE (seconds of idle CPU measured after the setconf, default 10), NS and IFNAME (namespace and interface)
 set -u
 umask 077
 PEERS=${PEERS:-100000}
 IMPLS=${IMPLS:-"cs go"}
 OUT=${OUT:-/tmp/wgsb-scale}
-NS=wgsb-s
-IFNAME=wgsbp9
+NS=${NS:-wgsb-s}
+IFNAME=${IFNAME:-wgsbp9}
 . "$(dirname "$0")/one-daemon.sh"
 
 # A configuration with PEERS random public keys, one /32 allowed IP each (10.0.0.0/8 and beyond).

@@ -14,8 +14,8 @@ internal sealed partial class WireGuardDevice : IDeviceControl
         lock (_configLock)
         {
             var now = Now;
-            var peers = new List<PeerStatus>(_peers.Count);
-            foreach (var peer in _peers.Values.OrderBy(p => p.CreatedOrder))
+            var peers = new List<PeerStatus>(Engine.PeerCount);
+            foreach (var peer in Peers.OrderBy(p => p.CreatedOrder))
             {
                 peers.Add(new PeerStatus
                 {
@@ -97,10 +97,10 @@ internal sealed partial class WireGuardDevice : IDeviceControl
             if (update.PrivateKey is { } privateKey && !IsCurrentPrivateKey(privateKey))
             {
                 foreach (var removed in Engine.SetPrivateKey(privateKey.IsZero ? null : privateKey))
-                    RemovePeerLocked(removed);
+                    if (removed.Owner is Peer peer) ForgetPeerLocked(peer); // the engine removed it already
             }
             if (update.ReplacePeers || update.RemoveAllPeers)
-                foreach (var key in _peers.Keys.ToList()) RemovePeerLocked(key);
+                foreach (var peer in Peers.ToList()) RemovePeerLocked(peer.PublicKey);
 
             foreach (var pu in update.Peers) ApplyPeer(pu);
             return ConfigResult.Ok;
@@ -129,15 +129,12 @@ internal sealed partial class WireGuardDevice : IDeviceControl
             peer = new Peer(protocolPeer)
             {
                 CreatedOrder = Interlocked.Increment(ref _peerOrder),
-                SendQueue = new OrderedQueue<SendElement>(_crypto, _sendWork),
-                ReceiveQueue = new OrderedQueue<ReceiveElement>(_crypto, _receiveWork),
             };
             lock (protocolPeer.Lock)
             {
                 protocolPeer.Timers.ArmedState = peer;
                 protocolPeer.Timers.Armed = _onTimersArmed;
             }
-            _peers[pu.PublicKey] = peer;
         }
         if (pu.PresharedKey is { } psk)
         {
@@ -162,10 +159,16 @@ internal sealed partial class WireGuardDevice : IDeviceControl
 
     private void RemovePeerLocked(in Key publicKey)
     {
-        if (!_peers.TryRemove(publicKey, out var peer)) return;
+        if (FindPeer(publicKey) is not { } peer) return;
+        ForgetPeerLocked(peer);
+        Engine.RemovePeer(publicKey);
+    }
+
+    /// <summary>The device's side of removing a peer: no more routes to it, its staged packets dropped.</summary>
+    private void ForgetPeerLocked(Peer peer)
+    {
         peer.Removed = true;
         AllowedIps.RemoveByPeer(peer);
         Counters.CountStagedDropped(peer.ClearStaged());
-        Engine.RemovePeer(publicKey);
     }
 }

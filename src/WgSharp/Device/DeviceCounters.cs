@@ -46,19 +46,19 @@ internal sealed class DeviceCounters
     internal void CountReceiveQueueFull(long n) => Interlocked.Add(ref _receiveQueueFull, n);
 
     // The same drops attributed to a peer as well (null: no peer known, the device alone counts it).
-    internal void CountUnallowedSource(Peer peer) { CountUnallowedSource(); peer.Counters.CountUnallowedSource(); }
-    internal void CountInvalidInner(Peer peer) { CountInvalidInner(); peer.Counters.CountInvalidInner(); }
-    internal void CountDecryptFailed(Peer? peer) { CountDecryptFailed(); peer?.Counters.CountDecryptFailed(); }
-    internal void CountReplayed(Peer? peer) { CountReplayed(); peer?.Counters.CountReplayed(); }
-    internal void CountStagedDropped(Peer peer, long n) { CountStagedDropped(n); peer.Counters.CountStagedDropped(n); }
-    internal void CountSendError(Peer peer) { CountSendError(); peer.Counters.CountSendError(); }
+    internal void CountUnallowedSource(Peer peer) { CountUnallowedSource(); peer.CountersToUpdate.CountUnallowedSource(); }
+    internal void CountInvalidInner(Peer peer) { CountInvalidInner(); peer.CountersToUpdate.CountInvalidInner(); }
+    internal void CountDecryptFailed(Peer? peer) { CountDecryptFailed(); peer?.CountersToUpdate.CountDecryptFailed(); }
+    internal void CountReplayed(Peer? peer) { CountReplayed(); peer?.CountersToUpdate.CountReplayed(); }
+    internal void CountStagedDropped(Peer peer, long n) { CountStagedDropped(n); peer.CountersToUpdate.CountStagedDropped(n); }
+    internal void CountSendError(Peer peer) { CountSendError(); peer.CountersToUpdate.CountSendError(); }
 
     /// <summary>A handshake message (initiation or response) of <paramref name="bytes"/> went out to the peer.</summary>
     internal void CountHandshakeSent(Peer peer, int bytes)
     {
         peer.AddTx(bytes);
         Interlocked.Increment(ref _handshakesSent);
-        peer.Counters.CountHandshakeSent();
+        peer.CountersToUpdate.CountHandshakeSent();
     }
 
     /// <summary>An authenticated handshake message (initiation or response) of <paramref name="bytes"/> came from the peer.</summary>
@@ -66,11 +66,11 @@ internal sealed class DeviceCounters
     {
         peer.AddRx(bytes); // as wireguard-go and the kernel: authenticated handshake messages count as received
         Interlocked.Increment(ref _handshakesReceived);
-        peer.Counters.CountHandshakeReceived();
+        peer.CountersToUpdate.CountHandshakeReceived();
     }
 
     /// <summary>The peer's handshake gave up after its retries.</summary>
-    internal void CountHandshakeFailed(Peer peer) { Interlocked.Increment(ref _handshakesFailed); peer.Counters.CountHandshakeFailed(); }
+    internal void CountHandshakeFailed(Peer peer) { Interlocked.Increment(ref _handshakesFailed); peer.CountersToUpdate.CountHandshakeFailed(); }
 
     /// <summary>Every counter by its <see cref="CounterNames"/> name, in a fixed order (for status, JSON and metrics).</summary>
     public KeyValuePair<string, ulong>[] Snapshot() =>

@@ -39,7 +39,7 @@ internal sealed partial class WireGuardDevice
     /// </summary>
     private void Submit(ReceiveElement element)
     {
-        var queue = element.Peer.ReceiveQueue;
+        var queue = element.Peer.ReceiveQueue(_crypto, _receiveWork);
         while (!queue.TrySubmit(element, element.Bytes))
         {
             if (_stopping.IsCancellationRequested || _crypto.IsDisposed)

@@ -117,7 +117,7 @@ internal sealed partial class WireGuardDevice
             }
             needsHandshake |= handshake;
             if (outcome != SubmitOutcome.QueueFull || _stopping.IsCancellationRequested || _crypto.IsDisposed) break;
-            peer.SendQueue.WaitForRoom();
+            peer.SendQueue(_crypto, _sendWork).WaitForRoom();
         }
         if (needsHandshake) SendHandshakeInitiation(peer, isRetry: false);
     }
@@ -136,7 +136,7 @@ internal sealed partial class WireGuardDevice
     private SubmitOutcome SubmitLocked(Peer peer, BatchLease lease, int first, int count, bool isKeepalive, out bool needsHandshake)
     {
         needsHandshake = false;
-        var queue = peer.SendQueue;
+        var queue = peer.SendQueue(_crypto, _sendWork);
         if (!queue.HasRoom) return SubmitOutcome.QueueFull;
         if (!peer.Protocol.TryReserveSend(count, Now, out var reservation, out needsHandshake)) return SubmitOutcome.NoSession;
         var element = _sendElements.Rent();

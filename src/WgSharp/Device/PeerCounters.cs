@@ -8,6 +8,9 @@ namespace WgSharp.Device;
 /// </summary>
 internal sealed class PeerCounters : IReadOnlyList<KeyValuePair<string, ulong>>
 {
+    /// <summary>What a peer that never dropped or handshook reads: all zero, never counted into.</summary>
+    public static PeerCounters None { get; } = new();
+
     private long _unallowedSource, _invalidInner, _decryptFailed, _replayed, _stagedDropped, _sendErrors,
         _handshakesSent, _handshakesReceived, _handshakesFailed;
 

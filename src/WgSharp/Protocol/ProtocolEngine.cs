@@ -68,23 +68,23 @@ internal sealed class ProtocolEngine
     /// <summary>
     /// Changes our private key: every session and handshake is dropped (they were bound to the
     /// old identity), static-static secrets are recomputed, and a peer whose public key equals
-    /// our new one is removed, as wireguard-go does. Returns the removed peer keys. Setting the key
+    /// our new one is removed, as wireguard-go does. Returns the removed peers. Setting the key
     /// we already have changes nothing, so re-applying a configuration (wg syncconf, wg setconf)
     /// does not tear down working sessions.
     /// </summary>
-    public List<Key> SetPrivateKey(Key? privateKey)
+    public List<ProtocolPeer> SetPrivateKey(Key? privateKey)
     {
         var current = Identity.Keys;
         if (privateKey is { IsZero: false } wanted ? current is not null && current.IsPrivateKey(wanted) : current is null)
             return [];
         Identity.SetPrivateKey(privateKey);
-        var removed = new List<Key>();
+        var removed = new List<ProtocolPeer>();
         foreach (var peer in _peers.Values)
         {
             if (Identity.PublicKey is { } own && own == peer.PublicKey)
             {
                 RemovePeer(peer.PublicKey);
-                removed.Add(peer.PublicKey);
+                removed.Add(peer);
                 continue;
             }
             peer.ZeroAllKeys(this);

@@ -27,23 +27,42 @@ internal sealed class ProtocolPeer
 
     public ProtocolPeer(in Key publicKey, Func<TimeSpan>? jitter = null)
     {
-        PublicKey = publicKey;
         Handshake = new Handshake(publicKey);
         Cookies = new CookieGenerator(publicKey.AsSpan());
         Timers = new PeerTimers(jitter);
     }
 
-    public Key PublicKey { get; }
+    /// <summary>The peer's public key: the handshake's copy (a second 32 bytes here would count 100,000 times).</summary>
+    public Key PublicKey => Handshake.RemoteStatic;
     public Handshake Handshake { get; }
     public CookieGenerator Cookies { get; }
     public KeypairSet Keypairs { get; } = new();
     public PeerTimers Timers { get; }
     public object? Owner { get; set; }
 
+    // Both times as ticks, Never when unset: a nullable TimeSpan and DateTimeOffset take 40 bytes, these 16
+    // (a peer's bytes count 100,000 times, docs/performance.md).
+    private const long Never = long.MinValue;
+    private long _lastSentHandshakeTicks = Never;
+    private long _lastHandshakeUtcTicks = Never;
+
     /// <summary>Monotonic time of the last initiation we sent (rate limit: one per REKEY_TIMEOUT).</summary>
-    public TimeSpan? LastSentHandshake { get; private set; }
-    /// <summary>Wall-clock time of the last completed handshake, for `wg show`.</summary>
-    public DateTimeOffset? LastHandshake { get; internal set; }
+    public TimeSpan? LastSentHandshake
+    {
+        get => _lastSentHandshakeTicks == Never ? null : TimeSpan.FromTicks(_lastSentHandshakeTicks);
+        private set => _lastSentHandshakeTicks = value?.Ticks ?? Never;
+    }
+
+    /// <summary>Wall-clock time (UTC) of the last completed handshake, for `wg show`.</summary>
+    public DateTimeOffset? LastHandshake
+    {
+        get
+        {
+            long ticks = Volatile.Read(ref _lastHandshakeUtcTicks);
+            return ticks == Never ? null : new DateTimeOffset(ticks, TimeSpan.Zero);
+        }
+        internal set => Volatile.Write(ref _lastHandshakeUtcTicks, value?.UtcTicks ?? Never);
+    }
 
     /// <summary>
     /// Writes a complete initiation (with mac1/mac2) if one may be sent now. Returns false when

@@ -21,4 +21,35 @@ public class InsertionOrderedSetTests
         set.Clear();
         Assert.Empty(set);
     }
+
+    [Fact]
+    public void BehavesAsAnOrderedListWithoutDuplicatesWhileGrowingPastItsSmallArrayAndShrinkingBack()
+    {
+        // Few items live in an array, many in a dictionary and a linked list: the same answers either way.
+        var random = new Random(13);
+        var set = new InsertionOrderedSet<int>();
+        var model = new List<int>();
+        for (int step = 0; step < 5_000; step++)
+        {
+            int item = random.Next(24);
+            if (random.Next(3) == 0)
+            {
+                Assert.Equal(model.Remove(item), set.Remove(item));
+            }
+            else
+            {
+                bool added = !model.Contains(item);
+                if (added) model.Add(item);
+                Assert.Equal(added, set.Add(item));
+            }
+            Assert.Equal(model.Count, set.Count);
+            Assert.Equal(model.Contains(item), set.Contains(item));
+            Assert.Equal(model, set);
+            if (step % 1_000 == 999)
+            {
+                set.Clear();
+                model.Clear();
+            }
+        }
+    }
 }

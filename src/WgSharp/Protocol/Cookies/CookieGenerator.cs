@@ -11,8 +11,8 @@ namespace WgSharp.Protocol.Cookies;
 /// </summary>
 internal sealed class CookieGenerator
 {
-    private readonly object _lock = new();
-    // The two keys, the last mac1 sent and the cookie share one array: one object header per peer, not four.
+    // The two keys, the last mac1 sent and the cookie share one array: one object header per peer, not four. The
+    // array never leaves this class, so it is the lock too (a lock object of its own would be 24 bytes per peer).
     private readonly byte[] _fields = new byte[2 * 32 + 2 * MessageLayout.MacSize];
     private Span<byte> Mac1Key => _fields.AsSpan(0, 32);
     private Span<byte> CookieKey => _fields.AsSpan(32, 32);
@@ -33,7 +33,7 @@ internal sealed class CookieGenerator
     {
         int off1 = MacCalculator.Mac1Offset(message);
         int off2 = MacCalculator.Mac2Offset(message);
-        lock (_lock)
+        lock (_fields)
         {
             MacCalculator.Mac(message.Slice(off1, MessageLayout.MacSize), Mac1Key, message[..off1]);
             message.Slice(off1, MessageLayout.MacSize).CopyTo(LastMac1);
@@ -54,7 +54,7 @@ internal sealed class CookieGenerator
     {
         if (reply.Length != MessageLayout.CookieReplySize) return false;
         Span<byte> cookie = stackalloc byte[MessageLayout.MacSize];
-        lock (_lock)
+        lock (_fields)
         {
             if (!_hasLastMac1) return false;
             if (!XChaChaPoly.Open(CookieKey, reply.Slice(MessageLayout.CookieNonce, MessageLayout.CookieNonceSize),

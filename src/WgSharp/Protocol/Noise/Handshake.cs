@@ -18,26 +18,43 @@ internal sealed class Handshake
     public Key RemoteStatic { get; }
     public HandshakeState State { get; internal set; }
 
-    // All of the state's byte fields live in one array: a peer costs one object header instead of seven
-    // (memory per idle peer matters at 100,000 peers). Pinned, so a compacting GC never leaves a stale
-    // copy of the preshared key or the static-static secret behind in memory it has freed.
+    // The state's byte fields live in two arrays, not seven: what a peer keeps (preshared key, static-static
+    // secret, greatest timestamp) and what only a handshake in flight uses (hash, chaining key, ephemerals), made
+    // with the peer's first handshake: most of 100,000 configured peers never start one (docs/performance.md).
+    // Pinned, so a compacting GC never leaves a stale copy of a secret behind in memory it has freed.
     private const int FieldSize = 32;
-    private readonly byte[] _fields = GC.AllocateArray<byte>(6 * FieldSize + Tai64N.Size, pinned: true);
+    private readonly byte[] _kept = GC.AllocateArray<byte>(2 * FieldSize + Tai64N.Size, pinned: true);
+    private byte[]? _inFlight;
 
-    internal Span<byte> Hash => _fields.AsSpan(0, FieldSize);
-    internal Span<byte> ChainKey => _fields.AsSpan(FieldSize, FieldSize);
-    internal Span<byte> LocalEphemeral => _fields.AsSpan(2 * FieldSize, FieldSize);
-    internal Span<byte> RemoteEphemeral => _fields.AsSpan(3 * FieldSize, FieldSize);
-    internal Span<byte> PresharedKey => _fields.AsSpan(4 * FieldSize, FieldSize);
+    // Zeroes until first written, as a cleared handshake's are.
+    private byte[] InFlight => Volatile.Read(ref _inFlight) ?? MakeInFlight();
+
+    internal Span<byte> Hash => InFlight.AsSpan(0, FieldSize);
+    internal Span<byte> ChainKey => InFlight.AsSpan(FieldSize, FieldSize);
+    internal Span<byte> LocalEphemeral => InFlight.AsSpan(2 * FieldSize, FieldSize);
+    internal Span<byte> RemoteEphemeral => InFlight.AsSpan(3 * FieldSize, FieldSize);
+    internal Span<byte> PresharedKey => _kept.AsSpan(0, FieldSize);
     /// <summary>DH(our static, their static), fixed for a key pair, so computed once.</summary>
-    internal Span<byte> PrecomputedStaticStatic => _fields.AsSpan(5 * FieldSize, FieldSize);
+    internal Span<byte> PrecomputedStaticStatic => _kept.AsSpan(FieldSize, FieldSize);
     internal bool StaticStaticValid;
-    internal Span<byte> GreatestTimestamp => _fields.AsSpan(6 * FieldSize, Tai64N.Size);
+    internal Span<byte> GreatestTimestamp => _kept.AsSpan(2 * FieldSize, Tai64N.Size);
+
+    private byte[] MakeInFlight()
+    {
+        var made = GC.AllocateArray<byte>(4 * FieldSize, pinned: true);
+        return Interlocked.CompareExchange(ref _inFlight, made, null) ?? made;
+    }
 
     public uint LocalIndex { get; internal set; }
     public uint RemoteIndex { get; internal set; }
     /// <summary>Monotonic time of the last initiation we accepted from this peer (flood guard).</summary>
-    public TimeSpan? LastInitiationConsumption { get; internal set; }
+    public TimeSpan? LastInitiationConsumption
+    {
+        get => _lastInitiationTicks == Never ? null : TimeSpan.FromTicks(_lastInitiationTicks);
+        internal set => _lastInitiationTicks = value?.Ticks ?? Never;
+    }
+    private const long Never = long.MinValue;
+    private long _lastInitiationTicks = Never; // ticks, not a TimeSpan?: 8 bytes less for each of 100,000 peers
 
     public void SetPresharedKey(in Key? psk)
     {
@@ -58,10 +75,7 @@ internal sealed class Handshake
     /// <summary>Forgets the in-flight handshake (keeps identity, psk and replay state).</summary>
     public void Clear()
     {
-        CryptographicOperations.ZeroMemory(Hash);
-        CryptographicOperations.ZeroMemory(ChainKey);
-        CryptographicOperations.ZeroMemory(LocalEphemeral);
-        CryptographicOperations.ZeroMemory(RemoteEphemeral);
+        if (Volatile.Read(ref _inFlight) is { } inFlight) CryptographicOperations.ZeroMemory(inFlight); // none made: nothing to wipe
         LocalIndex = 0;
         RemoteIndex = 0;
         State = HandshakeState.Zeroed;

@@ -16,21 +16,27 @@ internal sealed class PeerTimers
         _jitter = jitter ?? (() => TimeSpan.FromMilliseconds(Random.Shared.Next(0, (int)ProtocolConstants.RekeyTimeoutJitterMax.TotalMilliseconds)));
     }
 
-    private TimeSpan? _retransmitHandshakeAt, _sendKeepaliveAt, _newHandshakeAt, _zeroKeyMaterialAt, _persistentKeepaliveAt;
-    /// <summary>The earliest armed deadline in ticks (long.MaxValue: none), kept current by every setter below.</summary>
-    private long _nextDeadlineTicks = long.MaxValue;
+    private const long NotArmed = long.MaxValue;
+    // Deadlines in ticks, NotArmed when off: half the room of a TimeSpan?, five times for each of 100,000 peers.
+    private long _retransmitHandshakeAt = NotArmed, _sendKeepaliveAt = NotArmed, _newHandshakeAt = NotArmed,
+        _zeroKeyMaterialAt = NotArmed, _persistentKeepaliveAt = NotArmed;
+    /// <summary>The earliest armed deadline in ticks (NotArmed: none), kept current by every setter below.</summary>
+    private long _nextDeadlineTicks = NotArmed;
 
-    public TimeSpan? RetransmitHandshakeAt { get => _retransmitHandshakeAt; private set => Set(ref _retransmitHandshakeAt, value); }
-    public TimeSpan? SendKeepaliveAt { get => _sendKeepaliveAt; private set => Set(ref _sendKeepaliveAt, value); }
-    public TimeSpan? NewHandshakeAt { get => _newHandshakeAt; private set => Set(ref _newHandshakeAt, value); }
-    public TimeSpan? ZeroKeyMaterialAt { get => _zeroKeyMaterialAt; private set => Set(ref _zeroKeyMaterialAt, value); }
-    public TimeSpan? PersistentKeepaliveAt { get => _persistentKeepaliveAt; private set => Set(ref _persistentKeepaliveAt, value); }
+    public TimeSpan? RetransmitHandshakeAt { get => Deadline(_retransmitHandshakeAt); private set => Set(ref _retransmitHandshakeAt, value); }
+    public TimeSpan? SendKeepaliveAt { get => Deadline(_sendKeepaliveAt); private set => Set(ref _sendKeepaliveAt, value); }
+    public TimeSpan? NewHandshakeAt { get => Deadline(_newHandshakeAt); private set => Set(ref _newHandshakeAt, value); }
+    public TimeSpan? ZeroKeyMaterialAt { get => Deadline(_zeroKeyMaterialAt); private set => Set(ref _zeroKeyMaterialAt, value); }
+    public TimeSpan? PersistentKeepaliveAt { get => Deadline(_persistentKeepaliveAt); private set => Set(ref _persistentKeepaliveAt, value); }
+
+    private static TimeSpan? Deadline(long ticks) => ticks == NotArmed ? null : TimeSpan.FromTicks(ticks);
 
     /// <summary>Every sent packet clears the keepalive deadline: when nothing changes, nothing is recomputed.</summary>
-    private void Set(ref TimeSpan? deadline, TimeSpan? value)
+    private void Set(ref long deadline, TimeSpan? value)
     {
-        if (deadline == value) return;
-        deadline = value;
+        long ticks = value?.Ticks ?? NotArmed;
+        if (deadline == ticks) return;
+        deadline = ticks;
         Rearm();
     }
 
@@ -42,7 +48,7 @@ internal sealed class PeerTimers
     public ushort PersistentKeepaliveInterval { get; set; }
 
     /// <summary>The earliest armed deadline, so the caller knows when to poll next.</summary>
-    public TimeSpan? NextDeadline => NextDeadlineTicks == long.MaxValue ? null : TimeSpan.FromTicks(NextDeadlineTicks);
+    public TimeSpan? NextDeadline => Deadline(NextDeadlineTicks);
 
     /// <summary>
     /// <see cref="NextDeadline"/> in ticks (long.MaxValue when nothing is armed), readable without the
@@ -60,19 +66,10 @@ internal sealed class PeerTimers
 
     private void Rearm()
     {
-        long next = long.MaxValue;
-        Consider(_retransmitHandshakeAt);
-        Consider(_sendKeepaliveAt);
-        Consider(_newHandshakeAt);
-        Consider(_zeroKeyMaterialAt);
-        Consider(_persistentKeepaliveAt);
+        long next = Math.Min(Math.Min(Math.Min(_retransmitHandshakeAt, _sendKeepaliveAt), Math.Min(_newHandshakeAt, _zeroKeyMaterialAt)),
+            _persistentKeepaliveAt);
         Volatile.Write(ref _nextDeadlineTicks, next);
-        if (next != long.MaxValue) Armed?.Invoke(ArmedState);
-
-        void Consider(TimeSpan? deadline)
-        {
-            if (deadline is { } d && d.Ticks < next) next = d.Ticks;
-        }
+        if (next != NotArmed) Armed?.Invoke(ArmedState);
     }
 
     /// <summary>A data packet (not a keepalive) was sent: expect something back within 15 s.</summary>
@@ -123,7 +120,7 @@ internal sealed class PeerTimers
     public void StopAll()
     {
         // The fields, not the properties: one re-arm at the end, with nothing armed, so nothing is reported.
-        _retransmitHandshakeAt = _sendKeepaliveAt = _newHandshakeAt = _zeroKeyMaterialAt = _persistentKeepaliveAt = null;
+        _retransmitHandshakeAt = _sendKeepaliveAt = _newHandshakeAt = _zeroKeyMaterialAt = _persistentKeepaliveAt = NotArmed;
         Rearm();
         HandshakeAttempts = 0;
         NeedAnotherKeepalive = false;
