@@ -14,7 +14,7 @@
 #   PREFIX/lib/systemd/system/wgsharp@.service   (systemd reads /usr/local/lib/systemd/system)
 #   PREFIX/lib/wgsharp/install-manifest  what was installed, which --uninstall removes
 # --jit installs the framework-dependent build instead (needs the .NET runtime at run time).
-# Building needs the .NET 10 SDK, and for NativeAOT clang and zlib1g-dev (installed when missing).
+# Building needs the .NET 10 SDK, and for NativeAOT clang (installed when missing; tools/publish.sh).
 set -euo pipefail
 cd "$(dirname "$0")"
 
