@@ -26,7 +26,7 @@ internal static unsafe class OpenSslChaChaPoly
     private static readonly byte[] s_zeroKey = GC.AllocateArray<byte>(ChaChaPoly.KeySize, pinned: true);
 
     [ThreadStatic] private static ThreadContexts? t_contexts;
-    // Inside a BeginDeferredScrub scope the key stays loaded between calls and is scrubbed once when the scope ends.
+    // Inside a DeferScrub scope the key stays loaded between calls and is scrubbed once when the scope ends.
     [ThreadStatic] private static bool t_deferScrub, t_sealLoaded, t_openLoaded;
 
     static OpenSslChaChaPoly()
