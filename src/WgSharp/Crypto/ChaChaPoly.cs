@@ -36,23 +36,6 @@ internal static class ChaChaPoly
     /// <summary>Messages (plaintext bytes) at least this long go to OpenSSL when it is the backend.</summary>
     public const int OpenSslMinimumLength = 256;
 
-    /// <summary>
-    /// For a batch of packets on one thread: until the scope is disposed, OpenSSL keeps the last key in this
-    /// thread's context and wipes it once at the end instead of after every packet (the per-packet wipe is a
-    /// second cipher init, a visible share of the data path's CPU). Same bytes either way.
-    /// </summary>
-    public static KeyScrubScope DeferKeyScrub() => new(OpenSslChaChaPoly.BeginDeferredScrub());
-
-    /// <summary>Ends <see cref="DeferKeyScrub"/>: the keys left in this thread's contexts are wiped.</summary>
-    public readonly ref struct KeyScrubScope
-    {
-        private readonly bool _outer;
-
-        internal KeyScrubScope(bool outer) => _outer = outer;
-
-        public void Dispose() => OpenSslChaChaPoly.EndDeferredScrub(_outer);
-    }
-
     /// <summary>Writes ciphertext||tag into destination (plaintext.Length + 16 bytes).</summary>
     public static void Seal(ReadOnlySpan<byte> key, ulong counter, ReadOnlySpan<byte> plaintext,
         ReadOnlySpan<byte> associatedData, Span<byte> destination)

@@ -26,8 +26,6 @@ internal static unsafe class OpenSslChaChaPoly
     private static readonly byte[] s_zeroKey = GC.AllocateArray<byte>(ChaChaPoly.KeySize, pinned: true);
 
     [ThreadStatic] private static ThreadContexts? t_contexts;
-    // Inside a DeferScrub scope the key stays loaded between calls and is scrubbed once when the scope ends.
-    [ThreadStatic] private static bool t_deferScrub, t_sealLoaded, t_openLoaded;
 
     static OpenSslChaChaPoly()
     {
@@ -85,8 +83,7 @@ internal static unsafe class OpenSslChaChaPoly
                 (plaintext.IsEmpty || EVP_CipherUpdate(ctx, c, &length, m, plaintext.Length) == 1) &&
                 EVP_CipherFinal_ex(ctx, c + plaintext.Length, &length) == 1 &&
                 EVP_CIPHER_CTX_ctrl(ctx, CtrlAeadGetTag, ChaChaPoly.TagSize, c + plaintext.Length) == 1;
-            if (t_deferScrub && ok) t_sealLoaded = true;
-            else Scrub(ctx);
+            Scrub(ctx);
             if (!ok) throw new InvalidOperationException("OpenSSL ChaCha20-Poly1305 encryption failed");
         }
     }
@@ -109,31 +106,9 @@ internal static unsafe class OpenSslChaChaPoly
                 (associatedData.IsEmpty || EVP_CipherUpdate(ctx, null, &length, ad, associatedData.Length) == 1) &&
                 (cipherLength == 0 || EVP_CipherUpdate(ctx, m, &length, c, cipherLength) == 1) &&
                 EVP_CipherFinal_ex(ctx, m + cipherLength, &length) == 1;
-            if (t_deferScrub) t_openLoaded = true;
-            else Scrub(ctx);
+            Scrub(ctx);
             return ok;
         }
-    }
-
-    /// <summary>
-    /// Until <see cref="EndDeferredScrub"/>, this thread's seals and opens leave their key in the context (the
-    /// next call's init replaces it) instead of scrubbing after every packet: one init per packet, not two.
-    /// Returns whether a scope was already open (then the outer one scrubs).
-    /// </summary>
-    public static bool BeginDeferredScrub()
-    {
-        bool outer = t_deferScrub;
-        t_deferScrub = true;
-        return outer;
-    }
-
-    /// <summary>Ends a <see cref="BeginDeferredScrub"/> scope: scrubs what was left loaded, unless an outer scope is still open.</summary>
-    public static void EndDeferredScrub(bool outer)
-    {
-        if (outer) return;
-        t_deferScrub = false;
-        if (t_sealLoaded) { t_sealLoaded = false; Scrub(Contexts.Seal); }
-        if (t_openLoaded) { t_openLoaded = false; Scrub(Contexts.Open); }
     }
 
     /// <summary>

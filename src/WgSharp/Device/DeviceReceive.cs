@@ -1,4 +1,3 @@
-using WgSharp.Crypto;
 using WgSharp.Device.IO;
 using WgSharp.Device.Pipeline;
 using WgSharp.Protocol;
@@ -142,7 +141,6 @@ internal sealed partial class WireGuardDevice
         /// <summary>Opens every datagram in place: the inner packet lands right after the header's 16 bytes (the slot's packet view).</summary>
         public void Process(ReceiveElement element)
         {
-            using var scrub = ChaChaPoly.DeferKeyScrub();
             var batch = element.Lease.Batch;
             for (int k = 0; k < element.Count; k++)
             {

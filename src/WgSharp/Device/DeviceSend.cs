@@ -1,5 +1,4 @@
 using System.Net.Sockets;
-using WgSharp.Crypto;
 using WgSharp.Device.IO;
 using WgSharp.Device.Pipeline;
 
@@ -266,7 +265,6 @@ internal sealed partial class WireGuardDevice
     {
         public void Process(SendElement element)
         {
-            using var scrub = ChaChaPoly.DeferKeyScrub();
             var batch = element.Lease.Batch;
             var lengths = batch.Lengths;
             for (int i = 0; i < element.Count; i++)
