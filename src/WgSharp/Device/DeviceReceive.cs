@@ -156,10 +156,11 @@ internal sealed partial class WireGuardDevice
             try
             {
                 var batch = element.Lease.Batch;
+                var now = device.Now; // once per element: the timers need no finer grain than one receive
                 for (int k = 0; k < element.Count; k++)
                 {
                     int slot = element.Slots[k];
-                    try { batch.Lengths[slot] = device.AcceptOpened(element.Peer, element.Keypairs[k]!, element.Counters[k], element.Lengths[k], batch.Slot(slot), batch.Endpoints[slot]); }
+                    try { batch.Lengths[slot] = device.AcceptOpened(element.Peer, element.Keypairs[k]!, element.Counters[k], element.Lengths[k], batch.Slot(slot), batch.Endpoints[slot], now); }
                     catch (Exception e)
                     {
                         // Untrusted bytes must never stop the pipeline.
@@ -186,11 +187,10 @@ internal sealed partial class WireGuardDevice
     /// roaming, counters and timers, then the inner packet's checks. Returns the inner packet's length left
     /// for the tunnel (the slot's packet view), or 0.
     /// </summary>
-    private int AcceptOpened(Peer peer, Protocol.Transport.Keypair keypair, ulong counter, int plaintextLength, Span<byte> slot, in UdpEndpoint from)
+    private int AcceptOpened(Peer peer, Protocol.Transport.Keypair keypair, ulong counter, int plaintextLength, Span<byte> slot, in UdpEndpoint from, TimeSpan now)
     {
         if (plaintextLength < 0) { Counters.CountDecryptFailed(peer); return 0; }
         if (!keypair.AcceptCounter(counter)) { Counters.CountReplayed(peer); return 0; }
-        var now = Now;
         peer.SetEndpoint(from); // roaming: follow the source of the last authenticated packet
         peer.AddRx(plaintextLength + MessageLayout.MinTransportSize);
         bool isKeepalive = plaintextLength == 0;

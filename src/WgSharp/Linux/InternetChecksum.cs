@@ -1,9 +1,10 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace WgSharp.Linux;
 
-/// <summary>The RFC 1071 ones'-complement checksum used by IPv4, TCP and UDP, computed 8 bytes at a time.</summary>
+/// <summary>The RFC 1071 ones'-complement checksum used by IPv4, TCP and UDP, computed 32 bytes at a time where SIMD is available.</summary>
 internal static class InternetChecksum
 {
     /// <summary>Adds the bytes of <paramref name="data"/> (as big-endian 16-bit words) to a running sum.</summary>
@@ -12,10 +13,26 @@ internal static class InternetChecksum
         // Summing native-endian 32-bit words into 64 bits and byte-swapping the folded result at the end
         // gives the same ones'-complement sum as big-endian 16-bit words (RFC 1071, section 2(B)).
         ulong native = 0;
-        int i = 0;
-        var words = MemoryMarshal.Cast<byte, uint>(data);
-        for (; i < words.Length; i++) native += words[i];
-        int done = words.Length * 4;
+        int done = 0;
+        if (Vector128.IsHardwareAccelerated && data.Length >= 64)
+        {
+            // 32 bytes a step: the 32-bit words widened into 64-bit lanes, which cannot overflow for any
+            // packet (< 2^14 steps of < 2^33). This pass is most of the receive coalescer's own CPU.
+            var low = Vector128<ulong>.Zero;
+            var high = Vector128<ulong>.Zero;
+            ref byte start = ref MemoryMarshal.GetReference(data);
+            for (; done <= data.Length - 32; done += 32)
+            {
+                var (a, b) = Vector128.Widen(Vector128.LoadUnsafe(ref start, (nuint)done).AsUInt32());
+                var (c, d) = Vector128.Widen(Vector128.LoadUnsafe(ref start, (nuint)done + 16).AsUInt32());
+                low += a + c;
+                high += b + d;
+            }
+            native = Vector128.Sum(low + high);
+        }
+        var words = MemoryMarshal.Cast<byte, uint>(data[done..]);
+        for (int i = 0; i < words.Length; i++) native += words[i];
+        done += words.Length * 4;
         if (data.Length - done >= 2) { native += MemoryMarshal.Read<ushort>(data[done..]); done += 2; }
         if (done < data.Length) native += BitConverter.IsLittleEndian ? data[done] : (ulong)data[done] << 8;
         ushort folded = Fold(native);

@@ -34,6 +34,9 @@ public class TcpSegmenterTests
     [InlineData(1)]
     [InlineData(7)]
     [InlineData(20)]
+    [InlineData(63)]
+    [InlineData(64)]
+    [InlineData(97)]
     [InlineData(1421)]
     [InlineData(65535)]
     public void ChecksumMatchesReference(int length)
@@ -41,6 +44,20 @@ public class TcpSegmenterTests
         var data = new byte[length];
         new Random(length).NextBytes(data);
         Assert.Equal(ReferenceSum(data), InternetChecksum.Fold(InternetChecksum.Add(0, data)));
+    }
+
+    [Theory]
+    [InlineData(1, 1500)]
+    [InlineData(3, 1441)]
+    [InlineData(0, 65535)]
+    public void ChecksumOfAnUnalignedOrAllOnesBufferMatchesReference(int offset, int length)
+    {
+        // Unaligned starts and the largest word values (all 0xFF) are where a wide sum could go wrong.
+        var data = new byte[offset + length];
+        if (offset == 0) data.AsSpan().Fill(0xFF);
+        else new Random(length).NextBytes(data);
+        var span = data.AsSpan(offset);
+        Assert.Equal(ReferenceSum(span), InternetChecksum.Fold(InternetChecksum.Add(0, span)));
     }
 
     private static byte[] SuperPacket(bool v4, int payloadLength, byte tcpFlags, out int headerLength)
