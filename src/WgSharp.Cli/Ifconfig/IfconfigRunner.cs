@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net.Sockets;
 using WgSharp.Cli.Daemon;
-using System.Net;
 using WgSharp.Configuration;
 using WgSharp.Control.Ifconfig;
 using WgSharp.Control.Uapi;
@@ -19,7 +18,7 @@ internal static class IfconfigRunner
 {
     public static int Run(string interfaceName, string[] args)
     {
-        if (!IfconfigParser.TryParse(interfaceName, args, out var command, out var error, ResolveHost))
+        if (!IfconfigParser.TryParse(interfaceName, args, out var command, out var error, HostLookup.FirstAddress))
         {
             Console.Error.WriteLine(error.FullMessage);
             return 1;
@@ -221,10 +220,6 @@ internal static class IfconfigRunner
             throw new LinkActionException($"{name}: {operation}: {(detail.Length > 0 ? detail : "ip " + string.Join(' ', arguments) + " failed")}");
         }
     }
-
-    /// <summary>wgendpoint accepts host names, as ifconfig does; the first address wins.</summary>
-    private static IPAddress? ResolveHost(string host) =>
-        Dns.GetHostAddresses(host).FirstOrDefault(a => a.AddressFamily is AddressFamily.InterNetwork or AddressFamily.InterNetworkV6);
 
     private static int Fail(string message)
     {

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using WgSharp.Control.Ifconfig;
 
 namespace WgSharp.Cli.Ifconfig;
@@ -33,7 +31,7 @@ internal static class NetstartCommand
         if (!HostnameIfReader.IsConfigurableName(name))
             return Fail($"netstart: {name}: not a configurable interface name");
         HostnameIfFile file;
-        try { file = HostnameIfReader.Read(directory, name, ResolveHost); }
+        try { file = HostnameIfReader.Read(directory, name, HostLookup.FirstAddress); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return Fail($"netstart: {e.Message}"); }
 
         bool allGood = true;
@@ -56,9 +54,6 @@ internal static class NetstartCommand
         int status = RouteCommand.Execute(null, ["/bin/sh", "-c", command]);
         return status == 0 || Fail($"{path}:{lineNumber}: !{command}: exit status {status}");
     }
-
-    private static IPAddress? ResolveHost(string host) =>
-        Dns.GetHostAddresses(host).FirstOrDefault(a => a.AddressFamily is AddressFamily.InterNetwork or AddressFamily.InterNetworkV6);
 
     /// <summary>Prints the one-line message; always false, so callers can fold it into their result.</summary>
     private static bool Fail(string message)

@@ -187,9 +187,7 @@ internal static class WgValueParser
         {
             try
             {
-                var found = Dns.GetHostAddresses(host).FirstOrDefault(a =>
-                    a.AddressFamily is AddressFamily.InterNetwork or AddressFamily.InterNetworkV6);
-                return found ?? throw new WgParseException($"Neither IPv4 nor IPv6 address found: `{value}'");
+                return HostLookup.FirstAddress(host) ?? throw new WgParseException($"Neither IPv4 nor IPv6 address found: `{value}'");
             }
             catch (SocketException e) when (e.SocketErrorCode == SocketError.TryAgain && (retries < 0 || attempt < retries))
             {
