@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using WgSharp.Cli.Ifconfig;
@@ -39,7 +38,7 @@ internal static class DaemonHost
             Console.Error.WriteLine($"wgsharp: {interfaceName}: cannot create the TUN interface: {e.Message}");
             return 1;
         }
-        var options = OptionsFromEnvironment();
+        var options = EnvironmentKnobs.ForDevice();
         WireGuardDevice device;
         try { device = new WireGuardDevice(new LinuxTunnel(tun, options.Offloads), new LinuxDatagramTransportFactory(offloads: options.Offloads), logger, options); }
         catch (Exception e)
@@ -85,26 +84,5 @@ internal static class DaemonHost
         server.Dispose();
         device.Dispose();
         return 0;
-    }
-
-    private static DeviceOptions OptionsFromEnvironment()
-    {
-        double scale = 1.0;
-        if (Environment.GetEnvironmentVariable("WGSHARP_TIME_SCALE") is { Length: > 0 } s &&
-            double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed) && parsed >= 1.0)
-            scale = parsed;
-        // Crypto threads (1 = all inline on the readers); unset or out of range: the machine-sized default.
-        int cryptoThreads = 0;
-        if (Environment.GetEnvironmentVariable("WGSHARP_CRYPTO_THREADS") is { Length: > 0 } t &&
-            int.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out var threads) && threads is >= 1 and <= 1024)
-            cryptoThreads = threads;
-        return new DeviceOptions
-        {
-            TimeScale = scale,
-            Debug = Logging.DebugRequested,
-            ForceUnderLoad = Environment.GetEnvironmentVariable("WGSHARP_FORCE_UNDER_LOAD") == "1",
-            Offloads = Environment.GetEnvironmentVariable("WGSHARP_OFFLOADS") != "0",
-            CryptoThreads = cryptoThreads,
-        };
     }
 }
