@@ -148,6 +148,23 @@ public class InMemoryDeviceTests
     }
 
     [Fact]
+    public void TheSendLoopSurvivesATunnelReadThatThrows()
+    {
+        using var pair = new InMemoryPair();
+        pair.A.Tunnel.Inject(Packet(InnerA, InnerB, 0));
+        pair.B.Tunnel.NextWritten(HangGuard);
+        long errorsBefore = pair.A.Device.Counters.SendErrors;
+
+        // Reading the next batch throws (e.g. cutting a TCP super-packet into segments fails): that batch is lost, nothing more.
+        pair.A.Tunnel.FailNextRead(new InvalidOperationException("injected failure"));
+        pair.A.Tunnel.Inject(Packet(InnerA, InnerB, 1));
+        pair.A.Tunnel.Inject(Packet(InnerA, InnerB, 2));
+        Assert.Equal(2, TestPackets.SequenceOf(pair.B.Tunnel.NextWritten(HangGuard)));
+        Assert.Equal(errorsBefore + 1, pair.A.Device.Counters.SendErrors);
+        Assert.Contains("Dropped an outbound packet that could not be processed: InvalidOperationException", pair.A.Log.Text);
+    }
+
+    [Fact]
     public void ADeletedTunnelStopsTheDeviceAndReportsIt()
     {
         using var pair = new InMemoryPair();
