@@ -18,7 +18,16 @@ internal sealed partial class WireGuardDevice
             var lease = _tunnelBatches.Rent();
             try
             {
-                int n = Tunnel.Read(lease.Batch, Counters);
+                int n;
+                try { n = Tunnel.Read(lease.Batch, Counters); }
+                catch (Exception e) when (!_stopping.IsCancellationRequested)
+                {
+                    // The tunnel's own work on a packet (cutting a super-packet into segments) failed: that batch
+                    // is lost, not the send path. A short pause keeps a failure that repeats from spinning a core.
+                    CountSendPathFailure(e);
+                    _stopping.Token.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(1));
+                    continue;
+                }
                 if (n < 0)
                 {
                     if (!_stopping.IsCancellationRequested && !Tunnel.Exists) OnInterfaceGone();

@@ -86,8 +86,9 @@ internal sealed class LinuxTunnel : ITunnel
         }
         var superPacket = _superPacket.AsSpan(0, _length);
         int count = 0;
-        for (; count < packets.Capacity && _nextSegment < _segments; count++, _nextSegment++)
-            packets.Lengths[count] = TcpSegmenter.WriteSegment(superPacket, _header, _headerLength, _segments, _nextSegment, packets.PacketSpace(count));
+        // The segment index moves on before the segment is cut, so a segment that throws is never tried again.
+        for (; count < packets.Capacity && _nextSegment < _segments; count++)
+            packets.Lengths[count] = TcpSegmenter.WriteSegment(superPacket, _header, _headerLength, _segments, _nextSegment++, packets.PacketSpace(count));
         packets.Count = count;
         return count;
     }

@@ -60,4 +60,38 @@ public class ParallelHandshakeTests
         Assert.All(server.Peers, p => Assert.NotNull(p.Keypairs.Next));
         Assert.Equal(clients.Length, server.Indices.Count);
     }
+
+    /// <summary>
+    /// Handshake workers read our key pair while Apply replaces it: every snapshot a reader takes is one identity
+    /// (its public key is its private key's), never one key's private half with another's public half. A replaced
+    /// pair is zeroed, so a reader that holds on to it sees zeros, never someone else's key.
+    /// </summary>
+    [Fact]
+    public void AKeyPairReadWhileThePrivateKeyChangesIsAlwaysOneIdentity()
+    {
+        var identity = new WgSharp.Protocol.Noise.LocalIdentity();
+        identity.SetPrivateKey(KeyPair.GeneratePrivateKey());
+        var keys = Enumerable.Range(0, 64).Select(_ => KeyPair.GeneratePrivateKey()).ToArray();
+        int checkedPairs = 0, mixed = 0;
+        using var stop = new CancellationTokenSource();
+        var readers = Enumerable.Range(0, 2).Select(_ => new Thread(() =>
+        {
+            var privateKey = new byte[Key.Size];
+            while (!stop.IsCancellationRequested)
+            {
+                var pair = identity.Keys!;
+                var publicKey = pair.PublicKey;
+                pair.PrivateKey.CopyTo(privateKey);
+                if (privateKey.AsSpan().IndexOf(new byte[8]) >= 0) continue; // replaced and (partly) zeroed meanwhile
+                if (KeyPair.DerivePublicKey(new Key(privateKey)) != publicKey) Interlocked.Increment(ref mixed);
+                Interlocked.Increment(ref checkedPairs);
+            }
+        })).ToList();
+        readers.ForEach(t => t.Start());
+        for (int i = 0; i < 2000; i++) identity.SetPrivateKey(keys[i % keys.Length]);
+        stop.Cancel();
+        readers.ForEach(t => t.Join());
+        Assert.True(checkedPairs > 0);
+        Assert.Equal(0, mixed);
+    }
 }

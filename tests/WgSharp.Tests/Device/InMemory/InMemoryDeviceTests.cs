@@ -141,19 +141,31 @@ public class InMemoryDeviceTests
     }
 
     [Fact]
-    public void TheSendLoopSurvivesAPacketWhoseSendingThrows()
+    public void TheSendLoopSurvivesAPacketWhoseSendingThrows() =>
+        AssertTheSendLoopSurvivesOneFailure(pair =>
+        {
+            // Sending the next transport message throws (a bug anywhere below the loop would look like this).
+            int armed = 1;
+            pair.Network.Filter = (from, _, datagram) =>
+                from != pair.A.Endpoint || datagram[0] != (byte)MessageType.TransportData || Interlocked.Exchange(ref armed, 0) == 0
+                    ? true
+                    : throw new InvalidOperationException("injected failure");
+        });
+
+    [Fact]
+    public void TheSendLoopSurvivesATunnelReadThatThrows() =>
+        // Reading the next batch throws (e.g. cutting a TCP super-packet into segments fails): that batch is lost, nothing more.
+        AssertTheSendLoopSurvivesOneFailure(pair => pair.A.Tunnel.FailNextRead(new InvalidOperationException("injected failure")));
+
+    /// <summary>With a session up, <paramref name="armOneFailure"/> makes A's next send fail: counted and logged, and the packet after it still arrives.</summary>
+    private static void AssertTheSendLoopSurvivesOneFailure(Action<InMemoryPair> armOneFailure)
     {
         using var pair = new InMemoryPair();
         pair.A.Tunnel.Inject(Packet(InnerA, InnerB, 0));
         pair.B.Tunnel.NextWritten(HangGuard);
         long errorsBefore = pair.A.Device.Counters.SendErrors;
 
-        // Sending the next transport message throws (a bug anywhere below the loop would look like this).
-        int armed = 1;
-        pair.Network.Filter = (from, _, datagram) =>
-            from != pair.A.Endpoint || datagram[0] != (byte)MessageType.TransportData || Interlocked.Exchange(ref armed, 0) == 0
-                ? true
-                : throw new InvalidOperationException("injected failure");
+        armOneFailure(pair);
         pair.A.Tunnel.Inject(Packet(InnerA, InnerB, 1));
         pair.A.Tunnel.Inject(Packet(InnerA, InnerB, 2));
         Assert.Equal(2, TestPackets.SequenceOf(pair.B.Tunnel.NextWritten(HangGuard)));

@@ -18,6 +18,7 @@ internal sealed class InMemoryTunnel(string name = "mem0", int mtu = 1420, int b
     private int _pendingIndex;
     private volatile bool _gone;
     private PacketHandler? _onWrite;
+    private Exception? _failNextRead;
 
     public string Name { get; } = name;
     public int Mtu { get; set; } = mtu;
@@ -31,6 +32,9 @@ internal sealed class InMemoryTunnel(string name = "mem0", int mtu = 1420, int b
 
     /// <summary>Queues packets the host "sends"; one read returns them together (up to the batch size).</summary>
     public void Inject(params byte[][] packets) => _outbound.Add(packets);
+
+    /// <summary>The next read takes its batch and throws <paramref name="failure"/> instead of handing it over (a packet the tunnel's own processing chokes on).</summary>
+    public void FailNextRead(Exception failure) => _failNextRead = failure;
 
     /// <summary>Makes the interface disappear, as `ip link del` would.</summary>
     public void Remove()
@@ -49,6 +53,11 @@ internal sealed class InMemoryTunnel(string name = "mem0", int mtu = 1420, int b
             }
             catch (ObjectDisposedException) { return -1; }
             _pendingIndex = 0;
+            if (Interlocked.Exchange(ref _failNextRead, null) is { } failure)
+            {
+                _pending = null;
+                throw failure;
+            }
         }
         int count = 0;
         for (; count < packets.Capacity && _pendingIndex < _pending.Length; count++, _pendingIndex++)
