@@ -6,8 +6,9 @@ namespace WgSharp.Cli.Wg;
 
 /// <summary>
 /// The userspace WireGuard interfaces wg(8) can reach: DIR/IFNAME.sock sockets that accept a
-/// connection (wgsharp's and wireguard-go's alike), or refuse this caller one (as wg lists them). Failures become <see cref="WgDeviceException"/>
-/// carrying the strerror-style reason wg prints after "Unable to access interface: ".
+/// connection (wgsharp's and wireguard-go's alike), or refuse this caller one (as wg lists them).
+/// Failures become <see cref="WgDeviceException"/> carrying the strerror-style reason wg prints after
+/// "Unable to access interface: ".
 /// </summary>
 internal sealed class WgDevices(string socketDirectory = UapiProtocol.DefaultSocketDirectory)
 {
