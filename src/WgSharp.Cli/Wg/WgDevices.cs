@@ -6,8 +6,9 @@ namespace WgSharp.Cli.Wg;
 
 /// <summary>
 /// The userspace WireGuard interfaces wg(8) can reach: DIR/IFNAME.sock sockets that accept a
-/// connection (wgsharp's and wireguard-go's alike). Failures become <see cref="WgDeviceException"/>
-/// carrying the strerror-style reason wg prints after "Unable to access interface: ".
+/// connection (wgsharp's and wireguard-go's alike), or refuse this caller one (as wg lists them).
+/// Failures become <see cref="WgDeviceException"/> carrying the strerror-style reason wg prints after
+/// "Unable to access interface: ".
 /// </summary>
 internal sealed class WgDevices(string socketDirectory = UapiProtocol.DefaultSocketDirectory)
 {
@@ -27,7 +28,8 @@ internal sealed class WgDevices(string socketDirectory = UapiProtocol.DefaultSoc
         {
             string name = Path.GetFileName(path)[..^UapiProtocol.SocketSuffix.Length];
             // A socket file nobody listens on is left over from a dead daemon and not listed (wg unlinks it; we leave it be).
-            if (InterfaceName.IsValid(name) && UapiSocketProbe.IsServing(path)) names.Add(name);
+            // One the caller may not connect to is listed, as wg lists it: showing it then says "Permission denied".
+            if (InterfaceName.IsValid(name) && UapiSocketProbe.Probe(path) is UapiSocketState.Serving or UapiSocketState.AccessDenied) names.Add(name);
         }
         return names;
     }

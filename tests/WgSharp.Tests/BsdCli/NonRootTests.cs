@@ -49,4 +49,33 @@ public sealed class NonRootTests
         }
         finally { OperatorCli.CleanUp(ns, missing, running); }
     }
+
+    /// <summary>
+    /// The wg(8) dialect answers an unprivileged user as wg does: a socket it may not connect to is an
+    /// interface it cannot access ("Permission denied", exit 1), never silently no interface at all.
+    /// </summary>
+    [Fact]
+    public void WgShowTellsAnUnprivilegedUserPermissionIsDeniedAsWgDoes()
+    {
+        using var ns = NetworkNamespace.Create();
+        string running = TestNames.NewInterface();
+        try
+        {
+            OperatorCli.Ok(ns, running, "create");
+            foreach (var command in new[] { new[] { "show" }, ["show", "all"], ["show", "all", "dump"] })
+            {
+                var result = AsNobody(ns, command);
+                string shown = "wgsharp " + string.Join(' ', command);
+                Assert.True(result.ExitCode == 1, $"{shown}: exit {result.ExitCode}: {result.StandardError}");
+                Assert.Contains($"Unable to access interface {running}: Permission denied\n", result.StandardError);
+                Assert.Equal("", result.StandardOutput);
+            }
+            // As wg: the listing names what is there, whether or not the caller may talk to it.
+            var interfaces = AsNobody(ns, "show", "interfaces");
+            Assert.True(interfaces.Succeeded, interfaces.StandardError);
+            Assert.Contains(running, interfaces.StandardOutput.Split([' ', '\n'], StringSplitOptions.RemoveEmptyEntries));
+            OperatorCli.Ok(ns, running, "destroy");
+        }
+        finally { OperatorCli.CleanUp(ns, running); }
+    }
 }
