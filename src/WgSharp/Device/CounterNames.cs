@@ -23,25 +23,47 @@ internal static class CounterNames
     public const string HandshakesReceived = "handshakes_received";
     public const string HandshakesFailed = "handshakes_failed";
 
-    /// <summary>What each counter counts, for metric help text and the documentation.</summary>
-    public static string Describe(string name) => name switch
+    /// <summary>The name of <paramref name="counter"/>.</summary>
+    public static string Of(Counter counter) => counter switch
     {
-        NoRoute => "Packets from the tunnel whose destination is no peer's allowed IP.",
-        UnallowedSource => "Decrypted packets whose source is not an allowed IP of the peer that sent them.",
-        InvalidInner => "Decrypted packets that are not a well-formed IP packet.",
-        DecryptFailed => "Transport messages that failed authentication.",
-        Replayed => "Transport messages with a counter already seen (replay window).",
-        UnknownIndex => "Transport messages for a session index that does not exist (any more).",
-        Malformed => "Datagrams that are no WireGuard message or could not be processed.",
-        StagedDropped => "Packets dropped while waiting for a handshake (queue full, handshake gave up, peer removed).",
-        HandshakeRejected => "Handshake messages refused (bad MAC, unknown peer, replayed timestamp, ...).",
-        HandshakeQueueFull => "Handshake messages dropped because the handshake queue was full.",
-        HandshakeRateLimited => "Handshake messages dropped under load by the per-source rate limit.",
-        CookieRepliesSent => "Cookie replies sent under load.",
-        SendErrors => "Packets or handshake messages that could not be sent (no endpoint, socket error).",
-        HandshakesSent => "Handshake initiations and responses sent.",
-        HandshakesReceived => "Valid handshake initiations and responses received.",
-        HandshakesFailed => "Handshakes given up after 90 seconds of retries.",
-        _ => name,
+        Counter.NoRoute => NoRoute,
+        Counter.UnallowedSource => UnallowedSource,
+        Counter.InvalidInner => InvalidInner,
+        Counter.DecryptFailed => DecryptFailed,
+        Counter.Replayed => Replayed,
+        Counter.UnknownIndex => UnknownIndex,
+        Counter.Malformed => Malformed,
+        Counter.StagedDropped => StagedDropped,
+        Counter.HandshakeRejected => HandshakeRejected,
+        Counter.HandshakeQueueFull => HandshakeQueueFull,
+        Counter.HandshakeRateLimited => HandshakeRateLimited,
+        Counter.CookieRepliesSent => CookieRepliesSent,
+        Counter.SendErrors => SendErrors,
+        Counter.HandshakesSent => HandshakesSent,
+        Counter.HandshakesReceived => HandshakesReceived,
+        Counter.HandshakesFailed => HandshakesFailed,
+        _ => throw new ArgumentOutOfRangeException(nameof(counter), counter, null),
+    };
+
+    /// <summary>What each counter counts, for metric help text and the documentation.</summary>
+    public static string Describe(Counter counter) => counter switch
+    {
+        Counter.NoRoute => "Packets from the tunnel whose destination is no peer's allowed IP.",
+        Counter.UnallowedSource => "Decrypted packets whose source is not an allowed IP of the peer that sent them.",
+        Counter.InvalidInner => "Decrypted packets that are not a well-formed IP packet.",
+        Counter.DecryptFailed => "Transport messages that failed authentication.",
+        Counter.Replayed => "Transport messages with a counter already seen (replay window).",
+        Counter.UnknownIndex => "Transport messages for a session index that does not exist (any more).",
+        Counter.Malformed => "Datagrams that are no WireGuard message or could not be processed.",
+        Counter.StagedDropped => "Packets dropped while waiting for a handshake (queue full, handshake gave up, peer removed).",
+        Counter.HandshakeRejected => "Handshake messages refused (bad MAC, unknown peer, replayed timestamp, ...).",
+        Counter.HandshakeQueueFull => "Handshake messages dropped because the handshake queue was full.",
+        Counter.HandshakeRateLimited => "Handshake messages dropped under load by the per-source rate limit.",
+        Counter.CookieRepliesSent => "Cookie replies sent under load.",
+        Counter.SendErrors => "Packets or handshake messages that could not be sent (no endpoint, socket error).",
+        Counter.HandshakesSent => "Handshake initiations and responses sent.",
+        Counter.HandshakesReceived => "Valid handshake initiations and responses received.",
+        Counter.HandshakesFailed => "Handshakes given up after 90 seconds of retries.",
+        _ => throw new ArgumentOutOfRangeException(nameof(counter), counter, null),
     };
 }

@@ -27,7 +27,7 @@ internal sealed class Peer
     private Queue<StagedPacket>? _staged;
     private OrderedQueue<SendElement>? _sendQueue;
     private OrderedQueue<ReceiveElement>? _receiveQueue;
-    private PeerCounters? _counters;
+    private CounterSet? _counters;
 
     public Peer(ProtocolPeer protocol)
     {
@@ -82,10 +82,13 @@ internal sealed class Peer
         Volatile.Write(ref _endpoint, endpoint.IsEmpty ? null : new EndpointBox(endpoint));
     }
 
+    /// <summary>What a peer that never dropped or handshook reads: all zero, shared, never counted into.</summary>
+    internal static CounterSet NoCounters { get; } = new(CounterScope.Peer);
+
     /// <summary>This peer's drops and handshakes (the device counts the same in its totals); all zero until the first.</summary>
-    public PeerCounters Counters => Volatile.Read(ref _counters) ?? PeerCounters.None;
+    public CounterSet Counters => Volatile.Read(ref _counters) ?? NoCounters;
     /// <summary>The counters to count into, made on the first count (a drop or a handshake, never a forwarded packet).</summary>
-    internal PeerCounters CountersToUpdate => Volatile.Read(ref _counters) ?? Publish(ref _counters, new PeerCounters());
+    internal CounterSet CountersToUpdate => Volatile.Read(ref _counters) ?? Publish(ref _counters, new CounterSet(CounterScope.Peer));
 
     /// <summary>How long ago (protocol time <paramref name="now"/>) the current session's keys were made; null without a session.</summary>
     public TimeSpan? KeypairAge(TimeSpan now) => Protocol.Keypairs.Current is { } current ? now - current.Created : null;

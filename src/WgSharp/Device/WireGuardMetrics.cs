@@ -29,10 +29,10 @@ internal sealed class WireGuardMetrics : IDisposable
         _meter.CreateObservableGauge("wgsharp_keypair_age_seconds",
             () => PerPeer((device, peer) => (long?)peer.KeypairAge(device.Now)?.TotalSeconds ?? -1),
             description: "Age of the current session keys in seconds, -1 without a session");
-        foreach (var (name, _) in new DeviceCounters().Snapshot())
-            _meter.CreateObservableCounter("wgsharp_" + name, () => PerInterface(name), description: CounterNames.Describe(name));
-        foreach (var (name, _) in new PeerCounters().Snapshot())
-            _meter.CreateObservableCounter("wgsharp_peer_" + name, () => PerPeerCounter(name), description: CounterNames.Describe(name));
+        foreach (var counter in CounterScope.Device)
+            _meter.CreateObservableCounter("wgsharp_" + CounterNames.Of(counter), () => PerInterface(counter), description: CounterNames.Describe(counter));
+        foreach (var counter in CounterScope.Peer)
+            _meter.CreateObservableCounter("wgsharp_peer_" + CounterNames.Of(counter), () => PerPeerCounter(counter), description: CounterNames.Describe(counter));
     }
 
     public void Add(WireGuardDevice device) { lock (_devices) _devices.Add(device); }
@@ -50,28 +50,22 @@ internal sealed class WireGuardMetrics : IDisposable
         return measurements;
     }
 
-    private List<Measurement<long>> PerInterface(string name)
+    private List<Measurement<long>> PerInterface(Counter counter)
     {
         var measurements = new List<Measurement<long>>();
         foreach (var device in Devices())
-            measurements.Add(new Measurement<long>((long)ValueOf(device.Counters.Snapshot(), name), new KeyValuePair<string, object?>("interface", device.InterfaceName)));
+            measurements.Add(new Measurement<long>(device.Counters[counter], new KeyValuePair<string, object?>("interface", device.InterfaceName)));
         return measurements;
     }
 
-    private List<Measurement<long>> PerPeerCounter(string name)
+    private List<Measurement<long>> PerPeerCounter(Counter counter)
     {
         var measurements = new List<Measurement<long>>();
         foreach (var device in Devices())
             foreach (var peer in device.Peers.OrderBy(p => p.CreatedOrder))
-                measurements.Add(new Measurement<long>((long)ValueOf(peer.Counters, name),
+                measurements.Add(new Measurement<long>(peer.Counters[counter],
                     new("interface", device.InterfaceName), new("public_key", peer.PublicKey.ToBase64())));
         return measurements;
-    }
-
-    private static ulong ValueOf(IReadOnlyList<KeyValuePair<string, ulong>> counters, string name)
-    {
-        foreach (var (key, value) in counters) if (key == name) return value;
-        return 0;
     }
 
     /// <summary>As prometheus_wireguard_exporter: the peer's allowed IPs joined with commas.</summary>

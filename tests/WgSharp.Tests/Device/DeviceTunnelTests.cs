@@ -58,7 +58,7 @@ public class DeviceTunnelTests(ITestOutputHelper output)
             // The session really ran over the chosen outer family.
             var endpoint = a.PeerFor(b.PublicKey).Endpoint;
             Assert.Equal(outerIPv6, endpoint.IsIPv6);
-            Assert.Equal(0, a.Device.Counters.UnallowedSource + b.Device.Counters.UnallowedSource);
+            Assert.Equal(0, a.Device.Counters[Counter.UnallowedSource] + b.Device.Counters[Counter.UnallowedSource]);
             output.WriteLine($"A: {a.Device.Counters}");
             output.WriteLine($"B: {b.Device.Counters}");
         }
@@ -107,7 +107,7 @@ public class DeviceTunnelTests(ITestOutputHelper output)
             net.B.Ip("addr", "add", "10.201.0.5/32", "dev", b.InterfaceName);
             var ping = net.B.Exec("ping", "-c", "3", "-i", "0.2", "-W", "1", "-I", "10.201.0.5", InnerA4);
             Assert.NotEqual(0, ping.ExitCode);
-            Assert.True(a.Device.Counters.UnallowedSource >= 3, a.Device.Counters.ToString());
+            Assert.True(a.Device.Counters[Counter.UnallowedSource] >= 3, a.Device.Counters.ToString());
             Assert.Contains($"Packet has unallowed src IP from {Peer.FormatLogName(b.PublicKey)}", a.Log.Text);
             // The legitimate address still works.
             Assert.True(NetworkChecks.Ping(net.B, InnerA4, count: 1));
@@ -197,7 +197,7 @@ public class DeviceTunnelTests(ITestOutputHelper output)
 
         net.A.Exec("ping", "-c", "5", "-i", "0.2", "-W", "1", "10.200.0.9");
         var peer = a.PeerFor(silent);
-        Assert.True(peer.StagedCount > 0 || a.Device.Counters.StagedDropped > 0);
+        Assert.True(peer.StagedCount > 0 || a.Device.Counters[Counter.StagedDropped] > 0);
 
         var deadline = DateTime.UtcNow.AddSeconds(20);
         while (DateTime.UtcNow < deadline && a.Log.Matching("giving up").Count == 0) Thread.Sleep(100);
@@ -210,7 +210,7 @@ public class DeviceTunnelTests(ITestOutputHelper output)
         Assert.All(gaps, g => Assert.InRange(g, 4.5, 7.5));
         Assert.NotEmpty(a.Log.Matching("giving up"));
         Assert.Equal(0, peer.StagedCount);
-        Assert.True(a.Device.Counters.StagedDropped > 0);
+        Assert.True(a.Device.Counters[Counter.StagedDropped] > 0);
         Assert.True(a.Device.Engine.Indices.Count <= 1, "handshake indices leak");
     }
 }

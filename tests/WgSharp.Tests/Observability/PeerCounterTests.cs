@@ -28,14 +28,14 @@ public class PeerCounterTests
 
         var bOnA = pair.A.PeerFor(pair.B).Counters;
         var aOnB = pair.B.PeerFor(pair.A).Counters;
-        Assert.Equal(1, bOnA.UnallowedSource);
-        Assert.Equal(1, pair.A.Device.Counters.UnallowedSource);
+        Assert.Equal(1, bOnA[Counter.UnallowedSource]);
+        Assert.Equal(1, pair.A.Device.Counters[Counter.UnallowedSource]);
         // B initiated, A responded: one handshake message each way.
-        Assert.Equal(1, aOnB.HandshakesSent);
-        Assert.Equal(1, aOnB.HandshakesReceived);
-        Assert.Equal(1, bOnA.HandshakesSent);
-        Assert.Equal(1, bOnA.HandshakesReceived);
-        Assert.Equal(1, pair.A.Device.Counters.HandshakesSent);
+        Assert.Equal(1, aOnB[Counter.HandshakesSent]);
+        Assert.Equal(1, aOnB[Counter.HandshakesReceived]);
+        Assert.Equal(1, bOnA[Counter.HandshakesSent]);
+        Assert.Equal(1, bOnA[Counter.HandshakesReceived]);
+        Assert.Equal(1, pair.A.Device.Counters[Counter.HandshakesSent]);
 
         var status = pair.A.Device.GetStatus();
         var peer = Assert.Single(status.Peers);

@@ -41,13 +41,13 @@ public class HandshakeFloodTests(ITestOutputHelper output)
         var cpuBefore = self.TotalProcessorTime;
         var wall = Stopwatch.StartNew();
         long peakRss = rssBefore;
-        var cookies0 = b.Device.Counters.CookieRepliesSent;
+        var cookies0 = b.Device.Counters[Counter.CookieRepliesSent];
 
         using (var flooder = new HandshakeFlooder(net.A, new IPEndPoint(IPAddress.Parse(FlooderAddress), 0),
                    new IPEndPoint(IPAddress.Parse(OuterB4), b.ListenPort), b.PublicKey, Rate))
         {
             // B switches to cookie replies.
-            Assert.True(SpinUntil(() => b.Device.Counters.CookieRepliesSent > cookies0, TimeSpan.FromSeconds(5)), b.Device.Counters.ToString());
+            Assert.True(SpinUntil(() => b.Device.Counters[Counter.CookieRepliesSent] > cookies0, TimeSpan.FromSeconds(5)), b.Device.Counters.ToString());
             // The established session keeps carrying traffic (the data path does not wait on handshakes).
             Assert.True(NetworkChecks.Ping(net.A, InnerB4, count: 3, waitSeconds: 2), b.Device.Counters.ToString());
 
@@ -77,21 +77,21 @@ public class HandshakeFloodTests(ITestOutputHelper output)
         output.WriteLine($"test process: cpu {cpu:F2} cores, rss {rssBefore / 1024} -> peak {peakRss / 1024} MiB, gc heap {heapBefore >> 20} -> {heapAfter >> 20} MiB");
 
         // One address gets its budget of cookie replies (20/s), not one per forgery: the rest are dropped cheaply.
-        Assert.True(counters.CookieRepliesSent - cookies0 > 0, counters.ToString());
-        Assert.True(counters.HandshakeRateLimited > 1000, counters.ToString());
-        Assert.True(counters.HandshakeRejected > 1000, counters.ToString()); // garbage without a valid mac1
+        Assert.True(counters[Counter.CookieRepliesSent] - cookies0 > 0, counters.ToString());
+        Assert.True(counters[Counter.HandshakeRateLimited] > 1000, counters.ToString());
+        Assert.True(counters[Counter.HandshakeRejected] > 1000, counters.ToString()); // garbage without a valid mac1
         // Bounded: the queue is bounded and messages are pooled, so a flood must not grow memory.
         Assert.True(peakRss - rssBefore < 150 * 1024, $"rss grew by {(peakRss - rssBefore) / 1024} MiB");
         Assert.True(heapAfter - heapBefore < 50L << 20, $"gc heap grew by {(heapAfter - heapBefore) >> 20} MiB");
 
         // The flood is over: after the load has drained, a fresh handshake needs no cookie.
         Thread.Sleep(1500);
-        var cookiesAfterFlood = b.Device.Counters.CookieRepliesSent;
+        var cookiesAfterFlood = b.Device.Counters[Counter.CookieRepliesSent];
         var cookieResponsesAtA = a.Log.Matching("Receiving cookie response").Count;
         a.Wg(["set", a.InterfaceName, "peer", b.PublicKey.ToBase64(), "remove"]);
         a.SetPeer(b.PublicKey, $"{InnerB4}/32", $"{OuterB4}:{b.ListenPort}");
         Assert.True(NetworkChecks.WaitForPing(net.A, InnerB4, TimeSpan.FromSeconds(10)), a.Log.Text);
-        Assert.Equal(cookiesAfterFlood, b.Device.Counters.CookieRepliesSent);
+        Assert.Equal(cookiesAfterFlood, b.Device.Counters[Counter.CookieRepliesSent]);
         Assert.Equal(cookieResponsesAtA, a.Log.Matching("Receiving cookie response").Count);
     }
 
@@ -117,14 +117,15 @@ public class HandshakeFloodTests(ITestOutputHelper output)
         var counters = b.Device.Counters;
         using var flooder = new ValidMacFlooder(net.A, new IPEndPoint(IPAddress.Parse(FlooderAddress), 0),
             new IPEndPoint(IPAddress.Parse(OuterB4), b.ListenPort), b.PublicKey, answerCookies);
-        Assert.True(SpinUntil(() => counters.CookieRepliesSent > 0, TimeSpan.FromSeconds(10)), counters.ToString());
+        Assert.True(SpinUntil(() => counters[Counter.CookieRepliesSent] > 0, TimeSpan.FromSeconds(10)), counters.ToString());
         if (answerCookies)
-            Assert.True(SpinUntil(() => counters.HandshakeRateLimited > 0, TimeSpan.FromSeconds(10)), counters.ToString());
+            Assert.True(SpinUntil(() => counters[Counter.HandshakeRateLimited] > 0, TimeSpan.FromSeconds(10)), counters.ToString());
 
         a.SetPeer(b.PublicKey, $"{InnerB4}/32", $"{OuterB4}:{b.ListenPort}");
         using var trigger = net.A.Run(() => new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork,
             System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Udp));
-        var before = (counters.HandshakeRateLimited, counters.CookieRepliesSent, counters.HandshakeQueueFull, flooder.Sent);
+        var before = (HandshakeRateLimited: counters[Counter.HandshakeRateLimited], CookieRepliesSent: counters[Counter.CookieRepliesSent],
+            HandshakeQueueFull: counters[Counter.HandshakeQueueFull], flooder.Sent);
         // Timed from the first packet for B (it starts the handshake), without the cost of starting a process.
         var clock = Stopwatch.StartNew();
         trigger.SendTo(new byte[8], new IPEndPoint(IPAddress.Parse(InnerB4), 9));
@@ -135,12 +136,12 @@ public class HandshakeFloodTests(ITestOutputHelper output)
         output.WriteLine($"flood ({(answerCookies ? "valid mac1 and mac2, cookies answered" : "valid mac1 only")}): " +
             $"{flooded / took.TotalSeconds:F0} initiations/s from one address, {flooder.CookiesTaken} cookies taken");
         output.WriteLine($"legitimate first handshake: {(established ? $"{took.TotalSeconds:F1} s" : "not within 20 s")}");
-        output.WriteLine($"during it at B: rate-limited {counters.HandshakeRateLimited - before.HandshakeRateLimited}, " +
-            $"cookie replies {counters.CookieRepliesSent - before.CookieRepliesSent}, queue full {counters.HandshakeQueueFull - before.HandshakeQueueFull}");
+        output.WriteLine($"during it at B: rate-limited {counters[Counter.HandshakeRateLimited] - before.HandshakeRateLimited}, " +
+            $"cookie replies {counters[Counter.CookieRepliesSent] - before.CookieRepliesSent}, queue full {counters[Counter.HandshakeQueueFull] - before.HandshakeQueueFull}");
         output.WriteLine($"B: {counters}");
         Assert.True(established, counters + "\n" + a.Log.Text);
         Assert.True(took < TimeSpan.FromSeconds(7), $"the legitimate handshake took {took.TotalSeconds:F1} s; {counters}");
-        if (answerCookies) Assert.True(counters.HandshakeRateLimited - before.HandshakeRateLimited > 0, counters.ToString());
+        if (answerCookies) Assert.True(counters[Counter.HandshakeRateLimited] - before.HandshakeRateLimited > 0, counters.ToString());
         Assert.True(NetworkChecks.Ping(net.A, InnerB4, count: 2, waitSeconds: 2), counters.ToString());
     }
 

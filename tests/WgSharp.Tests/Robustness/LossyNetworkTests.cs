@@ -30,8 +30,8 @@ public class LossyNetworkTests(ITestOutputHelper output)
         Assert.True(result.HashMatches);
         // The faults really happened, and the duplicates the relay made were refused as replays.
         Assert.True(pair.Relay.Dropped > 100 && pair.Relay.Duplicated > 10 && pair.Relay.Reordered > 100, pair.Describe());
-        Assert.True(pair.A.Device.Counters.Replayed + pair.B.Device.Counters.Replayed > 0, pair.Describe());
-        Assert.Equal(0, pair.A.Device.Counters.DecryptFailed + pair.B.Device.Counters.DecryptFailed);
+        Assert.True(pair.A.Device.Counters[Counter.Replayed] + pair.B.Device.Counters[Counter.Replayed] > 0, pair.Describe());
+        Assert.Equal(0, pair.A.Device.Counters[Counter.DecryptFailed] + pair.B.Device.Counters[Counter.DecryptFailed]);
         pair.AssertEndpointsOnRelay();
     }
 

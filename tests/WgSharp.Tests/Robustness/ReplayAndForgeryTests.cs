@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using WgSharp.Protocol;
+using WgSharp.Device;
 using WgSharp.Tests.Device;
 using WgSharp.Tests.Integration.Infrastructure;
 using Xunit.Abstractions;
@@ -67,7 +68,7 @@ public class ReplayAndForgeryTests(ITestOutputHelper output)
         });
         var target = new IPEndPoint(IPAddress.Parse(OuterB4), b.ListenPort);
         var counters = b.Device.Counters;
-        long replayed0 = counters.Replayed, rejected0 = counters.HandshakeRejected, unknown0 = counters.UnknownIndex, failed0 = counters.DecryptFailed;
+        long replayed0 = counters[Counter.Replayed], rejected0 = counters[Counter.HandshakeRejected], unknown0 = counters[Counter.UnknownIndex], failed0 = counters[Counter.DecryptFailed];
         var rx0 = b.PeerFor(a.PublicKey).RxBytes;
 
         // 1. Replays of every transport packet (twice) and of the initiation.
@@ -89,13 +90,13 @@ public class ReplayAndForgeryTests(ITestOutputHelper output)
         // Nothing new reaches the inner socket, and nothing at all comes back to the attacker.
         Assert.Empty(ReceiveAll(receiver));
         Assert.Throws<SocketException>(() => attacker.Receive(new byte[2048]));
-        WaitFor(() => b.Device.Counters.Replayed - replayed0 >= 2 * transport.Count && b.Device.Counters.HandshakeRejected > rejected0);
+        WaitFor(() => b.Device.Counters[Counter.Replayed] - replayed0 >= 2 * transport.Count && b.Device.Counters[Counter.HandshakeRejected] > rejected0);
 
         output.WriteLine($"captured {transport.Count} transport + {initiations.Count} initiation(s); B: {b.Device.Counters}");
-        Assert.Equal(2 * transport.Count, b.Device.Counters.Replayed - replayed0);
-        Assert.Equal(initiations.Count, b.Device.Counters.HandshakeRejected - rejected0);
-        Assert.Equal(forged.Count, b.Device.Counters.UnknownIndex - unknown0);
-        Assert.Equal(flipped.Count, b.Device.Counters.DecryptFailed - failed0);
+        Assert.Equal(2 * transport.Count, b.Device.Counters[Counter.Replayed] - replayed0);
+        Assert.Equal(initiations.Count, b.Device.Counters[Counter.HandshakeRejected] - rejected0);
+        Assert.Equal(forged.Count, b.Device.Counters[Counter.UnknownIndex] - unknown0);
+        Assert.Equal(flipped.Count, b.Device.Counters[Counter.DecryptFailed] - failed0);
         Assert.Contains("Invalid handshake initiation (replayed timestamp)", b.Log.Text);
         // The endpoint did not move to the attacker, and the session still works from the real path.
         Assert.Equal(endpointBefore, b.PeerFor(a.PublicKey).Endpoint);

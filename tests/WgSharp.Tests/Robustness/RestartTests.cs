@@ -1,3 +1,4 @@
+using WgSharp.Device;
 using WgSharp.Keys;
 using WgSharp.Tests.Device;
 using WgSharp.Tests.Integration.Infrastructure;
@@ -90,12 +91,12 @@ public class RestartTests(ITestOutputHelper output) : IDisposable
         }
         var oldPeerAtB = b.PeerFor(KeyPair.DerivePublicKey(oldKey));
         using var restarted = StartA(setup, newKey);
-        var rejectedBefore = b.Device.Counters.HandshakeRejected;
+        var rejectedBefore = b.Device.Counters[Counter.HandshakeRejected];
         var rxBefore = oldPeerAtB.RxBytes;
 
         // A (new key) initiates: B does not know that key and refuses every attempt.
         Assert.False(NetworkChecks.WaitForPing(net.A, InnerB4, TimeSpan.FromSeconds(6)));
-        Assert.True(b.Device.Counters.HandshakeRejected > rejectedBefore, b.Device.Counters.ToString());
+        Assert.True(b.Device.Counters[Counter.HandshakeRejected] > rejectedBefore, b.Device.Counters.ToString());
         Assert.Null(b.Device.FindPeer(KeyPair.DerivePublicKey(newKey)));
         // B still sends with the old session: the restarted A has no such session and nothing comes back.
         Assert.False(NetworkChecks.Ping(net.B, InnerA4, count: 2, waitSeconds: 1));

@@ -26,7 +26,7 @@ public class InMemoryDeviceTests
             Assert.Equal(i, TestPackets.SequenceOf(pair.B.Tunnel.NextWritten(HangGuard)));
         Assert.NotNull(pair.A.PeerFor(pair.B).Protocol.Keypairs.Current);
         Assert.Contains("Sending handshake initiation", pair.A.Log.Text);
-        Assert.Equal(0, pair.A.Device.Counters.StagedDropped);
+        Assert.Equal(0, pair.A.Device.Counters[Counter.StagedDropped]);
 
         // And back: B answers over the session A started.
         pair.B.Tunnel.Inject(Packet(InnerB, InnerA, 0));
@@ -58,7 +58,7 @@ public class InMemoryDeviceTests
         pair.B.SetPeer(pair.A, "10.0.0.0/24");
         pair.B.Tunnel.Inject(Packet(IPAddress.Parse("10.201.0.5"), InnerA, 1), Packet(InnerB, InnerA, 2));
         Assert.Equal(2, TestPackets.SequenceOf(pair.A.Tunnel.NextWritten(HangGuard)));
-        Assert.Equal(1, pair.A.Device.Counters.UnallowedSource);
+        Assert.Equal(1, pair.A.Device.Counters[Counter.UnallowedSource]);
         Assert.Contains($"Packet has unallowed src IP from {Peer.FormatLogName(pair.B.PublicKey)}", pair.A.Log.Text);
         Assert.Empty(pair.A.Tunnel.Written);
     }
@@ -71,8 +71,8 @@ public class InMemoryDeviceTests
         pair.A.Tunnel.Inject(Packet(InnerA, InnerB, 0), [0x45, 0, 0], Packet(InnerA, nowhere, 1), Packet(InnerA, nowhere, 2), Packet(InnerA, InnerB, 3));
         Assert.Equal(0, TestPackets.SequenceOf(pair.B.Tunnel.NextWritten(HangGuard)));
         Assert.Equal(3, TestPackets.SequenceOf(pair.B.Tunnel.NextWritten(HangGuard)));
-        Assert.Equal(2, pair.A.Device.Counters.NoRoute);
-        Assert.Equal(1, pair.A.Device.Counters.Malformed);
+        Assert.Equal(2, pair.A.Device.Counters[Counter.NoRoute]);
+        Assert.Equal(1, pair.A.Device.Counters[Counter.Malformed]);
     }
 
     [Fact]
@@ -126,7 +126,7 @@ public class InMemoryDeviceTests
         using var pair = new InMemoryPair(scaled);
         pair.Network.Filter = (_, _, _) => false; // the network swallows everything
         pair.A.Tunnel.Inject(Packet(InnerA, InnerB, 0), Packet(InnerA, InnerB, 1));
-        Assert.True(DaemonWait.Until(() => pair.A.Device.Counters.StagedDropped == 2, HangGuard), pair.A.Log.Text);
+        Assert.True(DaemonWait.Until(() => pair.A.Device.Counters[Counter.StagedDropped] == 2, HangGuard), pair.A.Log.Text);
         Assert.Contains($"Handshake for {Peer.FormatLogName(pair.B.PublicKey)} did not complete after {ProtocolConstants.MaxHandshakeAttempts + 2} attempts, giving up", pair.A.Log.Text);
         Assert.True(pair.A.Log.Matching("retrying (try").Count >= ProtocolConstantsCheck.MinRetriesBeforeGivingUp);
     }
@@ -163,13 +163,13 @@ public class InMemoryDeviceTests
         using var pair = new InMemoryPair();
         pair.A.Tunnel.Inject(Packet(InnerA, InnerB, 0));
         pair.B.Tunnel.NextWritten(HangGuard);
-        long errorsBefore = pair.A.Device.Counters.SendErrors;
+        long errorsBefore = pair.A.Device.Counters[Counter.SendErrors];
 
         armOneFailure(pair);
         pair.A.Tunnel.Inject(Packet(InnerA, InnerB, 1));
         pair.A.Tunnel.Inject(Packet(InnerA, InnerB, 2));
         Assert.Equal(2, TestPackets.SequenceOf(pair.B.Tunnel.NextWritten(HangGuard)));
-        Assert.Equal(errorsBefore + 1, pair.A.Device.Counters.SendErrors);
+        Assert.Equal(errorsBefore + 1, pair.A.Device.Counters[Counter.SendErrors]);
         Assert.Contains("Dropped an outbound packet that could not be processed: InvalidOperationException", pair.A.Log.Text);
     }
 

@@ -52,8 +52,8 @@ public class InMemoryTransferTests(ITestOutputHelper output)
             Assert.Equal(d.Sent, d.Received);
             Assert.True(d.Sent * (PacketSize - TestPackets.HeaderLength) >= HundredMegabytes);
         }
-        Assert.Equal(0, pair.A.Device.Counters.StagedDropped + pair.B.Device.Counters.StagedDropped);
-        Assert.Equal(0, pair.A.Device.Counters.SendErrors + pair.B.Device.Counters.SendErrors);
+        Assert.Equal(0, pair.A.Device.Counters[Counter.StagedDropped] + pair.B.Device.Counters[Counter.StagedDropped]);
+        Assert.Equal(0, pair.A.Device.Counters[Counter.SendErrors] + pair.B.Device.Counters[Counter.SendErrors]);
         // Each 64 KiB batch went to its peer as one send call, not one call per packet.
         Assert.True(pair.A.Host.OpenTransports.Single().MultiDatagramSends > 0);
         output.WriteLine($"A: {pair.A.Device.Counters}");
