@@ -9,8 +9,6 @@ internal sealed class CounterSet(CounterScope scope) : IReadOnlyList<KeyValuePai
 {
     private readonly long[] _values = new long[scope.Count];
 
-    public CounterScope Scope => scope;
-
     /// <summary>The value of <paramref name="counter"/>, read now.</summary>
     public long this[Counter counter] => Interlocked.Read(ref _values[scope.SlotOf(counter)]);
 
