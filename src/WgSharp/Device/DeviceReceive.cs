@@ -142,6 +142,7 @@ internal sealed partial class WireGuardDevice
         public void Process(ReceiveElement element)
         {
             var batch = element.Lease.Batch;
+            using var keys = Crypto.ChaChaPoly.KeepKeysForBatch(); // one key load per element, scrubbed at its end
             for (int k = 0; k < element.Count; k++)
             {
                 var slot = batch.Slot(element.Slots[k]);
