@@ -13,12 +13,14 @@
 #        also go-cs, and jit-jit: wgsharp's JIT build on both sides),
 #        WGSHARP (path of a published wgsharp; default: publish Release, NativeAOT, into $OUT/wgsharp-bin),
 #        WGSHARP_JIT (the same for the JIT build; default: publish it into $OUT/wgsharp-jit),
-#        OUT (result dir, default /tmp/wgsb-e2e), WGSHARP_GC_STATS=1 is passed to wgsharp daemons.
+#        OUT (result dir, default /tmp/wgsb-e2e), WGSHARP_GC_STATS=1 is passed to wgsharp daemons,
+#        TESTS (default "tcp1 tcp4 udp ping"; e.g. TESTS=tcp1 for A/B series of one figure).
 set -u
 umask 077
 DURATION=${DURATION:-10}
 UDP_RATE=${UDP_RATE:-300M}
 CONFIGS=${CONFIGS:-"veth go-go cs-cs cs-go"}
+TESTS=${TESTS:-"tcp1 tcp4 udp ping"}
 OUT=${OUT:-/tmp/wgsb-e2e}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 NSA=wgsb-a NSB=wgsb-b
@@ -163,10 +165,15 @@ run_config() {
         *) echo "unknown config $config" >&2; return ;;
     esac
     echo "== $config" >&2
-    run_test "$config" tcp1
-    run_test "$config" tcp4 -P 4
-    run_test "$config" udp -u -b "$UDP_RATE" -l 1300
-    run_ping "$config"
+    for test in $TESTS; do
+        case $test in
+            tcp1) run_test "$config" tcp1 ;;
+            tcp4) run_test "$config" tcp4 -P 4 ;;
+            udp) run_test "$config" udp -u -b "$UDP_RATE" -l 1300 ;;
+            ping) run_ping "$config" ;;
+            *) echo "unknown test $test" >&2 ;;
+        esac
+    done
     # Daemons print their GC statistics (WGSHARP_GC_STATS) on a clean stop.
     [ -n "$PID_A" ] && kill "$PID_A" "$PID_B" 2>/dev/null; sleep 0.5
     cleanup

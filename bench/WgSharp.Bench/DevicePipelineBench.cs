@@ -153,7 +153,9 @@ internal static class DevicePipelineBench
             }
         }
 
-        public void Write(PacketBatch packets, DeviceCounters counters) { }
+        public bool Write(PacketBatch packets, DeviceCounters counters, bool mayHold) => false;
+
+        public void Flush(DeviceCounters counters) { }
 
         public void Stop()
         {
@@ -183,7 +185,9 @@ internal static class DevicePipelineBench
             return -1;
         }
 
-        public void Write(PacketBatch packets, DeviceCounters counters)
+        public void Flush(DeviceCounters counters) { }
+
+        public bool Write(PacketBatch packets, DeviceCounters counters, bool mayHold)
         {
             int count = 0;
             for (int i = 0; i < packets.Count; i++)
@@ -196,6 +200,7 @@ internal static class DevicePipelineBench
             }
             Interlocked.Add(ref _received, count);
             source.Acknowledge(count);
+            return false;
         }
 
         public void Dispose() => _closed.Set();
@@ -238,11 +243,12 @@ internal static class DevicePipelineBench
         public uint FwMark => 0;
         public int BatchSize => 64;
 
-        public int Receive(UdpFamily family, PacketBatch datagrams)
+        public int Receive(UdpFamily family, PacketBatch datagrams, bool wait)
         {
             if (family != UdpFamily.IPv4) { while (!_disposed) Thread.Sleep(100); return -1; }
             lock (_lock)
             {
+                if (!wait && _count == 0) return _disposed ? -1 : 0;
                 while (_count == 0 && !_disposed) Monitor.Wait(_lock, 100);
                 if (_disposed) return -1;
                 int n = Math.Min(_count, datagrams.Capacity);

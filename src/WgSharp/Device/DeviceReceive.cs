@@ -9,26 +9,64 @@ namespace WgSharp.Device;
 // element per peer in that peer's receive queue, so the tunnel can still merge consecutive TCP segments.
 internal sealed partial class WireGuardDevice
 {
+    // Set on a receive reader thread while the tunnel holds back a run of TCP segments that this thread delivered
+    // (see ReceiveWork.Deliver): the reader must flush it before it blocks.
+    [ThreadStatic] private static bool t_tunnelHolds;
+    [ThreadStatic] private static bool t_isReceiveReader;
+
     private void RoutineReceive(UdpFamily family)
     {
+        t_isReceiveReader = true;
         var elements = new List<ReceiveElement>(_receiveBatches.Capacity);
-        while (!_stopping.IsCancellationRequested)
+        try
         {
-            var transport = _transport;
-            var lease = _receiveBatches.Rent();
-            int n = transport.Receive(family, lease.Batch);
-            if (n < 0)
+            while (!_stopping.IsCancellationRequested)
             {
-                lease.Release();
-                if (_stopping.IsCancellationRequested) return;
-                // A replaced transport (port or wgrtable change) closes the old one: carry on with the new at once.
-                // Otherwise this family has no socket here (e.g. IPv6 off): look again after a while.
-                if (ReferenceEquals(transport, _transport)) _stopping.Token.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(200));
-                continue;
+                var transport = _transport;
+                var lease = _receiveBatches.Rent();
+                int n = Receive(transport, family, lease.Batch);
+                if (n < 0)
+                {
+                    lease.Release();
+                    if (_stopping.IsCancellationRequested) return;
+                    // A replaced transport (port or wgrtable change) closes the old one: carry on with the new at once.
+                    // Otherwise this family has no socket here (e.g. IPv6 off): look again after a while.
+                    if (ReferenceEquals(transport, _transport)) _stopping.Token.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(200));
+                    continue;
+                }
+                GroupByPeer(lease, elements);
+                foreach (var element in elements) Submit(element);
+                elements.Clear();
             }
-            GroupByPeer(lease, elements);
-            foreach (var element in elements) Submit(element);
-            elements.Clear();
+        }
+        finally { FlushHeldRun(); }
+    }
+
+    /// <summary>
+    /// Receives a batch. While the tunnel holds a run back for this reader, only what is already queued is taken
+    /// (the rest of the sender's burst, to extend the run); when nothing is, the run is written first, then the
+    /// reader blocks. So a held packet never waits for traffic that may not come.
+    /// </summary>
+    private int Receive(IDatagramTransport transport, UdpFamily family, PacketBatch batch)
+    {
+        if (t_tunnelHolds)
+        {
+            int n = transport.Receive(family, batch, wait: false);
+            if (n != 0) return n;
+            FlushHeldRun();
+        }
+        return transport.Receive(family, batch, wait: true);
+    }
+
+    private void FlushHeldRun()
+    {
+        if (!t_tunnelHolds) return;
+        t_tunnelHolds = false;
+        try { Tunnel.Flush(Counters); }
+        catch (Exception e) when (!_stopping.IsCancellationRequested)
+        {
+            Counters.CountSendError();
+            if (_debug) _logger.TunnelWriteFailed(InterfaceName, 1, e.GetType().Name);
         }
     }
 
@@ -170,7 +208,10 @@ internal sealed partial class WireGuardDevice
                         if (device._debug) device._logger.DatagramDropped(device.InterfaceName, batch.Endpoints[slot], e.GetType().Name);
                     }
                 }
-                try { device.Tunnel.Write(batch, device.Counters); }
+                // Only a reader that delivers everything itself may let the tunnel hold a run back: it flushes before
+                // it blocks, and no other thread can deliver this peer's next packets in between (docs/pipeline.md).
+                bool mayHold = t_isReceiveReader && device._crypto.WorkerCount == 0;
+                try { t_tunnelHolds = device.Tunnel.Write(batch, device.Counters, mayHold); }
                 catch (Exception e) when (!device._stopping.IsCancellationRequested)
                 {
                     device.Counters.CountSendError();

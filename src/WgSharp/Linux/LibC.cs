@@ -113,6 +113,9 @@ internal static partial class LibC
     [LibraryImport(Lib, EntryPoint = "sendmsg", SetLastError = true)]
     public static unsafe partial nint SendMsg(int fd, MsgHdr* message, int flags);
 
+    [LibraryImport(Lib, EntryPoint = "sendmmsg", SetLastError = true)]
+    public static unsafe partial int SendMMsg(int fd, MMsgHdr* messages, uint count, int flags);
+
     [LibraryImport(Lib, EntryPoint = "write", SetLastError = true)]
     public static unsafe partial nint Write(int fd, byte* buffer, nuint count);
 

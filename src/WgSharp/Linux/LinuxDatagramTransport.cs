@@ -18,11 +18,11 @@ internal sealed class LinuxDatagramTransport(UdpTransport sockets) : IDatagramTr
     public uint FwMark => sockets.FwMark;
     public int BatchSize => UdpTransport.MaxSegments;
 
-    public unsafe int Receive(UdpFamily family, PacketBatch datagrams)
+    public unsafe int Receive(UdpFamily family, PacketBatch datagrams, bool wait)
     {
         // Straight into the slots: a GRO super-buffer split at the slot stride, or one recvmmsg.
         var slots = new Span<byte>(datagrams.SlotAddress(0), datagrams.Capacity * datagrams.SlotSize);
-        int count = sockets.ReceiveBatch(family, slots, datagrams.SlotSize, datagrams.Lengths, datagrams.Endpoints);
+        int count = sockets.ReceiveBatch(family, slots, datagrams.SlotSize, datagrams.Lengths, datagrams.Endpoints, wait);
         datagrams.Count = Math.Max(count, 0);
         return count;
     }
@@ -32,24 +32,33 @@ internal sealed class LinuxDatagramTransport(UdpTransport sockets) : IDatagramTr
         if (count == 1) return sockets.TrySend(datagrams.Datagram(start), to);
         var lengths = datagrams.Lengths;
         var result = SocketError.Success;
-        var iov = stackalloc LibC.IoVec[UdpTransport.MaxSegments];
+        const int bufferCapacity = 128; // two full runs of the largest GSO send
+        var iov = stackalloc LibC.IoVec[bufferCapacity];
+        Span<UdpTransport.SegmentRun> runs = stackalloc UdpTransport.SegmentRun[UdpTransport.MaxRunsPerSend];
         int end = start + count;
         for (int first = start; first < end;)
         {
-            // One run: equal sizes, a shorter one ends it, within the GSO limits (a lone oversized datagram goes alone).
-            int size = lengths[first], total = 0, n = 0;
-            while (first + n < end && n < UdpTransport.MaxSegments)
+            // Runs for one sendmmsg: as many as fit in the vector and the run limit.
+            int runCount = 0, buffers = 0;
+            while (first < end && runCount < runs.Length && buffers + UdpTransport.MaxSegments <= bufferCapacity)
             {
-                int length = lengths[first + n];
-                if (length > size || (n > 0 && total + length > UdpTransport.MaxSegmentedBytes)) break;
-                iov[n] = new LibC.IoVec { Base = datagrams.SlotAddress(first + n), Length = (nuint)length };
-                total += length;
-                n++;
-                if (length < size) break;
+                // One run: equal sizes, a shorter one ends it, within the GSO limits (a lone oversized datagram goes alone).
+                int size = lengths[first], total = 0, n = 0;
+                while (first + n < end && n < UdpTransport.MaxSegments)
+                {
+                    int length = lengths[first + n];
+                    if (length > size || (n > 0 && total + length > UdpTransport.MaxSegmentedBytes)) break;
+                    iov[buffers + n] = new LibC.IoVec { Base = datagrams.SlotAddress(first + n), Length = (nuint)length };
+                    total += length;
+                    n++;
+                    if (length < size) break;
+                }
+                runs[runCount++] = new UdpTransport.SegmentRun(buffers, n, total, size);
+                buffers += n;
+                first += n;
             }
-            var error = sockets.TrySendSegments(iov, n, total, size, to);
+            var error = sockets.TrySendRuns(iov, runs[..runCount], to);
             if (result == SocketError.Success) result = error;
-            first += n;
         }
         return result;
     }

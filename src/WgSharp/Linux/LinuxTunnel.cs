@@ -32,7 +32,8 @@ internal sealed class LinuxTunnel : ITunnel
     {
         _tun = tun;
         _offloads = offloads && tun.EnableOffloads();
-        // One coalescer per writing thread (one per UDP receiver or crypto worker); each is flushed before Write returns.
+        // One coalescer per writing thread (one per UDP receiver or crypto worker); flushed before Write returns
+        // unless the caller lets it hold a growing run until its next Write or Flush.
         _coalescers = offloads ? new ThreadLocal<TcpCoalescer>(() => TcpCoalescer.ForTun(tun)) : null;
     }
 
@@ -92,24 +93,33 @@ internal sealed class LinuxTunnel : ITunnel
         return count;
     }
 
-    public void Write(PacketBatch packets, DeviceCounters counters)
+    public bool Write(PacketBatch packets, DeviceCounters counters, bool mayHold)
     {
         if (_coalescers == null)
         {
             for (int i = 0; i < packets.Count; i++)
                 if (packets.Lengths[i] > 0 && !_tun.TryWrite(packets.Packet(i), out _)) counters.CountSendError();
-            return;
+            return false;
         }
         var coalescer = _coalescers.Value!;
+        bool hold = false;
         try
         {
             for (int i = 0; i < packets.Count; i++)
                 if (packets.Lengths[i] > 0) coalescer.Add(packets.Packet(i), counters);
+            // A run that can still grow waits for this thread's next write (the rest of the sender's burst).
+            hold = mayHold && coalescer.CanGrow;
         }
         finally
         {
-            coalescer.Flush(counters);
+            if (!hold) coalescer.Flush(counters);
         }
+        return hold;
+    }
+
+    public void Flush(DeviceCounters counters)
+    {
+        if (_coalescers is { IsValueCreated: true } coalescers) coalescers.Value!.Flush(counters);
     }
 
     public void Dispose() => _tun.Dispose();

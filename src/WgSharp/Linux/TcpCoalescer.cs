@@ -19,6 +19,7 @@ internal sealed class TcpCoalescer(TcpCoalescer.PacketWriter write)
     public static TcpCoalescer ForTun(TunDevice tun) => new((ReadOnlySpan<byte> packet, in VirtioNetHeader header) => tun.TryWrite(packet, header, out _));
 
     private const int MaxLength = 65535;
+    private const int MaxSegments = 64;
     private const byte TcpAck = 0x10, TcpPsh = 0x08;
 
     private readonly byte[] _buffer = new byte[MaxLength];
@@ -32,6 +33,12 @@ internal sealed class TcpCoalescer(TcpCoalescer.PacketWriter write)
     private bool _closed;         // the last segment was short or had PSH: nothing may follow
 
     public bool HasPending => _length > 0;
+
+    /// <summary>
+    /// The pending packet could still grow: full-sized segments so far, no PSH, room for one more. Worth holding
+    /// back while the next receive is already queued (a sender's burst often spans two UDP GSO sends).
+    /// </summary>
+    public bool CanGrow => _length > 0 && !_closed && _length + _segmentSize <= MaxLength && _segments < MaxSegments;
 
     /// <summary>Adds a decrypted, source-checked packet; writes out what can no longer grow.</summary>
     public void Add(ReadOnlySpan<byte> packet, DeviceCounters counters)
@@ -118,7 +125,7 @@ internal sealed class TcpCoalescer(TcpCoalescer.PacketWriter write)
     private bool CanAppend(ReadOnlySpan<byte> packet, int ipLength, int headerLength, int payload)
     {
         if (_closed || ipLength != _ipLength || headerLength != _headerLength) return false;
-        if (payload > _segmentSize || _length + payload > MaxLength || _segments >= 64) return false;
+        if (payload > _segmentSize || _length + payload > MaxLength || _segments >= MaxSegments) return false;
         var pending = _buffer.AsSpan(0, _headerLength);
         if (ipLength == 20)
         {

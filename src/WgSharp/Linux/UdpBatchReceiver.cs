@@ -122,11 +122,11 @@ internal sealed unsafe class UdpBatchReceiver
     }
 
     /// <summary>
-    /// One recvmmsg straight into the stride slots: blocks for the first datagram, takes what else is queued
-    /// (MSG_WAITFORONE). Truncated datagrams (longer than the stride) and empty ones are dropped and the rest closed up.
+    /// One recvmmsg straight into the stride slots: blocks for the first datagram (unless <paramref name="flags"/>
+    /// say otherwise), takes what else is queued (MSG_WAITFORONE). Truncated datagrams (longer than the stride) and empty ones are dropped and the rest closed up.
     /// Returns the datagrams delivered (0 when all were dropped), or -1 with errno.
     /// </summary>
-    public int ReceiveEach(int fd, Span<byte> buffers, int stride, Span<int> lengths, Span<UdpEndpoint> sources, int capacity, out int errno)
+    public int ReceiveEach(int fd, int flags, Span<byte> buffers, int stride, Span<int> lengths, Span<UdpEndpoint> sources, int capacity, out int errno)
     {
         errno = 0;
         int batch = Math.Min(capacity, MaxBatch);
@@ -144,7 +144,7 @@ internal sealed unsafe class UdpBatchReceiver
                     Header = new LibC.MsgHdr { Name = names + i * AddressBytes, NameLength = AddressBytes, Iov = iovecs + i, IovLength = 1 },
                 };
             }
-            received = LibC.RecvMMsg(fd, messages, (uint)batch, LibC.MSG_WAITFORONE, null);
+            received = LibC.RecvMMsg(fd, messages, (uint)batch, flags | LibC.MSG_WAITFORONE, null);
             if (received < 0)
             {
                 errno = LibC.Errno;

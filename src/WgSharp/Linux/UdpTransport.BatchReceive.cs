@@ -32,6 +32,7 @@ internal sealed partial class UdpTransport
     /// the transport is disposed, not bound, or has no socket of that family (as <see cref="Receive"/>).
     /// Datagrams longer than <paramref name="stride"/> and empty ones are dropped. Follows rebinds; one reader
     /// per family, which must not also call <see cref="Receive"/> (a GRO socket hands out super-buffers).
+    /// With <paramref name="wait"/> false it never blocks: 0 when nothing is queued.
     /// </summary>
     /// <remarks>
     /// With GRO, one recvmsg returns a run of equal-sized datagrams from one sender (the last may be shorter);
@@ -39,7 +40,7 @@ internal sealed partial class UdpTransport
     /// out over the next calls without a system call. Without GRO (or with <see cref="Offloads"/> off) one
     /// recvmmsg receives straight into the slots, each datagram with its own sender.
     /// </remarks>
-    public int ReceiveBatch(UdpFamily family, Span<byte> buffers, int stride, Span<int> lengths, Span<UdpEndpoint> sources)
+    public int ReceiveBatch(UdpFamily family, Span<byte> buffers, int stride, Span<int> lengths, Span<UdpEndpoint> sources, bool wait = true)
     {
         if (stride <= 0) throw new ArgumentOutOfRangeException(nameof(stride));
         int capacity = Math.Min(Math.Min(lengths.Length, sources.Length), buffers.Length / stride);
@@ -64,9 +65,10 @@ internal sealed partial class UdpTransport
                 // Holding a reference makes Socket.Dispose shut the socket down, which wakes the blocked call.
                 handle.DangerousAddRef(ref added);
                 int fd = (int)handle.DangerousGetHandle();
+                int flags = wait ? 0 : LibC.MSG_DONTWAIT;
                 count = UseGro(family, pair!, socket)
-                    ? receiver.ReceiveCoalesced(fd, 0, out errno) < 0 ? -1 : receiver.TakePending(buffers, stride, lengths, sources, capacity)
-                    : receiver.ReceiveEach(fd, buffers, stride, lengths, sources, capacity, out errno);
+                    ? receiver.ReceiveCoalesced(fd, flags, out errno) < 0 ? -1 : receiver.TakePending(buffers, stride, lengths, sources, capacity)
+                    : receiver.ReceiveEach(fd, flags, buffers, stride, lengths, sources, capacity, out errno);
             }
             catch (ObjectDisposedException)
             {
@@ -87,12 +89,13 @@ internal sealed partial class UdpTransport
             if (count > 0)
                 return count;
             if (count == 0)
-                continue; // everything received was dropped (too long, empty)
+                continue; // everything received was dropped (too long, empty): look again
             switch (errno)
             {
                 case LibC.EINTR or LibC.ECONNREFUSED or LibC.EHOSTUNREACH or LibC.ENETUNREACH:
                     continue; // signals and ICMP error reports are not fatal for an unconnected socket
                 case LibC.EAGAIN:
+                    if (!wait) return 0; // nothing queued
                     WaitReadable(socket);
                     continue;
                 default:

@@ -382,13 +382,7 @@ internal sealed partial class UdpTransport : IDisposable
                 _segmentationUnsupported = true; // the kernel or route cannot segment: stay with plain sends
                 return SendEach(iov, iovCount, segmentSize, to);
             }
-            return errno switch
-            {
-                LibC.ENETUNREACH => SocketError.NetworkUnreachable,
-                LibC.EHOSTUNREACH => SocketError.HostUnreachable,
-                ENOBUFS or LibC.EAGAIN => SocketError.NoBufferSpaceAvailable,
-                _ => SocketError.SocketError,
-            };
+            return SendError(errno);
         }
         catch (ObjectDisposedException)
         {
@@ -401,6 +395,120 @@ internal sealed partial class UdpTransport : IDisposable
     }
 
     private const int EIO = 5, EINVAL = 22, ENOPROTOOPT = 92, EOPNOTSUPP = 95, ENOBUFS = 105;
+
+    /// <summary>One run for <see cref="TrySendRuns"/>: equal-sized datagrams (the last may be shorter) in consecutive buffers of the caller's vector.</summary>
+    internal readonly record struct SegmentRun(int FirstBuffer, int Buffers, int TotalLength, int SegmentSize);
+
+    /// <summary>Most runs one <see cref="TrySendRuns"/> call passes to the kernel at once.</summary>
+    internal const int MaxRunsPerSend = 8;
+
+    /// <summary>
+    /// Sends several runs to one endpoint, each as one segmentation-offload datagram train, all in one sendmmsg.
+    /// A burst larger than one UDP GSO send allows (a 64 KiB TCP super-packet becomes ~68 KiB of datagrams) thus
+    /// reaches the receiver's socket at once, and its reader finds the tail queued when it has opened the head
+    /// (so the receiving tunnel can merge the whole burst again). Keeps going after a failed run;
+    /// returns the first error. Falls back to <see cref="TrySendSegments(LibC.IoVec*, int, int, int, in UdpEndpoint)"/>
+    /// per run where segmentation is off or unsupported.
+    /// </summary>
+    internal unsafe SocketError TrySendRuns(LibC.IoVec* iov, ReadOnlySpan<SegmentRun> runs, in UdpEndpoint to)
+    {
+        if (runs.Length > MaxRunsPerSend) throw new ArgumentOutOfRangeException(nameof(runs));
+        if (runs.Length == 1 || _segmentationUnsupported || !Offloads)
+            return SendRunsOneByOne(iov, runs, to);
+        var error = PrepareSend(to, out var socket, out var address);
+        if (error != SocketError.Success)
+            return error;
+        const int controlSize = 24; // CMSG_SPACE(sizeof(ushort)) on 64-bit
+        byte* controls = stackalloc byte[MaxRunsPerSend * controlSize];
+        var messages = stackalloc LibC.MMsgHdr[MaxRunsPerSend];
+        var result = SocketError.Success;
+        var handle = socket.SafeHandle;
+        bool added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            int fd = (int)handle.DangerousGetHandle();
+            fixed (byte* name = address.Buffer.Span)
+            {
+                for (int i = 0; i < runs.Length; i++)
+                {
+                    byte* control = controls + i * controlSize;
+                    WriteSegmentControl(control, controlSize, runs[i].SegmentSize);
+                    messages[i] = new LibC.MMsgHdr
+                    {
+                        Header = new LibC.MsgHdr
+                        {
+                            Name = name,
+                            NameLength = (uint)address.Size,
+                            Iov = iov + runs[i].FirstBuffer,
+                            IovLength = (nuint)runs[i].Buffers,
+                            Control = control,
+                            ControlLength = controlSize,
+                        },
+                    };
+                }
+                for (int sent = 0; sent < runs.Length;)
+                {
+                    int n = LibC.SendMMsg(fd, messages + sent, (uint)(runs.Length - sent), 0);
+                    if (n > 0)
+                    {
+                        sent += n;
+                        continue;
+                    }
+                    int errno = n < 0 ? LibC.Errno : LibC.EAGAIN;
+                    if (errno == LibC.EINTR)
+                        continue;
+                    if (errno is EINVAL or ENOPROTOOPT or EOPNOTSUPP or EIO)
+                    {
+                        _segmentationUnsupported = true; // the kernel or route cannot segment: stay with plain sends
+                        var rest = SendRunsOneByOne(iov, runs[sent..], to);
+                        return result == SocketError.Success ? rest : result;
+                    }
+                    if (result == SocketError.Success) result = SendError(errno);
+                    sent++; // the kernel refused this run: the rest may still go
+                }
+            }
+            return result;
+        }
+        catch (ObjectDisposedException)
+        {
+            return SocketError.OperationAborted; // raced with a rebind or close
+        }
+        finally
+        {
+            if (added) handle.DangerousRelease();
+        }
+    }
+
+    private unsafe SocketError SendRunsOneByOne(LibC.IoVec* iov, ReadOnlySpan<SegmentRun> runs, in UdpEndpoint to)
+    {
+        var result = SocketError.Success;
+        foreach (var run in runs)
+        {
+            var error = TrySendSegments(iov + run.FirstBuffer, run.Buffers, run.TotalLength, run.SegmentSize, to);
+            if (result == SocketError.Success) result = error;
+        }
+        return result;
+    }
+
+    private static SocketError SendError(int errno) => errno switch
+    {
+        LibC.ENETUNREACH => SocketError.NetworkUnreachable,
+        LibC.EHOSTUNREACH => SocketError.HostUnreachable,
+        ENOBUFS or LibC.EAGAIN => SocketError.NoBufferSpaceAvailable,
+        _ => SocketError.SocketError,
+    };
+
+    /// <summary>A UDP_SEGMENT control message carrying the segment size.</summary>
+    private static unsafe void WriteSegmentControl(byte* control, int controlSize, int segmentSize)
+    {
+        new Span<byte>(control, controlSize).Clear();
+        var cmsg = (LibC.CMsgHdr*)control;
+        cmsg->Length = (nuint)(sizeof(LibC.CMsgHdr) + sizeof(ushort));
+        cmsg->Level = LibC.SOL_UDP;
+        cmsg->Type = LibC.UDP_SEGMENT;
+        *(ushort*)(control + sizeof(LibC.CMsgHdr)) = (ushort)segmentSize;
+    }
 
     private unsafe SocketError SendEach(LibC.IoVec* iov, int iovCount, int segmentSize, in UdpEndpoint to)
     {
@@ -422,12 +530,7 @@ internal sealed partial class UdpTransport : IDisposable
     {
         const int controlSize = 24; // CMSG_SPACE(sizeof(ushort)) on 64-bit
         byte* control = stackalloc byte[controlSize];
-        new Span<byte>(control, controlSize).Clear();
-        var cmsg = (LibC.CMsgHdr*)control;
-        cmsg->Length = (nuint)(sizeof(LibC.CMsgHdr) + sizeof(ushort));
-        cmsg->Level = LibC.SOL_UDP;
-        cmsg->Type = LibC.UDP_SEGMENT;
-        *(ushort*)(control + sizeof(LibC.CMsgHdr)) = (ushort)segmentSize;
+        WriteSegmentControl(control, controlSize, segmentSize);
         fixed (byte* name = sockaddr)
         {
             var message = new LibC.MsgHdr

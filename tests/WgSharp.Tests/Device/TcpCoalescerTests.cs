@@ -41,6 +41,23 @@ public class TcpCoalescerTests
         return list;
     }
 
+    [Fact]
+    public void ARunOfFullSegmentsCanGrowUntilAShortOrPushedSegmentOrTheSizeLimitEndsIt()
+    {
+        var counters = new DeviceCounters();
+        var input = Segments(true, 1368 * 47 + 100, 1368); // 47 full segments, then a short one with PSH
+        var coalescer = new TcpCoalescer(new Capture().Write);
+        Assert.False(coalescer.CanGrow); // nothing pending
+        for (int i = 0; i < 20; i++) coalescer.Add(input[i], counters);
+        Assert.True(coalescer.CanGrow);
+        coalescer.Add(input[^1], counters); // does not follow on: flushes the run and starts over with a closed one
+        Assert.False(coalescer.CanGrow);
+        coalescer.Flush(counters);
+
+        for (int i = 0; i < 47; i++) coalescer.Add(input[i], counters);
+        Assert.False(coalescer.CanGrow); // 47 x 1368 + headers: one more segment would pass 64 KiB
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]

@@ -8,8 +8,8 @@ namespace WgSharp.Tests.Integration;
 /// <summary>The Linux datagram seam on loopback: a batch to one endpoint leaves in GSO runs straight from the slots, in order.</summary>
 public class LinuxDatagramTransportTests
 {
-    private static LinuxDatagramTransport Open() =>
-        (LinuxDatagramTransport)new LinuxDatagramTransportFactory().Open(new TransportSettings(0, 0, 0));
+    private static LinuxDatagramTransport Open(bool offloads = true) =>
+        (LinuxDatagramTransport)new LinuxDatagramTransportFactory(offloads: offloads).Open(new TransportSettings(0, 0, 0));
 
     private static UdpEndpoint Loopback(ushort port) => UdpEndpoint.FromIPEndPoint(new IPEndPoint(IPAddress.Loopback, port));
 
@@ -33,7 +33,7 @@ public class LinuxDatagramTransportTests
         int seen = 0;
         while (seen < Sizes.Length)
         {
-            int n = receiver.Receive(UdpFamily.IPv4, into);
+            int n = receiver.Receive(UdpFamily.IPv4, into, wait: true);
             if (n < 0) throw new InvalidOperationException($"{Sizes.Length - seen} datagrams of round {round} never arrived");
             for (int i = 0; i < n; i++, seen++)
             {
@@ -44,10 +44,12 @@ public class LinuxDatagramTransportTests
         }
     }
 
-    [Fact]
-    public void ABatchToOneEndpointArrivesWholeAndInOrderThroughSegmentationOffload()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void ABatchToOneEndpointArrivesWholeAndInOrderThroughSegmentationOffload(bool offloads)
     {
-        using var sender = Open();
+        using var sender = Open(offloads);
         using var receiver = Open();
         using var hangGuard = new Timer(_ => receiver.Dispose(), null, TimeSpan.FromSeconds(60), Timeout.InfiniteTimeSpan);
         using var outgoing = new PacketBatch(Sizes.Length);
@@ -59,6 +61,22 @@ public class LinuxDatagramTransportTests
         ReceiveAll(receiver, incoming, 1);
         Assert.False(sender.Sockets.SegmentationUnsupported);
         Assert.Equal(Loopback(sender.Port), incoming.Endpoints[0]);
+    }
+
+    [Fact]
+    public void AReceiveThatMustNotWaitReturnsNothingWhenNothingIsQueuedAndWhatIsQueuedOtherwise()
+    {
+        using var sender = Open();
+        using var receiver = Open();
+        using var hangGuard = new Timer(_ => receiver.Dispose(), null, TimeSpan.FromSeconds(60), Timeout.InfiniteTimeSpan);
+        using var incoming = new PacketBatch(64);
+        Assert.Equal(0, receiver.Receive(UdpFamily.IPv4, incoming, wait: false));
+        Assert.Equal(System.Net.Sockets.SocketError.Success, sender.Send(new byte[100], Loopback(receiver.Port)));
+        int n;
+        while ((n = receiver.Receive(UdpFamily.IPv4, incoming, wait: false)) == 0) Thread.Yield(); // loopback delivery is immediate, but not inside our send
+        Assert.Equal(1, n);
+        Assert.Equal(100, incoming.Lengths[0]);
+        Assert.Equal(0, receiver.Receive(UdpFamily.IPv4, incoming, wait: false));
     }
 
     [Fact]

@@ -25,9 +25,10 @@ internal interface IDatagramTransport : IDisposable
     /// Blocks until at least one datagram arrives on the socket of <paramref name="family"/> and fills slots
     /// 0.. of <paramref name="datagrams"/> (datagram view, <see cref="PacketBatch.Datagram"/>) with their sources
     /// in <see cref="PacketBatch.Endpoints"/>, setting <see cref="PacketBatch.Count"/>. Returns the count, or -1
-    /// when the transport is disposed or has no socket of that family.
+    /// when the transport is disposed or has no socket of that family. With <paramref name="wait"/> false it
+    /// does not block: 0 when nothing is queued.
     /// </summary>
-    int Receive(UdpFamily family, PacketBatch datagrams);
+    int Receive(UdpFamily family, PacketBatch datagrams, bool wait);
 
     /// <summary>
     /// Sends slots [start, start + count) of <paramref name="datagrams"/> (datagram view) to one endpoint,

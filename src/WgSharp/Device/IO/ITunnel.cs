@@ -7,7 +7,8 @@ namespace WgSharp.Device.IO;
 /// <remarks>
 /// One thread reads; any number of threads may write. An implementation hides its offloads: it hands out
 /// ordinary IP packets (splitting any super-packet itself) and may merge what it is given (coalescing
-/// TCP segments), flushing before <see cref="Write"/> returns, so nothing waits between calls.
+/// TCP segments), flushing before <see cref="Write"/> returns, so nothing waits between calls, unless the
+/// writer lets it hold packets back (see <see cref="Write"/>).
 /// </remarks>
 internal interface ITunnel : IDisposable
 {
@@ -34,6 +35,12 @@ internal interface ITunnel : IDisposable
     /// <summary>
     /// Writes every non-empty slot among the first <see cref="PacketBatch.Count"/> (packet view), in
     /// order. Never throws for a packet the host refuses: failures are counted in <paramref name="counters"/>.
+    /// With <paramref name="mayHold"/>, the implementation may keep the last packets back (a merge that the
+    /// next write could still extend) and returns true when it did: this thread must then call
+    /// <see cref="Write"/> or <see cref="Flush"/> again before it waits for anything.
     /// </summary>
-    void Write(PacketBatch packets, DeviceCounters counters);
+    bool Write(PacketBatch packets, DeviceCounters counters, bool mayHold);
+
+    /// <summary>Writes whatever this thread's last <see cref="Write"/> held back (nothing when it held nothing).</summary>
+    void Flush(DeviceCounters counters);
 }

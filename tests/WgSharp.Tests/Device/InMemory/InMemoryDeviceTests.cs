@@ -34,6 +34,20 @@ public class InMemoryDeviceTests
     }
 
     [Fact]
+    public void WhatTheTunnelHoldsBackForTheReaderIsWrittenBeforeTheReaderWaitsAgain()
+    {
+        // B's reader delivers everything itself (one crypto thread), so it may let the tunnel hold a run back for
+        // the rest of a sender's burst; with nothing more queued it must write it before it blocks.
+        using var pair = new InMemoryPair(optionsB: new DeviceOptions { Debug = true, CryptoThreads = 1 });
+        pair.B.Tunnel.HoldsBackWhenAllowed = true;
+        pair.A.Tunnel.Inject(Packet(InnerA, InnerB, 0));
+        Assert.Equal(0, TestPackets.SequenceOf(pair.B.Tunnel.NextWritten(HangGuard)));
+        pair.A.Tunnel.Inject(Enumerable.Range(1, 40).Select(i => Packet(InnerA, InnerB, i)).ToArray());
+        for (int i = 1; i <= 40; i++)
+            Assert.Equal(i, TestPackets.SequenceOf(pair.B.Tunnel.NextWritten(HangGuard)));
+    }
+
+    [Fact]
     public void APacketFromASourceOutsideThePeersAllowedIpsIsDroppedAndCounted()
     {
         using var pair = new InMemoryPair();

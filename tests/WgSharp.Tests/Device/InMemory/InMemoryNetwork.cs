@@ -156,14 +156,14 @@ internal sealed class InMemoryTransport : IDatagramTransport
         catch (InvalidOperationException) { return false; } // closed meanwhile
     }
 
-    public int Receive(UdpFamily family, PacketBatch datagrams)
+    public int Receive(UdpFamily family, PacketBatch datagrams, bool wait)
     {
         bool mine = (family == UdpFamily.IPv4) == (_host.Address.AddressFamily == AddressFamily.InterNetwork);
         if (!mine || _disposed) return -1;
         int count = 0;
         try
         {
-            if (!_queue.TryTake(out var first, Timeout.Infinite)) return -1;
+            if (!_queue.TryTake(out var first, wait ? Timeout.Infinite : 0)) return wait || _disposed ? -1 : 0;
             Put(datagrams, count++, first);
             while (count < datagrams.Capacity && _queue.TryTake(out var next)) Put(datagrams, count++, next);
         }

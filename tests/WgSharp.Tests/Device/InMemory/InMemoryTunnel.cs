@@ -70,14 +70,42 @@ internal sealed class InMemoryTunnel(string name = "mem0", int mtu = 1420, int b
         return count;
     }
 
-    public void Write(PacketBatch packets, DeviceCounters counters)
+    /// <summary>
+    /// Behave like a merging tunnel that holds a run back whenever the writer allows it: the last packet of
+    /// every write stays with the writing thread until its next write or flush (tests the device's side of that contract).
+    /// </summary>
+    public bool HoldsBackWhenAllowed { get; set; }
+
+    [ThreadStatic] private static byte[]? t_held;
+
+    public bool Write(PacketBatch packets, DeviceCounters counters, bool mayHold)
     {
+        ReleaseHeld();
+        int last = -1;
         for (int i = 0; i < packets.Count; i++)
+            if (packets.Lengths[i] > 0) last = i;
+        for (int i = 0; i <= last; i++)
         {
             if (packets.Lengths[i] == 0) continue;
-            if (_onWrite is { } handler) handler(packets.Packet(i));
-            else Written.Add(packets.Packet(i).ToArray());
+            if (i == last && mayHold && HoldsBackWhenAllowed) t_held = packets.Packet(i).ToArray();
+            else Deliver(packets.Packet(i));
         }
+        return t_held is not null;
+    }
+
+    public void Flush(DeviceCounters counters) => ReleaseHeld();
+
+    private void ReleaseHeld()
+    {
+        if (t_held is not { } held) return;
+        t_held = null;
+        Deliver(held);
+    }
+
+    private void Deliver(ReadOnlySpan<byte> packet)
+    {
+        if (_onWrite is { } handler) handler(packet);
+        else Written.Add(packet.ToArray());
     }
 
     /// <summary>Waits for the next written packet (a hang guard, not a timing check).</summary>
