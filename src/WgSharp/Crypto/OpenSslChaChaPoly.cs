@@ -184,7 +184,7 @@ internal static unsafe class OpenSslChaChaPoly
         /// <summary>Starts a message: the nonce always, the key only when it is not the one already loaded.</summary>
         public bool Start(ReadOnlySpan<byte> key, byte* nonce)
         {
-            if (HoldsKey && CryptographicOperations.FixedTimeEquals(key, _loadedKey))
+            if (HoldsKey && IsLoaded(key))
                 return EVP_CipherInit_ex(Handle, 0, 0, null, nonce, _direction) == 1;
             fixed (byte* k = key)
             {
@@ -193,6 +193,19 @@ internal static unsafe class OpenSslChaChaPoly
             key.CopyTo(_loadedKey);
             HoldsKey = true;
             return true;
+        }
+
+        /// <summary>
+        /// Whether <paramref name="key"/> is the loaded key, in time independent of the bytes: four 64-bit
+        /// differences OR-ed together, no early exit. (The BCL's FixedTimeEquals, compiled without optimisation
+        /// on purpose, cost 3 % of a sender's CPU here.)
+        /// </summary>
+        private bool IsLoaded(ReadOnlySpan<byte> key)
+        {
+            if (key.Length != ChaChaPoly.KeySize) return false;
+            ReadOnlySpan<ulong> a = MemoryMarshal.Cast<byte, ulong>(key), b = MemoryMarshal.Cast<byte, ulong>(_loadedKey.AsSpan());
+            ulong difference = (a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3]);
+            return difference == 0;
         }
 
         /// <summary>
