@@ -36,6 +36,12 @@ internal static class ChaChaPoly
     /// <summary>Messages (plaintext bytes) at least this long go to OpenSSL when it is the backend.</summary>
     public const int OpenSslMinimumLength = 256;
 
+    /// <summary>
+    /// Lets this thread keep a session key loaded between calls until the scope ends (dispose it), for a batch
+    /// of packets sealed or opened together: see <see cref="OpenSslChaChaPoly.KeepKeysForBatch"/>. A no-op for libsodium.
+    /// </summary>
+    public static OpenSslChaChaPoly.BatchScope KeepKeysForBatch() => OpenSslChaChaPoly.KeepKeysForBatch();
+
     /// <summary>Writes ciphertext||tag into destination (plaintext.Length + 16 bytes).</summary>
     public static void Seal(ReadOnlySpan<byte> key, ulong counter, ReadOnlySpan<byte> plaintext,
         ReadOnlySpan<byte> associatedData, Span<byte> destination)

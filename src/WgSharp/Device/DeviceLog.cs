@@ -60,6 +60,9 @@ internal static partial class DeviceLog
     [LoggerMessage(Level = LogLevel.Debug, Message = "{Interface}: Dropped a datagram from {From} that could not be processed: {Error}")]
     public static partial void DatagramDropped(this ILogger logger, string @interface, UdpEndpoint from, string error);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Interface}: Receiving datagrams failed, retrying: {Error}")]
+    public static partial void ReceiveFailed(this ILogger logger, string @interface, string error);
+
     [LoggerMessage(Level = LogLevel.Debug, Message = "{Interface}: Writing {Count} packets to the tunnel failed: {Error}")]
     public static partial void TunnelWriteFailed(this ILogger logger, string @interface, int count, string error);
 

@@ -24,7 +24,18 @@ internal sealed partial class WireGuardDevice
             {
                 var transport = _transport;
                 var lease = _receiveBatches.Rent();
-                int n = Receive(transport, family, lease.Batch);
+                int n;
+                try { n = Receive(transport, family, lease.Batch); }
+                catch (Exception e) when (!_stopping.IsCancellationRequested)
+                {
+                    // An error the transport does not expect (not a closed or replaced socket): losing the receive
+                    // thread would leave a daemon that looks alive and hears nothing. Say so, wait a little (a
+                    // failure that repeats must not flood the log or spin a core) and go on.
+                    lease.Release();
+                    _logger.ReceiveFailed(InterfaceName, e.Message);
+                    _stopping.Token.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(100));
+                    continue;
+                }
                 if (n < 0)
                 {
                     lease.Release();
@@ -180,6 +191,7 @@ internal sealed partial class WireGuardDevice
         public void Process(ReceiveElement element)
         {
             var batch = element.Lease.Batch;
+            using var keys = Crypto.ChaChaPoly.KeepKeysForBatch(); // one key load per element, scrubbed at its end
             for (int k = 0; k < element.Count; k++)
             {
                 var slot = batch.Slot(element.Slots[k]);

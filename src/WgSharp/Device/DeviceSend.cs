@@ -276,6 +276,7 @@ internal sealed partial class WireGuardDevice
         {
             var batch = element.Lease.Batch;
             var lengths = batch.Lengths;
+            using var keys = Crypto.ChaChaPoly.KeepKeysForBatch(); // one key load per element, scrubbed at its end
             for (int i = 0; i < element.Count; i++)
             {
                 int index = element.First + i;

@@ -432,8 +432,11 @@ internal sealed partial class UdpTransport : IDisposable
             {
                 for (int i = 0; i < runs.Length; i++)
                 {
-                    byte* control = controls + i * controlSize;
-                    WriteSegmentControl(control, controlSize, runs[i].SegmentSize);
+                    // A lone datagram goes without UDP_SEGMENT, as a plain send would: one longer than the path
+                    // MTU (a tunnel MTU above the link's) must be fragmented, which a segmented send refuses.
+                    bool segmented = runs[i].TotalLength > runs[i].SegmentSize;
+                    byte* control = segmented ? controls + i * controlSize : null;
+                    if (segmented) WriteSegmentControl(control, controlSize, runs[i].SegmentSize);
                     messages[i] = new LibC.MMsgHdr
                     {
                         Header = new LibC.MsgHdr
@@ -443,7 +446,7 @@ internal sealed partial class UdpTransport : IDisposable
                             Iov = iov + runs[i].FirstBuffer,
                             IovLength = (nuint)runs[i].Buffers,
                             Control = control,
-                            ControlLength = controlSize,
+                            ControlLength = segmented ? (nuint)controlSize : 0,
                         },
                     };
                 }

@@ -75,6 +75,55 @@ public class ChaChaPolyBackendTests
         Assert.Equal(expected, viaFacade);
     }
 
+    [Fact]
+    public void WithinABatchScopeKeysAndNoncesThatChangeFromCallToCallStillGiveTheBclsBytes()
+    {
+        // The scope keeps a key loaded between calls and loads only the nonce when the key is the same: a stale
+        // key, a stale nonce or Poly1305 state carried over would show as different bytes or a refused tag.
+        var keys = new[] { TestBytes.Random(32, 1), TestBytes.Random(32, 2) };
+        var pt = TestBytes.Random(1420, 3);
+        using var scope = OpenSslChaChaPoly.KeepKeysForBatch();
+        for (int i = 0; i < 12; i++)
+        {
+            var key = keys[i % 3 == 2 ? 1 : 0]; // key A twice, then key B: loads, reuses and reloads
+            var nonce = Nonce((ulong)i);
+            var expected = new byte[pt.Length + ChaChaPoly.TagSize];
+            using (var bcl = new ChaCha20Poly1305(key))
+                bcl.Encrypt(nonce, pt, expected.AsSpan(0, pt.Length), expected.AsSpan(pt.Length));
+            var box = new byte[expected.Length];
+            OpenSslChaChaPoly.Seal(key, nonce, pt, default, box);
+            Assert.Equal(expected, box);
+            var back = new byte[pt.Length];
+            Assert.True(OpenSslChaChaPoly.Open(key, nonce, box, default, back));
+            Assert.Equal(pt, back);
+            box[^1] ^= 1;
+            Assert.False(OpenSslChaChaPoly.Open(key, nonce, box, default, back));
+            var otherKey = ReferenceEquals(key, keys[0]) ? keys[1] : keys[0];
+            Assert.False(OpenSslChaChaPoly.Open(otherKey, nonce, expected, default, back)); // the loaded key is not reused for another
+        }
+    }
+
+    [Fact]
+    public void NoSessionKeyStaysInTheThreadsContextsAfterACallOrAfterABatchScope()
+    {
+        var key = TestBytes.Random(32, 7);
+        var pt = TestBytes.Random(600, 8);
+        var box = new byte[pt.Length + ChaChaPoly.TagSize];
+        OpenSslChaChaPoly.Seal(key, Nonce(1), pt, default, box);
+        Assert.False(OpenSslChaChaPoly.ThreadHoldsAKey);
+        Assert.True(OpenSslChaChaPoly.Open(key, Nonce(1), box, default, new byte[pt.Length]));
+        Assert.False(OpenSslChaChaPoly.ThreadHoldsAKey);
+
+        var scope = OpenSslChaChaPoly.KeepKeysForBatch();
+        var inner = OpenSslChaChaPoly.KeepKeysForBatch(); // nested: only the outermost end scrubs
+        OpenSslChaChaPoly.Seal(key, Nonce(2), pt, default, box);
+        Assert.True(OpenSslChaChaPoly.ThreadHoldsAKey);
+        inner.Dispose();
+        Assert.True(OpenSslChaChaPoly.ThreadHoldsAKey);
+        scope.Dispose();
+        Assert.False(OpenSslChaChaPoly.ThreadHoldsAKey);
+    }
+
     [Theory]
     [MemberData(nameof(Backends))]
     public void InPlaceSealAndOpenAsTheTransportPathDoes(string backendName)

@@ -174,6 +174,22 @@ public class InMemoryDeviceTests
     }
 
     [Fact]
+    public void TheReceiveLoopSurvivesAReceiveThatThrows()
+    {
+        using var pair = new InMemoryPair();
+        pair.A.Tunnel.Inject(Packet(InnerA, InnerB, 0));
+        Assert.Equal(0, TestPackets.SequenceOf(pair.B.Tunnel.NextWritten(HangGuard)));
+
+        // B's reader is waiting: its receive after the next one fails.
+        ((InMemoryTransport)pair.B.Device.Transport).FailNextReceive(new InvalidOperationException("injected receive failure"));
+        pair.A.Tunnel.Inject(Packet(InnerA, InnerB, 1));
+        Assert.Equal(1, TestPackets.SequenceOf(pair.B.Tunnel.NextWritten(HangGuard)));
+        pair.A.Tunnel.Inject(Packet(InnerA, InnerB, 2));
+        Assert.Equal(2, TestPackets.SequenceOf(pair.B.Tunnel.NextWritten(HangGuard)));
+        Assert.Contains("Receiving datagrams failed, retrying: injected receive failure", pair.B.Log.Text);
+    }
+
+    [Fact]
     public void ADeletedTunnelStopsTheDeviceAndReportsIt()
     {
         using var pair = new InMemoryPair();

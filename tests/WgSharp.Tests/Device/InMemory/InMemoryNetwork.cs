@@ -156,10 +156,16 @@ internal sealed class InMemoryTransport : IDatagramTransport
         catch (InvalidOperationException) { return false; } // closed meanwhile
     }
 
+    private Exception? _failNextReceive;
+
+    /// <summary>The next receive throws <paramref name="failure"/> (a socket error nobody expects), once.</summary>
+    public void FailNextReceive(Exception failure) => _failNextReceive = failure;
+
     public int Receive(UdpFamily family, PacketBatch datagrams, bool wait)
     {
         bool mine = (family == UdpFamily.IPv4) == (_host.Address.AddressFamily == AddressFamily.InterNetwork);
         if (!mine || _disposed) return -1;
+        if (Interlocked.Exchange(ref _failNextReceive, null) is { } failure) throw failure;
         int count = 0;
         try
         {
