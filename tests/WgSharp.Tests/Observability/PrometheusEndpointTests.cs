@@ -25,12 +25,12 @@ public sealed class PrometheusEndpointTests : IDisposable
     [Fact]
     public async Task CountersMoveAfterTrafficWithExporterNamesAndLabels()
     {
-        int port = FreeTcpPort();
+        int port = FreePorts.Tcp();
         using var receiver = new ForegroundDaemon(_receiver, environment: new Dictionary<string, string> { ["WGSHARP_METRICS"] = port.ToString(CultureInfo.InvariantCulture) });
         using var sender = new ForegroundDaemon(_sender);
         Key receiverKey = KeyPair.GeneratePrivateKey(), senderKey = KeyPair.GeneratePrivateKey();
         string senderPublic = KeyPair.DerivePublicKey(senderKey).ToBase64();
-        int udpPort = FreeUdpPort();
+        int udpPort = FreePorts.Udp();
         WgSharpCli.Ok(_receiver, "wgkey", receiverKey.ToBase64(), "wgport", udpPort.ToString(CultureInfo.InvariantCulture), "rdomain", $"{ReceiverRDomain}",
             "wgpeer", senderPublic, "wgaip", "10.231.0.1/32");
         WgSharpCli.Ok(_receiver, "10.231.0.2/24", "up");
@@ -78,18 +78,5 @@ public sealed class PrometheusEndpointTests : IDisposable
             return double.Parse(value, CultureInfo.InvariantCulture);
         }
         throw new Xunit.Sdk.XunitException($"no {metric} for {publicKey} in:\n{exposition}");
-    }
-
-    private static int FreeTcpPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static int FreeUdpPort()
-    {
-        using var socket = new UdpClient(new IPEndPoint(IPAddress.Any, 0));
-        return ((IPEndPoint)socket.Client.LocalEndPoint!).Port;
     }
 }
