@@ -10,17 +10,25 @@ namespace WgSharp.Tests.Observability;
 
 /// <summary>
 /// The daemon's opt-in Prometheus endpoint, scraped with a real HTTP client: two interfaces in their own
-/// routing domains (namespaces rdomain231/232) ping through the tunnel, and the receiver's metrics move.
+/// routing domains (namespaces rdomainN from <see cref="RDomainLease"/>) ping through the tunnel, and the receiver's metrics move.
 /// </summary>
 [Collection(NetnsCollection.Name)]
 public sealed class PrometheusEndpointTests : IDisposable
 {
-    private const int SenderRDomain = 231, ReceiverRDomain = 232;
     private readonly string _sender = TestNames.NewInterface(), _receiver = TestNames.NewInterface();
+    private readonly RDomainLease _senderRDomain = RDomainLease.Take(), _receiverRDomain = RDomainLease.Take();
+
+    private int SenderRDomain => _senderRDomain.Number;
+    private int ReceiverRDomain => _receiverRDomain.Number;
 
     public PrometheusEndpointTests() => WgSharpCli.CleanUp([_sender, _receiver], [SenderRDomain, ReceiverRDomain]);
 
-    public void Dispose() => WgSharpCli.CleanUp([_sender, _receiver], [SenderRDomain, ReceiverRDomain]);
+    public void Dispose()
+    {
+        WgSharpCli.CleanUp([_sender, _receiver], [SenderRDomain, ReceiverRDomain]);
+        _senderRDomain.Dispose();
+        _receiverRDomain.Dispose();
+    }
 
     [Fact]
     public async Task CountersMoveAfterTrafficWithExporterNamesAndLabels()
