@@ -13,7 +13,7 @@ namespace WgSharp.Tests.Integration.Infrastructure;
 /// </summary>
 public sealed class RDomainLease : IDisposable
 {
-    // Below the 2xx numbers that tests with fixed rdomains use, above the manual's example (1 and 2).
+    // Below the fixed 2xx numbers tests used before (runs of older code may still use them), above the manual's 1 and 2.
     private const int First = 100, Last = 199;
     private const string LockDirectory = "/run/lock";
 
