@@ -22,10 +22,13 @@ internal static class MetricsEndpoint
     private const int MaxRequestBytes = 8192;
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(5);
 
-    /// <summary>The listener's host and port for "PORT" (loopback), "ADDR:PORT" or "[ADDR6]:PORT"; false with a reason otherwise.</summary>
-    public static bool TryParse(string text, out string host, out int port, out string? error)
+    /// <summary>
+    /// The listener's address and port for "PORT" (loopback), "ADDR:PORT" or "[ADDR6]:PORT"; false with a reason
+    /// otherwise. A null address is every address of both families (0.0.0.0 and [::] both ask for that).
+    /// </summary>
+    public static bool TryParse(string text, out IPAddress? address, out int port, out string? error)
     {
-        host = "";
+        address = null;
         port = 0;
         error = null;
         IPEndPoint? endpoint = null;
@@ -38,10 +41,8 @@ internal static class MetricsEndpoint
             error = $"{text}: not PORT or ADDRESS:PORT";
             return false;
         }
-        // '*' is every address (of both families), as HttpListener's prefixes spell it.
-        host = endpoint.Address.Equals(IPAddress.Any) || endpoint.Address.Equals(IPAddress.IPv6Any) ? "*"
-            : endpoint.Address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{endpoint.Address}]"
-            : endpoint.Address.ToString();
+        bool every = endpoint.Address.Equals(IPAddress.Any) || endpoint.Address.Equals(IPAddress.IPv6Any);
+        address = every ? null : endpoint.Address;
         port = endpoint.Port;
         return true;
     }
@@ -50,10 +51,10 @@ internal static class MetricsEndpoint
     public static IDisposable? StartFromEnvironment(WireGuardMetrics metrics, ILogger logger)
     {
         if (Environment.GetEnvironmentVariable(EnvironmentVariable) is not { Length: > 0 } text) return null;
-        if (!TryParse(text, out string host, out int port, out var error)) throw new MetricsEndpointException($"{EnvironmentVariable}: {error}");
+        if (!TryParse(text, out var address, out int port, out var error)) throw new MetricsEndpointException($"{EnvironmentVariable}: {error}");
         _ = metrics; // the meter exists while the daemon runs; the exposition listens to it by name
         Socket listener;
-        try { listener = Listen(host, port); }
+        try { listener = Listen(address, port); }
         catch (SocketException e)
         {
             throw new MetricsEndpointException($"cannot serve metrics on {text}: {e.Message}");
@@ -61,10 +62,10 @@ internal static class MetricsEndpoint
         return new Server(listener, new PrometheusExposition(WireGuardMetrics.MeterName), logger);
     }
 
-    /// <summary>A listening TCP socket for <see cref="TryParse"/>'s host: '*' is every address, IPv4 included.</summary>
-    private static Socket Listen(string host, int port)
+    /// <summary>A listening TCP socket for <see cref="TryParse"/>'s address: null is every address, IPv4 included.</summary>
+    private static Socket Listen(IPAddress? address, int port)
     {
-        if (host != "*") return Bound(IPAddress.Parse(host.Trim('[', ']')), port);
+        if (address is not null) return Bound(address, port);
         try { return Bound(IPAddress.IPv6Any, port, dualMode: true); }
         catch (SocketException e) when (e.SocketErrorCode != SocketError.AddressAlreadyInUse)
         {

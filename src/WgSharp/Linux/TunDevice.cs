@@ -229,13 +229,6 @@ internal sealed class TunDevice : IDisposable
     /// </summary>
     public bool TryWrite(ReadOnlySpan<byte> packet, out int errno) => TryWrite(packet, 0, out errno);
 
-    /// <summary>
-    /// Writes a packet that arrived through an authenticated tunnel: its transport checksum is marked
-    /// as already verified (VIRTIO_NET_HDR_F_DATA_VALID), as the AEAD vouches for the bytes.
-    /// </summary>
-    internal bool TryWriteVerified(ReadOnlySpan<byte> packet, out int errno) =>
-        TryWrite(packet, new VirtioNetHeader { Flags = VirtioNetHeader.FlagDataValid }, out errno);
-
     private bool TryWrite(ReadOnlySpan<byte> packet, byte vnetFlags, out int errno) =>
         TryWrite(packet, new VirtioNetHeader { Flags = vnetFlags }, out errno);
 

@@ -7,7 +7,8 @@ namespace WgSharp.Tests.BsdCli;
 [Collection(NetnsCollection.Name)]
 public sealed class BadInputTests : IClassFixture<BadInputTests.ConfiguredInterface>
 {
-    private const string If = "wgsb4";
+    private static readonly string If = TestNames.NewInterface(); // unique: other test runs may be going on
+    private static readonly string Port = FreePorts.Udp().ToString(System.Globalization.CultureInfo.InvariantCulture);
     private static readonly string Peer = KeyPair.DerivePublicKey(KeyPair.GeneratePrivateKey()).ToBase64();
     private static readonly string Psk = KeyPair.GeneratePresharedKey().ToBase64();
 
@@ -17,7 +18,7 @@ public sealed class BadInputTests : IClassFixture<BadInputTests.ConfiguredInterf
         public ConfiguredInterface()
         {
             WgSharpCli.CleanUp([If], []);
-            WgSharpCli.Ok(If, "create", "wgkey", KeyPair.GeneratePrivateKey().ToBase64(), "wgport", "7344",
+            WgSharpCli.Ok(If, "create", "wgkey", KeyPair.GeneratePrivateKey().ToBase64(), "wgport", Port,
                 "wgpeer", Peer, "wgaip", "10.204.0.0/24", "wgendpoint", "127.0.0.1", "7345");
         }
 
@@ -71,10 +72,11 @@ public sealed class BadInputTests : IClassFixture<BadInputTests.ConfiguredInterf
     [Fact]
     public void OptionsOnAMissingInterfaceFail()
     {
-        var result = WgSharpCli.Run("wgsb4x", "wgport", "7350");
+        string missing = TestNames.NewInterface();
+        var result = WgSharpCli.Run(missing, "wgport", "7350");
         Assert.Equal(1, result.ExitCode);
-        Assert.Equal("wgsharp: wgsb4x: no such interface", result.StandardError.Trim());
-        Assert.False(File.Exists("/var/run/wireguard/wgsb4x.sock"));
+        Assert.Equal($"wgsharp: {missing}: no such interface", result.StandardError.Trim());
+        Assert.False(File.Exists($"/var/run/wireguard/{missing}.sock"));
     }
 
     [Fact]
@@ -95,6 +97,6 @@ public sealed class BadInputTests : IClassFixture<BadInputTests.ConfiguredInterf
         var result = WgSharpCli.Run(If, "wgport", taken.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Assert.NotEqual(0, result.ExitCode);
         Assert.StartsWith($"wgsharp: {If}: ", result.StandardError);
-        Assert.Contains("ListenPort = 7344", WgSharpCli.Wg("showconf", If).StandardOutput);
+        Assert.Contains($"ListenPort = {Port}", WgSharpCli.Wg("showconf", If).StandardOutput);
     }
 }

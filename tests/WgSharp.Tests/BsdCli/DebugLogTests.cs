@@ -1,3 +1,4 @@
+using System.Globalization;
 using WgSharp.Keys;
 using WgSharp.Tests.Integration.Infrastructure;
 
@@ -10,13 +11,19 @@ namespace WgSharp.Tests.BsdCli;
 [Collection(NetnsCollection.Name)]
 public sealed class DebugLogTests : IDisposable
 {
-    private const string Sender = "wgsb5", Receiver = "wgsb6";
-    private const int SenderRDomain = 205;
+    private const string SenderTunnelAddress = "10.205.0.1/24", ReceiverTunnelAddress = "10.205.0.2";
     private static readonly TimeSpan LogTimeout = TimeSpan.FromSeconds(15);
+    private readonly string _sender = TestNames.NewInterface(), _receiver = TestNames.NewInterface();
+    private readonly RDomainLease _senderRDomain = RDomainLease.Take();
+    private readonly string _receiverPort = FreePorts.Udp().ToString(CultureInfo.InvariantCulture);
 
-    public DebugLogTests() => WgSharpCli.CleanUp([Sender, Receiver], [SenderRDomain]);
+    public DebugLogTests() => WgSharpCli.CleanUp([_sender, _receiver], [_senderRDomain.Number]);
 
-    public void Dispose() => WgSharpCli.CleanUp([Sender, Receiver], [SenderRDomain]);
+    public void Dispose()
+    {
+        WgSharpCli.CleanUp([_sender, _receiver], [_senderRDomain.Number]);
+        _senderRDomain.Dispose();
+    }
 
     /// <summary>
     /// The sender knows the receiver's key, the receiver does not know the sender: the receiver
@@ -25,10 +32,10 @@ public sealed class DebugLogTests : IDisposable
     [Fact]
     public void UnknownSenderIsRejectedAndTheHandshakeRetried()
     {
-        using var receiver = new ForegroundDaemon(Receiver);
-        using var sender = new ForegroundDaemon(Sender);
+        using var receiver = new ForegroundDaemon(_receiver);
+        using var sender = new ForegroundDaemon(_sender);
         var receiverKey = KeyPair.GeneratePrivateKey();
-        WgSharpCli.Ok(Receiver, "wgkey", receiverKey.ToBase64(), "wgport", "7366", "debug");
+        WgSharpCli.Ok(_receiver, "wgkey", receiverKey.ToBase64(), "wgport", _receiverPort, "debug");
         ConfigureSender(KeyPair.DerivePublicKey(receiverKey));
 
         Trigger();
@@ -45,9 +52,9 @@ public sealed class DebugLogTests : IDisposable
     [Fact]
     public void WrongReceiverKeyGivesInvalidInitiationMac()
     {
-        using var receiver = new ForegroundDaemon(Receiver);
-        using var sender = new ForegroundDaemon(Sender);
-        WgSharpCli.Ok(Receiver, "wgkey", KeyPair.GeneratePrivateKey().ToBase64(), "wgport", "7366");
+        using var receiver = new ForegroundDaemon(_receiver);
+        using var sender = new ForegroundDaemon(_sender);
+        WgSharpCli.Ok(_receiver, "wgkey", KeyPair.GeneratePrivateKey().ToBase64(), "wgport", _receiverPort);
         ConfigureSender(KeyPair.DerivePublicKey(KeyPair.GeneratePrivateKey()));
 
         // Without debug the receiver stays quiet.
@@ -55,19 +62,19 @@ public sealed class DebugLogTests : IDisposable
         Assert.True(sender.WaitForLog("did not complete", LogTimeout), sender.Log);
         Assert.DoesNotContain("Invalid", receiver.Log);
 
-        WgSharpCli.Ok(Receiver, "debug");
+        WgSharpCli.Ok(_receiver, "debug");
         Trigger();
         Assert.True(receiver.WaitForLog("Invalid initiation MAC", LogTimeout), receiver.Log);
     }
 
     /// <summary>The sender's interface lives in its own rdomain, so the traffic that starts the handshake stays there.</summary>
-    private static void ConfigureSender(Key receiverPublic)
+    private void ConfigureSender(Key receiverPublic)
     {
-        WgSharpCli.Ok(Sender, "wgkey", KeyPair.GeneratePrivateKey().ToBase64(), "debug", "rdomain", "205",
-            "wgpeer", receiverPublic.ToBase64(), "wgendpoint", "127.0.0.1", "7366", "wgaip", "10.205.0.2/32");
-        WgSharpCli.Ok(Sender, "10.205.0.1/24");
+        WgSharpCli.Ok(_sender, "wgkey", KeyPair.GeneratePrivateKey().ToBase64(), "debug", "rdomain", $"{_senderRDomain.Number}",
+            "wgpeer", receiverPublic.ToBase64(), "wgendpoint", "127.0.0.1", _receiverPort, "wgaip", $"{ReceiverTunnelAddress}/32");
+        WgSharpCli.Ok(_sender, SenderTunnelAddress);
     }
 
-    private static void Trigger() =>
-        WgSharpCli.Run("route", "-T205", "exec", "ping", "-c", "1", "-W", "1", "10.205.0.2");
+    private void Trigger() =>
+        WgSharpCli.Run("route", $"-T{_senderRDomain.Number}", "exec", "ping", "-c", "1", "-W", "1", ReceiverTunnelAddress);
 }

@@ -38,39 +38,37 @@ public sealed class FailedCreateTests
     [Fact]
     public void DestroyRemovesTheRDomainNamespaceItCreatedAndOnlyThat()
     {
-        const int Created = 243, Existing = 244;
-        string createdNs = $"rdomain{Created}", existingNs = $"rdomain{Existing}";
+        using RDomainLease created = RDomainLease.Take(), existing = RDomainLease.Take();
+        string createdNs = created.Namespace, existingNs = existing.Namespace;
         string name = TestNames.NewInterface(), other = TestNames.NewInterface();
-        WgSharpCli.CleanUp([name, other], [Created, Existing]);
         try
         {
             NetNs.Create(existingNs);
-            WgSharpCli.Ok(name, "create", "rdomain", Created.ToString());
+            WgSharpCli.Ok(name, "create", "rdomain", $"{created.Number}");
             Assert.True(NetNs.Exists(createdNs));
-            WgSharpCli.Ok(other, "create", "rdomain", Existing.ToString());
+            WgSharpCli.Ok(other, "create", "rdomain", $"{existing.Number}");
 
             WgSharpCli.Ok(name, "destroy");
             Assert.False(NetNs.Exists(createdNs), "the namespace wgsharp created for rdomain was left behind");
             WgSharpCli.Ok(other, "destroy");
             Assert.True(NetNs.Exists(existingNs), "destroy removed a namespace wgsharp did not create");
         }
-        finally { WgSharpCli.CleanUp([name, other], [Created, Existing]); }
+        finally { WgSharpCli.CleanUp([name, other], [created.Number, existing.Number]); }
     }
 
     [Fact]
     public void DestroyKeepsAnRDomainNamespaceThatStillHoldsSomething()
     {
-        const int RDomain = 245;
-        string netns = $"rdomain{RDomain}";
+        using var rdomain = RDomainLease.Take();
+        string netns = rdomain.Namespace;
         string name = TestNames.NewInterface(), vethA = TestNames.NewInterface(), vethB = TestNames.NewInterface();
-        WgSharpCli.CleanUp([name], [RDomain]);
         try
         {
-            WgSharpCli.Ok(name, "create", "rdomain", RDomain.ToString());
+            WgSharpCli.Ok(name, "create", "rdomain", $"{rdomain.Number}");
             NetNs.Ip(netns, "link", "add", vethA, "type", "veth", "peer", "name", vethB).EnsureSuccess();
             WgSharpCli.Ok(name, "destroy");
             Assert.True(NetNs.Exists(netns), "destroy removed a namespace that still held a link");
         }
-        finally { WgSharpCli.CleanUp([name], [RDomain]); }
+        finally { WgSharpCli.CleanUp([name], [rdomain.Number]); }
     }
 }

@@ -7,14 +7,17 @@ namespace WgSharp.Tests.BsdCli;
 [Collection(NetnsCollection.Name)]
 public sealed class NetstartTests : IDisposable
 {
-    private const string First = "wgsb7", Second = "wgsb8";
+    // Unique names (in the wgN form netstart takes) and ports: other test runs may be going on. _unnamed has no file.
+    private readonly string _first = TestNames.NewNumberedInterface(), _second = TestNames.NewNumberedInterface(),
+        _unnamed = TestNames.NewNumberedInterface();
+    private readonly int _firstPort = FreePorts.Udp(), _secondPort = FreePorts.Udp();
     private readonly string _directory = Directory.CreateTempSubdirectory("wgsb-netstart-").FullName;
 
-    public NetstartTests() => WgSharpCli.CleanUp([First, Second, "wgsb9"], []);
+    public NetstartTests() => WgSharpCli.CleanUp([_first, _second, _unnamed], []);
 
     public void Dispose()
     {
-        WgSharpCli.CleanUp([First, Second, "wgsb9"], []);
+        WgSharpCli.CleanUp([_first, _second, _unnamed], []);
         Directory.Delete(_directory, recursive: true);
     }
 
@@ -25,8 +28,8 @@ public sealed class NetstartTests : IDisposable
         var peer1 = KeyPair.DerivePublicKey(KeyPair.GeneratePrivateKey());
         var peer2 = KeyPair.DerivePublicKey(KeyPair.GeneratePrivateKey());
         string marker = Path.Combine(_directory, "shell.out");
-        File.WriteAllText(Path.Combine(_directory, "hostname." + First), $"""
-            wgkey {key.ToBase64()} wgport 7377
+        File.WriteAllText(Path.Combine(_directory, "hostname." + _first), $"""
+            wgkey {key.ToBase64()} wgport {_firstPort}
             # peers
             wgpeer {peer1.ToBase64()} wgaip 10.207.0.0/24 wgendpoint 127.0.0.1 7378   # the hub
             wgport 99999
@@ -35,9 +38,9 @@ public sealed class NetstartTests : IDisposable
             !echo configured $if > {marker}
             wgpeer {peer2.ToBase64()} wgpka 25
             """);
-        File.WriteAllText(Path.Combine(_directory, "hostname." + Second), "wgport 7388\nup\n");
+        File.WriteAllText(Path.Combine(_directory, "hostname." + _second), $"wgport {_secondPort}\nup\n");
         // Neither a backup file nor a non-wg interface is started without being named.
-        File.WriteAllText(Path.Combine(_directory, "hostname.wgsb9~"), "up\n");
+        File.WriteAllText(Path.Combine(_directory, $"hostname.{_unnamed}~"), "up\n");
         File.WriteAllText(Path.Combine(_directory, "hostname.em0"), "up\n");
 
         var result = WgSharpCli.Shell("wgsharp netstart", new Dictionary<string, string> { ["WGSHARP_HOSTNAME_DIR"] = _directory });
@@ -45,36 +48,36 @@ public sealed class NetstartTests : IDisposable
         Assert.Equal(1, result.ExitCode);
         string[] errors = result.StandardError.TrimEnd('\n').Split('\n');
         Assert.Single(errors);
-        Assert.Contains($"hostname.{First}:4: ", errors[0]);
+        Assert.Contains($"hostname.{_first}:4: ", errors[0]);
         Assert.Contains("99999", errors[0]);
 
-        string conf = WgSharpCli.Wg("showconf", First).EnsureSuccess().StandardOutput;
-        Assert.Contains("ListenPort = 7377", conf);
+        string conf = WgSharpCli.Wg("showconf", _first).EnsureSuccess().StandardOutput;
+        Assert.Contains($"ListenPort = {_firstPort}", conf);
         Assert.Contains(peer1.ToBase64(), conf);
         Assert.Contains("AllowedIPs = 10.207.0.0/24", conf);
         Assert.Contains("Endpoint = 127.0.0.1:7378", conf);
         Assert.Contains(peer2.ToBase64(), conf); // the line after the bad one was applied
         Assert.Contains("PersistentKeepalive = 25", conf);
-        string status = WgSharpCli.Ok(First).StandardOutput;
+        string status = WgSharpCli.Ok(_first).StandardOutput;
         Assert.Contains("\tinet 10.207.0.1 netmask 0xffffff00 broadcast 10.207.0.255\n", status);
-        Assert.Equal($"configured {First}\n", File.ReadAllText(marker));
+        Assert.Equal($"configured {_first}\n", File.ReadAllText(marker));
 
-        Assert.Contains("\twgport 7388\n", WgSharpCli.Ok(Second).StandardOutput);
-        Assert.Contains("<UP,", WgSharpCli.Ok(Second).StandardOutput);
-        Assert.False(WgSharpCli.IsServing("wgsb9"));
+        Assert.Contains($"\twgport {_secondPort}\n", WgSharpCli.Ok(_second).StandardOutput);
+        Assert.Contains("<UP,", WgSharpCli.Ok(_second).StandardOutput);
+        Assert.False(WgSharpCli.IsServing(_unnamed));
         Assert.False(WgSharpCli.IsServing("em0"));
 
         // Run again for one named interface: it exists already, so the lines are simply re-applied.
-        var again = WgSharpCli.Shell($"wgsharp netstart {Second}", new Dictionary<string, string> { ["WGSHARP_HOSTNAME_DIR"] = _directory });
+        var again = WgSharpCli.Shell($"wgsharp netstart {_second}", new Dictionary<string, string> { ["WGSHARP_HOSTNAME_DIR"] = _directory });
         Assert.True(again.Succeeded, again.StandardError);
     }
 
     [Fact]
     public void AMissingFileIsAnError()
     {
-        var result = WgSharpCli.Shell("wgsharp netstart wgsb9", new Dictionary<string, string> { ["WGSHARP_HOSTNAME_DIR"] = _directory });
+        var result = WgSharpCli.Shell($"wgsharp netstart {_unnamed}", new Dictionary<string, string> { ["WGSHARP_HOSTNAME_DIR"] = _directory });
         Assert.Equal(1, result.ExitCode);
-        Assert.Contains("hostname.wgsb9", result.StandardError);
-        Assert.False(WgSharpCli.IsServing("wgsb9"));
+        Assert.Contains($"hostname.{_unnamed}", result.StandardError);
+        Assert.False(WgSharpCli.IsServing(_unnamed));
     }
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using WgSharp.Linux;
 using WgSharp.Tests.Integration.Infrastructure;
 
@@ -7,23 +8,23 @@ namespace WgSharp.Tests.BsdCli;
 [Collection(NetnsCollection.Name)]
 public sealed class RouteTests : IDisposable
 {
-    private const string Namespace = "rdomain206";
+    private readonly RDomainLease _rdomain = RDomainLease.Take();
 
     public RouteTests()
     {
-        NetNs.Delete(Namespace);
-        NetNs.Create(Namespace);
-        NetNs.Ip(Namespace, "tuntap", "add", "dev", "wgsbdummy", "mode", "tun").EnsureSuccess();
+        NetNs.Create(_rdomain.Namespace);
+        NetNs.Ip(_rdomain.Namespace, "tuntap", "add", "dev", "wgsbdummy", "mode", "tun").EnsureSuccess(); // only in this namespace
     }
 
-    public void Dispose() => NetNs.Delete(Namespace);
+    public void Dispose() => _rdomain.Dispose();
 
     [Theory]
-    [InlineData("-T206")]
-    [InlineData("-T", "206")]
+    [InlineData("-T{0}")]
+    [InlineData("-T", "{0}")]
     public void ExecRunsInsideTheRdomain(params string[] table)
     {
-        var result = WgSharpCli.Run(["route", .. table, "exec", "ip", "-br", "link"]);
+        string[] words = [.. table.Select(word => string.Format(CultureInfo.InvariantCulture, word, _rdomain.Number))];
+        var result = WgSharpCli.Run(["route", .. words, "exec", "ip", "-br", "link"]);
         Assert.True(result.Succeeded, result.StandardError);
         Assert.Contains("wgsbdummy", result.StandardOutput);
         Assert.DoesNotContain("wgsbdummy", WgSharpCli.Run("route", "-T0", "exec", "ip", "-br", "link").StandardOutput);
@@ -32,15 +33,14 @@ public sealed class RouteTests : IDisposable
     [Fact]
     public void TheExitStatusIsPassedOn()
     {
-        Assert.Equal(7, WgSharpCli.Run("route", "-T206", "exec", "sh", "-c", "exit 7").ExitCode);
+        Assert.Equal(7, WgSharpCli.Run("route", $"-T{_rdomain.Number}", "exec", "sh", "-c", "exit 7").ExitCode);
         Assert.Equal(3, WgSharpCli.Run("route", "exec", "sh", "-c", "exit 3").ExitCode);
     }
 
     [Theory]
     [InlineData("256", "256")]
     [InlineData("x", "x")]
-    [InlineData("207", "rdomain207")]
-    public void BadOrMissingRdomainIsAnError(string table, string named)
+    public void BadRdomainIsAnError(string table, string named)
     {
         var result = WgSharpCli.Run("route", "-T", table, "exec", "true");
         Assert.Equal(1, result.ExitCode);
@@ -48,9 +48,18 @@ public sealed class RouteTests : IDisposable
     }
 
     [Fact]
+    public void MissingRdomainIsAnError()
+    {
+        using var missing = RDomainLease.Take(); // its namespace does not exist
+        var result = WgSharpCli.Run("route", "-T", $"{missing.Number}", "exec", "true");
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains(missing.Namespace, result.StandardError);
+    }
+
+    [Fact]
     public void OnlyExecIsSupported()
     {
-        var result = WgSharpCli.Run("route", "-T206", "show");
+        var result = WgSharpCli.Run("route", $"-T{_rdomain.Number}", "show");
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("show", result.StandardError);
     }

@@ -89,8 +89,6 @@ public class DeviceApplyTests
 [Collection(NetnsCollection.Name)]
 public class LinuxDeviceApplyTests
 {
-    private const int RTable = 238; // rdomain238: used by no other test
-
     [Fact]
     public void ANewPortWhoseFwMarkIsRefusedLeavesTheOldSocketsBound()
     {
@@ -115,15 +113,15 @@ public class LinuxDeviceApplyTests
     [Fact]
     public void ARoutingTableChangeThatFailsLeavesNoNewNamespaceBehind()
     {
-        string rdomain = LinuxDatagramTransportFactory.NamespaceOf(RTable);
-        NetNs.Delete(rdomain);
+        using var lease = RDomainLease.Take(); // a table whose namespace does not exist, and no other test's
+        string rdomain = lease.Namespace;
         using var netns = NetworkNamespace.Create();
         using var device = new WireGuardDevice(new InMemoryTunnel(), new LinuxDatagramTransportFactory(netns.Name), new CapturingLogger());
         device.Apply(new DeviceUpdate { FwMark = 5 }); // a mark the new namespace's sockets must get too
         var before = device.Transport;
         try
         {
-            var result = WithoutNetAdmin(() => device.Apply(new DeviceUpdate { RTable = RTable }));
+            var result = WithoutNetAdmin(() => device.Apply(new DeviceUpdate { RTable = lease.Number }));
             Assert.False(result.IsOk);
             Assert.False(NetNs.Exists(rdomain));
             Assert.Same(before, device.Transport);

@@ -31,6 +31,15 @@ public class HarnessCleanupTests
         }
     }
 
+    [Fact]
+    public void NumberedInterfaceNamesAreDistinctAndInTheFormHostnameFilesTake()
+    {
+        string first = TestNames.NewNumberedInterface(), second = TestNames.NewNumberedInterface();
+        Assert.NotEqual(first, second);
+        Assert.True(WgSharp.Control.Ifconfig.HostnameIfReader.IsConfigurableName(first), first);
+        Assert.True(WgSharp.Control.Ifconfig.HostnameIfReader.IsConfigurableName(second), second);
+    }
+
     private static int ExitedProcessId()
     {
         using var process = Process.Start("true")!;

@@ -16,14 +16,15 @@ namespace WgSharp.Tests.Observability;
 [Collection(NetnsCollection.Name)]
 public sealed class EndpointResolverNamespaceTests : IDisposable
 {
-    private const int RTable = 247;
     private const string HostName = "only-in-rdomain.wgsharp.test";
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
-    private readonly string _namespace = LinuxDatagramTransportFactory.NamespaceOf(RTable);
+    private readonly RDomainLease _rdomain = RDomainLease.Take();
+    private readonly string _namespace;
     private readonly string _hostsDirectory;
 
     public EndpointResolverNamespaceTests()
     {
+        _namespace = _rdomain.Namespace;
         _hostsDirectory = Path.Combine("/etc/netns", _namespace);
         CleanUp();
         NetNs.Create(_namespace);
@@ -31,7 +32,11 @@ public sealed class EndpointResolverNamespaceTests : IDisposable
         WriteHosts("198.51.100.47");
     }
 
-    public void Dispose() => CleanUp();
+    public void Dispose()
+    {
+        CleanUp();
+        _rdomain.Dispose();
+    }
 
     private void CleanUp()
     {
@@ -54,7 +59,7 @@ public sealed class EndpointResolverNamespaceTests : IDisposable
     public void WithWgrtableTheDaemonFollowsTheNameInThatNamespace()
     {
         using var pair = new InMemoryPair();
-        pair.A.Apply(new DeviceUpdate { RTable = RTable, ListenPort = 0 }); // in memory every rtable is one network: a fresh port
+        pair.A.Apply(new DeviceUpdate { RTable = _rdomain.Number, ListenPort = 0 }); // in memory every rtable is one network: a fresh port
         var peer = pair.A.PeerFor(pair.B);
         peer.EndpointName = new EndpointName(HostName, 51820);
         using var resolver = new EndpointResolver(pair.A.Device, new CapturingLogger(),

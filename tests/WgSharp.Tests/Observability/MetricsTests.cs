@@ -42,13 +42,16 @@ public class MetricsTests
     [Theory]
     [InlineData("9586", "127.0.0.1", 9586)]
     [InlineData("10.1.2.3:9586", "10.1.2.3", 9586)]
-    [InlineData("0.0.0.0:9100", "*", 9100)]
-    [InlineData("[::1]:9586", "[::1]", 9586)]
-    [InlineData("[::]:9586", "*", 9586)]
-    public void MetricsAddressIsLoopbackUnlessGiven(string text, string host, int port)
+    [InlineData("0.0.0.0:9100", null, 9100)] // null: every address, both families
+    [InlineData("[::1]:9586", "::1", 9586)]
+    [InlineData("[::]:9586", null, 9586)]
+    [InlineData("[fe80::1]:80", "fe80::1", 80)]
+    public void MetricsAddressIsLoopbackUnlessGiven(string text, string? address, int port)
     {
-        Assert.True(MetricsEndpoint.TryParse(text, out var h, out var p, out _));
-        Assert.Equal((host, port), (h, p));
+        Assert.True(MetricsEndpoint.TryParse(text, out var parsedAddress, out var parsedPort, out var error));
+        Assert.Null(error);
+        Assert.Equal<IPAddress?>(address is null ? null : IPAddress.Parse(address), parsedAddress);
+        Assert.Equal(port, parsedPort);
     }
 
     [Theory]

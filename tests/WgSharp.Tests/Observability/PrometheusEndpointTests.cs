@@ -10,27 +10,35 @@ namespace WgSharp.Tests.Observability;
 
 /// <summary>
 /// The daemon's opt-in Prometheus endpoint, scraped with a real HTTP client: two interfaces in their own
-/// routing domains (namespaces rdomain231/232) ping through the tunnel, and the receiver's metrics move.
+/// routing domains (namespaces rdomainN from <see cref="RDomainLease"/>) ping through the tunnel, and the receiver's metrics move.
 /// </summary>
 [Collection(NetnsCollection.Name)]
 public sealed class PrometheusEndpointTests : IDisposable
 {
-    private const int SenderRDomain = 231, ReceiverRDomain = 232;
     private readonly string _sender = TestNames.NewInterface(), _receiver = TestNames.NewInterface();
+    private readonly RDomainLease _senderRDomain = RDomainLease.Take(), _receiverRDomain = RDomainLease.Take();
+
+    private int SenderRDomain => _senderRDomain.Number;
+    private int ReceiverRDomain => _receiverRDomain.Number;
 
     public PrometheusEndpointTests() => WgSharpCli.CleanUp([_sender, _receiver], [SenderRDomain, ReceiverRDomain]);
 
-    public void Dispose() => WgSharpCli.CleanUp([_sender, _receiver], [SenderRDomain, ReceiverRDomain]);
+    public void Dispose()
+    {
+        WgSharpCli.CleanUp([_sender, _receiver], [SenderRDomain, ReceiverRDomain]);
+        _senderRDomain.Dispose();
+        _receiverRDomain.Dispose();
+    }
 
     [Fact]
     public async Task CountersMoveAfterTrafficWithExporterNamesAndLabels()
     {
-        int port = FreeTcpPort();
+        int port = FreePorts.Tcp();
         using var receiver = new ForegroundDaemon(_receiver, environment: new Dictionary<string, string> { ["WGSHARP_METRICS"] = port.ToString(CultureInfo.InvariantCulture) });
         using var sender = new ForegroundDaemon(_sender);
         Key receiverKey = KeyPair.GeneratePrivateKey(), senderKey = KeyPair.GeneratePrivateKey();
         string senderPublic = KeyPair.DerivePublicKey(senderKey).ToBase64();
-        int udpPort = FreeUdpPort();
+        int udpPort = FreePorts.Udp();
         WgSharpCli.Ok(_receiver, "wgkey", receiverKey.ToBase64(), "wgport", udpPort.ToString(CultureInfo.InvariantCulture), "rdomain", $"{ReceiverRDomain}",
             "wgpeer", senderPublic, "wgaip", "10.231.0.1/32");
         WgSharpCli.Ok(_receiver, "10.231.0.2/24", "up");
@@ -78,18 +86,5 @@ public sealed class PrometheusEndpointTests : IDisposable
             return double.Parse(value, CultureInfo.InvariantCulture);
         }
         throw new Xunit.Sdk.XunitException($"no {metric} for {publicKey} in:\n{exposition}");
-    }
-
-    private static int FreeTcpPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static int FreeUdpPort()
-    {
-        using var socket = new UdpClient(new IPEndPoint(IPAddress.Any, 0));
-        return ((IPEndPoint)socket.Client.LocalEndPoint!).Port;
     }
 }

@@ -27,6 +27,17 @@ public static class TestNames
     }
 
     /// <summary>
+    /// An interface name unique on this machine in OpenBSD's form, letters then digits ("wgsnd" + the process id
+    /// in 7 digits + a counter), for what only takes such names (hostname.if files). The sweep does not know
+    /// these: the tests that make them remove them.
+    /// </summary>
+    public static string NewNumberedInterface()
+    {
+        var name = $"wgsnd{Environment.ProcessId:D7}{Interlocked.Increment(ref s_counter)}";
+        return name.Length <= 15 ? name : throw new InvalidOperationException("out of numbered interface names");
+    }
+
+    /// <summary>
     /// Removes what test runs that died left behind: their wireguard-go processes and sockets, then their
     /// "wgsn-PID-N" namespaces. Only for creator PIDs that no longer run. Done once per process unless forced.
     /// </summary>
