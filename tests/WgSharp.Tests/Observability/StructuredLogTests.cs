@@ -80,7 +80,9 @@ public class StructuredLogTests
         Handshake(pair);
         pair.B.SetPeer(pair.A, "10.0.0.0/24");
         pair.B.Tunnel.Inject(TestPackets.Tcp(IPAddress.Parse("10.0.0.77"), IPAddress.Parse(InMemoryPair.InnerA), 1, 1, 200));
-        Assert.True(SpinWait.SpinUntil(() => pair.A.Device.Counters[Counter.UnallowedSource] == 1, HangGuard));
+        // The drop is counted before it is logged: wait for the log line, then both are there.
+        Assert.True(SpinWait.SpinUntil(() => pair.A.Log.Text.Contains("unallowed src IP", StringComparison.Ordinal), HangGuard));
+        Assert.Equal(1, pair.A.Device.Counters[Counter.UnallowedSource]);
         var entry = Single(pair.A.Log, "unallowed src IP");
         Assert.Equal(LogLevel.Debug, entry.Level);
         Assert.Equal(Peer.FormatLogName(pair.B.PublicKey), entry.Field("Peer"));
