@@ -328,10 +328,28 @@ internal sealed partial class UdpTransport : IDisposable
         return SocketError.Success;
     }
 
-    private volatile bool _segmentationUnsupported;
+    // Environment.TickCount64 before which sends go one by one because the kernel refused a segmented send; 0 = none refused.
+    private long _segmentationRefusedUntil;
 
-    /// <summary>True once the kernel refused a segmentation-offload send (later sends go one by one).</summary>
-    internal bool SegmentationUnsupported => _segmentationUnsupported;
+    /// <summary>
+    /// How long sends go one by one after the kernel refused a segmentation-offload send. Not for ever: the
+    /// usual cause is a route whose MTU is below the segment size (a tunnel MTU set above the path's), which an
+    /// operator fixes; a kernel without UDP GSO costs one refused send per interval.
+    /// </summary>
+    internal TimeSpan SegmentationRetryInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>True while sends go one by one because the kernel refused a segmentation-offload send.</summary>
+    internal bool SegmentationUnsupported => Environment.TickCount64 < Volatile.Read(ref _segmentationRefusedUntil);
+
+    /// <summary>
+    /// Errors with which the kernel refuses a segmented send that plain sends of the same datagrams get past:
+    /// no UDP GSO (EINVAL, ENOPROTOOPT, EOPNOTSUPP), a device that cannot segment (EIO), or segments larger than
+    /// the route's MTU (EMSGSIZE), which a plain send fragments instead.
+    /// </summary>
+    private static bool IsSegmentationRefusal(int errno) => errno is EINVAL or ENOPROTOOPT or EOPNOTSUPP or EIO or EMSGSIZE;
+
+    private void SegmentationRefused() =>
+        Volatile.Write(ref _segmentationRefusedUntil, Environment.TickCount64 + (long)SegmentationRetryInterval.TotalMilliseconds);
 
     /// <summary>
     /// Most datagrams one segmentation-offload send carries (older kernels allow 64). Smaller bursts did not
@@ -364,7 +382,7 @@ internal sealed partial class UdpTransport : IDisposable
     /// </summary>
     internal unsafe SocketError TrySendSegments(LibC.IoVec* iov, int iovCount, int totalLength, int segmentSize, in UdpEndpoint to)
     {
-        if (totalLength <= segmentSize || _segmentationUnsupported || !Offloads)
+        if (totalLength <= segmentSize || SegmentationUnsupported || !Offloads)
             return SendEach(iov, iovCount, segmentSize, to);
         var error = PrepareSend(to, out var socket, out var address);
         if (error != SocketError.Success)
@@ -377,9 +395,9 @@ internal sealed partial class UdpTransport : IDisposable
             int errno = SendSegmented((int)handle.DangerousGetHandle(), iov, iovCount, segmentSize, address.Buffer.Span);
             if (errno == 0)
                 return SocketError.Success;
-            if (errno is EINVAL or ENOPROTOOPT or EOPNOTSUPP or EIO)
+            if (IsSegmentationRefusal(errno))
             {
-                _segmentationUnsupported = true; // the kernel or route cannot segment: stay with plain sends
+                SegmentationRefused(); // the kernel or route cannot segment: plain sends for a while
                 return SendEach(iov, iovCount, segmentSize, to);
             }
             return SendError(errno);
@@ -394,7 +412,7 @@ internal sealed partial class UdpTransport : IDisposable
         }
     }
 
-    private const int EIO = 5, EINVAL = 22, ENOPROTOOPT = 92, EOPNOTSUPP = 95, ENOBUFS = 105;
+    private const int EIO = 5, EINVAL = 22, EMSGSIZE = 90, ENOPROTOOPT = 92, EOPNOTSUPP = 95, ENOBUFS = 105;
 
     /// <summary>One run for <see cref="TrySendRuns"/>: equal-sized datagrams (the last may be shorter) in consecutive buffers of the caller's vector.</summary>
     internal readonly record struct SegmentRun(int FirstBuffer, int Buffers, int TotalLength, int SegmentSize);
@@ -413,7 +431,7 @@ internal sealed partial class UdpTransport : IDisposable
     internal unsafe SocketError TrySendRuns(LibC.IoVec* iov, ReadOnlySpan<SegmentRun> runs, in UdpEndpoint to)
     {
         if (runs.Length > MaxRunsPerSend) throw new ArgumentOutOfRangeException(nameof(runs));
-        if (runs.Length == 1 || _segmentationUnsupported || !Offloads)
+        if (runs.Length == 1 || SegmentationUnsupported || !Offloads)
             return SendRunsOneByOne(iov, runs, to);
         var error = PrepareSend(to, out var socket, out var address);
         if (error != SocketError.Success)
@@ -461,9 +479,9 @@ internal sealed partial class UdpTransport : IDisposable
                     int errno = n < 0 ? LibC.Errno : LibC.EAGAIN;
                     if (errno == LibC.EINTR)
                         continue;
-                    if (errno is EINVAL or ENOPROTOOPT or EOPNOTSUPP or EIO)
+                    if (IsSegmentationRefusal(errno))
                     {
-                        _segmentationUnsupported = true; // the kernel or route cannot segment: stay with plain sends
+                        SegmentationRefused(); // the kernel or route cannot segment: plain sends for a while
                         var rest = SendRunsOneByOne(iov, runs[sent..], to);
                         return result == SocketError.Success ? rest : result;
                     }

@@ -94,6 +94,31 @@ public class DeviceTunnelTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>
+    /// A tunnel MTU above the path's (1420 inside, so 1480-byte datagrams, over a 1400-byte link): the kernel
+    /// refuses segmented sends of datagrams larger than the route MTU (EMSGSIZE). The datagrams must still go,
+    /// fragmented, one by one, as wireguard-go's and the kernel's do, instead of whole bursts being dropped.
+    /// </summary>
+    [Fact]
+    public void ATunnelWhoseMtuIsAboveThePathsStillCarriesATcpTransfer()
+    {
+        using var net = new TwoNamespaces();
+        net.A.Ip("link", "set", net.Link.InterfaceA, "mtu", "1400");
+        net.B.Ip("link", "set", net.Link.InterfaceB, "mtu", "1400");
+        var (a, b) = ConnectPair(net, outerIPv6: false, psk: null);
+        using (a)
+        using (b)
+        {
+            Assert.True(NetworkChecks.WaitForPing(net.A, InnerB4, HandshakeTimeout), a.Log.Text);
+            const long tenMegabytes = 10_000_000;
+            var result = TcpTransfer.Run(net.B, InnerB4, net.A, tenMegabytes, TimeSpan.FromSeconds(60));
+            output.WriteLine($"A -> B over a 1400-byte path: {result.MegabitsPerSecond:F0} Mbit/s; A: {a.Device.Counters}");
+            Assert.Equal(tenMegabytes, result.Bytes);
+            Assert.True(result.HashMatches);
+            Assert.True(((LinuxDatagramTransport)a.Device.Transport).Sockets.SegmentationUnsupported);
+        }
+    }
+
     [Fact]
     public void ReversePathFilterDropsAndCountsASourceOutsideThePeersAllowedIps()
     {

@@ -64,6 +64,47 @@ public class LinuxDatagramTransportTests
     }
 
     [Fact]
+    public void SegmentationRefusedOverARouteWithASmallMtuComesBackOnceTheMtuIsFixed()
+    {
+        // A segment larger than the route's MTU makes the kernel refuse a segmented send (EINVAL): the datagrams
+        // still go, one by one (fragmented), and segmentation is tried again after the retry interval.
+        using var ns = NetworkNamespace.Create();
+        ns.Ip("link", "set", "lo", "mtu", "1280");
+        var factory = new LinuxDatagramTransportFactory(baseNamespace: ns.Name);
+        using var sender = (LinuxDatagramTransport)factory.Open(new TransportSettings(0, 0, 0));
+        using var receiver = (LinuxDatagramTransport)factory.Open(new TransportSettings(0, 0, 0));
+        sender.Sockets.SegmentationRetryInterval = TimeSpan.FromMilliseconds(200);
+        using var hangGuard = new Timer(_ => receiver.Dispose(), null, TimeSpan.FromSeconds(60), Timeout.InfiniteTimeSpan);
+        using var outgoing = new PacketBatch(10);
+        using var incoming = new PacketBatch(64);
+        void SendAndReceiveTen(byte round)
+        {
+            for (int i = 0; i < 10; i++)
+            {
+                outgoing.Lengths[i] = 1452;
+                outgoing.Datagram(i).Fill(round);
+            }
+            outgoing.Count = 10;
+            Assert.Equal(System.Net.Sockets.SocketError.Success, sender.Send(outgoing, 0, 10, Loopback(receiver.Port)));
+            for (int seen = 0; seen < 10;)
+            {
+                int n = receiver.Receive(UdpFamily.IPv4, incoming, wait: true);
+                if (n < 0) throw new InvalidOperationException($"{10 - seen} datagrams of round {round} never arrived");
+                for (int i = 0; i < n; i++, seen++)
+                    Assert.True(incoming.Datagram(i).Length == 1452 && incoming.Datagram(i)[0] == round, $"datagram {seen} of round {round}");
+            }
+        }
+
+        SendAndReceiveTen(1);
+        Assert.True(sender.Sockets.SegmentationUnsupported);
+
+        ns.Ip("link", "set", "lo", "mtu", "65536");
+        Thread.Sleep(300); // past the retry interval
+        SendAndReceiveTen(2);
+        Assert.False(sender.Sockets.SegmentationUnsupported);
+    }
+
+    [Fact]
     public void AReceiveThatMustNotWaitReturnsNothingWhenNothingIsQueuedAndWhatIsQueuedOtherwise()
     {
         using var sender = Open();
