@@ -286,14 +286,20 @@ public class CryptoPoolTests
             WaitUntil(() => queues[0].Count == 0 && queues[1].Count == 0);
         }
         Run(20_000); // warm-up: JIT tiers, first waits
-        work.Measuring = true;
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        Run(20_000);
-        long submitter = GC.GetAllocatedBytesForCurrentThread() - before;
-        work.Measuring = false;
+        // The fewest over three windows, on the workers and on the submitter: an allocation per element shows in
+        // every window, a one-off runtime charge to a thread (seen elsewhere in CI) in one only.
+        long workers = long.MaxValue, submitter = long.MaxValue;
+        for (int window = 0; window < 3; window++)
+        {
+            work.StartWindow();
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            Run(20_000);
+            submitter = Math.Min(submitter, GC.GetAllocatedBytesForCurrentThread() - before);
+            workers = Math.Min(workers, work.StopWindow());
+        }
 
         Assert.True(work.Threads > 1);
-        Assert.Equal(0, work.Allocated); // workers: from their first measured element to their last
+        Assert.Equal(0, workers); // workers: from their first measured element to their last
         Assert.True(submitter < 1024, $"{submitter} bytes on the submitting thread"); // WaitUntil's closure only
     }
 
@@ -301,12 +307,27 @@ public class CryptoPoolTests
     private sealed class AllocationProbe : IOrderedWork<object>
     {
         [ThreadStatic] private static long t_first;
-        [ThreadStatic] private static long t_last;
-        [ThreadStatic] private static bool t_seen;
+        [ThreadStatic] private static int t_window; // the window this thread's t_first belongs to (0: none yet)
         private readonly System.Collections.Concurrent.ConcurrentDictionary<int, int> _threads = new();
-        public volatile bool Measuring;
+        private volatile bool _measuring;
+        private volatile int _window;
+        private long _allocated;
         public int Threads => _threads.Count;
-        public long Allocated { get; private set; }
+
+        /// <summary>Starts a measuring window: each thread's count starts again at its first element in it.</summary>
+        public void StartWindow()
+        {
+            lock (this) _allocated = 0;
+            _window++;
+            _measuring = true;
+        }
+
+        /// <summary>Ends the window; returns the most bytes any thread allocated in it.</summary>
+        public long StopWindow()
+        {
+            _measuring = false;
+            lock (this) return _allocated;
+        }
 
         public void Process(object element) => Observe();
         public void Deliver(object element) => Observe();
@@ -314,18 +335,17 @@ public class CryptoPoolTests
 
         private void Observe()
         {
-            if (!Measuring) return;
+            if (!_measuring) return;
             long now = GC.GetAllocatedBytesForCurrentThread();
-            if (!t_seen)
+            int window = _window;
+            if (t_window != window)
             {
-                t_seen = true;
-                t_first = now;
-                _threads.TryAdd(Environment.CurrentManagedThreadId, 0); // first sighting only: may allocate
+                t_window = window;
+                _threads.TryAdd(Environment.CurrentManagedThreadId, 0); // first sighting in a window: may allocate
                 t_first = GC.GetAllocatedBytesForCurrentThread();
                 return;
             }
-            t_last = now;
-            lock (this) Allocated = Math.Max(Allocated, t_last - t_first);
+            lock (this) _allocated = Math.Max(_allocated, now - t_first);
         }
     }
 
