@@ -436,8 +436,7 @@ internal sealed partial class UdpTransport : IDisposable
         var error = PrepareSend(to, out var socket, out var address);
         if (error != SocketError.Success)
             return error;
-        const int controlSize = 24; // CMSG_SPACE(sizeof(ushort)) on 64-bit
-        byte* controls = stackalloc byte[MaxRunsPerSend * controlSize];
+        byte* controls = stackalloc byte[MaxRunsPerSend * SegmentControlSize];
         var messages = stackalloc LibC.MMsgHdr[MaxRunsPerSend];
         var result = SocketError.Success;
         var handle = socket.SafeHandle;
@@ -453,8 +452,8 @@ internal sealed partial class UdpTransport : IDisposable
                     // A lone datagram goes without UDP_SEGMENT, as a plain send would: one longer than the path
                     // MTU (a tunnel MTU above the link's) must be fragmented, which a segmented send refuses.
                     bool segmented = runs[i].TotalLength > runs[i].SegmentSize;
-                    byte* control = segmented ? controls + i * controlSize : null;
-                    if (segmented) WriteSegmentControl(control, controlSize, runs[i].SegmentSize);
+                    byte* control = segmented ? controls + i * SegmentControlSize : null;
+                    if (segmented) WriteSegmentControl(control, runs[i].SegmentSize);
                     messages[i] = new LibC.MMsgHdr
                     {
                         Header = new LibC.MsgHdr
@@ -464,7 +463,7 @@ internal sealed partial class UdpTransport : IDisposable
                             Iov = iov + runs[i].FirstBuffer,
                             IovLength = (nuint)runs[i].Buffers,
                             Control = control,
-                            ControlLength = segmented ? (nuint)controlSize : 0,
+                            ControlLength = segmented ? (nuint)SegmentControlSize : 0,
                         },
                     };
                 }
@@ -520,10 +519,13 @@ internal sealed partial class UdpTransport : IDisposable
         _ => SocketError.SocketError,
     };
 
-    /// <summary>A UDP_SEGMENT control message carrying the segment size.</summary>
-    private static unsafe void WriteSegmentControl(byte* control, int controlSize, int segmentSize)
+    /// <summary>Bytes of a UDP_SEGMENT control message: CMSG_SPACE(sizeof(ushort)) on 64-bit.</summary>
+    private const int SegmentControlSize = 24;
+
+    /// <summary>A UDP_SEGMENT control message carrying the segment size, in <see cref="SegmentControlSize"/> bytes.</summary>
+    private static unsafe void WriteSegmentControl(byte* control, int segmentSize)
     {
-        new Span<byte>(control, controlSize).Clear();
+        new Span<byte>(control, SegmentControlSize).Clear();
         var cmsg = (LibC.CMsgHdr*)control;
         cmsg->Length = (nuint)(sizeof(LibC.CMsgHdr) + sizeof(ushort));
         cmsg->Level = LibC.SOL_UDP;
@@ -549,9 +551,8 @@ internal sealed partial class UdpTransport : IDisposable
     /// <summary>One sendmsg with a UDP_SEGMENT control message; returns 0 or errno.</summary>
     private static unsafe int SendSegmented(int fd, LibC.IoVec* iov, int iovCount, int segmentSize, ReadOnlySpan<byte> sockaddr)
     {
-        const int controlSize = 24; // CMSG_SPACE(sizeof(ushort)) on 64-bit
-        byte* control = stackalloc byte[controlSize];
-        WriteSegmentControl(control, controlSize, segmentSize);
+        byte* control = stackalloc byte[SegmentControlSize];
+        WriteSegmentControl(control, segmentSize);
         fixed (byte* name = sockaddr)
         {
             var message = new LibC.MsgHdr
@@ -561,7 +562,7 @@ internal sealed partial class UdpTransport : IDisposable
                 Iov = iov,
                 IovLength = (nuint)iovCount,
                 Control = control,
-                ControlLength = controlSize,
+                ControlLength = SegmentControlSize,
             };
             while (true)
             {
