@@ -133,6 +133,14 @@ public sealed class WireGuardInterface : IAsyncDisposable
     /// <summary>The interface name.</summary>
     public string Name { get; }
 
+    /// <summary>
+    /// The network inside a userspace-mode interface (<see cref="WireGuardInterfaceOptions.Userspace"/>): connect, listen,
+    /// UDP, ping and DNS through the tunnel. InvalidOperationException for a TUN-mode interface.
+    /// </summary>
+    public WireGuardNetwork Network => _network ?? throw new InvalidOperationException($"the WireGuard interface {Name} is not in userspace mode: it has a kernel interface, use ordinary sockets");
+
+    private readonly WireGuardNetwork? _network = null;
+
     /// <summary>The UDP port the interface listens on now (the kernel's choice when configured as 0).</summary>
     public int ListenPort => _device.Transport.Port;
 

@@ -63,6 +63,21 @@ public sealed record WireGuardInterfaceOptions
     /// </summary>
     public bool Metrics { get; init; } = true;
 
+    /// <summary>
+    /// Userspace mode: no TUN interface and no root; a TCP/IP stack in this process carries the connections opened through
+    /// <see cref="WireGuardInterface.Network"/>. Null (the default) creates a kernel TUN interface as before.
+    /// <see cref="Name"/> then only names the interface (logs, the control socket), <see cref="NetworkNamespace"/> and
+    /// <see cref="BringUp"/> do not apply.
+    /// </summary>
+    public UserspaceNetworkOptions? Userspace { get; init; }
+
+    /// <summary>
+    /// Use the platform's fast paths where there are any (on Linux: UDP segmentation offload and batched system calls,
+    /// OpenSSL's ChaCha20-Poly1305); on by default. Off, the interface uses the portable paths every other system uses
+    /// (a plain <see cref="System.Net.Sockets.Socket"/>, libsodium).
+    /// </summary>
+    public bool UsePlatformFastPaths { get; init; } = true;
+
     /// <summary>Creates the meter (the host's <see cref="IMeterFactory"/> from dependency injection); null for a plain <see cref="Meter"/>.</summary>
     public IMeterFactory? MeterFactory { get; init; }
 }

@@ -1,3 +1,4 @@
+using WgSharp.Packets;
 using System.Buffers.Binary;
 using WgSharp.Device;
 

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
-namespace WgSharp.Linux;
+namespace WgSharp.Packets;
 
 /// <summary>The RFC 1071 ones'-complement checksum used by IPv4, TCP and UDP, computed 32 bytes at a time where SIMD is available.</summary>
 internal static class InternetChecksum
@@ -51,4 +51,18 @@ internal static class InternetChecksum
 
     /// <summary>The value to store in a checksum field: the complement of the folded sum.</summary>
     public static ushort Finish(ulong sum) => (ushort)~Fold(sum);
+
+    /// <summary>
+    /// The running sum of a TCP/UDP/ICMPv6 pseudo-header (RFC 9293 3.1, RFC 8200 8.1): both addresses (4 or 16
+    /// bytes each), the protocol and the upper-layer length. Add the upper-layer bytes, then <see cref="Finish"/>.
+    /// </summary>
+    public static ulong PseudoHeader(ReadOnlySpan<byte> source, ReadOnlySpan<byte> destination, byte protocol, int length)
+    {
+        ulong sum = Add(Add(0, source), destination);
+        sum += protocol;
+        // A jumbo length does not occur here (packets are at most 65,535 bytes), but fold it the way RFC 8200 says.
+        sum += (uint)length >> 16;
+        sum += (ushort)length;
+        return sum;
+    }
 }

@@ -1,0 +1,41 @@
+using WgSharp.Device;
+using WgSharp.Device.IO;
+
+namespace WgSharp.Netstack;
+
+/// <summary>
+/// The userspace stack behind the device's <see cref="ITunnel"/> seam: what the device "reads from the tunnel" is what
+/// the stack's sockets send, and what it "writes to the tunnel" (decrypted packets from peers) is the stack's input,
+/// processed on the writing thread. No kernel interface, no root. Owns the stack.
+/// </summary>
+internal sealed class NetstackTunnel(Netstack stack, string name) : ITunnel
+{
+    public Netstack Stack { get; } = stack;
+
+    public string Name { get; } = name;
+
+    public int Mtu
+    {
+        get => Stack.Mtu;
+        set => Stack.Mtu = value;
+    }
+
+    public int BatchSize => 64;
+
+    public bool Exists => !Stack.IsDisposed;
+
+    public int Read(PacketBatch packets, DeviceCounters counters) => Stack.ReadOutput(packets);
+
+    public bool Write(PacketBatch packets, DeviceCounters counters, bool mayHold)
+    {
+        for (int i = 0; i < packets.Count; i++)
+        {
+            if (packets.Lengths[i] > 0) Stack.Input(packets.Packet(i));
+        }
+        return false; // nothing is ever held back: input is processed before Write returns
+    }
+
+    public void Flush(DeviceCounters counters) { }
+
+    public void Dispose() => Stack.Dispose();
+}
