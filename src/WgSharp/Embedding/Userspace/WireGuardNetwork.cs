@@ -10,7 +10,7 @@ namespace WgSharp;
 /// </summary>
 public sealed class WireGuardNetwork
 {
-    internal WireGuardNetwork() => throw new NotImplementedException("API helper");
+    internal WireGuardNetwork(WgSharp.Netstack.Netstack stack) => throw new NotImplementedException("API helper");
 
     /// <summary>The interface's addresses in the tunnel.</summary>
     public IReadOnlyList<IPNetwork> Addresses => throw new NotImplementedException();
