@@ -76,7 +76,7 @@ public sealed class NetstackCoreTests : IDisposable
     }
 
     [Fact]
-    public void ARequestAfterTheSocketsLastEmptyProduceIsNotLost()
+    public async Task ARequestAfterTheSocketsLastEmptyProduceIsNotLost()
     {
         var socket = new CountingSocket(3) { Pending = 1 };
         _stack.RequestOutput(socket);
@@ -86,8 +86,7 @@ public sealed class NetstackCoreTests : IDisposable
         var read = Task.Run(() => _stack.ReadOutput(_batch));
         socket.Pending = 2;
         _stack.RequestOutput(socket);
-        Assert.True(read.Wait(HangGuard));
-        Assert.Equal(2, read.Result);
+        Assert.Equal(2, await read.WaitAsync(HangGuard));
     }
 
     [Fact]
@@ -126,13 +125,12 @@ public sealed class NetstackCoreTests : IDisposable
     }
 
     [Fact]
-    public void ADisposedStackEndsTheBlockedReader()
+    public async Task ADisposedStackEndsTheBlockedReader()
     {
         var read = Task.Run(() => _stack.ReadOutput(_batch));
         Thread.Sleep(20);
         _stack.Dispose();
-        Assert.True(read.Wait(HangGuard));
-        Assert.Equal(-1, read.Result);
+        Assert.Equal(-1, await read.WaitAsync(HangGuard));
     }
 
     [Fact]
