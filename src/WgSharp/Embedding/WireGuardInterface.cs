@@ -31,9 +31,10 @@ public sealed class WireGuardInterface : IAsyncDisposable
 
     private readonly WireGuardMetrics? _metrics;
 
-    private WireGuardInterface(WireGuardDevice device, UapiServer? controlSocket, WireGuardMetrics? metrics, ILogger logger, WireGuardNetwork? network = null)
+    private WireGuardInterface(WireGuardDevice device, UapiServer? controlSocket, WireGuardMetrics? metrics, ILogger logger, WireGuardNetwork? network = null, Netstack.Netstack? stack = null)
     {
         _network = network;
+        _stack = stack;
         _logger = logger;
         _device = device;
         _controlSocket = controlSocket;
@@ -115,8 +116,9 @@ public sealed class WireGuardInterface : IAsyncDisposable
             {
                 metrics = new WireGuardMetrics(options.MeterFactory);
                 metrics.Add(device);
+                metrics.Add(options.Name, stack);
             }
-            return new WireGuardInterface(device, server, metrics, logger, new WireGuardNetwork(stack));
+            return new WireGuardInterface(device, server, metrics, logger, new WireGuardNetwork(stack), stack);
         }
         catch (Exception e)
         {
@@ -251,6 +253,7 @@ public sealed class WireGuardInterface : IAsyncDisposable
     public WireGuardNetwork Network => _network ?? throw new InvalidOperationException($"the WireGuard interface {Name} is not in userspace mode: it has a kernel interface, use ordinary sockets");
 
     private readonly WireGuardNetwork? _network;
+    private readonly Netstack.Netstack? _stack;
 
     /// <summary>The UDP port the interface listens on now (the kernel's choice when configured as 0).</summary>
     public int ListenPort => _device.Transport.Port;
@@ -271,8 +274,19 @@ public sealed class WireGuardInterface : IAsyncDisposable
     {
         ThrowIfStopped();
         var status = _device.GetStatus();
-        try { return EmbeddingTranslation.ToStatus(status); }
+        try
+        {
+            var translated = EmbeddingTranslation.ToStatus(status);
+            return _stack is null ? translated : translated with { NetworkCounters = NetworkCountersOf(_stack) };
+        }
         finally { status.ClearSecrets(); }
+    }
+
+    private static Dictionary<string, long> NetworkCountersOf(Netstack.Netstack stack)
+    {
+        var counters = new Dictionary<string, long>(NetstackCounters.All.Count + 1) { ["tcp_connections"] = stack.Tcp.ConnectionCount };
+        foreach (var counter in NetstackCounters.All) counters[NetstackCounters.Name(counter)] = stack.Counters[counter];
+        return counters;
     }
 
     /// <summary>
