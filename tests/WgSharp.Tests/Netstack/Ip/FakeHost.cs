@@ -21,7 +21,8 @@ internal sealed class FakeHost : INetstackHost
     public List<byte[]> Sent { get; } = [];
     public List<StackSocket> OutputRequests { get; } = [];
     public List<(StackSocket Socket, long DeadlineMs)> Timers { get; } = [];
-    public Func<byte[], bool> Routed { get; set; } = _ => true;
+    /// <summary>Which destinations route; null: all (and no allocation on the send path).</summary>
+    public Func<byte[], bool>? Routed { get; set; }
     public bool SendQueueFull { get; set; }
 
     public void RequestOutput(StackSocket socket)
@@ -53,5 +54,5 @@ internal sealed class FakeHost : INetstackHost
         return true;
     }
 
-    public bool HasRoute(ReadOnlySpan<byte> destination) => Routed(destination.ToArray());
+    public bool HasRoute(ReadOnlySpan<byte> destination) => Routed is null || Routed(destination.ToArray());
 }
