@@ -160,6 +160,10 @@ internal sealed class TcpConnection : StackSocket
         get { lock (_lock) return _congestion.Cwnd; }
     }
 
+    internal uint ReceiveNext { get { lock (_lock) return _rcvNxt; } }
+    internal uint SendNext { get { lock (_lock) return _sndNxt; } }
+    internal uint SendUnacknowledged { get { lock (_lock) return _sndUna; } }
+    internal int SendWindow { get { lock (_lock) return _sndWnd; } }
     internal bool SackEnabled { get { lock (_lock) return _sackOk; } }
     internal bool TimestampsEnabled { get { lock (_lock) return _timestampsOk; } }
     internal int SendWindowScale { get { lock (_lock) return _sndScale; } }
