@@ -1,4 +1,5 @@
 using System.Net;
+using System.Runtime.Versioning;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using WgSharp.Configuration;
@@ -41,7 +42,8 @@ public sealed class WireGuardInterface : IAsyncDisposable
         _metrics = metrics;
         Name = device.InterfaceName;
         _device.InterfaceGone += OnGone;
-        if (controlSocket != null) _socketRemoved = controlSocket.SocketRemoved.Register(OnGone);
+        // Validate lets a control socket exist on Linux only.
+        if (controlSocket != null && OperatingSystem.IsLinux()) _socketRemoved = controlSocket.SocketRemoved.Register(OnGone);
     }
 
     /// <summary>
@@ -65,9 +67,10 @@ public sealed class WireGuardInterface : IAsyncDisposable
         }
         catch (WireGuardException e) { return Task.FromException<WireGuardInterface>(e); } // reported through the task, as every other failure
         // Creating a TUN interface and binding sockets are blocking system calls: off the caller's thread.
-        return options.Userspace is null
-            ? Task.Run(() => Start(options, update, logger ?? NullLogger.Instance, cancellationToken), cancellationToken)
-            : Task.Run(() => StartUserspace(options, update, logger ?? NullLogger.Instance, cancellationToken), cancellationToken);
+        if (options.Userspace is not null)
+            return Task.Run(() => StartUserspace(options, update, logger ?? NullLogger.Instance, cancellationToken), cancellationToken);
+        // Validate rejected TUN mode off Linux already; the check here is what the platform analyzer sees.
+        return Task.Run(() => OperatingSystem.IsLinux() ? Start(options, update, logger ?? NullLogger.Instance, cancellationToken) : throw TunModeNeedsLinux(), cancellationToken);
     }
 
     /// <summary>
@@ -108,7 +111,7 @@ public sealed class WireGuardInterface : IAsyncDisposable
             var applied = device.Apply(update);
             if (!applied.IsOk) throw EmbeddingErrors.FromConfigResult(applied);
             cancellationToken.ThrowIfCancellationRequested();
-            if (options.ControlSocket) server = UapiServer.Start(device, logger, options.ControlSocketDirectory);
+            if (options.ControlSocket && OperatingSystem.IsLinux()) server = UapiServer.Start(device, logger, options.ControlSocketDirectory);
             device.Start();
             cancellationToken.ThrowIfCancellationRequested();
             WireGuardMetrics? metrics = null;
@@ -122,7 +125,7 @@ public sealed class WireGuardInterface : IAsyncDisposable
         }
         catch (Exception e)
         {
-            server?.Dispose();
+            if (OperatingSystem.IsLinux()) server?.Dispose();
             device?.Dispose();
             tunnel?.Dispose();
             if (e is OperationCanceledException) throw;
@@ -143,6 +146,7 @@ public sealed class WireGuardInterface : IAsyncDisposable
         HandshakeQueueCapacity = options.HandshakeQueueCapacity,
     };
 
+    [SupportedOSPlatform("linux")]
     private static WireGuardInterface Start(WireGuardInterfaceOptions options, DeviceUpdate update, ILogger logger, CancellationToken cancellationToken)
     {
         string what = $"cannot start the WireGuard interface {options.Name}";
@@ -191,11 +195,14 @@ public sealed class WireGuardInterface : IAsyncDisposable
     private static void Validate(WireGuardInterfaceOptions options)
     {
         string what = "invalid WireGuard interface options";
+        if (options.Userspace is null && !OperatingSystem.IsLinux()) throw TunModeNeedsLinux();
+        if (options.ControlSocket && !OperatingSystem.IsLinux())
+            throw new WireGuardException(WireGuardErrorReason.InvalidConfiguration, $"{what}: the control socket needs Linux");
         if (!InterfaceName.IsValid(options.Name))
             throw new WireGuardException(WireGuardErrorReason.InvalidConfiguration, $"{what}: '{options.Name}' is not an interface name (1-15 bytes, no '/' or whitespace)");
         if (options.Mtu is < 68 or > 65535)
             throw new WireGuardException(WireGuardErrorReason.InvalidConfiguration, $"{what}: the MTU must be 68-65535");
-        if (options.NetworkNamespace is { } netns && !NetNs.IsValidName(netns))
+        if (options.NetworkNamespace is { } netns && OperatingSystem.IsLinux() && !NetNs.IsValidName(netns))
             throw new WireGuardException(WireGuardErrorReason.InvalidConfiguration, $"{what}: '{netns}' is not a network namespace name");
         if (options.CryptoThreads < 0)
             throw new WireGuardException(WireGuardErrorReason.InvalidConfiguration, $"{what}: crypto threads must be 0 or more");
@@ -234,6 +241,9 @@ public sealed class WireGuardInterface : IAsyncDisposable
         if (userspace.TcpBufferSize is < 16 * 1024 or > 64 * 1024 * 1024)
             throw new WireGuardException(WireGuardErrorReason.InvalidConfiguration, $"{what}: the TCP buffer size must be 16 KiB to 64 MiB");
     }
+
+    private static WireGuardException TunModeNeedsLinux() =>
+        new(WireGuardErrorReason.InvalidConfiguration, "TUN mode needs Linux; use Userspace (WireGuardInterfaceOptions.Userspace) on this system");
 
     private static bool IsIPv4Multicast(IPAddress address)
     {
@@ -326,7 +336,7 @@ public sealed class WireGuardInterface : IAsyncDisposable
     {
         _device.InterfaceGone -= OnGone;
         _socketRemoved.Dispose();
-        _controlSocket?.Dispose();
+        if (OperatingSystem.IsLinux()) _controlSocket?.Dispose();
         _metrics?.Dispose();
         _device.Dispose(); // joins the threads; closing the TUN descriptor deletes the interface
         _completion.TrySetResult();
