@@ -91,6 +91,9 @@ public sealed class TunnelUdpSocket : IDisposable
     {
         foreach (var socket in _sockets)
             if (socket.LocalEndPoint.AddressFamily == family) return socket;
+        // A [::] socket is dual stack: it sends to and receives from IPv4 too.
+        foreach (var socket in _sockets)
+            if (socket.IsUnspecified && socket.LocalEndPoint.IsIPv6) return socket;
         return null;
     }
 

@@ -152,7 +152,9 @@ public sealed class WireGuardNetwork
     public TunnelUdpSocket BindUdp(int port = 0)
     {
         TunnelEndpoints.ValidatePort(port, allowZero: true, nameof(port));
+        // One [::] socket takes both families (the stack's UDP is dual stack, as a Linux socket without IPV6_V6ONLY).
         var families = Families();
+        if (families.Count > 1) families = [AddressFamily.InterNetworkV6];
         for (int attempt = 1; ; attempt++)
         {
             var sockets = new List<UdpSocketCore>(families.Count);

@@ -802,7 +802,8 @@ internal sealed class TcpConnection : StackSocket
         _persistDeadline = 0;
         _delayedAckDeadline = 0;
         _sendBuffer.Clear();
-        _receiveBuffer.Clear();
+        // Not the receive buffer: the application may not have read everything before the FIN yet (it frees its chunks
+        // as it reads; the rest goes when the connection is removed).
         ReleaseListenerSlot();
     }
 
