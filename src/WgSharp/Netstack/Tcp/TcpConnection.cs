@@ -160,6 +160,12 @@ internal sealed class TcpConnection : StackSocket
         get { lock (_lock) return _congestion.Cwnd; }
     }
 
+    internal string DebugState()
+    {
+        lock (_lock)
+            return $"{_state} una={_sndUna} nxt={_sndNxt} max={_sndMax} bufSeq={_sendBufferSeq} ext={_sendBuffer.Extent} wnd={_sndWnd} cwnd={_congestion.Cwnd} rec={_inRecovery} fin={_finQueued} rtx={_rtxDeadline} persist={_persistDeadline}";
+    }
+
     internal uint ReceiveNext { get { lock (_lock) return _rcvNxt; } }
     internal uint SendNext { get { lock (_lock) return _sndNxt; } }
     internal uint SendUnacknowledged { get { lock (_lock) return _sndUna; } }
@@ -1066,6 +1072,9 @@ internal sealed class TcpConnection : StackSocket
     private uint AdvertisedWindow(bool syn)
     {
         uint right = _rcvReadSeq + (uint)_settings.ReceiveBufferSize;
+        // Receiver SWS avoidance (RFC 9293 3.8.6.2.2): do not move the right edge for a window smaller than min(MSS, buffer/2).
+        if (!syn && Seq.Gt(right, _rcvAdvertisedRight) && (int)(right - _rcvNxt) < Math.Min(_receiveMss, _settings.ReceiveBufferSize / 2))
+            right = _rcvAdvertisedRight;
         if (Seq.Gt(_rcvAdvertisedRight, right)) right = _rcvAdvertisedRight;
         uint window = Seq.Gt(right, _rcvNxt) ? right - _rcvNxt : 0;
         if (syn) return Math.Min(window, 65535u);
