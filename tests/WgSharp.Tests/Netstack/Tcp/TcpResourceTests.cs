@@ -87,3 +87,41 @@ public class TcpResourceTests
         Assert.True(wire.A.Counters[WgSharp.Netstack.NetstackCounter.TcpRetransmits] > 0);
     }
 }
+
+public class TcpRecoveryTests
+{
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void OneLostSegment_IsRepairedByFastRetransmit_WithoutWaitingForTheRto(bool sack)
+    {
+        var wire = new TcpWire(new TcpSettings { Sack = sack });
+        var (client, server, _) = wire.Connect();
+        Assert.Equal(sack, client.SackEnabled);
+        int dataPackets = 0;
+        wire.DropFilter = (toB, packet, length) => toB && length > 1000 && ++dataPackets == 5;
+        var data = new byte[200_000];
+        new Random(4).NextBytes(data);
+        long start = wire.Clock.NowMs;
+        Assert.Equal(data, wire.Transfer(client, server, data));
+        Assert.Equal(1, wire.A.Counters[WgSharp.Netstack.NetstackCounter.TcpRetransmits]);
+        Assert.True(wire.Clock.NowMs - start < 200, $"took {wire.Clock.NowMs - start} ms: the RTO fired");
+    }
+
+    [Fact]
+    public void ListenerOnUnspecifiedAddress_AcceptsAnyLocalAddress()
+    {
+        var wire = new TcpWire();
+        var listener = wire.B.Tcp.Listen(WgSharp.Device.IO.UdpEndpoint.Create(new byte[4], 8080), 4);
+        var client = wire.A.Tcp.Connect(wire.A.At(0), wire.B.At(8080));
+        wire.Pump();
+        Assert.True(client.IsEstablished);
+        var server = listener.TryAccept();
+        Assert.NotNull(server);
+        Assert.Equal(wire.B.At(8080), server!.LocalEndPoint);
+        Assert.Throws<System.Net.Sockets.SocketException>(() => wire.B.Tcp.Listen(WgSharp.Device.IO.UdpEndpoint.Create(new byte[4], 8080), 4));
+        listener.Close();
+        Assert.True(listener.IsClosed);
+        Assert.Null(listener.TryAccept());
+    }
+}
