@@ -8,7 +8,7 @@ internal sealed class ChallengeAckLimiter
 {
     private readonly int _perSecond;
     private readonly Lock _lock = new();
-    private long _windowStartMs = long.MinValue;
+    private long _windowStartMs = long.MinValue / 2; // far in the past, without overflow in "now - start"
     private int _sent;
 
     public ChallengeAckLimiter(int perSecond) => _perSecond = perSecond;

@@ -74,6 +74,9 @@ internal sealed class TcpConnection : StackSocket
 
     // Output requests.
     private bool _ackNow, _probePending, _forceSend;
+    // Out-of-order arrivals each owe the sender their own duplicate ACK (its fast retransmit counts them), even when
+    // several arrive before the reader thread pulls our output.
+    private int _duplicateAcksOwed;
 
     // RTT (RFC 6298) and Karn's rule when there are no timestamps.
     private readonly RttEstimator _rtt;
@@ -100,7 +103,7 @@ internal sealed class TcpConnection : StackSocket
         RemoteEndPoint = remote;
         _iss = iss;
         _tsOffset = tsOffset;
-        _sndUna = _sndNxt = _sndMax = iss;
+        _sndUna = _sndNxt = _sndMax = _recoveryPoint = iss;
         _sendBufferSeq = iss + 1;
         _receiveMss = Math.Max(536, host.Mtu - (local.IsIPv4 ? 40 : 60));
         _sendMss = local.IsIPv4 ? DefaultIPv4Mss : DefaultIPv6Mss;
@@ -158,6 +161,12 @@ internal sealed class TcpConnection : StackSocket
     internal int CongestionWindow
     {
         get { lock (_lock) return _congestion.Cwnd; }
+    }
+
+    internal string DebugState()
+    {
+        lock (_lock)
+            return $"{_state} una={_sndUna} nxt={_sndNxt} max={_sndMax} bufSeq={_sendBufferSeq} ext={_sendBuffer.Extent} wnd={_sndWnd} cwnd={_congestion.Cwnd} rec={_inRecovery} fin={_finQueued} rtx={_rtxDeadline} persist={_persistDeadline}";
     }
 
     internal uint ReceiveNext { get { lock (_lock) return _rcvNxt; } }
@@ -239,7 +248,7 @@ internal sealed class TcpConnection : StackSocket
         _peerOfferedWindowScale = syn.WindowScale >= 0;
         if (_peerOfferedWindowScale) _sndScale = syn.WindowScale;
         else _rcvScale = 0; // RFC 7323 2.2: both sides must send the option, else neither scales
-        _sackOk = syn.SackPermitted;
+        _sackOk = syn.SackPermitted && _settings.Sack;
         _timestampsOk = syn.HasTimestamps;
         if (_timestampsOk) _tsRecent = syn.TsVal;
         _congestion.SetMss(EffectiveMss);
@@ -711,7 +720,7 @@ internal sealed class TcpConnection : StackSocket
         bool sackSaysLoss = _sackOk && _sacked.Bytes >= DupAckThreshold * EffectiveMss;
         if (_dupAcks < DupAckThreshold && !sackSaysLoss) return;
         // RFC 6582 4.1: no new recovery for losses of a window already recovered (after an RTO).
-        if (Seq.Le(_sndUna, _recoveryPoint) && _recoveryPoint != _iss && Seq.Lt(_sndUna, _recoveryPoint)) return;
+        if (Seq.Lt(_sndUna, _recoveryPoint)) return;
         EnterRecovery(nowMs);
     }
 
@@ -754,7 +763,7 @@ internal sealed class TcpConnection : StackSocket
                 _outOfOrder.RemoveBefore(_outOfOrder.End(0));
             }
             if (_outOfOrderFin && _outOfOrderFinSeq == _rcvNxt) { _outOfOrderFin = false; AcceptFin(nowMs); }
-            if (filledHole) _ackNow = true;
+            if (filledHole) { _ackNow = true; _duplicateAcksOwed = 0; }
             else if (++_segmentsSinceAck >= 2) _ackNow = true;
             else if (_delayedAckDeadline == 0) _delayedAckDeadline = nowMs + (long)_settings.DelayedAck.TotalMilliseconds;
             ReceiveSignal.Set();
@@ -772,6 +781,7 @@ internal sealed class TcpConnection : StackSocket
             _receiveBuffer.Write(offset, data);
             _lastOutOfOrderSeq = seq;
             _ackNow = true;
+            if (_duplicateAcksOwed < 8) _duplicateAcksOwed++;
         }
     }
 
@@ -1032,7 +1042,7 @@ internal sealed class TcpConnection : StackSocket
             Window = (ushort)window,
             Mss = syn ? _receiveMss : 0,
             WindowScale = syn && (!isSynAck || _peerOfferedWindowScale) ? _rcvScale : -1,
-            SackPermitted = syn && (!isSynAck || _sackOk),
+            SackPermitted = syn && _settings.Sack && (!isSynAck || _sackOk),
             HasTimestamps = syn ? (!isSynAck || _timestampsOk) : _timestampsOk,
             TsVal = TsNow(nowMs),
             TsEcr = syn && !isSynAck ? 0 : _tsRecent,
@@ -1055,6 +1065,7 @@ internal sealed class TcpConnection : StackSocket
         if ((flags & TcpFlags.Ack) != 0)
         {
             _ackNow = false;
+            if (_duplicateAcksOwed > 0 && --_duplicateAcksOwed > 0) _ackNow = true;
             _delayedAckDeadline = 0;
             _segmentsSinceAck = 0;
             uint right = _rcvNxt + (syn ? window : window << _rcvScale);
@@ -1067,6 +1078,9 @@ internal sealed class TcpConnection : StackSocket
     private uint AdvertisedWindow(bool syn)
     {
         uint right = _rcvReadSeq + (uint)_settings.ReceiveBufferSize;
+        // Receiver SWS avoidance (RFC 9293 3.8.6.2.2): do not move the right edge for a window smaller than min(MSS, buffer/2).
+        if (!syn && Seq.Gt(right, _rcvAdvertisedRight) && (int)(right - _rcvNxt) < Math.Min(_receiveMss, _settings.ReceiveBufferSize / 2))
+            right = _rcvAdvertisedRight;
         if (Seq.Gt(_rcvAdvertisedRight, right)) right = _rcvAdvertisedRight;
         uint window = Seq.Gt(right, _rcvNxt) ? right - _rcvNxt : 0;
         if (syn) return Math.Min(window, 65535u);

@@ -48,4 +48,7 @@ internal sealed record TcpSettings
 
     /// <summary>Completed connections waiting for TryAccept per listener, at most (the listen backlog is capped to it).</summary>
     public int MaxAcceptQueue { get; init; } = 4096;
+
+    /// <summary>Whether we offer and accept SACK (RFC 2018); off leaves loss recovery to NewReno's partial ACKs.</summary>
+    public bool Sack { get; init; } = true;
 }

@@ -357,6 +357,9 @@ internal sealed class TcpWire
         }
     }
 
+    /// <summary>Output is pending at either end or packets are on the wire.</summary>
+    public bool HasWork => A.Host.OutputRequests.Count > 0 || B.Host.OutputRequests.Count > 0 || _count > 0;
+
     /// <summary>Feeds a hand-built packet to <paramref name="end"/> directly, then pumps.</summary>
     public void Inject(TcpEnd end, byte[] packet)
     {

@@ -1,0 +1,150 @@
+using WgSharp.Netstack.Tcp;
+
+namespace WgSharp.Tests.Netstack.Tcp;
+
+public class TcpPartsTests
+{
+    [Fact]
+    public void Segment_WriteThenParse_RoundTripsEveryOption()
+    {
+        var source = new byte[] { 10, 0, 0, 1 };
+        var destination = new byte[] { 10, 0, 0, 2 };
+        uint[] sacks = [100, 200, 300, 400, 500, 600];
+        var fields = new TcpHeaderFields
+        {
+            SourcePort = 1234, DestinationPort = 80, Seq = 0xFFFFFFF0, Ack = 7, Flags = TcpFlags.Ack | TcpFlags.Psh, Window = 4321,
+            Mss = 0, WindowScale = -1, HasTimestamps = true, TsVal = 11, TsEcr = 22, SackBlocks = sacks,
+        };
+        var buffer = new byte[200];
+        int header = TcpSegmentWriter.HeaderLength(fields);
+        Assert.Equal(20 + 12 + 4 + 24, header);
+        "hello"u8.CopyTo(buffer.AsSpan(header));
+        int length = TcpSegmentWriter.Write(buffer, fields, 5, source, destination);
+        Assert.True(TcpSegmentWriter.ChecksumValid(buffer.AsSpan(0, length), source, destination));
+        Assert.True(TcpSegment.TryParse(buffer.AsSpan(0, length), out var segment));
+        Assert.Equal(1234, segment.SourcePort);
+        Assert.Equal(0xFFFFFFF0u, segment.Seq);
+        Assert.Equal(7u, segment.Ack);
+        Assert.Equal(4321, segment.Window);
+        Assert.True(segment.HasTimestamps);
+        Assert.Equal(11u, segment.TsVal);
+        Assert.Equal(22u, segment.TsEcr);
+        Assert.Equal(3, segment.SackCount);
+        Assert.Equal(500u, segment.Sacks[4]);
+        Assert.Equal("hello"u8.ToArray(), segment.Payload.ToArray());
+        buffer[header] ^= 1;
+        Assert.False(TcpSegmentWriter.ChecksumValid(buffer.AsSpan(0, length), source, destination));
+
+        var syn = new TcpHeaderFields { Flags = TcpFlags.Syn, Mss = 1380, WindowScale = 7, SackPermitted = true, HasTimestamps = true, TsVal = 5 };
+        length = TcpSegmentWriter.Write(buffer, syn, 0, source, destination);
+        Assert.True(TcpSegment.TryParse(buffer.AsSpan(0, length), out segment));
+        Assert.Equal(1380, segment.Mss);
+        Assert.Equal(7, segment.WindowScale);
+        Assert.True(segment.SackPermitted);
+        Assert.Equal(5u, segment.TsVal);
+    }
+
+    [Theory]
+    [InlineData(new byte[] { 2, 1 })]          // length below 2
+    [InlineData(new byte[] { 2, 8, 0, 0 })]    // longer than the header
+    [InlineData(new byte[] { 8 })]             // kind without length
+    public void Segment_MalformedOptions_AreRefused(byte[] options)
+    {
+        var bytes = new byte[24];
+        bytes[12] = 6 << 4;
+        options.CopyTo(bytes, 20);
+        Assert.False(TcpSegment.TryParse(bytes, out _));
+    }
+
+    [Fact]
+    public void Segment_DataOffsetOutOfBounds_IsRefused()
+    {
+        var bytes = new byte[20];
+        bytes[12] = 4 << 4;
+        Assert.False(TcpSegment.TryParse(bytes, out _));
+        bytes[12] = 6 << 4;
+        Assert.False(TcpSegment.TryParse(bytes, out _));
+        Assert.False(TcpSegment.TryParse(bytes.AsSpan(0, 19), out _));
+    }
+
+    [Fact]
+    public void Seq_ComparesAcrossWraparound()
+    {
+        Assert.True(Seq.Lt(0xFFFFFFF0, 5));
+        Assert.True(Seq.Gt(5, 0xFFFFFFF0));
+        Assert.True(Seq.InRange(2, 0xFFFFFFFE, 10));
+        Assert.Equal(5u, Seq.Max(0xFFFFFFF0, 5));
+    }
+
+    [Fact]
+    public void RangeSet_MergesTrimsAndBounds()
+    {
+        var set = new SeqRangeSet();
+        Assert.True(set.Add(100, 200));
+        Assert.True(set.Add(300, 400));
+        Assert.True(set.Add(200, 300)); // bridges both
+        Assert.Equal(1, set.Count);
+        Assert.Equal(300, set.Bytes);
+        set.RemoveBefore(150);
+        Assert.Equal(150u, set.Start(0));
+        Assert.True(set.Add(0xFFFFFFF0, 10)); // wraps: sorts before
+        Assert.Equal(2, set.Count);
+        set.Clear();
+        for (int i = 0; i < SeqRangeSet.MaxRanges; i++) Assert.True(set.Add((uint)(i * 10), (uint)(i * 10 + 5)));
+        Assert.False(set.Add(1000, 1005));
+        Assert.True(set.Add(5, 10)); // merging needs no slot
+    }
+
+    [Fact]
+    public void ChunkedBuffer_WritesAtOffsets_AndReturnsChunksWhenEmpty()
+    {
+        var buffer = new ChunkedBuffer(100_000);
+        var data = new byte[70_000];
+        new Random(2).NextBytes(data);
+        buffer.Write(40_000, data.AsSpan(40_000));
+        buffer.Write(0, data.AsSpan(0, 40_000));
+        var copy = new byte[70_000];
+        buffer.Read(0, copy);
+        Assert.Equal(data, copy);
+        buffer.Consume(50_000);
+        buffer.Read(0, copy.AsSpan(0, 20_000));
+        Assert.Equal(data.AsSpan(50_000).ToArray(), copy[..20_000]);
+        Assert.True(buffer.ChunksHeld <= 3);
+        buffer.Consume(20_000);
+        Assert.Equal(0, buffer.ChunksHeld);
+        Assert.Equal(30_000, buffer.Append(new byte[30_000]));
+        Assert.Equal(30_000, buffer.Extent);
+    }
+
+    [Fact]
+    public void Rtt_FollowsRfc6298()
+    {
+        var rtt = new RttEstimator(1000, 200, 120_000);
+        Assert.Equal(1000, rtt.Rto);
+        rtt.AddSample(100); // SRTT 100, RTTVAR 50: RTO = 100 + 4*50 = 300
+        Assert.Equal(300, rtt.Rto);
+        rtt.Backoff();
+        Assert.Equal(600, rtt.Rto);
+        rtt.AddSample(100);
+        Assert.True(rtt.Rto >= 200 && rtt.Rto <= 300);
+        for (int i = 0; i < 30; i++) rtt.Backoff();
+        Assert.Equal(120_000, rtt.Rto);
+    }
+
+    [Fact]
+    public void Cubic_ReducesByBetaOnLoss_AndGrowsBack()
+    {
+        var cubic = new CubicCongestionControl(1000);
+        for (int i = 0; i < 100; i++) cubic.OnAck(1000, i, 10);
+        int before = cubic.Cwnd;
+        cubic.OnLossDetected(before, 1000);
+        Assert.Equal((int)(before * 0.7), cubic.Cwnd);
+        long now = 1000;
+        for (int i = 0; i < 20_000 && cubic.Cwnd < before; i++) cubic.OnAck(1000, now += 1, 10);
+        Assert.True(cubic.Cwnd >= before);
+        var reno = new CongestionControl(1000);
+        reno.OnRetransmissionTimeout(20_000, 0);
+        Assert.Equal(1000, reno.Cwnd);
+        Assert.Equal(10_000, reno.Ssthresh);
+    }
+}
