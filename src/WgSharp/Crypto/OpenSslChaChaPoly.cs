@@ -32,7 +32,7 @@ internal static unsafe class OpenSslChaChaPoly
     {
         // Off Linux there is no libcrypto.so to find (and probing for one would load whatever the search path holds):
         // libsodium, which the package ships for every system, is the AEAD there.
-        if (Configuration.ProcessKnobs.ForceLibsodiumAead || !OperatingSystem.IsLinux()) return;
+        if (!ShouldProbe(Configuration.ProcessKnobs.ForceLibsodiumAead, OperatingSystem.IsLinux())) return;
         nint lib = 0;
         foreach (var name in new[] { "libcrypto.so.3", "libcrypto.so.1.1" })
             if (NativeLibrary.TryLoad(name, out lib)) break;
@@ -55,6 +55,9 @@ internal static unsafe class OpenSslChaChaPoly
     }
 
     public static bool IsAvailable => s_cipher != 0;
+
+    /// <summary>Whether to look for libcrypto at all: on Linux, unless libsodium is forced (WGSHARP_AEAD=libsodium).</summary>
+    internal static bool ShouldProbe(bool forceLibsodium, bool isLinux) => isLinux && !forceLibsodium;
 
     /// <summary>OpenSSL 3 fetches the implementation by name; 1.1 has a getter for it.</summary>
     private static nint FetchCipher(nint lib)
