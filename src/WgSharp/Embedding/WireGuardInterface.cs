@@ -1,9 +1,15 @@
+using System.Net;
+using System.Runtime.Versioning;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using WgSharp.Configuration;
 using WgSharp.Control.Uapi;
 using WgSharp.Device;
+using WgSharp.Device.IO;
 using WgSharp.Linux;
+using WgSharp.Netstack;
+using WgSharp.Netstack.Tcp;
+using WgSharp.Portable;
 
 namespace WgSharp;
 
@@ -26,15 +32,18 @@ public sealed class WireGuardInterface : IAsyncDisposable
 
     private readonly WireGuardMetrics? _metrics;
 
-    private WireGuardInterface(WireGuardDevice device, UapiServer? controlSocket, WireGuardMetrics? metrics, ILogger logger)
+    private WireGuardInterface(WireGuardDevice device, UapiServer? controlSocket, WireGuardMetrics? metrics, ILogger logger, WireGuardNetwork? network = null, Netstack.Netstack? stack = null)
     {
+        _network = network;
+        _stack = stack;
         _logger = logger;
         _device = device;
         _controlSocket = controlSocket;
         _metrics = metrics;
         Name = device.InterfaceName;
         _device.InterfaceGone += OnGone;
-        if (controlSocket != null) _socketRemoved = controlSocket.SocketRemoved.Register(OnGone);
+        // Validate lets a control socket exist on Linux only.
+        if (controlSocket != null && OperatingSystem.IsLinux()) _socketRemoved = controlSocket.SocketRemoved.Register(OnGone);
     }
 
     /// <summary>
@@ -58,9 +67,86 @@ public sealed class WireGuardInterface : IAsyncDisposable
         }
         catch (WireGuardException e) { return Task.FromException<WireGuardInterface>(e); } // reported through the task, as every other failure
         // Creating a TUN interface and binding sockets are blocking system calls: off the caller's thread.
-        return Task.Run(() => Start(options, update, logger ?? NullLogger.Instance, cancellationToken), cancellationToken);
+        if (options.Userspace is not null)
+            return Task.Run(() => StartUserspace(options, update, logger ?? NullLogger.Instance, cancellationToken), cancellationToken);
+        // Validate rejected TUN mode off Linux already; the check here is what the platform analyzer sees.
+        return Task.Run(() => OperatingSystem.IsLinux() ? Start(options, update, logger ?? NullLogger.Instance, cancellationToken) : throw TunModeNeedsLinux(), cancellationToken);
     }
 
+    /// <summary>
+    /// Userspace mode: the device's tunnel is the in-process stack, its UDP sockets ordinary ones (no TUN, no namespace,
+    /// no fwmark unless configured): nothing here needs root.
+    /// </summary>
+    private static WireGuardInterface StartUserspace(WireGuardInterfaceOptions options, DeviceUpdate update, ILogger logger, CancellationToken cancellationToken)
+    {
+        string what = $"cannot start the WireGuard interface {options.Name}";
+        var userspace = options.Userspace!;
+        NetstackTunnel? tunnel = null;
+        WireGuardDevice? device = null;
+        UapiServer? server = null;
+        try
+        {
+            var stack = new Netstack.Netstack(new NetstackOptions
+            {
+                Addresses = [.. userspace.Addresses],
+                DnsServers = [.. userspace.DnsServers],
+                Mtu = options.Mtu,
+                Tcp = new TcpSettings
+                {
+                    MaxConnections = userspace.MaxTcpConnections,
+                    SynBacklog = userspace.TcpSynBacklog,
+                    SendBufferSize = userspace.TcpBufferSize,
+                    ReceiveBufferSize = userspace.TcpBufferSize,
+                    MaxOutOfOrderBytes = userspace.TcpBufferSize,
+                },
+            });
+            tunnel = new NetstackTunnel(stack, options.Name);
+            IDatagramTransportFactory transports = options.UsePlatformFastPaths && OperatingSystem.IsLinux()
+                ? new LinuxDatagramTransportFactory(offloads: options.Offloads)
+                : new SocketDatagramTransportFactory();
+            device = new WireGuardDevice(tunnel, transports, logger, DeviceOptionsOf(options));
+            tunnel = null; // the device owns it now
+            var routes = device.AllowedIps;
+            stack.Routes = destination => routes.Lookup(destination) is not null;
+            var applied = device.Apply(update);
+            if (!applied.IsOk) throw EmbeddingErrors.FromConfigResult(applied);
+            cancellationToken.ThrowIfCancellationRequested();
+            if (options.ControlSocket && OperatingSystem.IsLinux()) server = UapiServer.Start(device, logger, options.ControlSocketDirectory);
+            device.Start();
+            cancellationToken.ThrowIfCancellationRequested();
+            WireGuardMetrics? metrics = null;
+            if (options.Metrics)
+            {
+                metrics = new WireGuardMetrics(options.MeterFactory);
+                metrics.Add(device);
+                metrics.Add(options.Name, stack);
+            }
+            return new WireGuardInterface(device, server, metrics, logger, new WireGuardNetwork(stack), stack);
+        }
+        catch (Exception e)
+        {
+            if (OperatingSystem.IsLinux()) server?.Dispose();
+            device?.Dispose();
+            tunnel?.Dispose();
+            if (e is OperationCanceledException) throw;
+            throw EmbeddingErrors.From(e, what);
+        }
+        finally
+        {
+            update.ClearSecrets();
+        }
+    }
+
+    private static DeviceOptions DeviceOptionsOf(WireGuardInterfaceOptions options) => new()
+    {
+        Offloads = options.Offloads,
+        CryptoThreads = options.CryptoThreads,
+        Debug = options.DebugLog,
+        HandshakeWorkers = options.HandshakeWorkers,
+        HandshakeQueueCapacity = options.HandshakeQueueCapacity,
+    };
+
+    [SupportedOSPlatform("linux")]
     private static WireGuardInterface Start(WireGuardInterfaceOptions options, DeviceUpdate update, ILogger logger, CancellationToken cancellationToken)
     {
         string what = $"cannot start the WireGuard interface {options.Name}";
@@ -75,14 +161,7 @@ public sealed class WireGuardInterface : IAsyncDisposable
                 : TunDevice.Create(options.Name, options.Mtu);
             cancellationToken.ThrowIfCancellationRequested();
             var tunnel = new LinuxTunnel(tun, options.Offloads);
-            device = new WireGuardDevice(tunnel, new LinuxDatagramTransportFactory(offloads: options.Offloads), logger, new DeviceOptions
-            {
-                Offloads = options.Offloads,
-                CryptoThreads = options.CryptoThreads,
-                Debug = options.DebugLog,
-                HandshakeWorkers = options.HandshakeWorkers,
-                HandshakeQueueCapacity = options.HandshakeQueueCapacity,
-            });
+            device = new WireGuardDevice(tunnel, new LinuxDatagramTransportFactory(offloads: options.Offloads), logger, DeviceOptionsOf(options));
             tun = null; // the device owns it now
             var applied = device.Apply(update);
             if (!applied.IsOk) throw EmbeddingErrors.FromConfigResult(applied);
@@ -116,11 +195,14 @@ public sealed class WireGuardInterface : IAsyncDisposable
     private static void Validate(WireGuardInterfaceOptions options)
     {
         string what = "invalid WireGuard interface options";
+        if (options.Userspace is null && !OperatingSystem.IsLinux()) throw TunModeNeedsLinux();
+        if (options.ControlSocket && !OperatingSystem.IsLinux())
+            throw new WireGuardException(WireGuardErrorReason.InvalidConfiguration, $"{what}: the control socket needs Linux");
         if (!InterfaceName.IsValid(options.Name))
             throw new WireGuardException(WireGuardErrorReason.InvalidConfiguration, $"{what}: '{options.Name}' is not an interface name (1-15 bytes, no '/' or whitespace)");
         if (options.Mtu is < 68 or > 65535)
             throw new WireGuardException(WireGuardErrorReason.InvalidConfiguration, $"{what}: the MTU must be 68-65535");
-        if (options.NetworkNamespace is { } netns && !NetNs.IsValidName(netns))
+        if (options.NetworkNamespace is { } netns && OperatingSystem.IsLinux() && !NetNs.IsValidName(netns))
             throw new WireGuardException(WireGuardErrorReason.InvalidConfiguration, $"{what}: '{netns}' is not a network namespace name");
         if (options.CryptoThreads < 0)
             throw new WireGuardException(WireGuardErrorReason.InvalidConfiguration, $"{what}: crypto threads must be 0 or more");
@@ -128,6 +210,47 @@ public sealed class WireGuardInterface : IAsyncDisposable
             throw new WireGuardException(WireGuardErrorReason.InvalidConfiguration, $"{what}: handshake workers must be 0 or more and the queue at least 8");
         if (options.ControlSocket && string.IsNullOrEmpty(options.ControlSocketDirectory))
             throw new WireGuardException(WireGuardErrorReason.InvalidConfiguration, $"{what}: the control socket directory is empty");
+        if (options.Userspace is { } userspace) ValidateUserspace(userspace, options, what);
+    }
+
+    private static void ValidateUserspace(UserspaceNetworkOptions userspace, WireGuardInterfaceOptions options, string what)
+    {
+        if (options.NetworkNamespace is not null)
+            throw new WireGuardException(WireGuardErrorReason.InvalidConfiguration, $"{what}: a userspace interface has no kernel interface to put in a network namespace");
+        if (userspace.Addresses is null || userspace.Addresses.Count == 0)
+            throw new WireGuardException(WireGuardErrorReason.InvalidConfiguration, $"{what}: userspace mode needs at least one interface address");
+        if (userspace.DnsServers is null)
+            throw new WireGuardException(WireGuardErrorReason.InvalidConfiguration, $"{what}: the DNS server list is null (empty for none)");
+        foreach (var address in userspace.Addresses)
+        {
+            var ip = address.BaseAddress;
+            if (ip.IsIPv4MappedToIPv6 || IPAddress.Any.Equals(ip) || IPAddress.IPv6Any.Equals(ip) || IPAddress.IsLoopback(ip) || ip.IsIPv6Multicast || IsIPv4Multicast(ip))
+                throw new WireGuardException(WireGuardErrorReason.InvalidConfiguration, $"{what}: {address} cannot be an interface address");
+        }
+        foreach (var server in userspace.DnsServers)
+        {
+            if (server is null || IPAddress.Any.Equals(server) || IPAddress.IPv6Any.Equals(server))
+                throw new WireGuardException(WireGuardErrorReason.InvalidConfiguration, $"{what}: {server?.ToString() ?? "null"} cannot be a DNS server");
+        }
+        if (options.Mtu < 1280 && userspace.Addresses.Any(a => a.BaseAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6))
+            throw new WireGuardException(WireGuardErrorReason.InvalidConfiguration, $"{what}: IPv6 needs an MTU of at least 1280");
+        if (options.Mtu < 576)
+            throw new WireGuardException(WireGuardErrorReason.InvalidConfiguration, $"{what}: userspace mode needs an MTU of at least 576");
+        if (userspace.MaxTcpConnections < 1 || userspace.TcpSynBacklog < 1)
+            throw new WireGuardException(WireGuardErrorReason.InvalidConfiguration, $"{what}: the TCP connection limit and SYN backlog must be at least 1");
+        if (userspace.TcpBufferSize is < 16 * 1024 or > 64 * 1024 * 1024)
+            throw new WireGuardException(WireGuardErrorReason.InvalidConfiguration, $"{what}: the TCP buffer size must be 16 KiB to 64 MiB");
+    }
+
+    private static WireGuardException TunModeNeedsLinux() =>
+        new(WireGuardErrorReason.InvalidConfiguration, "TUN mode needs Linux; use Userspace (WireGuardInterfaceOptions.Userspace) on this system");
+
+    private static bool IsIPv4Multicast(IPAddress address)
+    {
+        if (address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork) return false;
+        Span<byte> bytes = stackalloc byte[4];
+        address.TryWriteBytes(bytes, out _);
+        return bytes[0] is >= 224 and <= 239;
     }
 
     /// <summary>The interface name.</summary>
@@ -139,7 +262,8 @@ public sealed class WireGuardInterface : IAsyncDisposable
     /// </summary>
     public WireGuardNetwork Network => _network ?? throw new InvalidOperationException($"the WireGuard interface {Name} is not in userspace mode: it has a kernel interface, use ordinary sockets");
 
-    private readonly WireGuardNetwork? _network = null;
+    private readonly WireGuardNetwork? _network;
+    private readonly Netstack.Netstack? _stack;
 
     /// <summary>The UDP port the interface listens on now (the kernel's choice when configured as 0).</summary>
     public int ListenPort => _device.Transport.Port;
@@ -160,8 +284,19 @@ public sealed class WireGuardInterface : IAsyncDisposable
     {
         ThrowIfStopped();
         var status = _device.GetStatus();
-        try { return EmbeddingTranslation.ToStatus(status); }
+        try
+        {
+            var translated = EmbeddingTranslation.ToStatus(status);
+            return _stack is null ? translated : translated with { NetworkCounters = NetworkCountersOf(_stack) };
+        }
         finally { status.ClearSecrets(); }
+    }
+
+    private static Dictionary<string, long> NetworkCountersOf(Netstack.Netstack stack)
+    {
+        var counters = new Dictionary<string, long>(NetstackCounters.All.Count + 1) { ["tcp_connections"] = stack.Tcp.ConnectionCount };
+        foreach (var counter in NetstackCounters.All) counters[NetstackCounters.Name(counter)] = stack.Counters[counter];
+        return counters;
     }
 
     /// <summary>
@@ -201,7 +336,7 @@ public sealed class WireGuardInterface : IAsyncDisposable
     {
         _device.InterfaceGone -= OnGone;
         _socketRemoved.Dispose();
-        _controlSocket?.Dispose();
+        if (OperatingSystem.IsLinux()) _controlSocket?.Dispose();
         _metrics?.Dispose();
         _device.Dispose(); // joins the threads; closing the TUN descriptor deletes the interface
         _completion.TrySetResult();
