@@ -168,15 +168,23 @@ public class UdpPingDnsHttpApiTests
     /// <summary>A minimal HTTP/1.1 server: answers <paramref name="requests"/> GETs with "hello from PATH", keeping connections alive.</summary>
     private static async Task ServeHttpAsync(TunnelListener listener, int requests, CancellationToken ct)
     {
-        var connections = new List<Task>();
         int served = 0;
-        while (Volatile.Read(ref served) < requests)
+        var allServed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _ = Task.Run(async () =>
         {
-            var acceptTask = listener.AcceptAsync(ct).AsTask();
-            var done = await Task.WhenAny(acceptTask, Task.Delay(100, ct));
-            if (done != acceptTask) { _ = acceptTask.ContinueWith(t => t.Exception, TaskScheduler.Default); continue; }
-            var stream = await acceptTask;
-            connections.Add(Task.Run(async () =>
+            while (true)
+            {
+                TunnelStream stream;
+                try { stream = await listener.AcceptAsync(ct); }
+                catch (Exception) { return; } // the listener is disposed at the end of the test
+                _ = ServeConnectionAsync(stream);
+            }
+        }, ct);
+        await allServed.Task.WaitAsync(ct);
+
+        async Task ServeConnectionAsync(TunnelStream stream)
+        {
+            await Task.Run(async () =>
             {
                 await using var _ = stream;
                 var buffer = new byte[4096];
@@ -195,10 +203,10 @@ public class UdpPingDnsHttpApiTests
                         var body = Encoding.ASCII.GetBytes("hello from " + path);
                         await stream.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Length: {body.Length}\r\nContent-Type: text/plain\r\n\r\n"), ct);
                         await stream.WriteAsync(body, ct);
-                        Interlocked.Increment(ref served);
+                        if (Interlocked.Increment(ref served) == requests) allServed.TrySetResult();
                     }
                 }
-            }, ct));
+            }, ct);
         }
     }
 }
