@@ -17,6 +17,9 @@ public sealed class TunnelStream : Stream
     private readonly TcpConnection _connection;
     private IPEndPoint? _localEndPoint, _remoteEndPoint;
     private volatile bool _disposed;
+    // A byte taken by a zero-byte read (reads are one at a time, so no lock).
+    private byte _peekedByte;
+    private bool _hasPeekedByte;
 
     internal TunnelStream(TcpConnection connection)
     {
@@ -148,17 +151,45 @@ public sealed class TunnelStream : Stream
         }
     }
 
-    /// <summary>
-    /// Bytes read (0: end of stream), or <see cref="WouldBlock"/>. A zero-byte read waits for data like a socket's (it
-    /// returns 0 once there is something to read), as SocketsHttpHandler and SslStream use it.
-    /// </summary>
+    /// <summary>Bytes read (0: end of stream), or <see cref="WouldBlock"/>; throws when the connection failed.</summary>
     private int TryRead(Span<byte> buffer)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        if (buffer.IsEmpty) return TryWaitReadable();
+        if (_hasPeekedByte)
+        {
+            // The byte a zero-byte read took comes first; then whatever else is there, without waiting.
+            buffer[0] = _peekedByte;
+            _hasPeekedByte = false;
+            int more = buffer.Length > 1 ? _connection.Receive(buffer[1..]) : 0;
+            return 1 + Math.Max(more, 0); // an error or the end shows on the next read
+        }
         int n = _connection.Receive(buffer);
-        if (n == Failed) throw StreamError("Unable to read data from the transport connection", _connection.Error, SocketError.ConnectionAborted);
+        if (n == Failed) throw ReadError();
         return n;
     }
+
+    /// <summary>
+    /// A zero-byte read waits, as a socket's does, until there is something to read (then returns 0 without consuming
+    /// anything): SslStream and SocketsHttpHandler use it to wait without holding a buffer. The connection cannot peek,
+    /// so one byte is taken and kept for the next read.
+    /// </summary>
+    private int TryWaitReadable()
+    {
+        if (_hasPeekedByte) return 0;
+        Span<byte> one = stackalloc byte[1];
+        int n = _connection.Receive(one);
+        if (n == Failed) throw ReadError();
+        if (n == 1)
+        {
+            _peekedByte = one[0];
+            _hasPeekedByte = true;
+            return 0;
+        }
+        return n; // 0 at the end, or WouldBlock
+    }
+
+    private IOException ReadError() => StreamError("Unable to read data from the transport connection", _connection.Error, SocketError.ConnectionAborted);
 
     // ---- writing ----
 

@@ -33,7 +33,7 @@ public sealed class TunnelUdpSocket : IDisposable
         _waiter = new AnySignalWaiter(signals, _closing.Token);
     }
 
-    /// <summary>The bound address and port (the IPv4 one when bound on every address of both families).</summary>
+    /// <summary>The bound address and port ([::] with the port when bound on every address of both families).</summary>
     public IPEndPoint LocalEndPoint { get; }
 
     /// <summary>
@@ -70,31 +70,35 @@ public sealed class TunnelUdpSocket : IDisposable
     private async ValueTask<int> SendToNameAsync(ReadOnlyMemory<byte> datagram, DnsEndPoint remote, CancellationToken cancellationToken)
     {
         var addresses = await _dns.ResolveAsync(remote.Host, remote.AddressFamily, cancellationToken).ConfigureAwait(false);
+        SocketException? lastError = null;
         foreach (var address in addresses)
         {
-            if (SocketFor(address.AddressFamily) is null) continue;
-            return SendTo(datagram.Span, TunnelEndpoints.ToRemote(address, (ushort)remote.Port));
+            try
+            {
+                return SendTo(datagram.Span, TunnelEndpoints.ToRemote(address, (ushort)remote.Port));
+            }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.NetworkUnreachable or SocketError.AddressNotAvailable)
+            {
+                lastError = e; // an address of a family this socket cannot reach: the next one may do
+            }
         }
-        throw new SocketException((int)SocketError.NetworkUnreachable); // the name has no address of a family we are bound on
+        throw lastError ?? new SocketException((int)SocketError.HostNotFound);
     }
 
     private int SendTo(ReadOnlySpan<byte> datagram, in UdpEndpoint remote)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var socket = SocketFor(remote.AddressFamily) ?? throw new SocketException((int)SocketError.NetworkUnreachable);
-        var error = socket.SendTo(datagram, remote);
+        var error = SocketFor(remote.AddressFamily).SendTo(datagram, remote);
         if (error != SocketError.Success) throw new SocketException((int)error);
         return datagram.Length;
     }
 
-    private UdpSocketCore? SocketFor(AddressFamily family)
+    /// <summary>The socket of the destination's family; else the first (a dual-stack [::] one sends IPv4 too, others say NetworkUnreachable).</summary>
+    private UdpSocketCore SocketFor(AddressFamily family)
     {
         foreach (var socket in _sockets)
             if (socket.LocalEndPoint.AddressFamily == family) return socket;
-        // A [::] socket is dual stack: it sends to and receives from IPv4 too.
-        foreach (var socket in _sockets)
-            if (socket.IsUnspecified && socket.LocalEndPoint.IsIPv6) return socket;
-        return null;
+        return _sockets[0];
     }
 
     /// <summary>

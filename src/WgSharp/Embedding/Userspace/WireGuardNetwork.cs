@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Sockets;
 using WgSharp.Device.IO;
 using WgSharp.Netstack.Tcp;
-using WgSharp.Netstack.Udp;
 using NetstackCore = WgSharp.Netstack.Netstack;
 
 namespace WgSharp;
@@ -17,8 +16,6 @@ public sealed class WireGuardNetwork
     /// <summary>Bytes of payload in an echo request (as ping's default).</summary>
     internal const int PingPayloadSize = 56;
     private static readonly TimeSpan DefaultPingTimeout = TimeSpan.FromSeconds(5);
-    /// <summary>Ephemeral ports tried for a UDP socket bound on both families before giving up (the port must be free in both).</summary>
-    private const int DualBindAttempts = 8;
 
     private readonly NetstackCore _stack;
 
@@ -147,39 +144,15 @@ public sealed class WireGuardNetwork
 
     /// <summary>
     /// A UDP socket bound to <paramref name="port"/> (0: an ephemeral port) on every interface address, IPv4 and IPv6
-    /// alike (the same port in both). SocketException(AddressAlreadyInUse) when the port is taken.
+    /// alike (one dual-stack socket when the interface has an IPv6 address). SocketException(AddressAlreadyInUse) when
+    /// the port is taken.
     /// </summary>
     public TunnelUdpSocket BindUdp(int port = 0)
     {
         TunnelEndpoints.ValidatePort(port, allowZero: true, nameof(port));
-        // One [::] socket takes both families (the stack's UDP is dual stack, as a Linux socket without IPV6_V6ONLY).
-        var families = Families();
-        if (families.Count > 1) families = [AddressFamily.InterNetworkV6];
-        for (int attempt = 1; ; attempt++)
-        {
-            var sockets = new List<UdpSocketCore>(families.Count);
-            try
-            {
-                ushort boundPort = (ushort)port;
-                foreach (var family in families)
-                {
-                    var socket = _stack.Udp.Bind(TunnelEndpoints.Any(family, boundPort));
-                    sockets.Add(socket);
-                    boundPort = socket.LocalEndPoint.Port; // the other family takes the port the first one got
-                }
-                return new TunnelUdpSocket([.. sockets], _stack.Dns);
-            }
-            catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse && port == 0 && sockets.Count > 0 && attempt < DualBindAttempts)
-            {
-                // The ephemeral port of the first family is taken in the second: try another one.
-                foreach (var socket in sockets) socket.Close();
-            }
-            catch
-            {
-                foreach (var socket in sockets) socket.Close();
-                throw;
-            }
-        }
+        // The stack's [::] socket is dual-stack (it sends and receives IPv4 too), as Linux's is by default.
+        var family = Families().Contains(AddressFamily.InterNetworkV6) ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork;
+        return new TunnelUdpSocket([_stack.Udp.Bind(TunnelEndpoints.Any(family, (ushort)port))], _stack.Dns);
     }
 
     /// <summary>

@@ -147,6 +147,35 @@ public class DnsMessageTests
     }
 
     [Fact]
+    public void APointerForwardIsMalformedEvenToAValidName()
+    {
+        // Question name: a pointer to offset 18, where "example.com" follows the question's type and class.
+        var forward = DnsTestMessages.Response(Id, answers: 0).Pointer(18).U16(1).U16(1).Name("example.com").ToArray();
+        Assert.Equal(DnsParseStatus.Malformed, DnsMessage.TryParseResponse(forward, Id, "example.com", DnsRecordType.A, out _));
+    }
+
+    [Fact]
+    public void PointerJumpsPerNameAreBounded()
+    {
+        // 40 one-letter labels, each followed by a pointer back to the previous: a short name, but 39 jumps.
+        var message = DnsTestMessages.Response(Id, answers: 0);
+        int previous = message.Length;
+        message.Raw(1, (byte)'a', 0);
+        for (int i = 1; i < 40; i++)
+        {
+            int here = message.Length;
+            message.Raw(1, (byte)'a').Pointer(previous);
+            previous = here;
+        }
+        byte[] bytes = message.ToArray();
+        int position = previous;
+        Assert.False(DnsMessage.TryReadName(bytes, ref position, out _));
+        position = 12 + 3 + 4 * 8; // the tenth label: nine jumps are fine
+        Assert.True(DnsMessage.TryReadName(bytes, ref position, out var name));
+        Assert.Equal(string.Join('.', Enumerable.Repeat("a", 10)), name);
+    }
+
+    [Fact]
     public void AnAddressOfTheWrongLengthIsMalformed()
     {
         var query = Query("example.com", DnsRecordType.A);
