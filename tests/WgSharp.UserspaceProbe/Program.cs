@@ -1,0 +1,111 @@
+// The userspace end-to-end tests' probe: starts one userspace-mode WireGuard interface (no TUN, no root) from the
+// command line, runs one command through it and prints machine-readable "word key=value ..." lines:
+//   identity uid=65534 user=nobody capeff=0000000000000000 tun-fds=0
+//   result ... (the command's figures) | error socket=ConnectionRefused message="..."
+// Exit code 0 on success, 2 on a socket error (the error line says which), 1 on bad usage or anything else.
+using System.Diagnostics;
+using System.Net.Sockets;
+using WgSharp;
+using WgSharp.UserspaceProbe;
+
+ProbeOptions options;
+try
+{
+    options = ProbeOptions.Parse(args);
+}
+catch (Exception e) when (e is ArgumentException or FormatException)
+{
+    Console.Error.WriteLine($"{e.Message}\n{ProbeOptions.Usage}");
+    return 1;
+}
+
+if (options.Command == "whoami")
+{
+    Console.WriteLine(Identity.Describe());
+    return 0;
+}
+
+using var timeout = new CancellationTokenSource(options.Timeout);
+try
+{
+    await using var wg = await WireGuardInterface.StartAsync(InterfaceOptions.From(options), cancellationToken: timeout.Token);
+    var network = wg.Network ?? throw new InvalidOperationException("the interface has no Network: not in userspace mode");
+    if (options.Wake is { } wake)
+        await Commands.WakeAsync(network, wake, timeout.Token);
+    var commands = new Commands(network, options, timeout.Token);
+    await commands.RunAsync();
+    Console.WriteLine(Identity.Describe());
+    return 0;
+}
+catch (Exception e) when (ProbeErrors.SocketErrorOf(e, timeout.IsCancellationRequested) is { } error)
+{
+    Console.WriteLine($"error socket={error} message=\"{e.Message.Replace('"', '\'')}\"");
+    Console.WriteLine(Identity.Describe());
+    return 2;
+}
+catch (Exception e)
+{
+    Console.WriteLine($"error socket=none type={e.GetType().Name} message=\"{e.Message.Replace('"', '\'')}\"");
+    Console.Error.WriteLine(e);
+    Console.WriteLine(Identity.Describe());
+    return 1;
+}
+
+/// <summary>Maps what the API threw to the SocketError a kernel socket would report.</summary>
+internal static class ProbeErrors
+{
+    public static SocketError? SocketErrorOf(Exception e, bool probeTimedOut)
+    {
+        for (Exception? inner = e; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is SocketException socket)
+                return socket.SocketErrorCode;
+        }
+        // The probe's own --timeout ran out: report it as the kernel's connect timeout would.
+        if (e is OperationCanceledException && probeTimedOut)
+            return SocketError.TimedOut;
+        return null;
+    }
+}
+
+/// <summary>Who this process is: the proof that the tunnel needed no privilege.</summary>
+internal static class Identity
+{
+    public static string Describe()
+    {
+        string uid = "?", capEff = "?";
+        foreach (var line in File.ReadLines("/proc/self/status"))
+        {
+            if (line.StartsWith("Uid:", StringComparison.Ordinal))
+                uid = line.Split('\t', StringSplitOptions.RemoveEmptyEntries)[1];
+            else if (line.StartsWith("CapEff:", StringComparison.Ordinal))
+                capEff = line.Split('\t', StringSplitOptions.RemoveEmptyEntries)[1].Trim();
+        }
+        return $"identity uid={uid} user={Environment.UserName} capeff={capEff} tun-fds={TunDescriptors()}";
+    }
+
+    /// <summary>Open descriptors on /dev/net/tun (a TUN device needs them).</summary>
+    private static int TunDescriptors()
+    {
+        int count = 0;
+        foreach (var fd in Directory.GetFiles("/proc/self/fd"))
+        {
+            try
+            {
+                if (new FileInfo(fd).LinkTarget is "/dev/net/tun")
+                    count++;
+            }
+            catch (IOException)
+            {
+                // closed meanwhile
+            }
+        }
+        return count;
+    }
+
+    public static double CpuSeconds()
+    {
+        using var self = Process.GetCurrentProcess();
+        return self.TotalProcessorTime.TotalSeconds;
+    }
+}
