@@ -12,7 +12,8 @@ internal sealed class ProbeOptions
         "         [--dns IP] [--allowed-ips CIDR,...] [--no-fast-paths] [--timeout SECONDS] [--wake IP] [--keepalive SECONDS]\n" +
         "         [--buffer BYTES] COMMAND ARGS...\n" +
         "commands: whoami | fetch URL | download HOST:PORT BYTES | upload HOST:PORT BYTES | serve PORT echo|sha256 [COUNT]\n" +
-        "          | connect-many HOST:PORT N | udp-echo HOST:PORT COUNT SIZE | ping ADDR | resolve NAME";
+        "          | connect-many HOST:PORT N | udp-echo HOST:PORT COUNT SIZE | ping ADDR | resolve NAME\n" +
+        "          | relay LISTEN TARGET DROP REORDER DUPLICATE (a lossy UDP relay; no interface)";
 
     public Key PrivateKey { get; private set; }
     public Key PeerPublicKey { get; private set; }
@@ -65,7 +66,7 @@ internal sealed class ProbeOptions
             throw new ArgumentException("no command");
         options.Command = args[i];
         options.Arguments = args[(i + 1)..];
-        if (options.Command != "whoami" && (options.PeerEndpoint is null || options.Addresses.Count == 0))
+        if (options.Command is not ("whoami" or "relay") && (options.PeerEndpoint is null || options.Addresses.Count == 0))
             throw new ArgumentException("--peer-endpoint and --address are required");
         if (options.AllowedIps.Count == 0)
             options.AllowedIps.AddRange([IPNetwork.Parse("0.0.0.0/0"), IPNetwork.Parse("::/0")]);

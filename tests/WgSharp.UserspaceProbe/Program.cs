@@ -19,6 +19,8 @@ catch (Exception e) when (e is ArgumentException or FormatException)
     return 1;
 }
 
+if (options.Command == "relay")
+    return LossyRelay.Run(options.Arguments);
 if (options.Command == "whoami")
 {
     Console.WriteLine(Identity.Describe());
