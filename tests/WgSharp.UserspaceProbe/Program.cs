@@ -27,6 +27,7 @@ if (options.Command == "whoami")
     return 0;
 }
 
+PortableAead.ApplyEnvironment();
 using var timeout = new CancellationTokenSource(options.Timeout);
 try
 {
@@ -83,7 +84,7 @@ internal static class Identity
             else if (line.StartsWith("CapEff:", StringComparison.Ordinal))
                 capEff = line.Split('\t', StringSplitOptions.RemoveEmptyEntries)[1].Trim();
         }
-        return $"identity uid={uid} user={Environment.UserName} capeff={capEff} tun-fds={TunDescriptors()}";
+        return $"identity uid={uid} user={Environment.UserName} capeff={capEff} tun-fds={TunDescriptors()} aead={PortableAead.Describe()}";
     }
 
     /// <summary>Open descriptors on /dev/net/tun (a TUN device needs them).</summary>
@@ -110,4 +111,23 @@ internal static class Identity
         using var self = Process.GetCurrentProcess();
         return self.TotalProcessorTime.TotalSeconds;
     }
+}
+
+/// <summary>
+/// WGSHARP_AEAD=libsodium, as the daemon honours it: the library reads no environment and its switch
+/// (ProcessKnobs.ForceLibsodiumAead) is internal, so the probe, a test tool, sets it by reflection before the first AEAD use.
+/// </summary>
+internal static class PortableAead
+{
+    private static System.Reflection.PropertyInfo? Knob =>
+        typeof(WireGuardInterface).Assembly.GetType("WgSharp.Configuration.ProcessKnobs")?
+            .GetProperty("ForceLibsodiumAead", System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic);
+
+    public static void ApplyEnvironment()
+    {
+        if (Environment.GetEnvironmentVariable("WGSHARP_AEAD") == "libsodium")
+            (Knob ?? throw new InvalidOperationException("WGSHARP_AEAD=libsodium: the library has no ProcessKnobs.ForceLibsodiumAead")).SetValue(null, true);
+    }
+
+    public static string Describe() => Knob?.GetValue(null) is true ? "libsodium" : "default";
 }

@@ -243,6 +243,8 @@ public class UserspaceEndToEndTests(ITestOutputHelper output)
             TunnelPeerNamespace.ProbeEnvironment(fastPaths));
         output.WriteLine($"probe {string.Join(' ', command)} (fast paths {(fastPaths ? "on" : "off")}):\n{result}");
         AssertUnprivileged(result);
+        // Fast paths off means the portable AEAD too (WGSHARP_AEAD=libsodium, which the probe applies).
+        Assert.Equal(fastPaths ? "default" : "libsodium", result.Line("identity")!["aead"]);
         return result;
     }
 
