@@ -116,8 +116,9 @@ userspace() {
     local name=$1 endpoint=$2 size=$3 expected line seconds cpu got
     expected=$(pattern_sha "$size")
     ip netns exec $NSB bash -c "python3 -c '$PATTERN' $size | socat -u STDIN TCP-LISTEN:5001,bind=$INNER_B,reuseaddr" 2>>"$OUT/socat.log" &
-    PIDS+=("$!"); sleep 0.5
+    local source=$!; PIDS+=("$source"); sleep 0.5
     line=$(probe "$endpoint" download $INNER_B:5001 "$size")
+    pkill -P "$source" 2>/dev/null; kill "$source" 2>/dev/null   # gone already unless the probe failed to connect
     got=$(field sha256 "$line"); seconds=$(field seconds "$line"); cpu=$(field cpu-seconds "$line")
     if [ "$got" = "$expected" ] && [ "$(field bytes "$line")" = "$size" ]; then
         printf '%s\tdownload\t%s\t%s\t%s\n' "$name" "$size" "$seconds" "$cpu" >> "$RESULTS"
@@ -129,7 +130,9 @@ userspace() {
     ip netns exec $NSB bash -c "socat -u TCP-LISTEN:5002,bind=$INNER_B,reuseaddr STDOUT | sha256sum | cut -d' ' -f1 > '$OUT/upload.sha'" 2>>"$OUT/socat.log" &
     local sink=$!; PIDS+=("$sink"); sleep 0.5
     line=$(probe "$endpoint" upload $INNER_B:5002 "$size")
-    wait "$sink" 2>/dev/null
+    # The sink ends with the probe's connection; it never started if the probe failed.
+    for _ in $(seq 100); do kill -0 "$sink" 2>/dev/null || break; sleep 0.1; done
+    pkill -P "$sink" 2>/dev/null; kill "$sink" 2>/dev/null
     got=$(cat "$OUT/upload.sha" 2>/dev/null)
     if [ "$got" = "$expected" ] && [ "$(field sha256 "$line")" = "$expected" ]; then
         printf '%s\tupload\t%s\t%s\t%s\n' "$name" "$size" "$(field seconds "$line")" "$(field cpu-seconds "$line")" >> "$RESULTS"
