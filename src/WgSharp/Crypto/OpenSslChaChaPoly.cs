@@ -30,7 +30,9 @@ internal static unsafe class OpenSslChaChaPoly
 
     static OpenSslChaChaPoly()
     {
-        if (Configuration.ProcessKnobs.ForceLibsodiumAead) return;
+        // Off Linux there is no libcrypto.so to find (and probing for one would load whatever the search path holds):
+        // libsodium, which the package ships for every system, is the AEAD there.
+        if (Configuration.ProcessKnobs.ForceLibsodiumAead || !OperatingSystem.IsLinux()) return;
         nint lib = 0;
         foreach (var name in new[] { "libcrypto.so.3", "libcrypto.so.1.1" })
             if (NativeLibrary.TryLoad(name, out lib)) break;

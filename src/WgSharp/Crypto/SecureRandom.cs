@@ -4,7 +4,7 @@ using System.Security.Cryptography;
 namespace WgSharp.Crypto;
 
 /// <summary>
-/// Cryptographically secure random bytes from the kernel's getrandom(2). The BCL's RandomNumberGenerator
+/// Cryptographically secure random bytes from the kernel's getrandom(2) on Linux, the BCL's generator elsewhere. The BCL's RandomNumberGenerator
 /// goes through OpenSSL on Linux: loading libssl and libcrypto and reading openssl.cnf cost a short-lived
 /// command such as `wgsharp genkey` a few milliseconds of its start, for 32 bytes.
 /// </summary>
@@ -17,6 +17,12 @@ internal static unsafe partial class SecureRandom
 
     public static void Fill(Span<byte> destination)
     {
+        // getrandom is Linux's system call (libc is not even a library name on Windows): elsewhere the BCL's generator.
+        if (!OperatingSystem.IsLinux())
+        {
+            RandomNumberGenerator.Fill(destination);
+            return;
+        }
         fixed (byte* start = destination)
         {
             int filled = 0;

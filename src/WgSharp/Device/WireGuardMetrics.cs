@@ -17,6 +17,7 @@ internal sealed class WireGuardMetrics : IDisposable
 
     private readonly Meter _meter;
     private readonly List<WireGuardDevice> _devices = [];
+    private readonly List<(string Interface, Netstack.Netstack Stack)> _stacks = [];
 
     public WireGuardMetrics(IMeterFactory? meterFactory = null)
     {
@@ -33,6 +34,24 @@ internal sealed class WireGuardMetrics : IDisposable
             _meter.CreateObservableCounter("wgsharp_" + CounterNames.Of(counter), () => PerInterface(counter), description: CounterNames.Describe(counter));
         foreach (var counter in CounterScope.Peer)
             _meter.CreateObservableCounter("wgsharp_peer_" + CounterNames.Of(counter), () => PerPeerCounter(counter), description: CounterNames.Describe(counter));
+        foreach (var counter in Netstack.NetstackCounters.All)
+            _meter.CreateObservableCounter("wgsharp_netstack_" + Netstack.NetstackCounters.Name(counter), () => PerStack(stack => stack.Counters[counter]),
+                description: "Userspace stack: " + Netstack.NetstackCounters.Name(counter).Replace('_', ' '));
+        _meter.CreateObservableGauge("wgsharp_netstack_tcp_connections", () => PerStack(stack => stack.Tcp.ConnectionCount),
+            description: "Userspace stack: TCP connections open (any state but listening)");
+    }
+
+    /// <summary>Adds a userspace interface's stack (its counters appear as wgsharp_netstack_*).</summary>
+    public void Add(string interfaceName, Netstack.Netstack stack) { lock (_stacks) _stacks.Add((interfaceName, stack)); }
+
+    private List<Measurement<long>> PerStack(Func<Netstack.Netstack, long> read)
+    {
+        (string Interface, Netstack.Netstack Stack)[] stacks;
+        lock (_stacks) stacks = [.. _stacks];
+        var measurements = new List<Measurement<long>>(stacks.Length);
+        foreach (var (name, stack) in stacks)
+            measurements.Add(new Measurement<long>(read(stack), new KeyValuePair<string, object?>("interface", name)));
+        return measurements;
     }
 
     public void Add(WireGuardDevice device) { lock (_devices) _devices.Add(device); }

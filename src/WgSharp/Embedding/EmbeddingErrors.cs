@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using System.Runtime.Versioning;
 using WgSharp.Configuration;
 using WgSharp.Control.Uapi;
 using WgSharp.Linux;
@@ -19,7 +20,7 @@ internal static class EmbeddingErrors
             new(WireGuardErrorReason.PortInUse, $"{what}: the UDP port is in use", s.ErrorCode, e),
         SocketException s when s.SocketErrorCode == SocketError.AccessDenied =>
             new(WireGuardErrorReason.PermissionDenied, $"{what}: permission denied", s.ErrorCode, e),
-        LinuxIoException io => FromErrno(io.Errno, what, e),
+        LinuxIoException io when OperatingSystem.IsLinux() => FromErrno(io.Errno, what, e),
         UnauthorizedAccessException => new(WireGuardErrorReason.PermissionDenied, $"{what}: permission denied", e),
         ArgumentException => new(WireGuardErrorReason.InvalidConfiguration, $"{what}: {FirstSentence(e.Message)}", e),
         _ => new(WireGuardErrorReason.Unknown, $"{what}: {FirstSentence(e.Message)}", e),
@@ -36,6 +37,7 @@ internal static class EmbeddingErrors
             _ => WireGuardErrorReason.SystemError,
         }, "cannot apply the configuration: " + (result.Message ?? "error " + result.Errno), result.Errno);
 
+    [SupportedOSPlatform("linux")]
     private static WireGuardException FromErrno(int errno, string what, Exception e) => errno switch
     {
         EPERM or EACCES => new(WireGuardErrorReason.PermissionDenied, $"{what}: permission denied (CAP_NET_ADMIN needed)", errno, e),

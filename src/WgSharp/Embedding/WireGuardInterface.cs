@@ -1,4 +1,5 @@
 using System.Net;
+using System.Runtime.Versioning;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using WgSharp.Configuration;
@@ -31,16 +32,18 @@ public sealed class WireGuardInterface : IAsyncDisposable
 
     private readonly WireGuardMetrics? _metrics;
 
-    private WireGuardInterface(WireGuardDevice device, UapiServer? controlSocket, WireGuardMetrics? metrics, ILogger logger, WireGuardNetwork? network = null)
+    private WireGuardInterface(WireGuardDevice device, UapiServer? controlSocket, WireGuardMetrics? metrics, ILogger logger, WireGuardNetwork? network = null, Netstack.Netstack? stack = null)
     {
         _network = network;
+        _stack = stack;
         _logger = logger;
         _device = device;
         _controlSocket = controlSocket;
         _metrics = metrics;
         Name = device.InterfaceName;
         _device.InterfaceGone += OnGone;
-        if (controlSocket != null) _socketRemoved = controlSocket.SocketRemoved.Register(OnGone);
+        // Validate lets a control socket exist on Linux only.
+        if (controlSocket != null && OperatingSystem.IsLinux()) _socketRemoved = controlSocket.SocketRemoved.Register(OnGone);
     }
 
     /// <summary>
@@ -64,9 +67,10 @@ public sealed class WireGuardInterface : IAsyncDisposable
         }
         catch (WireGuardException e) { return Task.FromException<WireGuardInterface>(e); } // reported through the task, as every other failure
         // Creating a TUN interface and binding sockets are blocking system calls: off the caller's thread.
-        return options.Userspace is null
-            ? Task.Run(() => Start(options, update, logger ?? NullLogger.Instance, cancellationToken), cancellationToken)
-            : Task.Run(() => StartUserspace(options, update, logger ?? NullLogger.Instance, cancellationToken), cancellationToken);
+        if (options.Userspace is not null)
+            return Task.Run(() => StartUserspace(options, update, logger ?? NullLogger.Instance, cancellationToken), cancellationToken);
+        // Validate rejected TUN mode off Linux already; the check here is what the platform analyzer sees.
+        return Task.Run(() => OperatingSystem.IsLinux() ? Start(options, update, logger ?? NullLogger.Instance, cancellationToken) : throw TunModeNeedsLinux(), cancellationToken);
     }
 
     /// <summary>
@@ -107,7 +111,7 @@ public sealed class WireGuardInterface : IAsyncDisposable
             var applied = device.Apply(update);
             if (!applied.IsOk) throw EmbeddingErrors.FromConfigResult(applied);
             cancellationToken.ThrowIfCancellationRequested();
-            if (options.ControlSocket) server = UapiServer.Start(device, logger, options.ControlSocketDirectory);
+            if (options.ControlSocket && OperatingSystem.IsLinux()) server = UapiServer.Start(device, logger, options.ControlSocketDirectory);
             device.Start();
             cancellationToken.ThrowIfCancellationRequested();
             WireGuardMetrics? metrics = null;
@@ -115,12 +119,13 @@ public sealed class WireGuardInterface : IAsyncDisposable
             {
                 metrics = new WireGuardMetrics(options.MeterFactory);
                 metrics.Add(device);
+                metrics.Add(options.Name, stack);
             }
-            return new WireGuardInterface(device, server, metrics, logger, new WireGuardNetwork(stack));
+            return new WireGuardInterface(device, server, metrics, logger, new WireGuardNetwork(stack), stack);
         }
         catch (Exception e)
         {
-            server?.Dispose();
+            if (OperatingSystem.IsLinux()) server?.Dispose();
             device?.Dispose();
             tunnel?.Dispose();
             if (e is OperationCanceledException) throw;
@@ -141,6 +146,7 @@ public sealed class WireGuardInterface : IAsyncDisposable
         HandshakeQueueCapacity = options.HandshakeQueueCapacity,
     };
 
+    [SupportedOSPlatform("linux")]
     private static WireGuardInterface Start(WireGuardInterfaceOptions options, DeviceUpdate update, ILogger logger, CancellationToken cancellationToken)
     {
         string what = $"cannot start the WireGuard interface {options.Name}";
@@ -189,11 +195,14 @@ public sealed class WireGuardInterface : IAsyncDisposable
     private static void Validate(WireGuardInterfaceOptions options)
     {
         string what = "invalid WireGuard interface options";
+        if (options.Userspace is null && !OperatingSystem.IsLinux()) throw TunModeNeedsLinux();
+        if (options.ControlSocket && !OperatingSystem.IsLinux())
+            throw new WireGuardException(WireGuardErrorReason.InvalidConfiguration, $"{what}: the control socket needs Linux");
         if (!InterfaceName.IsValid(options.Name))
             throw new WireGuardException(WireGuardErrorReason.InvalidConfiguration, $"{what}: '{options.Name}' is not an interface name (1-15 bytes, no '/' or whitespace)");
         if (options.Mtu is < 68 or > 65535)
             throw new WireGuardException(WireGuardErrorReason.InvalidConfiguration, $"{what}: the MTU must be 68-65535");
-        if (options.NetworkNamespace is { } netns && !NetNs.IsValidName(netns))
+        if (options.NetworkNamespace is { } netns && OperatingSystem.IsLinux() && !NetNs.IsValidName(netns))
             throw new WireGuardException(WireGuardErrorReason.InvalidConfiguration, $"{what}: '{netns}' is not a network namespace name");
         if (options.CryptoThreads < 0)
             throw new WireGuardException(WireGuardErrorReason.InvalidConfiguration, $"{what}: crypto threads must be 0 or more");
@@ -233,6 +242,9 @@ public sealed class WireGuardInterface : IAsyncDisposable
             throw new WireGuardException(WireGuardErrorReason.InvalidConfiguration, $"{what}: the TCP buffer size must be 16 KiB to 64 MiB");
     }
 
+    private static WireGuardException TunModeNeedsLinux() =>
+        new(WireGuardErrorReason.InvalidConfiguration, "TUN mode needs Linux; use Userspace (WireGuardInterfaceOptions.Userspace) on this system");
+
     private static bool IsIPv4Multicast(IPAddress address)
     {
         if (address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork) return false;
@@ -251,6 +263,7 @@ public sealed class WireGuardInterface : IAsyncDisposable
     public WireGuardNetwork Network => _network ?? throw new InvalidOperationException($"the WireGuard interface {Name} is not in userspace mode: it has a kernel interface, use ordinary sockets");
 
     private readonly WireGuardNetwork? _network;
+    private readonly Netstack.Netstack? _stack;
 
     /// <summary>The UDP port the interface listens on now (the kernel's choice when configured as 0).</summary>
     public int ListenPort => _device.Transport.Port;
@@ -271,8 +284,19 @@ public sealed class WireGuardInterface : IAsyncDisposable
     {
         ThrowIfStopped();
         var status = _device.GetStatus();
-        try { return EmbeddingTranslation.ToStatus(status); }
+        try
+        {
+            var translated = EmbeddingTranslation.ToStatus(status);
+            return _stack is null ? translated : translated with { NetworkCounters = NetworkCountersOf(_stack) };
+        }
         finally { status.ClearSecrets(); }
+    }
+
+    private static Dictionary<string, long> NetworkCountersOf(Netstack.Netstack stack)
+    {
+        var counters = new Dictionary<string, long>(NetstackCounters.All.Count + 1) { ["tcp_connections"] = stack.Tcp.ConnectionCount };
+        foreach (var counter in NetstackCounters.All) counters[NetstackCounters.Name(counter)] = stack.Counters[counter];
+        return counters;
     }
 
     /// <summary>
@@ -312,7 +336,7 @@ public sealed class WireGuardInterface : IAsyncDisposable
     {
         _device.InterfaceGone -= OnGone;
         _socketRemoved.Dispose();
-        _controlSocket?.Dispose();
+        if (OperatingSystem.IsLinux()) _controlSocket?.Dispose();
         _metrics?.Dispose();
         _device.Dispose(); // joins the threads; closing the TUN descriptor deletes the interface
         _completion.TrySetResult();

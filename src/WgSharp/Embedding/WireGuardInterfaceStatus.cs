@@ -19,4 +19,10 @@ public sealed record WireGuardInterfaceStatus
 
     /// <summary>The peers, in the order they were added.</summary>
     public IReadOnlyList<WireGuardPeerStatus> Peers { get; init; } = [];
+
+    /// <summary>
+    /// Userspace mode only (null otherwise): the in-process stack's drop and event counters by name (<c>tcp_syn_backlog_full</c>,
+    /// <c>ip_malformed</c>, ...; docs/userspace.md lists them), and <c>tcp_connections</c>, the TCP connections open now.
+    /// </summary>
+    public IReadOnlyDictionary<string, long>? NetworkCounters { get; init; }
 }

@@ -1,6 +1,8 @@
+using System.Runtime.Versioning;
 namespace WgSharp.Linux;
 
 /// <summary>Outcome of an external command (ip, nft, wg ...).</summary>
+[SupportedOSPlatform("linux")]
 internal sealed record CommandResult(string CommandLine, int ExitCode, string StandardOutput, string StandardError, bool TimedOut)
 {
     public bool Succeeded => ExitCode == 0 && !TimedOut;

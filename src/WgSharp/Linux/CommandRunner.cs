@@ -1,8 +1,10 @@
+using System.Runtime.Versioning;
 using System.Diagnostics;
 
 namespace WgSharp.Linux;
 
 /// <summary>Runs an external program with arguments passed as a list (never through a shell) and a timeout.</summary>
+[SupportedOSPlatform("linux")]
 internal static class CommandRunner
 {
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);

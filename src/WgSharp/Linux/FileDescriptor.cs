@@ -1,3 +1,4 @@
+using System.Runtime.Versioning;
 using System.Runtime.InteropServices;
 
 namespace WgSharp.Linux;
@@ -7,6 +8,7 @@ namespace WgSharp.Linux;
 /// in-flight call that took a reference (<see cref="Lease"/>) has returned, so closing from one
 /// thread while another is blocked in poll/read can never hit a reused descriptor number.
 /// </summary>
+[SupportedOSPlatform("linux")]
 internal sealed class FileDescriptor : SafeHandle
 {
     public FileDescriptor(int fd) : base(new IntPtr(-1), ownsHandle: true) => SetHandle(new IntPtr(fd));

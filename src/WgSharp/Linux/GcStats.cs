@@ -1,3 +1,4 @@
+using System.Runtime.Versioning;
 namespace WgSharp.Linux;
 
 /// <summary>
@@ -5,6 +6,7 @@ namespace WgSharp.Linux;
 /// collection counts and allocated bytes to stderr when it exits, so a throughput run can show
 /// that the data path does not allocate per packet (zero gen0 collections is the goal).
 /// </summary>
+[SupportedOSPlatform("linux")]
 internal static class GcStats
 {
     private static int s_registered;

@@ -1,8 +1,10 @@
+using System.Runtime.Versioning;
 using System.Runtime.InteropServices;
 
 namespace WgSharp.Linux;
 
 // The receive side of batched UDP: recvmsg for UDP GRO super-buffers, recvmmsg where GRO is missing.
+[SupportedOSPlatform("linux")]
 internal static partial class LibC
 {
     public const int UDP_GRO = 104;

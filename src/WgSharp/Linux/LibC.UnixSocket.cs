@@ -1,9 +1,11 @@
+using System.Runtime.Versioning;
 using System.Runtime.InteropServices;
 
 namespace WgSharp.Linux;
 
 // Unix stream sockets for the control socket, on plain descriptors: .NET's Socket registers every socket with its
 // epoll engine (a thread of its own, and thread-pool work for each event), which an idle daemon should not run.
+[SupportedOSPlatform("linux")]
 internal static partial class LibC
 {
     public const int AF_UNIX = 1;

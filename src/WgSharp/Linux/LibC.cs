@@ -1,3 +1,4 @@
+using System.Runtime.Versioning;
 using System.Runtime.InteropServices;
 
 namespace WgSharp.Linux;
@@ -6,6 +7,7 @@ namespace WgSharp.Linux;
 /// The few libc calls the Linux I/O layer needs that .NET does not expose. Every import sets the
 /// last error so callers can read errno right after a -1 result.
 /// </summary>
+[SupportedOSPlatform("linux")]
 internal static partial class LibC
 {
     private const string Lib = "libc";

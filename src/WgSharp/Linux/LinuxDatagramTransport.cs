@@ -1,3 +1,4 @@
+using System.Runtime.Versioning;
 using System.Net.Sockets;
 using WgSharp.Device.IO;
 
@@ -9,6 +10,7 @@ namespace WgSharp.Linux;
 /// shorter), straight from the batch's slots; a receive is one UDP GRO read (a run of one sender's datagrams)
 /// or, without GRO, one recvmmsg of what is queued.
 /// </summary>
+[SupportedOSPlatform("linux")]
 internal sealed class LinuxDatagramTransport(UdpTransport sockets) : IDatagramTransport
 {
     /// <summary>The sockets underneath (owned: disposed with this transport).</summary>

@@ -1,3 +1,4 @@
+using System.Runtime.Versioning;
 using System.Globalization;
 using WgSharp.Device.IO;
 
@@ -8,6 +9,7 @@ namespace WgSharp.Linux;
 /// "rdomainN", created when first needed; routing table 0 is the base namespace (null: the caller's own).
 /// <paramref name="offloads"/> false opens every transport without UDP GSO and GRO (see <see cref="UdpTransport.Offloads"/>).
 /// </summary>
+[SupportedOSPlatform("linux")]
 internal sealed class LinuxDatagramTransportFactory(string? baseNamespace = null, bool offloads = true) : IDatagramTransportFactory
 {
     public const string RoutingDomainPrefix = "rdomain";

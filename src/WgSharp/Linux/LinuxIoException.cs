@@ -1,6 +1,8 @@
+using System.Runtime.Versioning;
 namespace WgSharp.Linux;
 
 /// <summary>A failed Linux system call, with the errno it reported.</summary>
+[SupportedOSPlatform("linux")]
 internal sealed class LinuxIoException : IOException
 {
     public LinuxIoException(string operation, int errno)

@@ -1,3 +1,4 @@
+using System.Runtime.Versioning;
 using WgSharp.Device;
 using WgSharp.Device.IO;
 
@@ -9,6 +10,7 @@ namespace WgSharp.Linux;
 /// to one peer in one UDP GSO send. Towards the TUN, consecutive TCP segments are merged again
 /// (<see cref="TcpCoalescer"/>), so the host stack handles one packet instead of dozens.
 /// </summary>
+[SupportedOSPlatform("linux")]
 internal sealed class LinuxTunnel : ITunnel
 {
     /// <summary>Segments per read: a 64 KiB super-packet at a typical MSS fits in one batch.</summary>

@@ -1,3 +1,4 @@
+using System.Runtime.Versioning;
 using System.Net;
 using System.Net.Sockets;
 
@@ -11,6 +12,7 @@ namespace WgSharp.Linux;
 /// network would mix NS's network with our /etc. Hence a short-lived `ip netns exec NS getent ahosts HOST`:
 /// glibc's getaddrinfo, as every other program in NS sees it. Without a namespace the lookup runs in-process.
 /// </summary>
+[SupportedOSPlatform("linux")]
 internal static class NamespaceHostResolver
 {
     /// <summary>Longer than glibc's default DNS retries (5 s per server, 2 attempts) so a slow server still answers.</summary>

@@ -1,3 +1,4 @@
+using System.Runtime.Versioning;
 using System.Runtime.ExceptionServices;
 using Microsoft.Win32.SafeHandles;
 
@@ -13,6 +14,7 @@ namespace WgSharp.Linux;
 /// thread is ever left in a foreign namespace. Sockets and TUN file descriptors keep the
 /// namespace they were created in, which is what makes this useful.
 /// </remarks>
+[SupportedOSPlatform("linux")]
 internal static class NetNs
 {
     public const string NamedNamespaceDirectory = "/var/run/netns";

@@ -1,3 +1,4 @@
+using System.Runtime.Versioning;
 using WgSharp.Packets;
 using System.Buffers.Binary;
 using WgSharp.Device;
@@ -11,6 +12,7 @@ namespace WgSharp.Linux;
 /// last) with identical headers apart from length, id, sequence and checksums are merged; anything
 /// else is written as it is, after whatever was pending (order is kept). One instance per thread.
 /// </summary>
+[SupportedOSPlatform("linux")]
 internal sealed class TcpCoalescer(TcpCoalescer.PacketWriter write)
 {
     /// <summary>Where finished packets go (the TUN); false when the write failed.</summary>

@@ -1,3 +1,4 @@
+using System.Runtime.Versioning;
 using WgSharp.Packets;
 using System.Buffers.Binary;
 
@@ -9,6 +10,7 @@ namespace WgSharp.Linux;
 /// MSS-sized segments with their own IP length/id, TCP sequence number, flags and checksums —
 /// what the NIC would do in hardware. Every offset is checked against the packet length.
 /// </summary>
+[SupportedOSPlatform("linux")]
 internal static class TcpSegmenter
 {
     private const byte ProtocolTcp = 6;

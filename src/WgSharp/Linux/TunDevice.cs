@@ -1,3 +1,4 @@
+using System.Runtime.Versioning;
 using System.Text;
 using WgSharp.Configuration;
 
@@ -13,6 +14,7 @@ namespace WgSharp.Linux;
 /// Interface settings (MTU, up/down) go through an ioctl socket created in whatever namespace the
 /// interface is in now (TUNGETDEVNETNS), so they keep working after `ip link set IF netns NS`.
 /// </remarks>
+[SupportedOSPlatform("linux")]
 internal sealed class TunDevice : IDisposable
 {
     public const int MaxNameLength = InterfaceName.MaxLength;

@@ -1,3 +1,4 @@
+using System.Runtime.Versioning;
 using System.Runtime.InteropServices;
 using WgSharp.Device.IO;
 
@@ -10,6 +11,7 @@ namespace WgSharp.Linux;
 /// Everything the kernel writes into (headers, addresses, the GRO buffer) is pinned once and reused, so
 /// a receive allocates nothing. Not thread-safe: one instance per reader thread (per family).
 /// </summary>
+[SupportedOSPlatform("linux")]
 internal sealed unsafe class UdpBatchReceiver
 {
     /// <summary>Largest UDP GRO super-buffer: at most 64 KiB of IP payload.</summary>

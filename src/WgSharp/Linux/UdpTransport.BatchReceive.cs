@@ -1,9 +1,11 @@
+using System.Runtime.Versioning;
 using System.Net.Sockets;
 using WgSharp.Device.IO;
 
 namespace WgSharp.Linux;
 
 // Batched receive: many datagrams per system call, through UDP GRO where the kernel has it, else recvmmsg.
+[SupportedOSPlatform("linux")]
 internal sealed partial class UdpTransport
 {
     /// <summary>

@@ -1,3 +1,4 @@
+using System.Runtime.Versioning;
 using System.Net;
 using System.Net.Sockets;
 using WgSharp.Device.IO;
@@ -16,6 +17,7 @@ namespace WgSharp.Linux;
 /// be called from any thread. Neither allocates per packet: socket addresses are reused per thread.
 /// Batched receive (UDP GRO, recvmmsg) is in UdpTransport.BatchReceive.cs.
 /// </remarks>
+[SupportedOSPlatform("linux")]
 internal sealed partial class UdpTransport : IDisposable
 {
     private const int BindAttempts = 100;

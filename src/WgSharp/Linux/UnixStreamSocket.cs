@@ -1,3 +1,4 @@
+using System.Runtime.Versioning;
 using System.Text;
 
 namespace WgSharp.Linux;
@@ -7,6 +8,7 @@ namespace WgSharp.Linux;
 /// with per-call timeouts. What the control socket needs, without .NET's socket engine (see LibC.UnixSocket).
 /// Errors are <see cref="LinuxIoException"/>s carrying errno; a timeout is one with EAGAIN.
 /// </summary>
+[SupportedOSPlatform("linux")]
 internal sealed class UnixStreamSocket : IDisposable
 {
     private readonly FileDescriptor _fd;

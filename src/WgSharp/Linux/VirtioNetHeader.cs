@@ -1,3 +1,4 @@
+using System.Runtime.Versioning;
 using System.Buffers.Binary;
 
 namespace WgSharp.Linux;
@@ -7,6 +8,7 @@ namespace WgSharp.Linux;
 /// it says whether the packet is a TCP "super-packet" to segment (GSO) and whether its transport
 /// checksum still has to be completed. Little-endian (the TUN default on little-endian hosts).
 /// </summary>
+[SupportedOSPlatform("linux")]
 internal readonly struct VirtioNetHeader
 {
     public const int Size = 10;

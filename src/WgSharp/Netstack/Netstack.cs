@@ -90,6 +90,7 @@ internal sealed class Netstack : INetstackHost, IDisposable
     /// <summary>One decrypted packet from a peer. Never throws: whatever is wrong with it is counted and it is dropped.</summary>
     public void Input(ReadOnlySpan<byte> packet)
     {
+        if (_disposed) return;
         try
         {
             var result = IpPacketReader.TryRead(packet, out var ip);

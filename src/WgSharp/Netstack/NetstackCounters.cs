@@ -20,6 +20,7 @@ internal enum NetstackCounter
     IcmpErrorsReceived,
     IcmpErrorsSent,
     IcmpMalformed,
+    IcmpRateLimited,
 
     // UDP
     UdpChecksumFailed,

@@ -1,3 +1,4 @@
+using System.Runtime.Versioning;
 using System.Diagnostics;
 using WgSharp.Linux;
 
@@ -8,6 +9,7 @@ namespace WgSharp.Control.Uapi;
 /// the time left as its socket timeout, so a client that trickles bytes cannot stretch a request past it.
 /// Without a deadline a read waits as long as the client stays connected (shutting the socket down ends it).
 /// </summary>
+[SupportedOSPlatform("linux")]
 internal sealed class SocketDeadlineStream(UnixStreamSocket socket) : Stream
 {
     private long _deadline; // Stopwatch timestamp; 0 = none

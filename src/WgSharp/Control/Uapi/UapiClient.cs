@@ -1,3 +1,4 @@
+using System.Runtime.Versioning;
 using System.Net.Sockets;
 using System.Text;
 using WgSharp.Configuration;
@@ -8,6 +9,7 @@ namespace WgSharp.Control.Uapi;
 /// Talks to a UAPI socket (ours or wireguard-go's) as wg(8) does: one connection per request.
 /// Used by the wgsharp CLI and by tests.
 /// </summary>
+[SupportedOSPlatform("linux")]
 internal sealed class UapiClient
 {
     /// <summary>Replies larger than this are refused (a device with ~1M allowed IPs stays below it).</summary>

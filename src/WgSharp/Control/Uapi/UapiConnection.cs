@@ -1,3 +1,4 @@
+using System.Runtime.Versioning;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Logging;
@@ -11,6 +12,7 @@ namespace WgSharp.Control.Uapi;
 /// vanishes mid-request ends the connection; an incomplete `set` is never applied. Runs on the connection's own
 /// thread with blocking reads: a started request must arrive within the request timeout, an idle client may wait.
 /// </summary>
+[SupportedOSPlatform("linux")]
 internal sealed class UapiConnection
 {
     /// <summary>wireguard-go's errno for failures that are not protocol errors (ENOANO).</summary>

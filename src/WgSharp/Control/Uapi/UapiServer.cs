@@ -1,3 +1,4 @@
+using System.Runtime.Versioning;
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using WgSharp.Configuration;
@@ -15,6 +16,7 @@ namespace WgSharp.Control.Uapi;
 /// thread of its own (wg-uapi-client) for as long as it stays. An idle daemon thus has one thread here, and
 /// neither the thread pool, the runtime's timer nor its socket engine is ever started for the control socket.
 /// </summary>
+[SupportedOSPlatform("linux")]
 internal sealed class UapiServer : IDisposable, IAsyncDisposable
 {
     private const int ListenBacklog = 64;

@@ -1,8 +1,10 @@
+using System.Runtime.Versioning;
 using WgSharp.Linux;
 
 namespace WgSharp.Control.Uapi;
 
 /// <summary>What is at an interface's control socket path, found by connecting to it.</summary>
+[SupportedOSPlatform("linux")]
 internal enum UapiSocketState
 {
     /// <summary>No socket file: no daemon for this interface.</summary>
@@ -19,6 +21,7 @@ internal enum UapiSocketState
 /// The one rule for "does a daemon serve this socket": a connection that is accepted. The file
 /// existing is not enough, since a daemon killed with SIGKILL leaves it behind.
 /// </summary>
+[SupportedOSPlatform("linux")]
 internal static class UapiSocketProbe
 {
     public static UapiSocketState Probe(string socketPath)

@@ -1,3 +1,4 @@
+using System.Runtime.Versioning;
 using System.Runtime.InteropServices;
 
 namespace WgSharp.Control.Uapi;
@@ -6,6 +7,7 @@ namespace WgSharp.Control.Uapi;
 /// The process umask, so the UAPI socket is born with mode 0600 instead of being chmod-ed after
 /// bind (which would leave a moment where other users could connect). wireguard-go does the same.
 /// </summary>
+[SupportedOSPlatform("linux")]
 internal static partial class UnixFileCreationMask
 {
     [LibraryImport("libc", EntryPoint = "umask")]

@@ -39,4 +39,13 @@ internal sealed record TcpSettings
     public TimeSpan MinRto { get; init; } = TimeSpan.FromMilliseconds(200);
     public TimeSpan MaxRto { get; init; } = TimeSpan.FromSeconds(120);
     public TimeSpan InitialRto { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Congestion control of new connections (CUBIC by default).</summary>
+    public CongestionAlgorithm CongestionControl { get; init; } = CongestionAlgorithm.Cubic;
+
+    /// <summary>Challenge ACKs (RFC 5961) the whole stack sends per second at most; the rest are counted and dropped.</summary>
+    public int ChallengeAcksPerSecond { get; init; } = 100;
+
+    /// <summary>Completed connections waiting for TryAccept per listener, at most (the listen backlog is capped to it).</summary>
+    public int MaxAcceptQueue { get; init; } = 4096;
 }
