@@ -17,7 +17,8 @@ internal sealed class Commands(WireGuardNetwork network, ProbeOptions options, C
         "fetch" => FetchAsync(options.Argument(0)),
         "download" => DownloadAsync(ParseEndPoint(options.Argument(0)), options.LongArgument(1)),
         "upload" => UploadAsync(ParseEndPoint(options.Argument(0)), options.LongArgument(1)),
-        "serve" => ServeAsync((int)options.LongArgument(0), options.Argument(1), options.Arguments.Length > 2 ? (int)options.LongArgument(2) : 1),
+        "serve" => ServeAsync((int)options.LongArgument(0), options.Argument(1), options.Arguments.Length > 2 ? (int)options.LongArgument(2) : 1,
+            options.Arguments.Length > 3 ? IPAddress.Parse(options.Argument(3)) : null),
         "connect-many" => ConnectManyAsync(ParseEndPoint(options.Argument(0)), (int)options.LongArgument(1)),
         "udp-echo" => UdpEchoAsync(ParseEndPoint(options.Argument(0)), (int)options.LongArgument(1), (int)options.LongArgument(2)),
         "ping" => PingAsync(IPAddress.Parse(options.Argument(0))),
@@ -88,12 +89,15 @@ internal sealed class Commands(WireGuardNetwork network, ProbeOptions options, C
             $"cpu-seconds={Invariant(Identity.CpuSeconds() - cpu)}");
     }
 
-    /// <summary>Accepts <paramref name="count"/> connections one after another; "echo" sends back what arrives, "sha256" its hash after EOF.</summary>
-    private async Task ServeAsync(int port, string mode, int count)
+    /// <summary>
+    /// Accepts <paramref name="count"/> connections one after another on <paramref name="port"/> of every address (or of
+    /// <paramref name="address"/>); "echo" sends back what arrives, "sha256" its hash after EOF.
+    /// </summary>
+    private async Task ServeAsync(int port, string mode, int count, IPAddress? address)
     {
         if (mode is not ("echo" or "sha256"))
             throw new ArgumentException("serve: mode is echo or sha256");
-        await using var listener = network.Listen(port);
+        await using var listener = address is null ? network.Listen(port) : network.Listen(new IPEndPoint(address, port));
         Console.WriteLine($"listening local={listener.LocalEndPoint}");
         for (int served = 0; served < count; served++)
         {

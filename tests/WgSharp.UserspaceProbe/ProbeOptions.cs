@@ -11,7 +11,7 @@ internal sealed class ProbeOptions
         "usage: WgSharp.UserspaceProbe --private-key B64 --peer-public-key B64 --peer-endpoint IP:PORT --address CIDR\n" +
         "         [--dns IP] [--allowed-ips CIDR,...] [--no-fast-paths] [--timeout SECONDS] [--wake IP] [--keepalive SECONDS]\n" +
         "         [--buffer BYTES] COMMAND ARGS...\n" +
-        "commands: whoami | fetch URL | download HOST:PORT BYTES | upload HOST:PORT BYTES | serve PORT echo|sha256 [COUNT]\n" +
+        "commands: whoami | fetch URL | download HOST:PORT BYTES | upload HOST:PORT BYTES | serve PORT echo|sha256 [COUNT [ADDRESS]]\n" +
         "          | connect-many HOST:PORT N | udp-echo HOST:PORT COUNT SIZE | ping ADDR | resolve NAME\n" +
         "          | relay LISTEN TARGET DROP REORDER DUPLICATE (a lossy UDP relay; no interface)";
 

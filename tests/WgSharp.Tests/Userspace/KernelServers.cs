@@ -182,6 +182,7 @@ internal sealed class KernelUdpEcho : IDisposable
                 {
                     var result = await _socket.ReceiveFromAsync(buffer, any);
                     Interlocked.Increment(ref _echoed);
+                    LastSender = (IPEndPoint)result.RemoteEndPoint;
                     await _socket.SendToAsync(buffer.AsMemory(0, result.ReceivedBytes), result.RemoteEndPoint);
                 }
             }
@@ -194,6 +195,9 @@ internal sealed class KernelUdpEcho : IDisposable
     private int _echoed;
     public int Port { get; }
     public int Echoed => Volatile.Read(ref _echoed);
+
+    /// <summary>Where the latest datagram came from.</summary>
+    public IPEndPoint? LastSender { get; private set; }
     public string EndPoint => $"{TunnelPeerNamespace.PeerAddress}:{Port}";
 
     public void Dispose()

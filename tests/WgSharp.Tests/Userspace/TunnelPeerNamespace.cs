@@ -64,6 +64,7 @@ internal sealed class TunnelPeerNamespace : IDisposable
                 PeerPublicKey = _wgSharp.PublicKey;
                 ListenPort = _wgSharp.ListenPort;
             }
+            StartCaptureIfAsked(_wireGuardGo?.InterfaceName ?? _wgSharp!.InterfaceName);
         }
         catch
         {
@@ -124,8 +125,33 @@ internal sealed class TunnelPeerNamespace : IDisposable
     private static string Format(uint address) =>
         new IPAddress([(byte)(address >> 24), (byte)(address >> 16), (byte)(address >> 8), (byte)address]).ToString();
 
+    /// <summary>
+    /// With WGSHARP_E2E_CAPTURE=DIR, tcpdump records the peer's tunnel interface (the probe's packets in clear) into
+    /// DIR/NAMESPACE.pcap, for reporting a stack bug.
+    /// </summary>
+    private void StartCaptureIfAsked(string tunnelInterface)
+    {
+        if (System.Environment.GetEnvironmentVariable("WGSHARP_E2E_CAPTURE") is not { Length: > 0 } directory)
+            return;
+        Directory.CreateDirectory(directory);
+        var start = new System.Diagnostics.ProcessStartInfo("ip") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var argument in new[] { "netns", "exec", Namespace.Name, "tcpdump", "-ni", tunnelInterface, "-s", "256", "-U", "-w",
+                     Path.Combine(directory, Namespace.Name + ".pcap") })
+            start.ArgumentList.Add(argument);
+        _capture = System.Diagnostics.Process.Start(start);
+        Thread.Sleep(500); // tcpdump attaches
+    }
+
+    private System.Diagnostics.Process? _capture;
+
     public void Dispose()
     {
+        if (_capture is { } capture)
+        {
+            CommandRunner.Run("kill", "-INT", capture.Id.ToString(CultureInfo.InvariantCulture));
+            capture.WaitForExit(5000);
+            capture.Dispose();
+        }
         StopPeer();
         Namespace?.Dispose();
     }
