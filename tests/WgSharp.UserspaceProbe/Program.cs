@@ -36,7 +36,15 @@ try
     if (options.Wake is { } wake)
         await Commands.WakeAsync(network, wake, timeout.Token);
     var commands = new Commands(network, options, timeout.Token);
-    await commands.RunAsync();
+    try
+    {
+        await commands.RunAsync();
+    }
+    finally
+    {
+        // The stack's non-zero counters (drops, resets, retransmissions): what to quote when reporting a failure.
+        Console.WriteLine(StackCounters.Describe(wg));
+    }
     Console.WriteLine(Identity.Describe());
     return 0;
 }
@@ -130,4 +138,22 @@ internal static class PortableAead
     }
 
     public static string Describe() => Knob?.GetValue(null) is true ? "libsodium" : "default";
+}
+
+/// <summary>The userspace stack's counters that are not zero, on one line.</summary>
+internal static class StackCounters
+{
+    public static string Describe(WireGuardInterface wg)
+    {
+        var line = new System.Text.StringBuilder("counters");
+        if (wg.GetStatus().NetworkCounters is { } counters)
+        {
+            foreach (var (name, value) in counters.OrderBy(c => c.Key, StringComparer.Ordinal))
+            {
+                if (value != 0)
+                    line.Append(' ').Append(name).Append('=').Append(value);
+            }
+        }
+        return line.ToString();
+    }
 }

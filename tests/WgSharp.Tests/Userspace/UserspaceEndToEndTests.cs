@@ -109,7 +109,7 @@ public class UserspaceEndToEndTests(ITestOutputHelper output)
     [InlineData(true, false)]
     [InlineData(false, false)]
     [InlineData(true, true)]
-    public void KernelClientConnectsToProbeListener(bool fastPaths, bool listenOnTheAddress)
+    public async Task KernelClientConnectsToProbeListener(bool fastPaths, bool listenOnTheAddress)
     {
         const int Port = 7000;
         const long Bytes = 2 * 1024 * 1024 + 3;
@@ -122,25 +122,18 @@ public class UserspaceEndToEndTests(ITestOutputHelper output)
         Assert.True(probe.WaitForLine("listening", TimeSpan.FromSeconds(30)) is not null, probe.WaitForExit(TimeSpan.Zero).ToString());
 
         string reply;
-        try
+        // Only the socket must be made inside the namespace; the exchange is async and bounded.
+        using (var client = peer.Namespace.Run(() => new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)))
+        using (var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
         {
-            reply = peer.Namespace.Run(() =>
+            try
             {
-                using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveTimeout = 30000, SendTimeout = 30000 };
-                client.Connect(new IPEndPoint(IPAddress.Parse(TunnelPeerNamespace.ProbeAddress), Port));
-                for (long sent = 0; sent < Bytes;)
-                    sent += client.Send(ProbePattern.Block, 0, (int)Math.Min(ProbePattern.Block.Length, Bytes - sent), SocketFlags.None);
-                client.Shutdown(SocketShutdown.Send);
-                var answer = new MemoryStream();
-                var buffer = new byte[256];
-                for (int read; (read = client.Receive(buffer)) > 0;)
-                    answer.Write(buffer, 0, read);
-                return Encoding.ASCII.GetString(answer.ToArray()).Trim();
-            });
-        }
-        catch (SocketException e)
-        {
-            throw new Xunit.Sdk.XunitException($"the kernel client failed: {e.Message}; the probe:\n{probe.WaitForExit(TimeSpan.Zero)}");
+                reply = await KernelClientExchangeAsync(client, new IPEndPoint(IPAddress.Parse(TunnelPeerNamespace.ProbeAddress), Port), Bytes, deadline.Token);
+            }
+            catch (Exception e) when (e is SocketException or OperationCanceledException)
+            {
+                throw new Xunit.Sdk.XunitException($"the kernel client failed: {e.Message}; the probe:\n{probe.WaitForExit(TimeSpan.Zero)}");
+            }
         }
 
         var result = probe.WaitForExit(TimeSpan.FromSeconds(30));
@@ -150,6 +143,20 @@ public class UserspaceEndToEndTests(ITestOutputHelper output)
         var served = result.Result("serve");
         Assert.Equal(Invariant(Bytes), served["bytes"]);
         Assert.StartsWith(TunnelPeerNamespace.PeerAddress + ":", served["remote"]);
+    }
+
+    /// <summary>Connects, sends <paramref name="bytes"/> of the pattern, half-closes and returns the text answered.</summary>
+    private static async Task<string> KernelClientExchangeAsync(Socket client, IPEndPoint server, long bytes, CancellationToken cancellationToken)
+    {
+        await client.ConnectAsync(server, cancellationToken);
+        for (long sent = 0; sent < bytes;)
+            sent += await client.SendAsync(ProbePattern.Block.AsMemory(0, (int)Math.Min(ProbePattern.Block.Length, bytes - sent)), cancellationToken);
+        client.Shutdown(SocketShutdown.Send);
+        var answer = new MemoryStream();
+        var buffer = new byte[256];
+        for (int read; (read = await client.ReceiveAsync(buffer, cancellationToken)) > 0;)
+            answer.Write(buffer, 0, read);
+        return Encoding.ASCII.GetString(answer.ToArray()).Trim();
     }
 
     // ---- 4. failures, as a kernel socket would report them ----
