@@ -29,6 +29,12 @@ if (options.Command == "whoami")
 
 PortableAead.ApplyEnvironment();
 using var timeout = new CancellationTokenSource(options.Timeout);
+// SIGTERM ends the command as its timeout would, so the counters and the error line still get printed.
+using var terminate = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
+{
+    context.Cancel = true;
+    timeout.Cancel();
+});
 try
 {
     await using var wg = await WireGuardInterface.StartAsync(InterfaceOptions.From(options), cancellationToken: timeout.Token);

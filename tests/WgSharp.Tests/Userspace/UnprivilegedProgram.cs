@@ -159,6 +159,9 @@ internal sealed class RunningProgram : IDisposable
         bool exited = _process.WaitForExit(timeout);
         if (!exited)
         {
+            // SIGTERM first: the probe then prints what it has (its counters) before it goes.
+            CommandRunner.Run("kill", "-TERM", _process.Id.ToString(CultureInfo.InvariantCulture));
+            _process.WaitForExit(TimeSpan.FromSeconds(5));
             try { _process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
             _process.WaitForExit();
         }
