@@ -3,6 +3,7 @@
 #   handshake - ProtocolEngine.ProcessHandshake + OpenTransport (initiation, response, cookie reply, transport)
 #   uapi      - UapiSetParser (the `wg set` protocol body)
 #   ifconfig  - IfconfigParser (the OpenBSD-style command line)
+#   netstack  - the userspace stack's packet input (IpPacketReader, IpReassembler, UdpLayer, IcmpLayer)
 # Usage: fuzz/run.sh [TOTAL_SECONDS=60] [TARGET...]   (the time is split evenly between the targets)
 # Exit status 1 if any target crashed; crashing inputs are copied to fuzz/crashes/TARGET/ (commit them:
 # tests/WgSharp.Tests/Robustness/FuzzRegressionTests replays every file there). Needs root only for apt-get.
@@ -11,7 +12,7 @@ cd "$(dirname "$0")"
 total=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(handshake uapi ifconfig)
+[ ${#targets[@]} -gt 0 ] || targets=(handshake uapi ifconfig netstack)
 per_target=$(( total / ${#targets[@]} ))
 
 if ! command -v afl-fuzz >/dev/null; then
@@ -26,7 +27,7 @@ rm -rf out
 dotnet build WgSharp.Fuzz -c Release -o out -v q -nologo >/dev/null
 # Instrument the code under test in place. Only these namespaces: SharpFuzz's IL rewriting breaks the
 # [InlineArray] Key struct (AccessViolationException in Key's constructor), and Keys/Crypto are not fuzz subjects.
-sharpfuzz out/WgSharp.dll WgSharp.Protocol WgSharp.Control WgSharp.Configuration >/dev/null
+sharpfuzz out/WgSharp.dll WgSharp.Protocol WgSharp.Control WgSharp.Configuration WgSharp.Packets WgSharp.Netstack >/dev/null
 
 export AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
        AFL_NO_AFFINITY=1 AFL_SHUFFLE_QUEUE=0 DOTNET_TieredPGO=0

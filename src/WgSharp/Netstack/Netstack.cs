@@ -52,6 +52,7 @@ internal sealed class Netstack : INetstackHost, IDisposable
         Tcp = new TcpLayer(this, options.Tcp);
         Udp = new UdpLayer(this, options.Udp);
         Icmp = new IcmpLayer(this, Tcp, Udp);
+        Udp.Icmp = Icmp; // a datagram nobody waits for is answered with port unreachable
         Addresses = options.Addresses;
         DnsServers = options.DnsServers;
         Dns = new DnsResolver(local => Udp.Bind(local), options.DnsServers);

@@ -42,5 +42,7 @@ public static class FuzzSeeds
         yield return ("ifconfig", "create", Encoding.UTF8.GetBytes("wg0\ncreate\nwgport\n7111\nwgkey\n" + key + "\nwgrtable\n1\nup"));
         yield return ("ifconfig", "peer", Encoding.UTF8.GetBytes($"wg1\nwgpeer\n{key}\nwgendpoint\n192.0.2.1\n51820\nwgaip\n10.0.0.0/8\nwgaip\nfd00::/64\nwgpka\n25\nwgdescr\nhello\nwgpsk\n{key}"));
         yield return ("ifconfig", "remove", Encoding.UTF8.GetBytes($"wg2\n-wgpeer\n{key}\n-wgpeerall\ninet\n10.0.0.1/24\ninet6\nfd00::1\nprefixlen\n64\nmtu\n1420\ndestroy"));
+
+        foreach (var (name, bytes) in FuzzNetstack.Seeds()) yield return ("netstack", name, bytes);
     }
 }

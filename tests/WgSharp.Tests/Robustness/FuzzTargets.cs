@@ -15,7 +15,7 @@ namespace WgSharp.Tests.Robustness;
 /// </summary>
 public static class FuzzTargets
 {
-    public static readonly string[] Names = ["handshake", "uapi", "ifconfig"];
+    public static readonly string[] Names = ["handshake", "uapi", "ifconfig", "netstack"];
 
     private static readonly Key ResponderPrivate = KeyPair.ClampPrivateKey(new Key(Enumerable.Repeat((byte)0x11, 32).ToArray()));
     private static readonly Key InitiatorPrivate = KeyPair.ClampPrivateKey(new Key(Enumerable.Repeat((byte)0x22, 32).ToArray()));
@@ -32,6 +32,7 @@ public static class FuzzTargets
             case "handshake": Handshake(input); break;
             case "uapi": Uapi(input); break;
             case "ifconfig": Ifconfig(input); break;
+            case "netstack": FuzzNetstack.Run(input); break;
             default: throw new ArgumentException($"unknown fuzz target {target}", nameof(target));
         }
     }
