@@ -1,0 +1,201 @@
+#!/bin/bash
+# Userspace mode's throughput against the kernel, in ONE run so the ratios are comparable on a shared machine.
+# The probe (tests/WgSharp.UserspaceProbe: a userspace-mode interface, no TUN) runs as user nobody in the root
+# namespace; its peer is a wgsharp TUN-mode daemon in namespace B, behind which the kernel's TCP serves (socat).
+#   1. userspace download and upload of SIZE bytes (default 1 GiB), sha256 checked on both ends; Gbit/s each way
+#      and the probe's CPU seconds per GB (the whole process: stack, crypto, sockets);
+#   2. wgsharp TUN <-> TUN, tcp1 (iperf3, one stream, as bench/e2e.sh measures it): namespace A's daemon to B's;
+#   3. the same two through a lossy relay (3 % loss, 5 % reordered, 1 % duplicated; the probe's `relay` command):
+#      the userspace stack's goodput (LOSSY_SIZE bytes) against the kernel's TCP over TUN mode (iperf3 tcp1, both ways).
+# Usage: sudo bench/userspace.sh            quick: SIZE=200M LOSSY_SIZE=20M DURATION=3 bench/userspace.sh
+# Env:   SIZE (bytes, suffix K/M/G allowed; default 1G), LOSSY_SIZE (default 100M), DURATION (iperf3 s, default 10),
+#        WGSHARP (a published wgsharp; default: publish Release NativeAOT into $OUT/wgsharp-bin),
+#        OUT (default /tmp/wgsb-userspace: probe build, logs, results), SKIP_LOSSY=1 leaves out part 3.
+set -u
+DURATION=${DURATION:-10}
+OUT=${OUT:-/tmp/wgsb-userspace}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+NSA=wgsbu-a NSB=wgsbu-b
+WGA=wgsbu0 WGB=wgsbu1
+VETH_AB=wgsbuab VETH_BA=wgsbuba VETH_R=wgsbur VETH_RB=wgsburb
+OUTER_A=10.234.0.1 OUTER_B=10.234.0.2      # A <-> B
+ROOT_SIDE=10.235.0.1 B_SIDE=10.235.0.2     # root <-> B, the probe's path
+INNER_A=10.236.0.1 INNER_B=10.236.0.2 INNER_PROBE=10.236.0.3
+PORT_A=52401 PORT_B=52402 RELAY_PORT=52403
+NOBODY=65534
+
+bytes() { # 1G -> 1073741824
+    local n=${1%[KkMmGg]}
+    case $1 in *[Kk]) echo $((n << 10)) ;; *[Mm]) echo $((n << 20)) ;; *[Gg]) echo $((n << 30)) ;; *) echo "$1" ;; esac
+}
+SIZE=$(bytes "${SIZE:-1G}")
+LOSSY_SIZE=$(bytes "${LOSSY_SIZE:-100M}")
+
+if [ "$(id -u)" -ne 0 ]; then echo "bench/userspace.sh: needs root (namespaces, TUN for the far end)" >&2; exit 1; fi
+for tool in wg iperf3 socat python3 setpriv; do
+    command -v $tool >/dev/null || { echo "missing $tool (tools/ensure-debian-packages.sh wireguard-tools iperf3 socat)" >&2; exit 1; }
+done
+
+mkdir -p "$OUT"; chmod 755 "$OUT"
+PIDS=()
+cleanup() {
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
+    sleep 0.3
+    for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null; done
+    PIDS=()
+    ip netns del $NSA 2>/dev/null; ip netns del $NSB 2>/dev/null
+    rm -f /var/run/wireguard/$WGA.sock /var/run/wireguard/$WGB.sock
+}
+trap 'cleanup; exit 130' INT TERM
+trap cleanup EXIT
+
+case "$(uname -m)" in aarch64) RID=linux-arm64 ;; *) RID=linux-x64 ;; esac
+if [ -z "${WGSHARP:-}" ]; then
+    WGSHARP="$OUT/wgsharp-bin/wgsharp"
+    echo "publishing wgsharp (Release, NativeAOT) to $OUT/wgsharp-bin ..." >&2
+    dotnet publish "$ROOT/src/WgSharp.Cli" -c Release -r $RID -o "$OUT/wgsharp-bin" -v q -nologo >"$OUT/publish.log" 2>&1 \
+        || { cat "$OUT/publish.log" >&2; echo "publish failed" >&2; exit 1; }
+fi
+echo "building the probe into $OUT/probe ..." >&2
+dotnet build "$ROOT/tests/WgSharp.UserspaceProbe" -c Release -o "$OUT/probe" -v q -nologo >"$OUT/probe-build.log" 2>&1 \
+    || { cat "$OUT/probe-build.log" >&2; echo "probe build failed" >&2; exit 1; }
+chmod -R a+rX "$OUT/probe"
+PROBE="$OUT/probe/WgSharp.UserspaceProbe.dll"
+mkdir -p "$OUT/home"; chmod 777 "$OUT/home"
+
+# The bytes the servers send and the probe uploads: byte i is i mod 251 (tests/WgSharp.UserspaceProbe/Pattern.cs).
+PATTERN='import sys
+n = int(sys.argv[1]); block = bytes(i % 251 for i in range(251 * 256)) * 16; out = sys.stdout.buffer
+while n > 0:
+    out.write(block[:min(n, len(block))]); n -= len(block)'
+pattern_sha() { python3 -c "$PATTERN" "$1" | sha256sum | cut -d' ' -f1; }
+
+# --- the network: A <-> B (TUN <-> TUN), root <-> B (the probe's UDP) ---
+cleanup
+ip netns add $NSA; ip netns add $NSB
+ip link add $VETH_AB netns $NSA type veth peer name $VETH_BA netns $NSB
+ip link add $VETH_R type veth peer name $VETH_RB netns $NSB
+ip -n $NSA addr add $OUTER_A/24 dev $VETH_AB; ip -n $NSB addr add $OUTER_B/24 dev $VETH_BA
+ip addr add $ROOT_SIDE/30 dev $VETH_R; ip -n $NSB addr add $B_SIDE/30 dev $VETH_RB
+for ns in $NSA $NSB; do ip -n $ns link set lo up; done
+ip -n $NSA link set $VETH_AB up; ip -n $NSB link set $VETH_BA up; ip link set $VETH_R up; ip -n $NSB link set $VETH_RB up
+
+start_daemon() { # NS IF
+    ip netns exec "$1" "$WGSHARP" -f "$2" >"$OUT/$2.log" 2>&1 &
+    PIDS+=("$!")
+    for _ in $(seq 100); do [ -S /var/run/wireguard/$2.sock ] && return 0; sleep 0.1; done
+    echo "daemon $2 did not start" >&2; cat "$OUT/$2.log" >&2; exit 1
+}
+umask 077
+wg genkey > "$OUT/a.key"; wg genkey > "$OUT/b.key"; wg genkey > "$OUT/probe.key"
+umask 022
+start_daemon $NSA $WGA; start_daemon $NSB $WGB
+ip netns exec $NSA wg set $WGA private-key "$OUT/a.key" listen-port $PORT_A \
+    peer "$(wg pubkey < "$OUT/b.key")" allowed-ips $INNER_B/32 endpoint $OUTER_B:$PORT_B
+ip netns exec $NSB wg set $WGB private-key "$OUT/b.key" listen-port $PORT_B \
+    peer "$(wg pubkey < "$OUT/a.key")" allowed-ips $INNER_A/32 endpoint $OUTER_A:$PORT_A \
+    peer "$(wg pubkey < "$OUT/probe.key")" allowed-ips $INNER_PROBE/32
+ip -n $NSA addr add $INNER_A/24 dev $WGA; ip -n $NSA link set $WGA up
+ip -n $NSB addr add $INNER_B/24 dev $WGB; ip -n $NSB link set $WGB up
+ip netns exec $NSA ping -c 3 -i 0.2 -W 2 $INNER_B >/dev/null || { echo "TUN <-> TUN tunnel does not pass ping" >&2; exit 1; }
+
+RESULTS="$OUT/results.tsv"; : > "$RESULTS"
+
+# probe ENDPOINT COMMAND... : the probe as nobody; its result line on stdout, everything in $OUT/probe.log
+probe() {
+    local endpoint=$1; shift
+    setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups env HOME="$OUT/home" DOTNET_CLI_HOME="$OUT/home" DOTNET_NOLOGO=1 \
+        dotnet "$PROBE" --private-key "$(cat "$OUT/probe.key")" --peer-public-key "$(wg pubkey < "$OUT/b.key")" \
+        --peer-endpoint "$endpoint" --address $INNER_PROBE/32 --allowed-ips 10.236.0.0/24 --timeout 900 "$@" >>"$OUT/probe.log" 2>&1
+    grep -E '^(result|error)' "$OUT/probe.log" | tail -1
+}
+field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
+
+# userspace NAME ENDPOINT BYTES: download then upload through the probe, sha256 checked against the kernel's side
+userspace() {
+    local name=$1 endpoint=$2 size=$3 expected line seconds cpu got
+    expected=$(pattern_sha "$size")
+    ip netns exec $NSB bash -c "python3 -c '$PATTERN' $size | socat -u STDIN TCP-LISTEN:5001,bind=$INNER_B,reuseaddr" 2>>"$OUT/socat.log" &
+    local source=$!; PIDS+=("$source"); sleep 0.5
+    line=$(probe "$endpoint" download $INNER_B:5001 "$size")
+    pkill -P "$source" 2>/dev/null; kill "$source" 2>/dev/null   # gone already unless the probe failed to connect
+    got=$(field sha256 "$line"); seconds=$(field seconds "$line"); cpu=$(field cpu-seconds "$line")
+    if [ "$got" = "$expected" ] && [ "$(field bytes "$line")" = "$size" ]; then
+        printf '%s\tdownload\t%s\t%s\t%s\n' "$name" "$size" "$seconds" "$cpu" >> "$RESULTS"
+    else
+        echo "$name download FAILED: $line (expected sha256 $expected)" >&2; printf '%s\tdownload\tfail\t-\t-\n' "$name" >> "$RESULTS"
+    fi
+
+    rm -f "$OUT/upload.sha"
+    ip netns exec $NSB bash -c "socat -u TCP-LISTEN:5002,bind=$INNER_B,reuseaddr STDOUT | sha256sum | cut -d' ' -f1 > '$OUT/upload.sha'" 2>>"$OUT/socat.log" &
+    local sink=$!; PIDS+=("$sink"); sleep 0.5
+    line=$(probe "$endpoint" upload $INNER_B:5002 "$size")
+    # The sink ends with the probe's connection; it never started if the probe failed.
+    for _ in $(seq 100); do kill -0 "$sink" 2>/dev/null || break; sleep 0.1; done
+    pkill -P "$sink" 2>/dev/null; kill "$sink" 2>/dev/null
+    got=$(cat "$OUT/upload.sha" 2>/dev/null)
+    if [ "$got" = "$expected" ] && [ "$(field sha256 "$line")" = "$expected" ]; then
+        printf '%s\tupload\t%s\t%s\t%s\n' "$name" "$size" "$(field seconds "$line")" "$(field cpu-seconds "$line")" >> "$RESULTS"
+    else
+        echo "$name upload FAILED: $line (server got $got, expected $expected)" >&2; printf '%s\tupload\tfail\t-\t-\n' "$name" >> "$RESULTS"
+    fi
+}
+
+# tun NAME [-R]: iperf3 tcp1 from A to B (-R: B to A) for DURATION seconds
+tun() {
+    local name=$1 test=$2; shift 2
+    ip netns exec $NSB iperf3 -s -1 -B $INNER_B >/dev/null 2>&1 &
+    PIDS+=("$!"); sleep 0.3
+    ip netns exec $NSA iperf3 -c $INNER_B -t "$DURATION" -J "$@" > "$OUT/$name-$test.json" 2>/dev/null
+    python3 - "$OUT/$name-$test.json" "$name" "$test" >> "$RESULTS" <<'EOF'
+import json, sys
+try:
+    s = json.load(open(sys.argv[1]))["end"]["sum_received"]
+    print("\t".join([sys.argv[2], sys.argv[3], str(s["bytes"]), "%.3f" % s["seconds"], "-"]))
+except Exception:
+    print("\t".join([sys.argv[2], sys.argv[3], "fail", "-", "-"]))
+EOF
+}
+
+echo "== userspace probe <-> wgsharp TUN, $SIZE bytes each way" >&2
+userspace userspace "$B_SIDE:$PORT_B" "$SIZE"
+echo "== wgsharp TUN <-> TUN tcp1, $DURATION s" >&2
+tun tun tcp1
+tun tun tcp1-R -R
+
+if [ -z "${SKIP_LOSSY:-}" ]; then
+    echo "== through the lossy relay (3 % loss, 5 % reorder, 1 % duplication)" >&2
+    dotnet "$PROBE" relay $ROOT_SIDE:$RELAY_PORT $B_SIDE:$PORT_B 0.03 0.05 0.01 >"$OUT/relay-userspace.log" 2>&1 &
+    relay=$!; PIDS+=("$relay"); sleep 1
+    userspace lossy-userspace "$ROOT_SIDE:$RELAY_PORT" "$LOSSY_SIZE"
+    kill -TERM $relay; wait $relay 2>/dev/null
+    ip netns exec $NSA dotnet "$PROBE" relay $OUTER_A:$RELAY_PORT $OUTER_B:$PORT_B 0.03 0.05 0.01 >"$OUT/relay-tun.log" 2>&1 &
+    relay=$!; PIDS+=("$relay"); sleep 1
+    ip netns exec $NSA wg set $WGA peer "$(wg pubkey < "$OUT/b.key")" endpoint $OUTER_A:$RELAY_PORT
+    ip netns exec $NSA ping -c 3 -i 0.2 -W 2 $INNER_B >/dev/null
+    tun lossy-tun tcp1
+    tun lossy-tun tcp1-R -R
+    kill -TERM $relay; wait $relay 2>/dev/null
+    grep -h '^result' "$OUT"/relay-*.log >&2
+fi
+
+python3 - "$RESULTS" <<'EOF'
+import sys
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
+def gbit(r):
+    try: return int(r[2]) * 8 / float(r[3]) / 1e9
+    except ValueError: return None
+rate = {(r[0], r[1]): gbit(r) for r in rows}
+names = {"userspace": "userspace probe (stack) <-> wgsharp TUN", "tun": "wgsharp TUN <-> TUN (kernel TCP)",
+         "lossy-userspace": "lossy: userspace probe", "lossy-tun": "lossy: wgsharp TUN <-> TUN"}
+print(f"\n{'configuration':42} {'test':9} {'Gbit/s':>8} {'probe CPU s/GB':>15} {'vs TUN tcp1':>12}")
+for r in rows:
+    g = rate[(r[0], r[1])]
+    cpu = "-"
+    if r[4] not in ("-", "") and g is not None:
+        cpu = "%.2f" % (float(r[4]) / (int(r[2]) / 1e9))
+    base = rate.get(("lossy-tun" if r[0].startswith("lossy") else "tun", "tcp1-R" if r[1] == "download" else "tcp1"))
+    ratio = "%.2fx" % (g / base) if r[1] in ("download", "upload") and g and base else ""
+    print(f"{names.get(r[0], r[0]):42} {r[1]:9} {'fail' if g is None else '%.3f' % g:>8} {cpu:>15} {ratio:>12}")
+print("download = the far end sends (compared with tcp1-R, B to A); upload = the probe sends (compared with tcp1, A to B)")
+EOF
