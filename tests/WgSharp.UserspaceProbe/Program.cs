@@ -37,7 +37,9 @@ using var terminate = System.Runtime.InteropServices.PosixSignalRegistration.Cre
 });
 try
 {
-    await using var wg = await WireGuardInterface.StartAsync(InterfaceOptions.From(options), cancellationToken: timeout.Token);
+    bool debug = Environment.GetEnvironmentVariable("WGSHARP_PROBE_DEBUG") == "1";
+    await using var wg = await WireGuardInterface.StartAsync(InterfaceOptions.From(options) with { DebugLog = debug },
+        debug ? new StderrLogger() : null, timeout.Token);
     var network = wg.Network ?? throw new InvalidOperationException("the interface has no Network: not in userspace mode");
     if (options.Wake is { } wake)
         await Commands.WakeAsync(network, wake, timeout.Token);
