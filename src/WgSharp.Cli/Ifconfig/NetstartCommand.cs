@@ -17,9 +17,18 @@ internal static class NetstartCommand
     public static int Run(string[] args)
     {
         string directory = Environment.GetEnvironmentVariable(DirectoryVariable) is { Length: > 0 } d ? d : DefaultDirectory;
-        IReadOnlyList<string> interfaces = args.Length > 0
-            ? args
-            : HostnameIfReader.ListInterfaces(directory).Where(n => n.StartsWith("wg", StringComparison.Ordinal)).ToList();
+        IReadOnlyList<string> interfaces;
+        try
+        {
+            interfaces = args.Length > 0
+                ? args
+                : HostnameIfReader.ListInterfaces(directory).Where(n => n.StartsWith("wg", StringComparison.Ordinal)).ToList();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Fail($"netstart: {directory}: cannot list hostname.* files");
+            return 1;
+        }
         bool allGood = true;
         foreach (var name in interfaces)
             allGood &= Start(directory, name);

@@ -20,8 +20,12 @@ internal static class HostnameIfReader
     public static IReadOnlyList<string> ListInterfaces(string directory)
     {
         if (!Directory.Exists(directory)) return [];
+        // The pattern "hostname.*" also matches "hostname" itself (/etc/hostname on every Debian host): the
+        // prefix is checked again on the name before it is cut.
         return Directory.EnumerateFiles(directory, FilePrefix + "*")
-            .Select(path => System.IO.Path.GetFileName(path)[FilePrefix.Length..])
+            .Select(System.IO.Path.GetFileName)
+            .Where(name => name is not null && name.Length > FilePrefix.Length && name.StartsWith(FilePrefix, StringComparison.Ordinal))
+            .Select(name => name![FilePrefix.Length..])
             .Where(IsConfigurableName)
             .Order(StringComparer.Ordinal)
             .ToList();
