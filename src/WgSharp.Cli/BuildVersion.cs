@@ -9,8 +9,11 @@ namespace WgSharp.Cli;
 /// </summary>
 internal static class BuildVersion
 {
-    public static string Text => Describe(
-        typeof(BuildVersion).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion);
+    public static string Text => TextFor("wgsharp");
+
+    /// <summary>"PROGRAM VERSION (commit SHORTSHA)": one format for `wgsharp --version` and `wgsharp-go --version`.</summary>
+    public static string TextFor(string program) => program + Describe(
+        typeof(BuildVersion).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion)["wgsharp".Length..];
 
     /// <summary>"wgsharp VERSION (commit SHORTSHA)" from an informational version such as "1.0.0+0123abcd...".</summary>
     public static string Describe(string? informationalVersion)

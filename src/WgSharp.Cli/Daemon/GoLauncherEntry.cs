@@ -37,7 +37,7 @@ internal static class GoLauncherEntry
     {
         if (args is ["--version"])
         {
-            Console.Out.WriteLine($"{Name} {typeof(GoLauncherEntry).Assembly.GetName().Version}");
+            Console.Out.WriteLine(BuildVersion.TextFor(Name)); // the format of `wgsharp --version`
             return 0;
         }
         bool foreground = args.Length > 0 && args[0] is "-f" or "--foreground";

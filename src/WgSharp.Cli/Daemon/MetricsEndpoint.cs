@@ -73,15 +73,20 @@ internal static class MetricsEndpoint
         }
     }
 
+    private const int SolSocket = 1, SoReuseAddr = 2; // Linux <sys/socket.h>
+
     private static Socket Bound(IPAddress address, int port, bool dualMode = false)
     {
         var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
             if (dualMode) socket.DualMode = true;
-            // A restarted daemon must get its port back while the last scrape's connection is in TIME_WAIT
-            // (on Linux this never lets a second listener share the port).
-            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            // A restarted daemon must get its port back while the last scrape's connection is in TIME_WAIT: SO_REUSEADDR
+            // alone, set raw. .NET's ReuseAddress also sets SO_REUSEPORT on Linux, which let a second daemon listen on
+            // the same port and take every other scrape (issue 20); SO_REUSEADDR never lets two listeners share one.
+            Span<byte> on = stackalloc byte[sizeof(int)];
+            BitConverter.TryWriteBytes(on, 1);
+            socket.SetRawSocketOption(SolSocket, SoReuseAddr, on);
             socket.Bind(new IPEndPoint(address, port));
             socket.Listen(16);
             return socket;

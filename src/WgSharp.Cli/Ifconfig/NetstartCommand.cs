@@ -6,7 +6,8 @@ namespace WgSharp.Cli.Ifconfig;
 /// `wgsharp netstart [IFNAME...]`: netstart(8) for wg interfaces. For each /etc/hostname.IFNAME
 /// (all hostname.wg* without arguments) the interface is created if it does not exist, then each
 /// line is applied in order as `wgsharp IFNAME LINE`; "!cmd" lines run through /bin/sh with $if
-/// replaced. A bad line is reported with file and line number and the other lines still apply.
+/// replaced. A line that does not parse is reported with file and line number and nothing of that file is applied
+/// (the interface is not created); a line the kernel refuses is reported and the others still apply.
 /// The directory can be changed with WGSHARP_HOSTNAME_DIR (for tests).
 /// </summary>
 internal static class NetstartCommand
@@ -17,9 +18,18 @@ internal static class NetstartCommand
     public static int Run(string[] args)
     {
         string directory = Environment.GetEnvironmentVariable(DirectoryVariable) is { Length: > 0 } d ? d : DefaultDirectory;
-        IReadOnlyList<string> interfaces = args.Length > 0
-            ? args
-            : HostnameIfReader.ListInterfaces(directory).Where(n => n.StartsWith("wg", StringComparison.Ordinal)).ToList();
+        IReadOnlyList<string> interfaces;
+        try
+        {
+            interfaces = args.Length > 0
+                ? args
+                : HostnameIfReader.ListInterfaces(directory).Where(n => n.StartsWith("wg", StringComparison.Ordinal)).ToList();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Fail($"netstart: {directory}: cannot list hostname.* files");
+            return 1;
+        }
         bool allGood = true;
         foreach (var name in interfaces)
             allGood &= Start(directory, name);
@@ -34,6 +44,13 @@ internal static class NetstartCommand
         try { file = HostnameIfReader.Read(directory, name, HostLookup.FirstAddress); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return Fail($"netstart: {e.Message}"); }
 
+        // All or nothing, as the manual promises of a bad word: a file with a line that does not parse applies no line.
+        var bad = file.Lines.Where(line => line.Error is not null).ToList();
+        if (bad.Count > 0)
+        {
+            foreach (var line in bad) Fail(line.Error!.Message);
+            return Fail($"netstart: {name}: nothing applied: {file.Path} has {(bad.Count == 1 ? "a bad line" : $"{bad.Count} bad lines")}");
+        }
         bool allGood = true;
         if (!InterfaceLifecycle.IsServing(name) && InterfaceLifecycle.Create(name) != 0)
             return Fail($"netstart: {name}: cannot create the interface");

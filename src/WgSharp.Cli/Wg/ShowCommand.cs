@@ -82,7 +82,11 @@ internal static class ShowCommand
         return 0;
     }
 
-    /// <summary>`show all json`: one object listing every interface that answered (one that went away is left out).</summary>
+    /// <summary>
+    /// `show all json`: one object listing every interface that answered (one that went away is left out). As
+    /// `show all`: when there are interfaces and none answered (e.g. permission denied) nothing is printed and the
+    /// exit status is 1, never an empty list a monitor would read as "nothing configured".
+    /// </summary>
     private static int ShowAllJson(List<string> names, WgConsole console)
     {
         var statuses = new List<Configuration.DeviceStatus>(names.Count);
@@ -91,6 +95,7 @@ internal static class ShowCommand
             try { statuses.Add(console.Devices.Get(name, extensions: true)); }
             catch (WgDeviceException e) { console.Error.WriteLine($"Unable to access interface {name}: {e.Message}"); }
         }
+        if (names.Count > 0 && statuses.Count == 0) return 1;
         console.Out.Write(StatusJson.All(statuses, console.Clock()));
         return 0;
     }

@@ -69,7 +69,7 @@ internal sealed partial class WireGuardDevice
             try
             {
                 int sourceLength = WriteSourceAddress(work.From, source);
-                HandleHandshake(work.Message, work.From, source[..sourceLength], reply);
+                HandleHandshake(work.Message, work.From, work.Local, source[..sourceLength], reply);
             }
             catch (Exception e)
             {
@@ -92,7 +92,7 @@ internal sealed partial class WireGuardDevice
         return address.Length + 2;
     }
 
-    private void HandleHandshake(ReadOnlySpan<byte> message, in UdpEndpoint from, ReadOnlySpan<byte> source, Span<byte> reply)
+    private void HandleHandshake(ReadOnlySpan<byte> message, in UdpEndpoint from, LocalAddress local, ReadOnlySpan<byte> source, Span<byte> reply)
     {
         var type = (MessageType)message[0];
         var result = Engine.ProcessHandshake(message, source, Now, UnderLoad, reply);
@@ -109,7 +109,7 @@ internal sealed partial class WireGuardDevice
                 return;
             case HandshakeOutcome.CookieReplyWritten:
                 if (_debug) _logger.SendingCookie(InterfaceName, from);
-                if (_transport.Send(reply[..result.ReplyLength], from) == SocketError.Success) Counters.CountCookieReplySent();
+                if (_transport.Send(reply[..result.ReplyLength], from, ref local) == SocketError.Success) Counters.CountCookieReplySent();
                 return;
             case HandshakeOutcome.CookieConsumed:
                 if (_debug) _logger.ReceivingCookie(InterfaceName, from);
@@ -117,15 +117,18 @@ internal sealed partial class WireGuardDevice
             case HandshakeOutcome.ResponseWritten when peer is not null:
                 if (_debug) _logger.ReceivingInitiation(InterfaceName, peer.LogName);
                 Counters.CountHandshakeReceived(peer, message.Length);
-                peer.SetEndpoint(from);
+                peer.SetEndpoint(from, local);
                 if (_debug) _logger.SendingResponse(InterfaceName, peer.LogName);
-                if (_transport.Send(reply[..result.ReplyLength], from) == SocketError.Success) Counters.CountHandshakeSent(peer, result.ReplyLength);
+                var sentFrom = local;
+                var sent = _transport.Send(reply[..result.ReplyLength], from, ref sentFrom);
+                if (sentFrom != local) peer.ForgetLocalAddress(from, local); // it left the host: the route picks from now on
+                if (sent == SocketError.Success) Counters.CountHandshakeSent(peer, result.ReplyLength);
                 else Counters.CountSendError(peer);
                 return;
             case HandshakeOutcome.SessionEstablished when peer is not null:
                 if (_debug) _logger.ReceivingResponse(InterfaceName, peer.LogName);
                 Counters.CountHandshakeReceived(peer, message.Length);
-                peer.SetEndpoint(from);
+                peer.SetEndpoint(from, local);
                 SendStagedOrKeepalive(peer, keepaliveIfEmpty: true);
                 return;
         }

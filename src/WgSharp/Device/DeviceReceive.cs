@@ -118,13 +118,14 @@ internal sealed partial class WireGuardDevice
             int length = batch.Lengths[i];
             batch.Lengths[i] = 0; // what goes to the tunnel is set again on delivery
             var from = batch.Endpoints[i];
+            var local = batch.LocalAddresses[i];
             try
             {
                 var datagram = batch.Slot(i)[..length];
                 if (length < 4) { Counters.CountMalformed(); continue; }
                 if ((MessageType)datagram[0] != MessageType.TransportData)
                 {
-                    QueueHandshakeMessage(datagram, from);
+                    QueueHandshakeMessage(datagram, from, local);
                     continue;
                 }
                 var result = Engine.LookupTransport(datagram, now, out ulong counter);
@@ -144,6 +145,7 @@ internal sealed partial class WireGuardDevice
                     slot = current.Count;
                     datagram.CopyTo(current.Lease.Batch.Slot(slot));
                     current.Lease.Batch.Endpoints[slot] = from;
+                    current.Lease.Batch.LocalAddresses[slot] = local;
                     current.Lease.Batch.Count = slot + 1;
                 }
                 current.Add(slot, result.Keypair!, counter, length);
@@ -158,10 +160,10 @@ internal sealed partial class WireGuardDevice
         if (!batchTaken) lease.Release();
     }
 
-    private void QueueHandshakeMessage(ReadOnlySpan<byte> datagram, in UdpEndpoint from)
+    private void QueueHandshakeMessage(ReadOnlySpan<byte> datagram, in UdpEndpoint from, in LocalAddress local)
     {
         if (MessageLayout.Classify(datagram, out _) == MessageType.None) { Counters.CountMalformed(); return; }
-        var work = HandshakeWork.Rent(datagram, from);
+        var work = HandshakeWork.Rent(datagram, from, local);
         if (!_handshakeQueue.TryAdd(work)) { work.Return(); Counters.CountHandshakeQueueFull(); return; } // back to the pool: no garbage per dropped message
         StartHandshakeWorkerIfBusy();
     }
@@ -210,7 +212,7 @@ internal sealed partial class WireGuardDevice
                 for (int k = 0; k < element.Count; k++)
                 {
                     int slot = element.Slots[k];
-                    try { batch.Lengths[slot] = device.AcceptOpened(element.Peer, element.Keypairs[k]!, element.Counters[k], element.Lengths[k], batch.Slot(slot), batch.Endpoints[slot], now); }
+                    try { batch.Lengths[slot] = device.AcceptOpened(element.Peer, element.Keypairs[k]!, element.Counters[k], element.Lengths[k], batch.Slot(slot), batch.Endpoints[slot], batch.LocalAddresses[slot], now); }
                     catch (Exception e)
                     {
                         // Untrusted bytes must never stop the pipeline.
@@ -240,11 +242,11 @@ internal sealed partial class WireGuardDevice
     /// roaming, counters and timers, then the inner packet's checks. Returns the inner packet's length left
     /// for the tunnel (the slot's packet view), or 0.
     /// </summary>
-    private int AcceptOpened(Peer peer, Protocol.Transport.Keypair keypair, ulong counter, int plaintextLength, Span<byte> slot, in UdpEndpoint from, TimeSpan now)
+    private int AcceptOpened(Peer peer, Protocol.Transport.Keypair keypair, ulong counter, int plaintextLength, Span<byte> slot, in UdpEndpoint from, in LocalAddress local, TimeSpan now)
     {
         if (plaintextLength < 0) { Counters.CountDecryptFailed(peer); return 0; }
         if (!keypair.AcceptCounter(counter)) { Counters.CountReplayed(peer); return 0; }
-        peer.SetEndpoint(from); // roaming: follow the source of the last authenticated packet
+        peer.SetEndpoint(from, local); // roaming: follow the source of the last authenticated packet, reply from where it arrived
         peer.AddRx(plaintextLength + MessageLayout.MinTransportSize);
         bool isKeepalive = plaintextLength == 0;
         var (confirmed, needsHandshake) = peer.Protocol.OnTransportReceived(Engine, keypair, isKeepalive, now);

@@ -309,7 +309,8 @@ internal sealed partial class WireGuardDevice
         if (peer.Removed) return;
         var datagrams = element.Lease.Batch;
         var lengths = datagrams.Lengths;
-        var endpoint = peer.Endpoint;
+        var endpoint = peer.GetEndpoint(out var local);
+        var sentFrom = local;
         int end = element.First + element.Count, bytes = 0, wiped = 0;
         bool failed = endpoint.IsEmpty;
         for (int first = element.First; first < end;)
@@ -317,9 +318,10 @@ internal sealed partial class WireGuardDevice
             if (lengths[first] == 0) { wiped++; first++; continue; }
             int next = first;
             while (next < end && lengths[next] != 0) bytes += lengths[next++];
-            if (!failed && _transport.Send(datagrams, first, next - first, endpoint) != SocketError.Success) failed = true;
+            if (!failed && _transport.Send(datagrams, first, next - first, endpoint, ref sentFrom) != SocketError.Success) failed = true;
             first = next;
         }
+        if (sentFrom != local) peer.ForgetLocalAddress(endpoint, local); // it left the host: the route picks from now on
         if (wiped > 0) Counters.CountStagedDropped(peer, wiped);
         if (wiped == element.Count) return;
         if (failed) Counters.CountSendError(peer);
@@ -330,7 +332,7 @@ internal sealed partial class WireGuardDevice
     /// <summary>Sends a handshake initiation unless one went out less than REKEY_TIMEOUT ago.</summary>
     internal void SendHandshakeInitiation(Peer peer, bool isRetry)
     {
-        var endpoint = peer.Endpoint;
+        var endpoint = peer.GetEndpoint(out var local);
         if (endpoint.IsEmpty)
         {
             if (_debug) _logger.InitiationWithoutEndpoint(InterfaceName, peer.LogName);
@@ -339,7 +341,10 @@ internal sealed partial class WireGuardDevice
         Span<byte> message = stackalloc byte[Protocol.MessageLayout.InitiationSize];
         if (!peer.Protocol.TryCreateInitiation(Engine, Now, Engine.WallClock(), isRetry, message)) return;
         if (_debug) _logger.SendingInitiation(InterfaceName, peer.LogName);
-        if (_transport.Send(message, endpoint) == SocketError.Success) Counters.CountHandshakeSent(peer, message.Length);
+        var sentFrom = local;
+        var sent = _transport.Send(message, endpoint, ref sentFrom);
+        if (sentFrom != local) peer.ForgetLocalAddress(endpoint, local); // it left the host: the route picks from now on
+        if (sent == SocketError.Success) Counters.CountHandshakeSent(peer, message.Length);
         else Counters.CountSendError(peer);
     }
 }

@@ -17,7 +17,12 @@ internal sealed class Peer
     public const int MaxStagedPackets = 128;
 
     // Held in an immutable box so the data path reads it without a lock; replaced only on change.
-    private sealed class EndpointBox(UdpEndpoint value) { public readonly UdpEndpoint Value = value; }
+    // With the endpoint, the local address its last authenticated packet arrived at: replies leave from it (sticky source).
+    private sealed class EndpointBox(UdpEndpoint value, LocalAddress local)
+    {
+        public readonly UdpEndpoint Value = value;
+        public readonly LocalAddress Local = local;
+    }
 
     private EndpointBox? _endpoint;
     private long _rxBytes;
@@ -75,11 +80,40 @@ internal sealed class Peer
 
     public UdpEndpoint Endpoint => Volatile.Read(ref _endpoint)?.Value ?? default;
 
-    public void SetEndpoint(in UdpEndpoint endpoint)
+    /// <summary>The local address the peer's last authenticated packet arrived at (default: none known; the route picks).</summary>
+    public LocalAddress LocalAddress => Volatile.Read(ref _endpoint)?.Local ?? default;
+
+    /// <summary>Where to send and from which local address, read together (one consistent pair).</summary>
+    public UdpEndpoint GetEndpoint(out LocalAddress local)
+    {
+        var box = Volatile.Read(ref _endpoint);
+        local = box?.Local ?? default;
+        return box?.Value ?? default;
+    }
+
+    /// <summary>
+    /// A configured or resolved endpoint: any remembered local address is forgotten (the kernel module does the
+    /// same), so the route picks the source until the peer's packets arrive.
+    /// </summary>
+    public void SetEndpoint(in UdpEndpoint endpoint) => SetEndpoint(endpoint, default);
+
+    /// <summary>The source of an authenticated packet and the local address it arrived at; allocates only on change.</summary>
+    public void SetEndpoint(in UdpEndpoint endpoint, in LocalAddress local)
     {
         var current = Volatile.Read(ref _endpoint);
-        if (current is not null && current.Value == endpoint) return;
-        Volatile.Write(ref _endpoint, endpoint.IsEmpty ? null : new EndpointBox(endpoint));
+        if (current is not null && current.Value == endpoint && current.Local == local) return;
+        Volatile.Write(ref _endpoint, endpoint.IsEmpty ? null : new EndpointBox(endpoint, local));
+    }
+
+    /// <summary>
+    /// Forgets the local address <paramref name="gone"/> (a send from it failed: it left the host) unless the
+    /// endpoint changed meanwhile.
+    /// </summary>
+    public void ForgetLocalAddress(in UdpEndpoint endpoint, in LocalAddress gone)
+    {
+        var current = Volatile.Read(ref _endpoint);
+        if (current is null || current.Value != endpoint || current.Local != gone || gone.IsEmpty) return;
+        Interlocked.CompareExchange(ref _endpoint, new EndpointBox(endpoint, default), current);
     }
 
     /// <summary>What a peer that never dropped or handshook reads: all zero, shared, never counted into.</summary>

@@ -15,6 +15,14 @@ internal static partial class LibC
     public const int ECONNREFUSED = 111;
     public const int ENETUNREACH = 101;
     public const int EHOSTUNREACH = 113;
+    public const int EADDRNOTAVAIL = 99;
+
+    // Packet info: the local address a datagram arrived at (receive) or leaves from (send).
+    public const int SOL_IP = 0;
+    public const int IP_PKTINFO = 8;
+    public const int SOL_IPV6 = 41;
+    public const int IPV6_RECVPKTINFO = 49;
+    public const int IPV6_PKTINFO = 50;
 
     /// <summary>struct mmsghdr (64-bit layout): a msghdr and the length the kernel received into it.</summary>
     [StructLayout(LayoutKind.Sequential)]

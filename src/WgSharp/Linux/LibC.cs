@@ -118,6 +118,18 @@ internal static partial class LibC
     [LibraryImport(Lib, EntryPoint = "sendmmsg", SetLastError = true)]
     public static unsafe partial int SendMMsg(int fd, MMsgHdr* messages, uint count, int flags);
 
+    [LibraryImport(Lib, EntryPoint = "fstatfs", SetLastError = true)]
+    private static unsafe partial int FStatFs(int fd, byte* buffer);
+
+    private const long NSFS_MAGIC = 0x6e736673;
+
+    /// <summary>True when the file is on nsfs (a namespace), not an ordinary (e.g. empty mount-point) file.</summary>
+    public static unsafe bool IsNamespaceFile(int fd)
+    {
+        byte* buffer = stackalloc byte[256]; // struct statfs is 120 bytes on 64-bit; f_type (a long) comes first
+        return FStatFs(fd, buffer) == 0 && *(long*)buffer == NSFS_MAGIC;
+    }
+
     [LibraryImport(Lib, EntryPoint = "write", SetLastError = true)]
     public static unsafe partial nint Write(int fd, byte* buffer, nuint count);
 

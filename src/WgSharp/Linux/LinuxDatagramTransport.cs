@@ -24,14 +24,20 @@ internal sealed class LinuxDatagramTransport(UdpTransport sockets) : IDatagramTr
     {
         // Straight into the slots: a GRO super-buffer split at the slot stride, or one recvmmsg.
         var slots = new Span<byte>(datagrams.SlotAddress(0), datagrams.Capacity * datagrams.SlotSize);
-        int count = sockets.ReceiveBatch(family, slots, datagrams.SlotSize, datagrams.Lengths, datagrams.Endpoints, wait);
+        int count = sockets.ReceiveBatch(family, slots, datagrams.SlotSize, datagrams.Lengths, datagrams.Endpoints, datagrams.LocalAddresses, wait);
         datagrams.Count = Math.Max(count, 0);
         return count;
     }
 
-    public unsafe SocketError Send(PacketBatch datagrams, int start, int count, in UdpEndpoint to)
+    public SocketError Send(PacketBatch datagrams, int start, int count, in UdpEndpoint to)
     {
-        if (count == 1) return sockets.TrySend(datagrams.Datagram(start), to);
+        LocalAddress none = default;
+        return Send(datagrams, start, count, to, ref none);
+    }
+
+    public unsafe SocketError Send(PacketBatch datagrams, int start, int count, in UdpEndpoint to, ref LocalAddress from)
+    {
+        if (count == 1) return sockets.TrySend(datagrams.Datagram(start), to, ref from);
         var lengths = datagrams.Lengths;
         var result = SocketError.Success;
         const int bufferCapacity = 128; // two full runs of the largest GSO send
@@ -59,13 +65,15 @@ internal sealed class LinuxDatagramTransport(UdpTransport sockets) : IDatagramTr
                 buffers += n;
                 first += n;
             }
-            var error = sockets.TrySendRuns(iov, runs[..runCount], to);
+            var error = sockets.TrySendRuns(iov, runs[..runCount], to, ref from);
             if (result == SocketError.Success) result = error;
         }
         return result;
     }
 
     public SocketError Send(ReadOnlySpan<byte> datagram, in UdpEndpoint to) => sockets.TrySend(datagram, to);
+
+    public SocketError Send(ReadOnlySpan<byte> datagram, in UdpEndpoint to, ref LocalAddress from) => sockets.TrySend(datagram, to, ref from);
 
     public void SetFwMark(uint mark)
     {

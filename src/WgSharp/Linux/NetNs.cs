@@ -34,14 +34,31 @@ internal static class NetNs
 
     public static bool Exists(string name) => File.Exists(PathOf(name));
 
-    /// <summary>Creates the named namespace unless it already exists; brings its loopback up.</summary>
+    /// <summary>
+    /// Creates the named namespace unless it already exists; brings its loopback up. From a private mount namespace
+    /// (a process under `ip netns exec`, which gives each command one whose /var/run/netns only receives mounts)
+    /// `ip netns add` runs in the mount namespace of the nearest ancestor process outside it (nsenter -m): its bind
+    /// mount is then seen by everyone and reaches this process too. Made here, it would exist for this process only
+    /// and leave everyone else an empty file that cannot be entered. Where no such ancestor can be entered the
+    /// namespace is not made: a clear error says to make it first (`ip netns add`) or run outside `ip netns exec`.
+    /// </summary>
     public static void Create(string name)
     {
         if (Exists(name))
             return;
-        var result = CommandRunner.Run("ip", "netns", "add", name);
+        var outside = MountNamespaceOutside();
+        if (outside == 0)
+            throw new InvalidOperationException(
+                $"cannot create network namespace {name} from inside `ip netns exec` (a private mount namespace): create it first with `ip netns add {name}`, or run wgsharp outside `ip netns exec`");
+        var result = RunIpNetns(outside, "add", name);
         if (!result.Succeeded && !Exists(name)) // lost a race with another creator: fine
             result.EnsureSuccess();
+        if (!IsNamespaceFile(PathOf(name)))
+        {
+            RunIpNetns(outside, "delete", name);
+            throw new InvalidOperationException(
+                $"network namespace {name} was made but cannot be seen from this mount namespace; run wgsharp outside `ip netns exec`");
+        }
         Ip(name, "link", "set", "lo", "up").EnsureSuccess();
     }
 
@@ -50,9 +67,82 @@ internal static class NetNs
     {
         if (!Exists(name))
             return;
-        var result = CommandRunner.Run("ip", "netns", "delete", name);
+        var outside = MountNamespaceOutside();
+        var result = RunIpNetns(outside == 0 ? -1 : outside, "delete", name);
         if (!result.Succeeded && Exists(name))
             result.EnsureSuccess();
+    }
+
+    /// <summary>`ip netns ARGS...`: here (<paramref name="pid"/> -1) or in that process's mount namespace.</summary>
+    private static CommandResult RunIpNetns(int pid, params string[] arguments) =>
+        pid > 0
+            ? CommandRunner.Run("nsenter", ["-t", pid.ToString(System.Globalization.CultureInfo.InvariantCulture), "-m", "--", "ip", "netns", .. arguments])
+            : CommandRunner.Run("ip", ["netns", .. arguments]);
+
+    /// <summary>
+    /// -1 when mounts made here are seen by everyone (this process is in the same mount namespace as its ancestors);
+    /// else the nearest ancestor (PID 1 last) in another mount namespace whose one can be entered; 0 when none can.
+    /// </summary>
+    internal static int MountNamespaceOutside()
+    {
+        var own = MountNamespaceOf("self");
+        if (own is null) return -1;
+        bool differs = false;
+        int pid = Environment.ProcessId;
+        for (int hops = 0; hops < 64 && pid > 1; hops++)
+        {
+            pid = ParentOf(pid);
+            if (pid <= 0) break;
+            var theirs = MountNamespaceOf(pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            if (theirs is null) { differs |= pid == 1; continue; } // not readable (PID 1 in a sandbox): unknown
+            if (theirs != own) return pid;
+        }
+        return differs && IsSlaveNetnsDirectory() ? 0 : -1;
+    }
+
+    private static string? MountNamespaceOf(string pid)
+    {
+        try { return new FileInfo($"/proc/{pid}/ns/mnt").LinkTarget; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
+    }
+
+    private static int ParentOf(int pid)
+    {
+        try
+        {
+            foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+                if (line.StartsWith("PPid:", StringComparison.Ordinal))
+                    return int.Parse(line.AsSpan(5).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException) { }
+        return 0;
+    }
+
+    /// <summary>True when /run/netns here only receives mounts ("master:" without "shared:"), as under `ip netns exec`.</summary>
+    private static bool IsSlaveNetnsDirectory()
+    {
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/self/mountinfo"))
+            {
+                var fields = line.Split(' ');
+                if (fields.Length > 6 && fields[4] == "/run/netns")
+                    return line.Contains(" master:", StringComparison.Ordinal) && !line.Contains(" shared:", StringComparison.Ordinal);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        return false;
+    }
+
+    /// <summary>True when <paramref name="path"/> is a namespace (nsfs) mount, not the empty file under it.</summary>
+    private static bool IsNamespaceFile(string path)
+    {
+        try
+        {
+            using var handle = OpenPath(path);
+            return LibC.IsNamespaceFile((int)handle.DangerousGetHandle());
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or LinuxIoException) { return false; }
     }
 
     /// <summary>Opens a namespace file (for setns) by name.</summary>

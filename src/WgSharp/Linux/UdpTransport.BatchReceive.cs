@@ -9,7 +9,7 @@ namespace WgSharp.Linux;
 internal sealed partial class UdpTransport
 {
     /// <summary>
-    /// Use the kernel's UDP offloads: GRO on the receive side of <see cref="ReceiveBatch"/> and GSO in
+    /// Use the kernel's UDP offloads: GRO on the receive side of ReceiveBatch and GSO in
     /// TrySendSegments. False turns both off (kernels with broken offloads exist in the field);
     /// the daemon sets it from WGSHARP_OFFLOADS=0, the library reads no environment.
     /// </summary>
@@ -24,7 +24,7 @@ internal sealed partial class UdpTransport
     /// <summary>Super-buffers received through UDP GRO with more than one datagram in them (tests, benchmarks).</summary>
     internal long CoalescedReceives => (_batch4?.CoalescedReceives ?? 0) + (_batch6?.CoalescedReceives ?? 0);
 
-    /// <summary>True when the socket of <paramref name="family"/> delivers GRO super-buffers to <see cref="ReceiveBatch"/> (known after its first call).</summary>
+    /// <summary>True when the socket of <paramref name="family"/> delivers GRO super-buffers to ReceiveBatch (known after its first call).</summary>
     internal bool UsesGro(UdpFamily family) => family == UdpFamily.IPv4 ? _gro4 : _gro6;
 
     /// <summary>
@@ -42,7 +42,14 @@ internal sealed partial class UdpTransport
     /// out over the next calls without a system call. Without GRO (or with <see cref="Offloads"/> off) one
     /// recvmmsg receives straight into the slots, each datagram with its own sender.
     /// </remarks>
-    public int ReceiveBatch(UdpFamily family, Span<byte> buffers, int stride, Span<int> lengths, Span<UdpEndpoint> sources, bool wait = true)
+    public int ReceiveBatch(UdpFamily family, Span<byte> buffers, int stride, Span<int> lengths, Span<UdpEndpoint> sources, bool wait = true) =>
+        ReceiveBatch(family, buffers, stride, lengths, sources, default, wait);
+
+    /// <summary>
+    /// As above, also giving in <paramref name="locals"/> (when not empty) the local address and interface each
+    /// datagram arrived at (IP_PKTINFO / IPV6_PKTINFO), default where the kernel did not say.
+    /// </summary>
+    public int ReceiveBatch(UdpFamily family, Span<byte> buffers, int stride, Span<int> lengths, Span<UdpEndpoint> sources, Span<LocalAddress> locals, bool wait = true)
     {
         if (stride <= 0) throw new ArgumentOutOfRangeException(nameof(stride));
         int capacity = Math.Min(Math.Min(lengths.Length, sources.Length), buffers.Length / stride);
@@ -56,7 +63,7 @@ internal sealed partial class UdpTransport
             var socket = pair?.Get(family);
             if (_disposed || socket == null)
                 return -1;
-            int count = receiver.TakePending(buffers, stride, lengths, sources, capacity);
+            int count = receiver.TakePending(buffers, stride, lengths, sources, locals, capacity);
             if (count > 0)
                 return count;
             int errno;
@@ -69,8 +76,8 @@ internal sealed partial class UdpTransport
                 int fd = (int)handle.DangerousGetHandle();
                 int flags = wait ? 0 : LibC.MSG_DONTWAIT;
                 count = UseGro(family, pair!, socket)
-                    ? receiver.ReceiveCoalesced(fd, flags, out errno) < 0 ? -1 : receiver.TakePending(buffers, stride, lengths, sources, capacity)
-                    : receiver.ReceiveEach(fd, flags, buffers, stride, lengths, sources, capacity, out errno);
+                    ? receiver.ReceiveCoalesced(fd, flags, out errno) < 0 ? -1 : receiver.TakePending(buffers, stride, lengths, sources, locals, capacity)
+                    : receiver.ReceiveEach(fd, flags, buffers, stride, lengths, sources, locals, capacity, out errno);
             }
             catch (ObjectDisposedException)
             {

@@ -186,6 +186,7 @@ internal sealed partial class UdpTransport : IDisposable
             if (family == AddressFamily.InterNetworkV6)
                 socket.DualMode = false; // IPV6_V6ONLY, so the IPv4 socket can own the same port
             RaiseBuffers(socket);
+            EnablePacketInfo(socket, family);
             var any = family == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any;
             try
             {
@@ -203,6 +204,23 @@ internal sealed partial class UdpTransport : IDisposable
             socket.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Asks the kernel to tell, with each datagram, the local address it arrived at (IP_PKTINFO,
+    /// IPV6_RECVPKTINFO): replies to a peer then leave from that address (sticky source). Without it (refused:
+    /// never seen on Linux) the route picks the source, as before.
+    /// </summary>
+    private static void EnablePacketInfo(Socket socket, AddressFamily family)
+    {
+        Span<byte> on = stackalloc byte[sizeof(int)];
+        BitConverter.TryWriteBytes(on, 1);
+        try
+        {
+            if (family == AddressFamily.InterNetwork) socket.SetRawSocketOption(LibC.SOL_IP, LibC.IP_PKTINFO, on);
+            else socket.SetRawSocketOption(LibC.SOL_IPV6, LibC.IPV6_RECVPKTINFO, on);
+        }
+        catch (SocketException) { }
     }
 
     /// <summary>Socket buffer size asked for: bursts of a 64 KiB TCP window worth of datagrams must not overflow.</summary>
@@ -274,7 +292,7 @@ internal sealed partial class UdpTransport : IDisposable
         }
     }
 
-    /// <summary>Sends one datagram; throws <see cref="SocketException"/> on failure (see <see cref="TrySend"/>).</summary>
+    /// <summary>Sends one datagram; throws <see cref="SocketException"/> on failure (see <see cref="TrySend(ReadOnlySpan{byte}, in UdpEndpoint)"/>).</summary>
     public void Send(ReadOnlySpan<byte> data, in UdpEndpoint to)
     {
         var error = TrySend(data, in to);
@@ -288,6 +306,26 @@ internal sealed partial class UdpTransport : IDisposable
     /// </summary>
     public SocketError TrySend(ReadOnlySpan<byte> data, in UdpEndpoint to)
     {
+        LocalAddress none = default;
+        return TrySend(data, to, ref none);
+    }
+
+    /// <summary>
+    /// As <see cref="TrySend(ReadOnlySpan{byte}, in UdpEndpoint)"/>, from the local address <paramref name="from"/>
+    /// (IP_PKTINFO / IPV6_PKTINFO) when it is set. When the kernel refuses that source (EINVAL, EADDRNOTAVAIL: the
+    /// address left the host) the datagram goes without it and <paramref name="from"/> becomes default.
+    /// </summary>
+    public unsafe SocketError TrySend(ReadOnlySpan<byte> data, in UdpEndpoint to, ref LocalAddress from)
+    {
+        if (UsableSource(from, to))
+        {
+            fixed (byte* payload = data)
+            {
+                var iov = new LibC.IoVec { Base = payload, Length = (nuint)data.Length };
+                int errno = SendVector(&iov, 1, 0, to, ref from, out var prepared);
+                return errno < 0 ? prepared : errno == 0 ? SocketError.Success : SendError(errno);
+            }
+        }
         var error = PrepareSend(to, out var socket, out var address);
         if (error != SocketError.Success)
             return error;
@@ -373,7 +411,8 @@ internal sealed partial class UdpTransport : IDisposable
         fixed (byte* payload = data)
         {
             var iov = new LibC.IoVec { Base = payload, Length = (nuint)data.Length };
-            return TrySendSegments(&iov, 1, data.Length, segmentSize, to);
+            LocalAddress none = default;
+            return TrySendSegments(&iov, 1, data.Length, segmentSize, to, ref none);
         }
     }
 
@@ -382,31 +421,66 @@ internal sealed partial class UdpTransport : IDisposable
     /// several buffers (pinned by the caller): the kernel reads the vector as one stream and cuts it into
     /// segments, so the datagrams need not be copied together first.
     /// </summary>
-    internal unsafe SocketError TrySendSegments(LibC.IoVec* iov, int iovCount, int totalLength, int segmentSize, in UdpEndpoint to)
+    internal unsafe SocketError TrySendSegments(LibC.IoVec* iov, int iovCount, int totalLength, int segmentSize, in UdpEndpoint to, ref LocalAddress from)
     {
         if (totalLength <= segmentSize || SegmentationUnsupported || !Offloads)
-            return SendEach(iov, iovCount, segmentSize, to);
-        var error = PrepareSend(to, out var socket, out var address);
-        if (error != SocketError.Success)
+            return SendEach(iov, iovCount, segmentSize, to, ref from);
+        int errno = SendVector(iov, iovCount, segmentSize, to, ref from, out var error);
+        if (errno < 0)
             return error;
+        if (errno == 0)
+            return SocketError.Success;
+        if (IsSegmentationRefusal(errno))
+        {
+            SegmentationRefused(); // the kernel or route cannot segment: plain sends for a while
+            return SendEach(iov, iovCount, segmentSize, to, ref from);
+        }
+        return SendError(errno);
+    }
+
+    /// <summary>Whether <paramref name="from"/> can be the source of a datagram to <paramref name="to"/> (set, same family).</summary>
+    private static bool UsableSource(in LocalAddress from, in UdpEndpoint to) => !from.IsEmpty && from.Address.IsIPv4 == to.IsIPv4;
+
+    /// <summary>
+    /// Errors with which the kernel refuses a source address that is not (any more) one of the host's: IPv4 says
+    /// ENETUNREACH, IPv6 EINVAL (EADDRNOTAVAIL for good measure). These have other causes too, so the send is
+    /// repeated without the source, and the source forgotten only when that one gets past.
+    /// </summary>
+    private static bool IsSourceRefusal(int errno) => errno is EINVAL or LibC.EADDRNOTAVAIL or LibC.ENETUNREACH;
+
+    /// <summary>
+    /// One sendmsg of the vector to <paramref name="to"/>: segmented (UDP_SEGMENT) when <paramref name="segmentSize"/>
+    /// is above 0, from <paramref name="from"/> when it is set. A refused source is dropped and the send repeated
+    /// without it; <paramref name="from"/> becomes default when that one went (or failed for another reason), so
+    /// the source was to blame. Returns 0 or errno; -1 with <paramref name="error"/> when nothing could be sent.
+    /// </summary>
+    private unsafe int SendVector(LibC.IoVec* iov, int iovCount, int segmentSize, in UdpEndpoint to, ref LocalAddress from, out SocketError error)
+    {
+        error = PrepareSend(to, out var socket, out var address);
+        if (error != SocketError.Success)
+            return -1;
         var handle = socket.SafeHandle;
         bool added = false;
         try
         {
             handle.DangerousAddRef(ref added);
-            int errno = SendSegmented((int)handle.DangerousGetHandle(), iov, iovCount, segmentSize, address.Buffer.Span);
-            if (errno == 0)
-                return SocketError.Success;
-            if (IsSegmentationRefusal(errno))
+            int fd = (int)handle.DangerousGetHandle();
+            var name = address.Buffer.Span[..address.Size];
+            bool withSource = UsableSource(from, to);
+            int errno = SendMessage(fd, iov, iovCount, segmentSize, name, withSource ? from : default);
+            if (errno != 0 && withSource && IsSourceRefusal(errno))
             {
-                SegmentationRefused(); // the kernel or route cannot segment: plain sends for a while
-                return SendEach(iov, iovCount, segmentSize, to);
+                int again = SendMessage(fd, iov, iovCount, segmentSize, name, default);
+                if (again == 0 || (again != errno && !IsSourceRefusal(again)))
+                    from = default; // the source was refused, not the rest: forget it
+                errno = again;
             }
-            return SendError(errno);
+            return errno;
         }
         catch (ObjectDisposedException)
         {
-            return SocketError.OperationAborted; // raced with a rebind or close
+            error = SocketError.OperationAborted; // raced with a rebind or close
+            return -1;
         }
         finally
         {
@@ -427,18 +501,20 @@ internal sealed partial class UdpTransport : IDisposable
     /// A burst larger than one UDP GSO send allows (a 64 KiB TCP super-packet becomes ~68 KiB of datagrams) thus
     /// reaches the receiver's socket at once, and its reader finds the tail queued when it has opened the head
     /// (so the receiving tunnel can merge the whole burst again). Keeps going after a failed run;
-    /// returns the first error. Falls back to <see cref="TrySendSegments(LibC.IoVec*, int, int, int, in UdpEndpoint)"/>
+    /// returns the first error. Falls back to <see cref="TrySendSegments(LibC.IoVec*, int, int, int, in UdpEndpoint, ref LocalAddress)"/>
     /// per run where segmentation is off or unsupported.
     /// </summary>
-    internal unsafe SocketError TrySendRuns(LibC.IoVec* iov, ReadOnlySpan<SegmentRun> runs, in UdpEndpoint to)
+    internal unsafe SocketError TrySendRuns(LibC.IoVec* iov, ReadOnlySpan<SegmentRun> runs, in UdpEndpoint to, ref LocalAddress from)
     {
         if (runs.Length > MaxRunsPerSend) throw new ArgumentOutOfRangeException(nameof(runs));
         if (runs.Length == 1 || SegmentationUnsupported || !Offloads)
-            return SendRunsOneByOne(iov, runs, to);
+            return SendRunsOneByOne(iov, runs, to, ref from);
         var error = PrepareSend(to, out var socket, out var address);
         if (error != SocketError.Success)
             return error;
-        byte* controls = stackalloc byte[MaxRunsPerSend * SegmentControlSize];
+        bool withSource = UsableSource(from, to);
+        var source = withSource ? from : default;
+        byte* controls = stackalloc byte[MaxRunsPerSend * MaxControlSize];
         var messages = stackalloc LibC.MMsgHdr[MaxRunsPerSend];
         var result = SocketError.Success;
         var handle = socket.SafeHandle;
@@ -454,8 +530,8 @@ internal sealed partial class UdpTransport : IDisposable
                     // A lone datagram goes without UDP_SEGMENT, as a plain send would: one longer than the path
                     // MTU (a tunnel MTU above the link's) must be fragmented, which a segmented send refuses.
                     bool segmented = runs[i].TotalLength > runs[i].SegmentSize;
-                    byte* control = segmented ? controls + i * SegmentControlSize : null;
-                    if (segmented) WriteSegmentControl(control, runs[i].SegmentSize);
+                    byte* control = controls + i * MaxControlSize;
+                    int controlLength = WriteControl(control, segmented ? runs[i].SegmentSize : 0, source);
                     messages[i] = new LibC.MMsgHdr
                     {
                         Header = new LibC.MsgHdr
@@ -464,8 +540,8 @@ internal sealed partial class UdpTransport : IDisposable
                             NameLength = (uint)address.Size,
                             Iov = iov + runs[i].FirstBuffer,
                             IovLength = (nuint)runs[i].Buffers,
-                            Control = control,
-                            ControlLength = segmented ? (nuint)SegmentControlSize : 0,
+                            Control = controlLength > 0 ? control : null,
+                            ControlLength = (nuint)controlLength,
                         },
                     };
                 }
@@ -480,10 +556,16 @@ internal sealed partial class UdpTransport : IDisposable
                     int errno = n < 0 ? LibC.Errno : LibC.EAGAIN;
                     if (errno == LibC.EINTR)
                         continue;
+                    if (withSource && IsSourceRefusal(errno))
+                    {
+                        // The source may have left the host (or the kernel cannot segment): one by one, which tells which.
+                        var rest = SendRunsOneByOne(iov, runs[sent..], to, ref from);
+                        return result == SocketError.Success ? rest : result;
+                    }
                     if (IsSegmentationRefusal(errno))
                     {
                         SegmentationRefused(); // the kernel or route cannot segment: plain sends for a while
-                        var rest = SendRunsOneByOne(iov, runs[sent..], to);
+                        var rest = SendRunsOneByOne(iov, runs[sent..], to, ref from);
                         return result == SocketError.Success ? rest : result;
                     }
                     if (result == SocketError.Success) result = SendError(errno);
@@ -502,12 +584,12 @@ internal sealed partial class UdpTransport : IDisposable
         }
     }
 
-    private unsafe SocketError SendRunsOneByOne(LibC.IoVec* iov, ReadOnlySpan<SegmentRun> runs, in UdpEndpoint to)
+    private unsafe SocketError SendRunsOneByOne(LibC.IoVec* iov, ReadOnlySpan<SegmentRun> runs, in UdpEndpoint to, ref LocalAddress from)
     {
         var result = SocketError.Success;
         foreach (var run in runs)
         {
-            var error = TrySendSegments(iov + run.FirstBuffer, run.Buffers, run.TotalLength, run.SegmentSize, to);
+            var error = TrySendSegments(iov + run.FirstBuffer, run.Buffers, run.TotalLength, run.SegmentSize, to, ref from);
             if (result == SocketError.Success) result = error;
         }
         return result;
@@ -524,6 +606,51 @@ internal sealed partial class UdpTransport : IDisposable
     /// <summary>Bytes of a UDP_SEGMENT control message: CMSG_SPACE(sizeof(ushort)) on 64-bit.</summary>
     private const int SegmentControlSize = 24;
 
+    /// <summary>Bytes of an IP_PKTINFO control message (CMSG_SPACE(sizeof(struct in_pktinfo)) = 32) or IPV6_PKTINFO's (CMSG_SPACE(20) = 40).</summary>
+    private const int PacketInfo4ControlSize = 32, PacketInfo6ControlSize = 40;
+
+    /// <summary>Room for a send's control messages: UDP_SEGMENT and a packet info.</summary>
+    private const int MaxControlSize = SegmentControlSize + PacketInfo6ControlSize;
+
+    /// <summary>
+    /// Writes a send's control messages into <paramref name="control"/> (<see cref="MaxControlSize"/> bytes):
+    /// UDP_SEGMENT when <paramref name="segmentSize"/> is above 0, IP_PKTINFO / IPV6_PKTINFO when
+    /// <paramref name="from"/> is set. Returns their length (0: none).
+    /// </summary>
+    private static unsafe int WriteControl(byte* control, int segmentSize, in LocalAddress from)
+    {
+        int length = 0;
+        if (segmentSize > 0)
+        {
+            WriteSegmentControl(control, segmentSize);
+            length = SegmentControlSize;
+        }
+        if (from.IsEmpty)
+            return length;
+        byte* at = control + length;
+        var cmsg = (LibC.CMsgHdr*)at;
+        byte* data = at + sizeof(LibC.CMsgHdr);
+        if (from.Address.IsIPv4)
+        {
+            new Span<byte>(at, PacketInfo4ControlSize).Clear();
+            cmsg->Length = (nuint)(sizeof(LibC.CMsgHdr) + 12);
+            cmsg->Level = LibC.SOL_IP;
+            cmsg->Type = LibC.IP_PKTINFO;
+            // in_pktinfo: ifindex 0 (the route picks the interface), ipi_spec_dst = the source.
+            from.Address.AddressSpan.CopyTo(new Span<byte>(data + 4, 4));
+            return length + PacketInfo4ControlSize;
+        }
+        new Span<byte>(at, PacketInfo6ControlSize).Clear();
+        cmsg->Length = (nuint)(sizeof(LibC.CMsgHdr) + 20);
+        cmsg->Level = LibC.SOL_IPV6;
+        cmsg->Type = LibC.IPV6_PKTINFO;
+        from.Address.AddressSpan.CopyTo(new Span<byte>(data, 16));
+        // The interface only for a link-local source (meaningless without it); otherwise the route picks.
+        var address = from.Address.AddressSpan;
+        if (address[0] == 0xfe && (address[1] & 0xc0) == 0x80) *(int*)(data + 16) = from.InterfaceIndex;
+        return length + PacketInfo6ControlSize;
+    }
+
     /// <summary>A UDP_SEGMENT control message carrying the segment size, in <see cref="SegmentControlSize"/> bytes.</summary>
     private static unsafe void WriteSegmentControl(byte* control, int segmentSize)
     {
@@ -535,7 +662,7 @@ internal sealed partial class UdpTransport : IDisposable
         *(ushort*)(control + sizeof(LibC.CMsgHdr)) = (ushort)segmentSize;
     }
 
-    private unsafe SocketError SendEach(LibC.IoVec* iov, int iovCount, int segmentSize, in UdpEndpoint to)
+    private unsafe SocketError SendEach(LibC.IoVec* iov, int iovCount, int segmentSize, in UdpEndpoint to, ref LocalAddress from)
     {
         var result = SocketError.Success;
         for (int i = 0; i < iovCount; i++)
@@ -543,18 +670,18 @@ internal sealed partial class UdpTransport : IDisposable
             var data = new ReadOnlySpan<byte>(iov[i].Base, (int)iov[i].Length);
             for (int offset = 0; offset < data.Length; offset += segmentSize)
             {
-                var error = TrySend(data.Slice(offset, Math.Min(segmentSize, data.Length - offset)), to);
+                var error = TrySend(data.Slice(offset, Math.Min(segmentSize, data.Length - offset)), to, ref from);
                 if (error != SocketError.Success) result = error;
             }
         }
         return result;
     }
 
-    /// <summary>One sendmsg with a UDP_SEGMENT control message; returns 0 or errno.</summary>
-    private static unsafe int SendSegmented(int fd, LibC.IoVec* iov, int iovCount, int segmentSize, ReadOnlySpan<byte> sockaddr)
+    /// <summary>One sendmsg with the control messages of <see cref="WriteControl"/>; returns 0 or errno.</summary>
+    private static unsafe int SendMessage(int fd, LibC.IoVec* iov, int iovCount, int segmentSize, ReadOnlySpan<byte> sockaddr, in LocalAddress from)
     {
-        byte* control = stackalloc byte[SegmentControlSize];
-        WriteSegmentControl(control, segmentSize);
+        byte* control = stackalloc byte[MaxControlSize];
+        int controlLength = WriteControl(control, segmentSize, from);
         fixed (byte* name = sockaddr)
         {
             var message = new LibC.MsgHdr
@@ -563,8 +690,8 @@ internal sealed partial class UdpTransport : IDisposable
                 NameLength = (uint)sockaddr.Length,
                 Iov = iov,
                 IovLength = (nuint)iovCount,
-                Control = control,
-                ControlLength = SegmentControlSize,
+                Control = controlLength > 0 ? control : null,
+                ControlLength = (nuint)controlLength,
             };
             while (true)
             {

@@ -7,8 +7,8 @@ namespace WgSharp.Control.Ifconfig;
 /// <summary>
 /// Reads hostname.if(5)-style files (DIR/hostname.IFNAME) the way netstart(8) does: every line
 /// that is not blank or a comment is one `ifconfig IFNAME ...` argument list (words split on
-/// blanks, '#' starting a word begins a comment). A bad line is reported with file and line
-/// number and does not stop the other lines from being returned, so they can still be applied.
+/// blanks, quotes keep blanks in a word, '#' starting a word begins a comment). A bad line is reported with file
+/// and line number; the other lines are still returned (the caller applies a file with a bad line not at all).
 /// </summary>
 internal static class HostnameIfReader
 {
@@ -20,8 +20,12 @@ internal static class HostnameIfReader
     public static IReadOnlyList<string> ListInterfaces(string directory)
     {
         if (!Directory.Exists(directory)) return [];
+        // The pattern "hostname.*" also matches "hostname" itself (/etc/hostname on every Debian host): the
+        // prefix is checked again on the name before it is cut.
         return Directory.EnumerateFiles(directory, FilePrefix + "*")
-            .Select(path => System.IO.Path.GetFileName(path)[FilePrefix.Length..])
+            .Select(System.IO.Path.GetFileName)
+            .Where(name => name is not null && name.Length > FilePrefix.Length && name.StartsWith(FilePrefix, StringComparison.Ordinal))
+            .Select(name => name![FilePrefix.Length..])
             .Where(IsConfigurableName)
             .Order(StringComparer.Ordinal)
             .ToList();
@@ -72,7 +76,15 @@ internal static class HostnameIfReader
                 lines.Add(new HostnameIfLine(lineNumber, text) { ShellCommand = command });
                 continue;
             }
-            words = StripComment(words);
+            if (!TrySplitWords(text, out words, out string? splitError))
+            {
+                lines.Add(new HostnameIfLine(lineNumber, text)
+                {
+                    Arguments = [.. words],
+                    Error = new IfconfigError(text, $"{path}:{lineNumber}: {splitError}"),
+                });
+                continue;
+            }
             if (words.Length == 0) continue;
             var arguments = RewriteAddressLine(words);
             string where = $"{path}:{lineNumber}";
@@ -88,10 +100,47 @@ internal static class HostnameIfReader
         return new HostnameIfFile(path, interfaceName, lines);
     }
 
-    private static string[] StripComment(string[] words)
+    /// <summary>
+    /// The words of a line as netstart's shell reads them: split on blanks, a double- or single-quoted part keeps
+    /// its blanks (`wgdescr "peer nine"` is two words), an unquoted '#' starting a word begins a comment.
+    /// False with a reason for an unterminated quote.
+    /// </summary>
+    internal static bool TrySplitWords(string line, out string[] words, out string? error)
     {
-        int comment = Array.FindIndex(words, w => w.StartsWith('#'));
-        return comment < 0 ? words : words[..comment];
+        var result = new List<string>();
+        var word = new StringBuilder();
+        bool inWord = false;
+        char quote = '\0';
+        error = null;
+        foreach (char c in line)
+        {
+            if (quote != '\0')
+            {
+                if (c == quote) quote = '\0';
+                else word.Append(c);
+                continue;
+            }
+            if (c is ' ' or '\t')
+            {
+                if (inWord) result.Add(word.ToString());
+                word.Clear();
+                inWord = false;
+                continue;
+            }
+            if (c == '#' && !inWord) break;
+            inWord = true;
+            if (c is '"' or '\'') quote = c;
+            else word.Append(c);
+        }
+        if (quote != '\0')
+        {
+            words = [.. result];
+            error = $"unterminated {quote} quote";
+            return false;
+        }
+        if (inWord) result.Add(word.ToString());
+        words = [.. result];
+        return true;
     }
 
     /// <summary>

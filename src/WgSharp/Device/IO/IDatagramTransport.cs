@@ -24,7 +24,8 @@ internal interface IDatagramTransport : IDisposable
     /// <summary>
     /// Blocks until at least one datagram arrives on the socket of <paramref name="family"/> and fills slots
     /// 0.. of <paramref name="datagrams"/> (datagram view, <see cref="PacketBatch.Datagram"/>) with their sources
-    /// in <see cref="PacketBatch.Endpoints"/>, setting <see cref="PacketBatch.Count"/>. Returns the count, or -1
+    /// in <see cref="PacketBatch.Endpoints"/> (and, where the platform tells, the local address each arrived at in
+    /// <see cref="PacketBatch.LocalAddresses"/>, default otherwise), setting <see cref="PacketBatch.Count"/>. Returns the count, or -1
     /// when the transport is disposed or has no socket of that family. With <paramref name="wait"/> false it
     /// does not block: 0 when nothing is queued.
     /// </summary>
@@ -38,6 +39,19 @@ internal interface IDatagramTransport : IDisposable
 
     /// <summary>Sends one datagram (handshake messages, cookie replies, single transport messages).</summary>
     SocketError Send(ReadOnlySpan<byte> datagram, in UdpEndpoint to);
+
+    /// <summary>
+    /// As <see cref="Send(PacketBatch, int, int, in UdpEndpoint)"/>, leaving from the local address
+    /// <paramref name="from"/> (what <see cref="PacketBatch.LocalAddresses"/> said a datagram of this peer arrived
+    /// at; default: the kernel picks by route). When that address is no longer usable (gone from the host) the
+    /// transport sends without it and sets <paramref name="from"/> to default, so the caller forgets it.
+    /// A transport that cannot choose the source ignores it (this default).
+    /// </summary>
+    SocketError Send(PacketBatch datagrams, int start, int count, in UdpEndpoint to, ref LocalAddress from) =>
+        Send(datagrams, start, count, to);
+
+    /// <summary>As <see cref="Send(ReadOnlySpan{byte}, in UdpEndpoint)"/> from the local address <paramref name="from"/> (see the batch overload).</summary>
+    SocketError Send(ReadOnlySpan<byte> datagram, in UdpEndpoint to, ref LocalAddress from) => Send(datagram, to);
 
     /// <summary>
     /// Changes the fwmark on the live sockets (the port stays, so this cannot be done on a new transport).

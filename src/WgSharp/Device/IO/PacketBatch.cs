@@ -33,6 +33,7 @@ internal sealed unsafe class PacketBatch : IDisposable
     private byte* _buffer;
     private readonly int[] _lengths;
     private readonly UdpEndpoint[] _endpoints;
+    private readonly LocalAddress[] _localAddresses;
 
     public PacketBatch(int capacity, int packetSize = MaxPacketSize)
     {
@@ -44,6 +45,7 @@ internal sealed unsafe class PacketBatch : IDisposable
         _buffer = (byte*)NativeMemory.Alloc(checked((nuint)capacity * (nuint)SlotSize));
         _lengths = new int[capacity];
         _endpoints = new UdpEndpoint[capacity];
+        _localAddresses = new LocalAddress[capacity];
     }
 
     public int Capacity { get; }
@@ -62,6 +64,12 @@ internal sealed unsafe class PacketBatch : IDisposable
 
     /// <summary>Per slot: the datagram's source on receive (or where it goes, as the holder decides).</summary>
     public Span<UdpEndpoint> Endpoints => _endpoints;
+
+    /// <summary>
+    /// Per slot, on receive: the local address (and interface) the datagram arrived at, default where the
+    /// transport cannot tell. A reply to <see cref="Endpoints"/> leaves from it (sticky source address).
+    /// </summary>
+    public Span<LocalAddress> LocalAddresses => _localAddresses;
 
     /// <summary>The whole slot: where a datagram is received or sealed.</summary>
     public Span<byte> Slot(int index) => new(SlotAddress(index), SlotSize);

@@ -150,3 +150,33 @@ internal readonly struct UdpEndpoint : IEquatable<UdpEndpoint>
         }
     }
 }
+
+/// <summary>
+/// The local address a datagram arrived at (its destination address, from IP_PKTINFO / IPV6_PKTINFO) and the
+/// index of the interface it came in on: what a reply to its sender must leave from ("sticky" source address,
+/// as the Linux module and wireguard-go keep per peer). <see cref="Address"/>'s port is always 0.
+/// default is "not known": the kernel picks the source by route.
+/// </summary>
+internal readonly struct LocalAddress : IEquatable<LocalAddress>
+{
+    public LocalAddress(UdpEndpoint address, int interfaceIndex)
+    {
+        Address = address;
+        InterfaceIndex = interfaceIndex;
+    }
+
+    /// <summary>The address (port 0); empty when unknown.</summary>
+    public UdpEndpoint Address { get; }
+
+    /// <summary>The receiving interface's index; 0 when unknown.</summary>
+    public int InterfaceIndex { get; }
+
+    public bool IsEmpty => Address.IsEmpty;
+
+    public bool Equals(LocalAddress other) => InterfaceIndex == other.InterfaceIndex && Address.Equals(other.Address);
+    public override bool Equals(object? obj) => obj is LocalAddress other && Equals(other);
+    public override int GetHashCode() => HashCode.Combine(Address, InterfaceIndex);
+    public static bool operator ==(LocalAddress left, LocalAddress right) => left.Equals(right);
+    public static bool operator !=(LocalAddress left, LocalAddress right) => !left.Equals(right);
+    public override string ToString() => IsEmpty ? "(none)" : $"{Address.Address}%{InterfaceIndex}";
+}
