@@ -11,7 +11,7 @@ public sealed class NetstackPairTransferTests
     [Theory]
     [InlineData(0)]
     [InlineData(50)]
-    [InlineData(7)]
+    [InlineData(33)]
     public async Task BytesWrittenOnOneStackAreReadInOrderOnTheOther(int dropEvery)
     {
         int seen = 0;
