@@ -119,7 +119,10 @@ public class UserspaceEndToEndTests(ITestOutputHelper output)
         if (listenOnTheAddress)
             arguments.Add(TunnelPeerNamespace.ProbeAddress);
         using var probe = UnprivilegedProgram.Start(UnprivilegedProgram.ProbeDll, arguments, TunnelPeerNamespace.ProbeEnvironment(fastPaths));
-        Assert.True(probe.WaitForLine("listening", TimeSpan.FromSeconds(30)) is not null, probe.WaitForExit(TimeSpan.Zero).ToString());
+        // Not Assert.True(..., probe.WaitForExit(...)): the message argument is evaluated even when the line came, and
+        // WaitForExit(Zero) SIGTERMs a running probe, which then stops listening before the kernel connects.
+        if (probe.WaitForLine("listening", TimeSpan.FromSeconds(30)) is null)
+            Assert.Fail(probe.WaitForExit(TimeSpan.Zero).ToString());
 
         string reply;
         // Only the socket must be made inside the namespace; the exchange is async and bounded.
