@@ -1,9 +1,11 @@
+using WgSharp.Tests.Integration.Infrastructure;
 using System.Security.Cryptography;
 using WgSharp.Netstack.Tcp;
 
 namespace WgSharp.Tests.Netstack;
 
 /// <summary>TCP between two stacks wired back to back, each direction on its own thread: the layers under real concurrency.</summary>
+[Collection(NetnsCollection.Name)] // 8 MB transfers on real threads: never beside the time-scaled device tests
 public sealed class NetstackPairTransferTests
 {
     private static readonly TimeSpan HangGuard = TimeSpan.FromSeconds(60);

@@ -1,3 +1,4 @@
+using WgSharp.Tests.Integration.Infrastructure;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
@@ -10,6 +11,7 @@ namespace WgSharp.Tests.Netstack;
 /// Userspace mode end to end in one process: two stacks behind real WireGuard devices (handshake, encryption,
 /// cryptokey routing) on the in-memory network, reached through the public API types.
 /// </summary>
+[Collection(NetnsCollection.Name)] // megabytes through real devices: never beside the time-scaled device tests
 public sealed class TunneledNetstackTests : IDisposable
 {
     private static readonly TimeSpan HangGuard = TimeSpan.FromSeconds(60);
