@@ -1260,6 +1260,22 @@ internal sealed class TcpConnection : StackSocket
         listener.OnHalfOpenGone();
     }
 
+    /// <summary>Still waiting in <paramref name="listener"/>'s SYN backlog (a racy read: <see cref="DropHalfOpen"/> checks again).</summary>
+    internal bool IsHalfOpenOf(TcpListenerSocket listener) => ReferenceEquals(Volatile.Read(ref _listener), listener);
+
+    /// <summary>
+    /// Recycled for a newer SYN (RFC 4987 3.4): dropped silently, as no RST is worth sending to a flood's forged
+    /// source. Nothing happens if the handshake completed meanwhile.
+    /// </summary>
+    internal void DropHalfOpen()
+    {
+        lock (_lock)
+        {
+            if (_state != TcpState.SynReceived || _listener == null) return;
+            FailLocked(SocketError.ConnectionReset);
+        }
+    }
+
     /// <summary>The stack is going away (or the listener closed before accept): reset and fail.</summary>
     internal void AbortFromStack(SocketError error) => ResetAndFail(error);
 }

@@ -59,7 +59,8 @@ internal sealed class TcpLayer : IIcmpErrorSink, IDisposable
         var remote = UdpEndpoint.Create(ip.Source, segment.SourcePort);
         TcpConnection? connection;
         TcpListenerSocket? listener = null;
-        bool limitReached = false;
+        TcpConnection? recycled = null;
+        bool limitReached = false, passiveOpen = false;
         long nowMs = _host.NowMs;
         lock (_lock)
         {
@@ -70,21 +71,29 @@ internal sealed class TcpLayer : IIcmpErrorSink, IDisposable
                 if (listener != null && (segment.Flags & (TcpFlags.Syn | TcpFlags.Ack | TcpFlags.Rst)) == TcpFlags.Syn)
                 {
                     if (_connections.Count >= _settings.MaxConnections) limitReached = true;
-                    else if (!listener.TryReserveHalfOpen())
+                    else if (!listener.TryReserveHalfOpen(out recycled))
                     {
                         counters.Increment(NetstackCounter.TcpSynBacklogFull);
                         return;
                     }
                     else
                     {
-                        connection = new TcpConnection(this, _host, _settings, local, remote, _isn.Next(local, remote, nowMs), _isn.TimestampOffset(local, remote));
-                        _connections.Add(connection.Key, connection);
+                        if (recycled != null) counters.Increment(NetstackCounter.TcpSynBacklogFull);
+                        var accepted = new TcpConnection(this, _host, _settings, local, remote, _isn.Next(local, remote, nowMs), _isn.TimestampOffset(local, remote));
+                        _connections.Add(accepted.Key, accepted);
                         counters.Increment(NetstackCounter.TcpConnectionsAccepted);
-                        connection.StartPassive(listener, segment);
-                        return;
+                        listener.TrackHalfOpen(accepted);
+                        accepted.StartPassive(listener, segment);
+                        passiveOpen = true;
                     }
                 }
             }
+        }
+        if (passiveOpen)
+        {
+            // Outside the layer's lock: a connection takes its own lock before the layer's.
+            recycled?.DropHalfOpen();
+            return;
         }
         if (connection != null)
         {

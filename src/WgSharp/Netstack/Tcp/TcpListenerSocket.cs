@@ -11,6 +11,7 @@ internal sealed class TcpListenerSocket
     private readonly Queue<TcpConnection> _acceptQueue;
     private readonly int _backlog;
     private readonly int _synBacklog;
+    private readonly Queue<TcpConnection> _halfOpenOrder = new(); // oldest first; entries that completed are skipped lazily
     private int _halfOpen;
     private bool _closed;
 
@@ -62,15 +63,54 @@ internal sealed class TcpListenerSocket
         AcceptSignal.Set();
     }
 
-    /// <summary>Takes a half-open slot for a new SYN; false when the SYN backlog is full or the listener closed.</summary>
-    internal bool TryReserveHalfOpen()
+    /// <summary>
+    /// Takes a half-open slot for a new SYN; false when the listener is closed. With the SYN backlog full, the oldest
+    /// half-open connection is recycled for it (RFC 4987 3.4): <paramref name="recycled"/>, which the caller drops
+    /// outside the layer's lock. A flood whose SYN-ACKs go nowhere then cannot lock honest clients out until its
+    /// connections time out; the count may exceed the backlog by the few drops in flight.
+    /// </summary>
+    internal bool TryReserveHalfOpen(out TcpConnection? recycled)
     {
+        recycled = null;
         lock (_lock)
         {
-            if (_closed || _halfOpen >= _synBacklog) return false;
+            if (_closed) return false;
+            if (_halfOpen >= _synBacklog)
+            {
+                recycled = OldestHalfOpenLocked();
+                if (recycled == null) return false;
+            }
             _halfOpen++;
             return true;
         }
+    }
+
+    /// <summary>Remembers a new half-open connection's age (its slot was reserved with <see cref="TryReserveHalfOpen"/>).</summary>
+    internal void TrackHalfOpen(TcpConnection connection)
+    {
+        lock (_lock)
+        {
+            _halfOpenOrder.Enqueue(connection);
+            // Completed connections leave their entries behind; compacting keeps the queue within twice the backlog.
+            if (_halfOpenOrder.Count > 2 * _synBacklog + 16)
+            {
+                int count = _halfOpenOrder.Count;
+                for (int i = 0; i < count; i++)
+                {
+                    var entry = _halfOpenOrder.Dequeue();
+                    if (entry.IsHalfOpenOf(this)) _halfOpenOrder.Enqueue(entry);
+                }
+            }
+        }
+    }
+
+    private TcpConnection? OldestHalfOpenLocked()
+    {
+        while (_halfOpenOrder.TryDequeue(out var connection))
+        {
+            if (connection.IsHalfOpenOf(this)) return connection;
+        }
+        return null;
     }
 
     /// <summary>A half-open connection went away before completing.</summary>

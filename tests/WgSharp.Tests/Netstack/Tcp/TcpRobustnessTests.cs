@@ -84,6 +84,33 @@ public class TcpRobustnessTests
     }
 
     [Fact]
+    public void SynFlood_WithTheBacklogStillFull_AnHonestClientGetsIn()
+    {
+        // RFC 4987 3.4: the oldest half-open connection makes room for a new SYN, so a flood whose SYN-ACKs go
+        // nowhere cannot lock honest clients out until its half-open connections time out.
+        var settings = new TcpSettings { SynBacklog = 4, SynRetries = 5 };
+        var wire = new TcpWire(settings);
+        var (_, _, listener) = wire.Connect();
+        wire.BlackHole = true;
+        var attacker = UdpEndpoint.Create(new byte[] { 10, 0, 0, 9 }, 0);
+        for (int i = 0; i < 20; i++)
+        {
+            var syn = TestIp.BuildSegment(UdpEndpoint.Create(attacker.AddressSpan, (ushort)(2000 + i)), wire.B.At(80), (uint)(i * 1000), 0, TcpFlags.Syn, 65535);
+            Assert.True(TestIp.TryParse(syn, out var info));
+            wire.B.Tcp.Input(info);
+        }
+        wire.Pump();
+        Assert.Equal(4, listener.HalfOpenCount);
+        wire.BlackHole = false;
+
+        var honest = wire.A.Tcp.Connect(wire.A.At(0), wire.B.At(80));
+        wire.Pump();
+        Assert.True(honest.IsEstablished);
+        Assert.NotNull(listener.TryAccept());
+        Assert.True(listener.HalfOpenCount <= 4, $"half-open {listener.HalfOpenCount}");
+    }
+
+    [Fact]
     public void SynFlood_BeyondBacklog_IsCounted_EstablishedConnectionUnaffected()
     {
         var settings = new TcpSettings { SynBacklog = 4, SynRetries = 2 };
