@@ -19,6 +19,7 @@ internal sealed class Commands(WireGuardNetwork network, ProbeOptions options, C
         "upload" => UploadAsync(ParseEndPoint(options.Argument(0)), options.LongArgument(1)),
         "serve" => ServeAsync((int)options.LongArgument(0), options.Argument(1), options.Arguments.Length > 2 ? (int)options.LongArgument(2) : 1,
             options.Arguments.Length > 3 ? IPAddress.Parse(options.Argument(3)) : null),
+        "serve-concurrent" => ServeConcurrentAsync((int)options.LongArgument(0)),
         "connect-many" => ConnectManyAsync(ParseEndPoint(options.Argument(0)), (int)options.LongArgument(1)),
         "udp-echo" => UdpEchoAsync(ParseEndPoint(options.Argument(0)), (int)options.LongArgument(1), (int)options.LongArgument(2)),
         "ping" => PingAsync(IPAddress.Parse(options.Argument(0))),
@@ -123,6 +124,52 @@ internal sealed class Commands(WireGuardNetwork network, ProbeOptions options, C
             }
             Console.WriteLine($"result command=serve remote={stream.RemoteEndPoint} bytes={bytes} sha256={sha}");
         }
+    }
+
+    /// <summary>
+    /// Echoes on <paramref name="port"/> to every connection at once until the timeout or SIGTERM, then reports how many
+    /// came and how many ended in an error (a hostile peer's connections may be reset or abandoned; the others must work).
+    /// </summary>
+    private async Task ServeConcurrentAsync(int port)
+    {
+        await using var listener = network.Listen(port);
+        Console.WriteLine($"listening local={listener.LocalEndPoint}");
+        int accepted = 0, failed = 0;
+        long echoed = 0;
+        var connections = new List<Task>();
+        async Task EchoAsync(TunnelStream stream)
+        {
+            await using (stream)
+            {
+                var buffer = new byte[ChunkSize];
+                try
+                {
+                    for (int read; (read = await stream.ReadAsync(buffer, cancellationToken)) > 0;)
+                    {
+                        await stream.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                        Interlocked.Add(ref echoed, read);
+                    }
+                }
+                catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or OperationCanceledException)
+                {
+                    Interlocked.Increment(ref failed);
+                }
+            }
+        }
+        try
+        {
+            while (true)
+            {
+                var stream = await listener.AcceptAsync(cancellationToken);
+                accepted++;
+                connections.Add(EchoAsync(stream));
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        await Task.WhenAll(connections);
+        Console.WriteLine($"result command=serve-concurrent accepted={accepted} failed={failed} echoed-bytes={echoed}");
     }
 
     /// <summary>

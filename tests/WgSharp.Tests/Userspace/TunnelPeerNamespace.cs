@@ -80,6 +80,9 @@ internal sealed class TunnelPeerNamespace : IDisposable
     public Key ProbePrivateKey => _probeKeys.Private;
     public static IPAddress PeerIp { get; } = IPAddress.Parse(PeerAddress);
 
+    /// <summary>The peer's tunnel interface in <see cref="Namespace"/> (where crafted packets toward the probe are sent).</summary>
+    public string TunnelInterface => _wireGuardGo?.InterfaceName ?? _wgSharp!.InterfaceName;
+
     /// <summary>What wireguard-go logged (for failure messages); empty for the wgsharp far end.</summary>
     public string PeerLog => _wireGuardGo?.Log ?? "";
 

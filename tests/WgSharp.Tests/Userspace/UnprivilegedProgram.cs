@@ -134,6 +134,9 @@ internal sealed class RunningProgram : IDisposable
         }
     }
 
+    /// <summary>The program's process id (setpriv execs it, so it is the probe's own).</summary>
+    public int ProcessId => _process.Id;
+
     /// <summary>The first stdout line starting with <paramref name="prefix"/>, waiting up to <paramref name="timeout"/>; null if none came.</summary>
     public string? WaitForLine(string prefix, TimeSpan timeout)
     {
