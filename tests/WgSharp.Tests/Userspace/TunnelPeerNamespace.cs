@@ -64,7 +64,7 @@ internal sealed class TunnelPeerNamespace : IDisposable
                 PeerPublicKey = _wgSharp.PublicKey;
                 ListenPort = _wgSharp.ListenPort;
             }
-            StartCaptureIfAsked(_wireGuardGo?.InterfaceName ?? _wgSharp!.InterfaceName);
+            StartCaptureIfAsked(TunnelInterface);
         }
         catch
         {
