@@ -17,6 +17,7 @@ internal sealed class SendScoreboard
     private struct Entry
     {
         public uint Start, End;
+        public uint Order; // transmission order: a millisecond clock cannot order the many segments sent in one tick
         public long SentMs;
         public byte Flags;
     }
@@ -26,9 +27,10 @@ internal sealed class SendScoreboard
     private int _head, _count;
 
     // RACK (RFC 8985 6.1): the most recently sent segment known delivered, its RTT, and the highest delivered end.
-    private long _rackSentMs = long.MinValue;
-    private uint _rackEnd;
+    private uint _sendOrder;
+    private uint _rackOrder;
     private long _rackRttMs;
+    private bool _rackValid;
     private uint _highestDelivered;
     private bool _anyDelivered;
     private long _minRttMs = long.MaxValue;
@@ -65,6 +67,7 @@ internal sealed class SendScoreboard
         e.Start = start;
         e.End = end;
         e.SentMs = nowMs;
+        e.Order = ++_sendOrder;
         e.Flags = fin ? Fin : (byte)0;
         _count++;
     }
@@ -141,15 +144,15 @@ internal sealed class SendScoreboard
         if (_anyDelivered && !retransmitted && Seq.Lt(e.End, _highestDelivered)) ReorderingSeen = true;
         if (!_anyDelivered || Seq.Gt(e.End, _highestDelivered)) _highestDelivered = e.End;
         _anyDelivered = true;
-        if (SentAfter(e.SentMs, e.End, _rackSentMs, _rackEnd))
+        if (!_rackValid || SentAfter(e.Order, _rackOrder))
         {
-            _rackSentMs = e.SentMs;
-            _rackEnd = e.End;
+            _rackValid = true;
+            _rackOrder = e.Order;
             _rackRttMs = Math.Max(0, rtt);
         }
     }
 
-    private static bool SentAfter(long t1, uint end1, long t2, uint end2) => t1 > t2 || (t1 == t2 && Seq.Gt(end1, end2));
+    private static bool SentAfter(uint order1, uint order2) => (int)(order1 - order2) > 0;
 
     /// <summary>
     /// RACK's loss detection (RFC 8985 6.2 step 5): marks lost every segment sent before the latest delivered one and
@@ -158,13 +161,13 @@ internal sealed class SendScoreboard
     /// </summary>
     public long DetectLosses(long nowMs, long reorderWindowMs)
     {
-        if (!_anyDelivered) return 0;
+        if (!_rackValid) return 0;
         long wait = 0;
         for (int i = 0; i < _count; i++)
         {
             ref var e = ref At(i);
             if ((e.Flags & (Sacked | Lost)) != 0) continue;
-            if (!SentAfter(_rackSentMs, _rackEnd, e.SentMs, e.End))
+            if (!SentAfter(_rackOrder, e.Order))
             {
                 // Sent after the latest delivered segment: so is every later first transmission.
                 if ((e.Flags & Retransmitted) == 0) break;
@@ -177,8 +180,12 @@ internal sealed class SendScoreboard
         return wait;
     }
 
+    /// <summary>Segments marked lost so far (diagnostics).</summary>
+    public long MarkedLost { get; private set; }
+
     private void MarkLost(ref Entry e)
     {
+        MarkedLost++;
         e.Flags |= Lost;
         LostBytes += e.End - e.Start;
     }
@@ -256,6 +263,7 @@ internal sealed class SendScoreboard
         if ((e.Flags & Lost) != 0) { LostBytes -= e.End - e.Start; e.Flags &= unchecked((byte)~Lost); }
         e.Flags |= Retransmitted;
         e.SentMs = nowMs;
+        e.Order = ++_sendOrder;
     }
 
     /// <summary>Forgets everything and gives the ring back to the pool (the connection closed, or all is acknowledged).</summary>

@@ -155,8 +155,13 @@ internal sealed partial class TcpConnection
         return n;
     }
 
+    private long _lossProbesSent, _retransmissionTimeouts;
+
+    private string LossRecoveryDebugState() => $"markedLost={_scoreboard.MarkedLost} probes={_lossProbesSent} rtos={_retransmissionTimeouts} reorderSeen={_scoreboard.ReorderingSeen} minRtt={_scoreboard.MinRttMs} srtt={_rtt.SmoothedRtt}";
+
     private void OnLossProbeSent(long nowMs)
     {
+        _lossProbesSent++;
         _lossProbePending = false;
         _lossProbeOutstanding = true;
         _lossProbeDeadline = 0;
@@ -188,6 +193,7 @@ internal sealed partial class TcpConnection
     /// </summary>
     private void OnDataRetransmissionTimeout(long nowMs)
     {
+        _retransmissionTimeouts++;
         _congestion.OnRetransmissionTimeout((int)(_sndMax - _sndUna), nowMs);
         _inRecovery = false;
         _recoveryPoint = _sndMax;

@@ -53,7 +53,7 @@ internal sealed partial class TcpConnection : StackSocket
     private int _rcvScale;
     private readonly ChunkedBuffer _receiveBuffer;
     private readonly SeqRangeSet _outOfOrder = new();
-    private uint _lastOutOfOrderSeq;
+    private readonly SackBlockReporter _sackReporter = new();
     private bool _finReceived;
     private bool _outOfOrderFin;
     private uint _outOfOrderFinSeq;
@@ -168,7 +168,7 @@ internal sealed partial class TcpConnection : StackSocket
     internal string DebugState()
     {
         lock (_lock)
-            return $"{_state} una={_sndUna} nxt={_sndNxt} max={_sndMax} bufSeq={_sendBufferSeq} ext={_sendBuffer.Extent} wnd={_sndWnd} cwnd={_congestion.Cwnd} rec={_inRecovery} sacked={_scoreboard.SackedBytes} lost={_scoreboard.LostBytes} fin={_finQueued} rtx={_rtxDeadline} persist={_persistDeadline}";
+            return $"{_state} una={_sndUna} nxt={_sndNxt} max={_sndMax} bufSeq={_sendBufferSeq} ext={_sendBuffer.Extent} wnd={_sndWnd} cwnd={_congestion.Cwnd} rec={_inRecovery} sacked={_scoreboard.SackedBytes} lost={_scoreboard.LostBytes} fin={_finQueued} rtx={_rtxDeadline} persist={_persistDeadline} {LossRecoveryDebugState()}";
     }
 
     internal uint ReceiveNext { get { lock (_lock) return _rcvNxt; } }
@@ -736,7 +736,7 @@ internal sealed partial class TcpConnection : StackSocket
                 return;
             }
             _receiveBuffer.Write(offset, data);
-            _lastOutOfOrderSeq = seq;
+            _sackReporter.OnArrival(seq, _outOfOrder);
             _ackNow = true;
             if (_duplicateAcksOwed < 8) _duplicateAcksOwed++;
         }
@@ -922,7 +922,6 @@ internal sealed partial class TcpConnection : StackSocket
 
         Span<uint> sackBlocks = stackalloc uint[8];
         int sackCount = 0;
-        if (!syn && _sackOk && _outOfOrder.Count > 0) sackCount = FillSackBlocks(sackBlocks, _timestampsOk ? 3 : 4);
 
         bool isSynAck = syn && (flags & TcpFlags.Ack) != 0;
         uint window = AdvertisedWindow(syn);
@@ -942,16 +941,21 @@ internal sealed partial class TcpConnection : StackSocket
             TsEcr = syn && !isSynAck ? 0 : _tsRecent,
             SackBlocks = sackBlocks[..(sackCount * 2)],
         };
+        if (!syn && _sackOk && _outOfOrder.Count > 0)
+        {
+            // As many SACK blocks as fit beside the data: a segment sent again must carry all it carried the first time.
+            int maxBlocks = _timestampsOk ? 3 : 4;
+            while (maxBlocks > 0)
+            {
+                fields.SackBlocks = sackBlocks[..(maxBlocks * 2)];
+                if (packet.Length - ipHeader - TcpSegmentWriter.HeaderLength(fields) >= length) break;
+                maxBlocks--;
+            }
+            sackCount = maxBlocks > 0 ? _sackReporter.Fill(sackBlocks, maxBlocks, _outOfOrder) : 0;
+            fields.SackBlocks = sackBlocks[..(sackCount * 2)];
+        }
         int tcpHeader = TcpSegmentWriter.HeaderLength(fields);
         int room = packet.Length - ipHeader - tcpHeader;
-        // SACK blocks give way to data: a segment sent again must carry all of what it carried the first time.
-        while (length > room && sackCount > 0)
-        {
-            sackCount--;
-            fields.SackBlocks = sackBlocks[..(sackCount * 2)];
-            tcpHeader = TcpSegmentWriter.HeaderLength(fields);
-            room = packet.Length - ipHeader - tcpHeader;
-        }
         if (room < 0) return 0;
         if (length > room)
         {
@@ -989,27 +993,6 @@ internal sealed partial class TcpConnection : StackSocket
         int shift = _rcvScale;
         uint scaled = (uint)(((ulong)window + (1UL << shift) - 1) >> shift);
         return Math.Min(scaled, 65535u);
-    }
-
-    private int FillSackBlocks(Span<uint> blocks, int max)
-    {
-        // RFC 2018 4: the first block holds the most recently received segment, then the others.
-        int count = 0;
-        int first = _outOfOrder.IndexOf(_lastOutOfOrderSeq);
-        if (first >= 0)
-        {
-            blocks[0] = _outOfOrder.Start(first);
-            blocks[1] = _outOfOrder.End(first);
-            count = 1;
-        }
-        for (int i = _outOfOrder.Count - 1; i >= 0 && count < max; i--)
-        {
-            if (i == first) continue;
-            blocks[count * 2] = _outOfOrder.Start(i);
-            blocks[count * 2 + 1] = _outOfOrder.End(i);
-            count++;
-        }
-        return count;
     }
 
     private void SendResetLocked(uint seq)
