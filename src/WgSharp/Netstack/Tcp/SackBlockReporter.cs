@@ -10,7 +10,7 @@ namespace WgSharp.Netstack.Tcp;
 /// </summary>
 internal sealed class SackBlockReporter
 {
-    private const int MaxPending = 16, ReportsPerBlock = 2;
+    private const int MaxPending = 32, ReportsPerBlock = 2;
     private readonly byte[] _reports = new byte[MaxPending];
     private readonly uint[] _pending = new uint[MaxPending]; // a sequence number inside each unreported block, most recent first
     private int _count;
