@@ -29,6 +29,32 @@ public sealed class NetstackPairTransferTests
         AssertSame(data, got);
     }
 
+    /// <summary>
+    /// 1 packet in 7 dropped (each direction counted on its own, so the pattern does not depend on thread timing): 8 MB
+    /// and the FIN arrive. This once stalled with the sender in FIN_WAIT_1 retransmitting hundreds of times.
+    /// </summary>
+    [Fact]
+    public async Task OneInSevenDropped_EightMegabytesAndTheFinArrive()
+    {
+        int seenA = 0, seenB = 0;
+        using var pair = new NetstackPair(filter: (fromA, packet) => (fromA ? ++seenA : ++seenB) % 7 != 0);
+        using var timeout = new CancellationTokenSource(HangGuard);
+        var (client, server) = await ConnectAsync(pair, timeout.Token);
+
+        var data = RandomNumberGenerator.GetBytes(8 << 20);
+        var send = SendAllAsync(client, data, 100_000, client.ShutdownSend, timeout.Token);
+        byte[] got;
+        try { got = await ReceiveToEndAsync(server, 70_000, timeout.Token); }
+        catch (OperationCanceledException)
+        {
+            Assert.Fail($"stalled: client {client.DebugState()}; server {server.DebugState()}; retransmits {pair.A.Counters[WgSharp.Netstack.NetstackCounter.TcpRetransmits]}");
+            throw;
+        }
+        await send;
+
+        AssertSame(data, got);
+    }
+
     [Fact]
     public async Task DataBeforeAFinThatEndsInTimeWaitIsStillReadIntact()
     {

@@ -7,7 +7,7 @@ namespace WgSharp.Netstack.Tcp;
 /// </summary>
 internal sealed class SeqRangeSet
 {
-    public const int MaxRanges = 32;
+    public const int MaxRanges = 128; // holes a receiver tracks: at 3 % loss a 4 MiB window has ~90
 
     private readonly uint[] _starts = new uint[MaxRanges];
     private readonly uint[] _ends = new uint[MaxRanges];
@@ -91,9 +91,14 @@ internal sealed class SeqRangeSet
     /// <summary>The index of the range holding <paramref name="x"/>, or -1.</summary>
     public int IndexOf(uint x)
     {
-        for (int i = 0; i < _count; i++)
-            if (Seq.InRange(x, _starts[i], _ends[i])) return i;
-        return -1;
+        int low = 0, high = _count;
+        while (low < high)
+        {
+            int mid = (low + high) >>> 1;
+            if (Seq.Le(_ends[mid], x)) low = mid + 1;
+            else high = mid;
+        }
+        return low < _count && Seq.Ge(x, _starts[low]) ? low : -1;
     }
 
     /// <summary>The highest end, or <paramref name="fallback"/> when empty.</summary>

@@ -23,7 +23,7 @@ internal enum TcpState
 /// One TCP connection (its TCB, RFC 9293). The application side is non-blocking and thread-safe; waiting is done on the
 /// three <see cref="AsyncSignal"/>s, which the connection sets whenever what the signal is about may have changed.
 /// </summary>
-internal sealed class TcpConnection : StackSocket
+internal sealed partial class TcpConnection : StackSocket
 {
     private const int DupAckThreshold = 3;
     private const int DefaultIPv4Mss = 536, DefaultIPv6Mss = 1220; // RFC 9293 3.7.1 / RFC 8200 when the peer sends no MSS
@@ -53,7 +53,7 @@ internal sealed class TcpConnection : StackSocket
     private int _rcvScale;
     private readonly ChunkedBuffer _receiveBuffer;
     private readonly SeqRangeSet _outOfOrder = new();
-    private uint _lastOutOfOrderSeq;
+    private readonly SackBlockReporter _sackReporter = new();
     private bool _finReceived;
     private bool _outOfOrderFin;
     private uint _outOfOrderFinSeq;
@@ -84,12 +84,13 @@ internal sealed class TcpConnection : StackSocket
     private uint _timedSeq;
     private long _timedSentMs;
 
-    // Congestion control and loss recovery (RFC 5681, 6582, 6675).
+    // Congestion control and loss recovery (RFC 5681, 6582, 6675, 8985): TcpConnection.LossRecovery.cs.
     private readonly CongestionControl _congestion;
-    private readonly SeqRangeSet _sacked = new();
+    private readonly SendScoreboard _scoreboard;
     private int _dupAcks;
-    private bool _inRecovery, _retransmitFirstHole;
-    private uint _recoveryPoint, _retransmitNext;
+    private bool _inRecovery, _retransmitFirstHole, _lossProbePending;
+    private uint _recoveryPoint;
+    private long _reorderDeadline, _lossProbeDeadline;
 
     private bool _appClosed;
 
@@ -113,6 +114,7 @@ internal sealed class TcpConnection : StackSocket
         _receiveBuffer = new ChunkedBuffer(settings.ReceiveBufferSize + (1 << 14) + 1);
         _rtt = new RttEstimator((long)settings.InitialRto.TotalMilliseconds, (long)settings.MinRto.TotalMilliseconds, (long)settings.MaxRto.TotalMilliseconds);
         _congestion = CongestionControl.Create(settings.CongestionControl, _sendMss);
+        _scoreboard = new SendScoreboard(settings.SendBufferSize / 600 + 16);
         _lastReceiveMs = host.NowMs;
     }
 
@@ -166,7 +168,7 @@ internal sealed class TcpConnection : StackSocket
     internal string DebugState()
     {
         lock (_lock)
-            return $"{_state} una={_sndUna} nxt={_sndNxt} max={_sndMax} bufSeq={_sendBufferSeq} ext={_sendBuffer.Extent} wnd={_sndWnd} cwnd={_congestion.Cwnd} rec={_inRecovery} fin={_finQueued} rtx={_rtxDeadline} persist={_persistDeadline}";
+            return $"{_state} una={_sndUna} nxt={_sndNxt} max={_sndMax} bufSeq={_sendBufferSeq} ext={_sendBuffer.Extent} wnd={_sndWnd} cwnd={_congestion.Cwnd} rec={_inRecovery} sacked={_scoreboard.SackedBytes} lost={_scoreboard.LostBytes} fin={_finQueued} rtx={_rtxDeadline} persist={_persistDeadline} {LossRecoveryDebugState()}";
     }
 
     internal uint ReceiveNext { get { lock (_lock) return _rcvNxt; } }
@@ -616,7 +618,7 @@ internal sealed class TcpConnection : StackSocket
             }
         }
 
-        if (_sackOk && segment.SackCount > 0) TakeSackBlocks(segment);
+        if (_sackOk && segment.SackCount > 0) TakeSackBlocks(segment, nowMs);
 
         if (Seq.Gt(ack, _sndUna))
         {
@@ -627,17 +629,18 @@ internal sealed class TcpConnection : StackSocket
         {
             OnDuplicateAck(nowMs);
         }
+        DetectLosses(nowMs);
         return true;
     }
 
-    private void TakeSackBlocks(in TcpSegment segment)
+    private void TakeSackBlocks(in TcpSegment segment, long nowMs)
     {
         for (int i = 0; i < segment.SackCount; i++)
         {
             uint start = segment.Sacks[i * 2], end = segment.Sacks[i * 2 + 1];
             // Only blocks within what is outstanding (RFC 2018 / RFC 6675: others are stale or bogus).
             if (!Seq.Lt(start, end) || Seq.Le(end, _sndUna) || Seq.Gt(end, _sndMax)) continue;
-            _sacked.Add(Seq.Max(start, _sndUna), end);
+            _scoreboard.OnSackBlock(Seq.Max(start, _sndUna), end, nowMs);
         }
     }
 
@@ -667,28 +670,8 @@ internal sealed class TcpConnection : StackSocket
         }
         _sndUna = ack;
         if (Seq.Lt(_sndNxt, _sndUna)) _sndNxt = _sndUna;
-        _sacked.RemoveBefore(_sndUna);
-
-        // Loss recovery and congestion window.
-        if (_inRecovery)
-        {
-            if (Seq.Ge(ack, _recoveryPoint))
-            {
-                _inRecovery = false;
-                _congestion.OnRecoveryEnd();
-            }
-            else
-            {
-                // Partial ACK (RFC 6582 3.2 step 5): the next hole is lost too.
-                if (Seq.Lt(_retransmitNext, _sndUna)) _retransmitNext = _sndUna;
-                if (!_sackOk) { _retransmitNext = _sndUna; _retransmitFirstHole = true; _dupAcks = 0; }
-            }
-        }
-        else
-        {
-            _congestion.OnAck(acked, nowMs, _rtt.SmoothedRtt);
-        }
-        if (!_inRecovery) _dupAcks = 0;
+        _scoreboard.OnCumulativeAck(ack, nowMs);
+        OnNewAckForRecovery(ack, acked, nowMs);
 
         // FIN acknowledged?
         if (_finSent && ack == dataEnd + 1)
@@ -706,32 +689,6 @@ internal sealed class TcpConnection : StackSocket
 
         // RFC 6298 5.2/5.3: stop the timer when all is ACKed, else restart it.
         _rtxDeadline = _sndUna == _sndMax ? 0 : nowMs + _rtt.Rto;
-        _host.RequestOutput(this);
-    }
-
-    private void OnDuplicateAck(long nowMs)
-    {
-        _dupAcks++;
-        if (_inRecovery)
-        {
-            _host.RequestOutput(this);
-            return;
-        }
-        bool sackSaysLoss = _sackOk && _sacked.Bytes >= DupAckThreshold * EffectiveMss;
-        if (_dupAcks < DupAckThreshold && !sackSaysLoss) return;
-        // RFC 6582 4.1: no new recovery for losses of a window already recovered (after an RTO).
-        if (Seq.Lt(_sndUna, _recoveryPoint)) return;
-        EnterRecovery(nowMs);
-    }
-
-    private void EnterRecovery(long nowMs)
-    {
-        _inRecovery = true;
-        _recoveryPoint = _sndMax;
-        _retransmitNext = _sndUna;
-        _retransmitFirstHole = true;
-        _timing = false;
-        _congestion.OnLossDetected((int)(_sndMax - _sndUna), nowMs);
         _host.RequestOutput(this);
     }
 
@@ -779,7 +736,7 @@ internal sealed class TcpConnection : StackSocket
                 return;
             }
             _receiveBuffer.Write(offset, data);
-            _lastOutOfOrderSeq = seq;
+            _sackReporter.OnArrival(seq, _outOfOrder);
             _ackNow = true;
             if (_duplicateAcksOwed < 8) _duplicateAcksOwed++;
         }
@@ -811,7 +768,9 @@ internal sealed class TcpConnection : StackSocket
         _rtxDeadline = 0;
         _persistDeadline = 0;
         _delayedAckDeadline = 0;
+        _reorderDeadline = _lossProbeDeadline = 0;
         _sendBuffer.Clear();
+        _scoreboard.Release();
         // Not the receive buffer: the application may not have read everything before the FIN yet (it frees its chunks
         // as it reads; the rest goes when the connection is removed).
         ReleaseListenerSlot();
@@ -887,39 +846,25 @@ internal sealed class TcpConnection : StackSocket
         if (!CanSendData) return 0;
         int mss = EffectiveMss;
         uint dataEnd = _sendBufferSeq + (uint)_sendBuffer.Extent;
+        int flight = Pipe();
 
-        // 1. Loss recovery: retransmit the next hole the pipe allows (RFC 6675 5, NextSeg rule 1).
-        if (_inRecovery && FindHole(out uint holeSeq, out int holeLength))
-        {
-            int pipe = Pipe();
-            if (_retransmitFirstHole || pipe + Math.Min(holeLength, mss) <= _congestion.Cwnd)
-            {
-                _retransmitFirstHole = false;
-                int length = Math.Min(Math.Min(holeLength, mss), (int)(dataEnd - holeSeq));
-                if (length > 0)
-                {
-                    _counters.Increment(NetstackCounter.TcpRetransmits);
-                    _retransmitNext = holeSeq + (uint)length;
-                    int n = WriteSegment(packet, nowMs, holeSeq, TcpFlags.Ack, (int)(holeSeq - _sendBufferSeq), length, syn: false);
-                    if (_rtxDeadline == 0) _rtxDeadline = nowMs + _rtt.Rto;
-                    return n;
-                }
-            }
-        }
+        // 1. Segments deemed lost go first; while one waits for room, no new data goes (TcpConnection.LossRecovery.cs).
+        int retransmitted = TryRetransmitLost(packet, nowMs, flight);
+        if (retransmitted != 0) return Math.Max(0, retransmitted);
 
-        // 2. From SND.NXT: new data, or data again after an RTO (go-back-N).
+        // 2. New data from SND.NXT (SND.NXT never moves back: the scoreboard says what to send again).
         uint send = _sndNxt;
-        bool retransmission = Seq.Lt(send, _sndMax);
         int available = Seq.Gt(dataEnd, send) ? (int)(dataEnd - send) : 0;
-        int flight = _inRecovery ? Pipe() : (int)(_sndNxt - _sndUna);
         int cwndRoom = _congestion.Cwnd - flight;
         uint windowEdge = _sndUna + (uint)_sndWnd;
         int windowRoom = Seq.Gt(windowEdge, send) ? (int)(windowEdge - send) : 0;
         int length2 = Math.Min(Math.Min(available, mss), Math.Min(windowRoom, Math.Max(0, cwndRoom)));
-        bool force = _forceSend;
+        // A persist-timer send or a tail loss probe (RFC 8985 7.3: new data if the window allows) may exceed the cwnd.
+        bool force = _forceSend || _lossProbePending;
         if (force && length2 == 0 && available > 0 && windowRoom > 0) length2 = Math.Min(Math.Min(available, mss), windowRoom);
+        if (!_scoreboard.HasRoom) length2 = 0;
 
-        if (length2 > 0 && length2 < mss && !retransmission && !force)
+        if (length2 > 0 && length2 < mss && !force)
         {
             // Sender SWS avoidance and Nagle (RFC 9293 3.8.6.2.1, 3.7.4).
             bool allQueued = length2 == available;
@@ -929,14 +874,14 @@ internal sealed class TcpConnection : StackSocket
             if (!((allQueued && nagleAllows) || bigEnough)) length2 = 0;
         }
 
-        // The FIN goes right after the last byte (again after an RTO rewound SND.NXT below it).
-        bool fin = _finQueued && send + (uint)length2 == dataEnd && (length2 > 0 || cwndRoom > 0 || flight == 0);
+        // The FIN goes right after the last byte.
+        bool fin = _finQueued && send + (uint)length2 == dataEnd && _scoreboard.HasRoom && (length2 > 0 || cwndRoom > 0 || flight == 0);
 
         if (length2 == 0 && !fin)
         {
             if (available > 0 && _sndMax == _sndUna && _persistDeadline == 0)
                 _persistDeadline = nowMs + Math.Max(_rtt.Rto, 200);
-            return 0;
+            return TrySendLossProbe(packet, nowMs);
         }
         _forceSend = false;
 
@@ -946,14 +891,11 @@ internal sealed class TcpConnection : StackSocket
         int written = WriteSegment(packet, nowMs, send, flags, (int)(send - _sendBufferSeq), length2, syn: false);
         if (written == 0) return 0;
         int sentLength = _lastPayloadLength;
-        _sndNxt = send + (uint)sentLength + (fin && sentLength == length2 ? 1u : 0u);
-        if (fin && sentLength == length2) _finSent = true;
-        if (retransmission)
-        {
-            _counters.Increment(NetstackCounter.TcpRetransmits);
-            if (_timing && Seq.Le(send, _timedSeq)) _timing = false;
-        }
-        else if (!_timing && sentLength > 0 && !_timestampsOk)
+        bool finSent = fin && sentLength == length2;
+        _sndNxt = send + (uint)sentLength + (finSent ? 1u : 0u);
+        if (finSent) _finSent = true;
+        _scoreboard.OnNewSegment(send, _sndNxt, nowMs, finSent);
+        if (!_timing && sentLength > 0 && !_timestampsOk)
         {
             _timing = true;
             _timedSeq = send;
@@ -962,60 +904,12 @@ internal sealed class TcpConnection : StackSocket
         if (Seq.Gt(_sndNxt, _sndMax)) _sndMax = _sndNxt;
         if (_rtxDeadline == 0) _rtxDeadline = nowMs + _rtt.Rto;
         _persistDeadline = 0;
+        if (_lossProbePending) OnLossProbeSent(nowMs);
+        else ArmLossProbe(nowMs);
         return written;
     }
 
     private int _lastPayloadLength;
-
-    /// <summary>The next un-SACKed byte range below the highest SACKed byte at or after the retransmission pointer.</summary>
-    private bool FindHole(out uint start, out int length)
-    {
-        start = Seq.Max(_retransmitNext, _sndUna);
-        length = 0;
-        if (!_sackOk)
-        {
-            // NewReno: only the segment at SND.UNA is known lost.
-            uint end = _sndUna + (uint)EffectiveMss;
-            if (Seq.Gt(end, _sndMax)) end = _sndMax;
-            if (!Seq.Lt(start, end)) return false;
-            length = (int)(end - start);
-            return true;
-        }
-        for (int i = 0; i < _sacked.Count; i++)
-        {
-            uint rangeStart = _sacked.Start(i), rangeEnd = _sacked.End(i);
-            if (Seq.Le(rangeEnd, start)) continue;
-            if (Seq.Lt(start, rangeStart))
-            {
-                length = (int)(rangeStart - start);
-                return true;
-            }
-            start = rangeEnd;
-        }
-        return false;
-    }
-
-    /// <summary>RFC 6675's pipe: bytes believed in the network during recovery.</summary>
-    private int Pipe()
-    {
-        if (!_sackOk)
-        {
-            long outstanding = _sndMax - _sndUna;
-            return (int)Math.Max(EffectiveMss, outstanding - (long)_dupAcks * EffectiveMss);
-        }
-        uint highSack = Seq.Max(_sacked.HighestEnd(_sndUna), _sndUna);
-        long pipe = _sndMax - highSack;
-        // Holes below the retransmission pointer were sent again: in flight; those above are lost.
-        uint retransmittedTo = Seq.Min(Seq.Max(_retransmitNext, _sndUna), highSack);
-        long holes = retransmittedTo - _sndUna;
-        for (int i = 0; i < _sacked.Count; i++)
-        {
-            uint s = _sacked.Start(i), e = _sacked.End(i);
-            if (Seq.Ge(s, retransmittedTo)) break;
-            holes -= Seq.Min(e, retransmittedTo) - Seq.Max(s, _sndUna);
-        }
-        return (int)Math.Max(0, pipe + Math.Max(0, holes));
-    }
 
     private uint TsNow(long nowMs) => (uint)nowMs + _tsOffset;
 
@@ -1028,7 +922,6 @@ internal sealed class TcpConnection : StackSocket
 
         Span<uint> sackBlocks = stackalloc uint[8];
         int sackCount = 0;
-        if (!syn && _sackOk && _outOfOrder.Count > 0) sackCount = FillSackBlocks(sackBlocks, _timestampsOk ? 3 : 4);
 
         bool isSynAck = syn && (flags & TcpFlags.Ack) != 0;
         uint window = AdvertisedWindow(syn);
@@ -1048,6 +941,19 @@ internal sealed class TcpConnection : StackSocket
             TsEcr = syn && !isSynAck ? 0 : _tsRecent,
             SackBlocks = sackBlocks[..(sackCount * 2)],
         };
+        if (!syn && _sackOk && _outOfOrder.Count > 0)
+        {
+            // As many SACK blocks as fit beside the data: a segment sent again must carry all it carried the first time.
+            int maxBlocks = _timestampsOk ? 3 : 4;
+            while (maxBlocks > 0)
+            {
+                fields.SackBlocks = sackBlocks[..(maxBlocks * 2)];
+                if (packet.Length - ipHeader - TcpSegmentWriter.HeaderLength(fields) >= length) break;
+                maxBlocks--;
+            }
+            sackCount = maxBlocks > 0 ? _sackReporter.Fill(sackBlocks, maxBlocks, _outOfOrder) : 0;
+            fields.SackBlocks = sackBlocks[..(sackCount * 2)];
+        }
         int tcpHeader = TcpSegmentWriter.HeaderLength(fields);
         int room = packet.Length - ipHeader - tcpHeader;
         if (room < 0) return 0;
@@ -1089,27 +995,6 @@ internal sealed class TcpConnection : StackSocket
         return Math.Min(scaled, 65535u);
     }
 
-    private int FillSackBlocks(Span<uint> blocks, int max)
-    {
-        // RFC 2018 4: the first block holds the most recently received segment, then the others.
-        int count = 0;
-        int first = _outOfOrder.IndexOf(_lastOutOfOrderSeq);
-        if (first >= 0)
-        {
-            blocks[0] = _outOfOrder.Start(first);
-            blocks[1] = _outOfOrder.End(first);
-            count = 1;
-        }
-        for (int i = _outOfOrder.Count - 1; i >= 0 && count < max; i--)
-        {
-            if (i == first) continue;
-            blocks[count * 2] = _outOfOrder.Start(i);
-            blocks[count * 2 + 1] = _outOfOrder.End(i);
-            count++;
-        }
-        return count;
-    }
-
     private void SendResetLocked(uint seq)
     {
         _counters.Increment(NetstackCounter.TcpResetsSent);
@@ -1137,6 +1022,7 @@ internal sealed class TcpConnection : StackSocket
                 _delayedAckDeadline = 0;
                 _host.RequestOutput(this);
             }
+            OnLossRecoveryTimers(nowMs);
             if (_persistDeadline != 0 && nowMs >= _persistDeadline) OnPersistTimeout(nowMs);
             if (_keepAlive) CheckKeepAlive(nowMs);
             if (_state == TcpState.Closed) return;
@@ -1166,13 +1052,7 @@ internal sealed class TcpConnection : StackSocket
         }
         else
         {
-            // RFC 5681 3.1 / RFC 6582 4.1: back to slow start, resend from SND.UNA, no fast recovery for this window.
-            _congestion.OnRetransmissionTimeout((int)(_sndMax - _sndUna), nowMs);
-            _inRecovery = false;
-            _recoveryPoint = _sndMax;
-            _dupAcks = 0;
-            _sacked.Clear();
-            _sndNxt = _sndUna;
+            OnDataRetransmissionTimeout(nowMs);
         }
         _rtxDeadline = nowMs + _rtt.Rto;
         _host.RequestOutput(this);
@@ -1216,6 +1096,8 @@ internal sealed class TcpConnection : StackSocket
         if (_rtxDeadline != 0) next = Math.Min(next, _rtxDeadline);
         if (_delayedAckDeadline != 0) next = Math.Min(next, _delayedAckDeadline);
         if (_persistDeadline != 0) next = Math.Min(next, _persistDeadline);
+        if (_reorderDeadline != 0) next = Math.Min(next, _reorderDeadline);
+        if (_lossProbeDeadline != 0) next = Math.Min(next, _lossProbeDeadline);
         if (_timeWaitDeadline != 0) next = Math.Min(next, _timeWaitDeadline);
         if (_keepAlive && _state is TcpState.Established or TcpState.CloseWait or TcpState.FinWait2)
             next = Math.Min(next, _lastReceiveMs + (long)_settings.KeepAliveIdle.TotalMilliseconds + _keepAliveProbesSent * (long)_settings.KeepAliveInterval.TotalMilliseconds);
@@ -1228,11 +1110,11 @@ internal sealed class TcpConnection : StackSocket
     {
         if (_error == SocketError.Success) _error = error;
         _state = TcpState.Closed;
-        _rtxDeadline = _delayedAckDeadline = _persistDeadline = _timeWaitDeadline = 0;
+        _rtxDeadline = _delayedAckDeadline = _persistDeadline = _timeWaitDeadline = _reorderDeadline = _lossProbeDeadline = 0;
         _sendBuffer.Clear();
         _receiveBuffer.Clear();
         _outOfOrder.Clear();
-        _sacked.Clear();
+        _scoreboard.Release();
         RemoveLocked();
         ConnectSignal.Set();
         ReceiveSignal.Set();
@@ -1249,6 +1131,7 @@ internal sealed class TcpConnection : StackSocket
         {
             _sendBuffer.Clear();
             _receiveBuffer.Clear();
+            _scoreboard.Release();
         }
     }
 
