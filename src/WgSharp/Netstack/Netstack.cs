@@ -143,10 +143,112 @@ internal sealed class Netstack : INetstackHost, IDisposable
         }
     }
 
+    // ---- input bursts (a device thread delivering one received batch) ----
+
+    // The packets of one burst, at most, whose wake-ups wait for the burst's end when the writer lets us hold them.
+    private const int MaxHeldPackets = 128;
+
+    [ThreadStatic] private static InputBurst? t_burst;
+
+    /// <summary>
+    /// The calling thread delivers a burst of packets (a received batch): until <see cref="EndInputBurst"/>, output
+    /// requests and socket wake-ups are collected and done once at the end, so the tunnel reader wakes once and sends
+    /// one ACK for the burst, and a waiting reader wakes once for all its data (what GRO gives a kernel receiver).
+    /// </summary>
+    public void BeginInputBurst(int packets)
+    {
+        var burst = t_burst ??= new InputBurst();
+        if ((burst.Stack ?? burst.HeldFor) is { } other && other != this) burst.Flush(); // held for another stack: that one first
+        burst.Stack = this;
+        burst.HeldFor = null;
+        burst.Packets += packets;
+    }
+
+    /// <summary>
+    /// Ends the burst <see cref="BeginInputBurst"/> began. With <paramref name="mayHold"/> the wake-ups may stay
+    /// collected for the thread's next burst (bounded by <see cref="MaxHeldPackets"/>): true when they did, and the
+    /// thread must then call <see cref="FlushInputBurst"/> (or begin another burst) before it waits for anything.
+    /// </summary>
+    public bool EndInputBurst(bool mayHold)
+    {
+        var burst = t_burst!;
+        if (mayHold && burst.Count > 0 && burst.Packets < MaxHeldPackets)
+        {
+            burst.Stack = null; // requests between bursts are not deferred; the held ones stay in the list
+            burst.HeldFor = this;
+            return true;
+        }
+        burst.Flush();
+        return false;
+    }
+
+    /// <summary>Does what this thread's held bursts deferred (nothing when nothing is held).</summary>
+    public void FlushInputBurst()
+    {
+        if (t_burst is { } burst) burst.Flush();
+    }
+
+    bool INetstackHost.DeferWake(StackSocket socket)
+    {
+        if (t_burst is not { } burst || burst.Stack != this) return false;
+        burst.Defer(socket, InputBurst.Wake);
+        return true;
+    }
+
+    /// <summary>One thread's deferred work: each socket once, with what it asked for. Grows to the largest burst, then allocates nothing.</summary>
+    private sealed class InputBurst
+    {
+        public const int Output = 1, Wake = 2;
+
+        private StackSocket[] _sockets = new StackSocket[16];
+        public int Count;
+        public int Packets;
+        public Netstack? Stack;    // the stack whose requests are deferred now (inside a burst)
+        public Netstack? HeldFor;  // the stack whose deferred work is held between bursts
+
+        public void Defer(StackSocket socket, int what)
+        {
+            if (socket.BurstDeferred == 0)
+            {
+                if (Count == _sockets.Length) Array.Resize(ref _sockets, Count * 2);
+                _sockets[Count++] = socket;
+            }
+            socket.BurstDeferred |= what;
+        }
+
+        public void Flush()
+        {
+            var stack = Stack ?? HeldFor;
+            Stack = null;
+            HeldFor = null;
+            Packets = 0;
+            // By index: a socket woken here may defer nothing new (no burst is active), so the list cannot grow.
+            for (int i = 0; i < Count; i++)
+            {
+                var socket = _sockets[i];
+                _sockets[i] = null!;
+                int what = socket.BurstDeferred;
+                socket.BurstDeferred = 0;
+                if ((what & Output) != 0) stack!.RequestOutput(socket);
+                if ((what & Wake) != 0)
+                {
+                    try { socket.OnBurstEnd(); }
+                    catch (Exception e) when (e is not OutOfMemoryException) { Debug.Fail($"netstack wake threw: {e}"); }
+                }
+            }
+            Count = 0;
+        }
+    }
+
     // ---- output (the tunnel reader thread) ----
 
     public void RequestOutput(StackSocket socket)
     {
+        if (t_burst is { } burst && burst.Stack == this)
+        {
+            burst.Defer(socket, InputBurst.Output);
+            return;
+        }
         if (Interlocked.Exchange(ref socket.OutputQueued, 1) == 0)
         {
             _ready.Enqueue(socket);

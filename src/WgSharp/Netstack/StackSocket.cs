@@ -14,6 +14,9 @@ internal abstract class StackSocket
     // Owned by the stack core: the deadline of this socket's live entry in the timer heap, 0 when none.
     internal long ScheduledDeadline;
 
+    // Owned by the stack core: what this socket deferred to the end of the current input burst (Netstack.InputBurst).
+    internal int BurstDeferred;
+
     /// <summary>
     /// On the tunnel reader thread: writes one complete IP packet (header included) into <paramref name="packet"/>,
     /// whose length is the MTU, and returns its length; 0 when there is nothing (more) to send now. Never throws
@@ -23,4 +26,10 @@ internal abstract class StackSocket
 
     /// <summary>On the stack's timer thread, at or after a deadline the socket scheduled; it schedules the next itself.</summary>
     public virtual void OnTimer(long nowMs) { }
+
+    /// <summary>
+    /// The input burst in which the socket asked <see cref="INetstackHost.DeferWake"/> is over: wake its users now.
+    /// On the thread that delivered the burst, with no lock of the stack held.
+    /// </summary>
+    public virtual void OnBurstEnd() { }
 }
