@@ -208,12 +208,11 @@ internal sealed class Netstack : INetstackHost, IDisposable
 
         public void Defer(StackSocket socket, int what)
         {
-            if (socket.BurstDeferred == 0)
-            {
-                if (Count == _sockets.Length) Array.Resize(ref _sockets, Count * 2);
-                _sockets[Count++] = socket;
-            }
-            socket.BurstDeferred |= what;
+            // Atomic: two threads may deliver bursts to one socket (crypto workers); whoever put it in its list first
+            // does what both asked for, the other sees the bits already set and leaves it there.
+            if (Interlocked.Or(ref socket.BurstDeferred, what) != 0) return;
+            if (Count == _sockets.Length) Array.Resize(ref _sockets, Count * 2);
+            _sockets[Count++] = socket;
         }
 
         public void Flush()
@@ -227,8 +226,7 @@ internal sealed class Netstack : INetstackHost, IDisposable
             {
                 var socket = _sockets[i];
                 _sockets[i] = null!;
-                int what = socket.BurstDeferred;
-                socket.BurstDeferred = 0;
+                int what = Interlocked.Exchange(ref socket.BurstDeferred, 0);
                 if ((what & Output) != 0) stack!.RequestOutput(socket);
                 if ((what & Wake) != 0)
                 {
@@ -309,20 +307,14 @@ internal sealed class Netstack : INetstackHost, IDisposable
         {
             // Cleared before producing: a request that comes after the socket's last "nothing more" queues it again.
             Volatile.Write(ref socket.OutputQueued, 0);
-            int produced = 0;
-            while (count < batch.Capacity)
+            int produced;
+            try { produced = socket.ProduceMany(batch, count, mtu, now); }
+            catch (Exception e) when (e is not OutOfMemoryException)
             {
-                int length;
-                try { length = socket.Produce(batch.PacketSpace(count)[..mtu], now); }
-                catch (Exception e) when (e is not OutOfMemoryException)
-                {
-                    Debug.Fail($"netstack output threw: {e}");
-                    length = 0;
-                }
-                if (length <= 0) break;
-                batch.Lengths[count++] = length;
-                produced++;
+                Debug.Fail($"netstack output threw: {e}");
+                produced = 0;
             }
+            count += produced;
             if (count == batch.Capacity && produced > 0) RequestOutput(socket);
         }
         batch.Count = count;
@@ -333,6 +325,10 @@ internal sealed class Netstack : INetstackHost, IDisposable
 
     public void ScheduleTimer(StackSocket socket, long deadlineMs)
     {
+        // Re-arming for a later deadline is the common case (every segment in and out does it): no lock for it. A stale
+        // read is harmless: the timer thread clears the field before it calls OnTimer, which arms the socket again.
+        long scheduled = Volatile.Read(ref socket.ScheduledDeadline);
+        if (scheduled != 0 && scheduled <= deadlineMs) return;
         lock (_timerLock)
         {
             if (_disposed) return;

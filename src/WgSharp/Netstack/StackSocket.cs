@@ -1,3 +1,5 @@
+using WgSharp.Device.IO;
+
 namespace WgSharp.Netstack;
 
 /// <summary>
@@ -23,6 +25,23 @@ internal abstract class StackSocket
     /// for a peer's doing.
     /// </summary>
     public abstract int Produce(Span<byte> packet, long nowMs);
+
+    /// <summary>
+    /// On the tunnel reader thread: <see cref="Produce"/> into the slots of <paramref name="batch"/> from <paramref name="first"/>
+    /// on (each at most <paramref name="mtu"/> bytes, lengths set) until the socket has nothing more or the batch is full;
+    /// returns how many. A socket overrides it to do the whole run under one lock.
+    /// </summary>
+    public virtual int ProduceMany(PacketBatch batch, int first, int mtu, long nowMs)
+    {
+        int count = first;
+        while (count < batch.Capacity)
+        {
+            int length = Produce(batch.PacketSpace(count)[..mtu], nowMs);
+            if (length <= 0) break;
+            batch.Lengths[count++] = length;
+        }
+        return count - first;
+    }
 
     /// <summary>On the stack's timer thread, at or after a deadline the socket scheduled; it schedules the next itself.</summary>
     public virtual void OnTimer(long nowMs) { }
