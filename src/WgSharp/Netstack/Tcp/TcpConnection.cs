@@ -879,6 +879,23 @@ internal sealed class TcpConnection : StackSocket
         }
     }
 
+    /// <summary>A run of segments under one lock and one timer update (not one of each per segment).</summary>
+    public override int ProduceMany(PacketBatch batch, int first, int mtu, long nowMs)
+    {
+        lock (_lock)
+        {
+            int count = first;
+            while (count < batch.Capacity)
+            {
+                int n = ProduceLocked(batch.PacketSpace(count)[..mtu], nowMs);
+                if (n <= 0) break;
+                batch.Lengths[count++] = n;
+            }
+            ArmTimer();
+            return count - first;
+        }
+    }
+
     private int ProduceLocked(Span<byte> packet, long nowMs)
     {
         if (_state == TcpState.Closed) return 0;
