@@ -7,9 +7,10 @@ using WgSharp.Packets;
 namespace WgSharp.Bench;
 
 /// <summary>
-/// `netstack-pair [MiB] [read KiB] [write KiB]`: two userspace stacks back to back through their <see cref="NetstackTunnel"/>s
+/// `netstack-pair [MiB] [read KiB] [write KiB] [burst]`: two userspace stacks back to back through their <see cref="NetstackTunnel"/>s
 /// (no crypto, no sockets), one TCP stream from A to B, each direction carried by its own thread as the device's
-/// reader and receive threads carry it (a batch read, a batch written). It prints what a loaded machine cannot hide:
+/// reader and receive threads carry it (a batch read, written in bursts of at most `burst` packets, default 64: a
+/// receive thread gets what one recvmsg/GRO call gave it, often a few packets). It prints what a loaded machine cannot hide:
 /// CPU seconds per GB of the whole process, packets each way (pure ACKs per data segment), how often the tunnel
 /// reader had to wake, how many reads and writes had to wait, and GCs during the transfer.
 /// </summary>
@@ -23,17 +24,19 @@ internal static class NetstackPairBench
         long size = (args.Length > 0 ? long.Parse(args[0]) : 512) << 20;
         int readSize = (args.Length > 1 ? int.Parse(args[1]) : 64) << 10;
         int writeSize = (args.Length > 2 ? int.Parse(args[2]) : 64) << 10;
+        int burst = args.Length > 3 ? int.Parse(args[3]) : 64;
         for (int round = 0; round < 2; round++) // the first round warms the JIT up; the second is reported
         {
-            var result = Transfer(round == 0 ? Math.Min(size, 64L << 20) : size, readSize, writeSize);
+            var result = Transfer(round == 0 ? Math.Min(size, 64L << 20) : size, readSize, writeSize, burst);
             if (round == 1) Console.WriteLine(result);
         }
     }
 
-    private sealed class Carrier(NetstackTunnel from, NetstackTunnel to, int mtu)
+    private sealed class Carrier(NetstackTunnel from, NetstackTunnel to, int mtu, int burst)
     {
         public long Packets, PureAcks, Batches;
         private readonly PacketBatch _batch = new(64, mtu);
+        private readonly PacketBatch _part = new(64, mtu);
 
         public void Run()
         {
@@ -50,18 +53,34 @@ internal static class NetstackPairBench
                     int tcpHeader = (packet[ihl + 12] >> 4) * 4;
                     if (packet.Length == ihl + tcpHeader) PureAcks++;
                 }
-                to.Write(_batch, null!, mayHold: false);
+                if (burst >= n)
+                {
+                    to.Write(_batch, null!, mayHold: false);
+                    continue;
+                }
+                for (int first = 0; first < n; first += burst)
+                {
+                    int count = Math.Min(burst, n - first);
+                    for (int i = 0; i < count; i++)
+                    {
+                        var packet = _batch.Packet(first + i);
+                        packet.CopyTo(_part.PacketSpace(i));
+                        _part.Lengths[i] = packet.Length;
+                    }
+                    _part.Count = count;
+                    to.Write(_part, null!, mayHold: false);
+                }
             }
         }
     }
 
-    private static string Transfer(long size, int readSize, int writeSize)
+    private static string Transfer(long size, int readSize, int writeSize, int burst)
     {
         const int mtu = 1420;
         var a = new NetstackTunnel(new WgSharp.Netstack.Netstack(new NetstackOptions { Addresses = [AddressA], Mtu = mtu }), "a");
         var b = new NetstackTunnel(new WgSharp.Netstack.Netstack(new NetstackOptions { Addresses = [AddressB], Mtu = mtu }), "b");
-        var aToB = new Carrier(a, b, mtu);
-        var bToA = new Carrier(b, a, mtu);
+        var aToB = new Carrier(a, b, mtu, burst);
+        var bToA = new Carrier(b, a, mtu, burst);
         var threads = new[] { new Thread(aToB.Run) { IsBackground = true }, new Thread(bToA.Run) { IsBackground = true } };
         foreach (var t in threads) t.Start();
 
