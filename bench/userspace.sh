@@ -10,7 +10,8 @@
 # Usage: sudo bench/userspace.sh            quick: SIZE=200M LOSSY_SIZE=20M DURATION=3 bench/userspace.sh
 # Env:   SIZE (bytes, suffix K/M/G allowed; default 1G), LOSSY_SIZE (default 100M), DURATION (iperf3 s, default 10),
 #        WGSHARP (a published wgsharp; default: publish Release NativeAOT into $OUT/wgsharp-bin),
-#        OUT (default /tmp/wgsb-userspace: probe build, logs, results), SKIP_LOSSY=1 leaves out part 3.
+#        OUT (default /tmp/wgsb-userspace: probe build, logs, results), SKIP_LOSSY=1 leaves out part 3,
+#        PROBE_ENV (extra VAR=value words for the probe, e.g. DOTNET_PerfMapEnabled=1 to profile it with perf).
 set -u
 DURATION=${DURATION:-10}
 OUT=${OUT:-/tmp/wgsb-userspace}
@@ -97,6 +98,8 @@ ip netns exec $NSB wg set $WGB private-key "$OUT/b.key" listen-port $PORT_B \
     peer "$(wg pubkey < "$OUT/probe.key")" allowed-ips $INNER_PROBE/32
 ip -n $NSA addr add $INNER_A/24 dev $WGA; ip -n $NSA link set $WGA up
 ip -n $NSB addr add $INNER_B/24 dev $WGB; ip -n $NSB link set $WGB up
+# A loaded machine may take a while to finish the handshake: up to 10 tries.
+for try in $(seq 10); do ip netns exec $NSA ping -c 1 -W 2 $INNER_B >/dev/null && break; done
 ip netns exec $NSA ping -c 3 -i 0.2 -W 2 $INNER_B >/dev/null || { echo "TUN <-> TUN tunnel does not pass ping" >&2; exit 1; }
 
 RESULTS="$OUT/results.tsv"; : > "$RESULTS"
@@ -104,7 +107,7 @@ RESULTS="$OUT/results.tsv"; : > "$RESULTS"
 # probe ENDPOINT COMMAND... : the probe as nobody; its result line on stdout, everything in $OUT/probe.log
 probe() {
     local endpoint=$1; shift
-    setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups env HOME="$OUT/home" DOTNET_CLI_HOME="$OUT/home" DOTNET_NOLOGO=1 \
+    setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups env HOME="$OUT/home" DOTNET_CLI_HOME="$OUT/home" DOTNET_NOLOGO=1 ${PROBE_ENV:-} \
         dotnet "$PROBE" --private-key "$(cat "$OUT/probe.key")" --peer-public-key "$(wg pubkey < "$OUT/b.key")" \
         --peer-endpoint "$endpoint" --address $INNER_PROBE/32 --allowed-ips 10.236.0.0/24 --timeout 900 "$@" >>"$OUT/probe.log" 2>&1
     grep -E '^(result|error)' "$OUT/probe.log" | tail -1

@@ -16,9 +16,17 @@ internal interface INetstackHost
 
     /// <summary>
     /// <paramref name="socket"/> has packets to send: the reader thread will call its <see cref="StackSocket.Produce"/>.
-    /// Cheap and idempotent while the socket is queued; any thread.
+    /// Cheap and idempotent while the socket is queued; any thread. During an input burst the request takes effect at
+    /// the burst's end (one ACK for the burst's segments, as a receiver with GRO sends).
     /// </summary>
     void RequestOutput(StackSocket socket);
+
+    /// <summary>
+    /// When the calling thread is delivering a burst of input packets: true, and <paramref name="socket"/>'s
+    /// <see cref="StackSocket.OnBurstEnd"/> runs once at its end (so a reader waiting for data wakes once per burst, not
+    /// per segment). False otherwise: the caller wakes its users at once.
+    /// </summary>
+    bool DeferWake(StackSocket socket) => false;
 
     /// <summary>
     /// Calls <paramref name="socket"/>'s <see cref="StackSocket.OnTimer"/> at or after <paramref name="deadlineMs"/>. A

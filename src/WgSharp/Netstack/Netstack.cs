@@ -143,10 +143,110 @@ internal sealed class Netstack : INetstackHost, IDisposable
         }
     }
 
+    // ---- input bursts (a device thread delivering one received batch) ----
+
+    // The packets of one burst, at most, whose wake-ups wait for the burst's end when the writer lets us hold them.
+    private const int MaxHeldPackets = 128;
+
+    [ThreadStatic] private static InputBurst? t_burst;
+
+    /// <summary>
+    /// The calling thread delivers a burst of packets (a received batch): until <see cref="EndInputBurst"/>, output
+    /// requests and socket wake-ups are collected and done once at the end, so the tunnel reader wakes once and sends
+    /// one ACK for the burst, and a waiting reader wakes once for all its data (what GRO gives a kernel receiver).
+    /// </summary>
+    public void BeginInputBurst(int packets)
+    {
+        var burst = t_burst ??= new InputBurst();
+        if ((burst.Stack ?? burst.HeldFor) is { } other && other != this) burst.Flush(); // held for another stack: that one first
+        burst.Stack = this;
+        burst.HeldFor = null;
+        burst.Packets += packets;
+    }
+
+    /// <summary>
+    /// Ends the burst <see cref="BeginInputBurst"/> began. With <paramref name="mayHold"/> the wake-ups may stay
+    /// collected for the thread's next burst (bounded by <see cref="MaxHeldPackets"/>): true when they did, and the
+    /// thread must then call <see cref="FlushInputBurst"/> (or begin another burst) before it waits for anything.
+    /// </summary>
+    public bool EndInputBurst(bool mayHold)
+    {
+        var burst = t_burst!;
+        if (mayHold && burst.Count > 0 && burst.Packets < MaxHeldPackets)
+        {
+            burst.Stack = null; // requests between bursts are not deferred; the held ones stay in the list
+            burst.HeldFor = this;
+            return true;
+        }
+        burst.Flush();
+        return false;
+    }
+
+    /// <summary>Does what this thread's held bursts deferred (nothing when nothing is held).</summary>
+    public void FlushInputBurst()
+    {
+        if (t_burst is { } burst) burst.Flush();
+    }
+
+    bool INetstackHost.DeferWake(StackSocket socket)
+    {
+        if (t_burst is not { } burst || burst.Stack != this) return false;
+        burst.Defer(socket, InputBurst.Wake);
+        return true;
+    }
+
+    /// <summary>One thread's deferred work: each socket once, with what it asked for. Grows to the largest burst, then allocates nothing.</summary>
+    private sealed class InputBurst
+    {
+        public const int Output = 1, Wake = 2;
+
+        private StackSocket[] _sockets = new StackSocket[16];
+        public int Count;
+        public int Packets;
+        public Netstack? Stack;    // the stack whose requests are deferred now (inside a burst)
+        public Netstack? HeldFor;  // the stack whose deferred work is held between bursts
+
+        public void Defer(StackSocket socket, int what)
+        {
+            // Atomic: two threads may deliver bursts to one socket (crypto workers); whoever put it in its list first
+            // does what both asked for, the other sees the bits already set and leaves it there.
+            if (Interlocked.Or(ref socket.BurstDeferred, what) != 0) return;
+            if (Count == _sockets.Length) Array.Resize(ref _sockets, Count * 2);
+            _sockets[Count++] = socket;
+        }
+
+        public void Flush()
+        {
+            var stack = Stack ?? HeldFor;
+            Stack = null;
+            HeldFor = null;
+            Packets = 0;
+            // By index: a socket woken here may defer nothing new (no burst is active), so the list cannot grow.
+            for (int i = 0; i < Count; i++)
+            {
+                var socket = _sockets[i];
+                _sockets[i] = null!;
+                int what = Interlocked.Exchange(ref socket.BurstDeferred, 0);
+                if ((what & Output) != 0) stack!.RequestOutput(socket);
+                if ((what & Wake) != 0)
+                {
+                    try { socket.OnBurstEnd(); }
+                    catch (Exception e) when (e is not OutOfMemoryException) { Debug.Fail($"netstack wake threw: {e}"); }
+                }
+            }
+            Count = 0;
+        }
+    }
+
     // ---- output (the tunnel reader thread) ----
 
     public void RequestOutput(StackSocket socket)
     {
+        if (t_burst is { } burst && burst.Stack == this)
+        {
+            burst.Defer(socket, InputBurst.Output);
+            return;
+        }
         if (Interlocked.Exchange(ref socket.OutputQueued, 1) == 0)
         {
             _ready.Enqueue(socket);
@@ -207,20 +307,14 @@ internal sealed class Netstack : INetstackHost, IDisposable
         {
             // Cleared before producing: a request that comes after the socket's last "nothing more" queues it again.
             Volatile.Write(ref socket.OutputQueued, 0);
-            int produced = 0;
-            while (count < batch.Capacity)
+            int produced;
+            try { produced = socket.ProduceMany(batch, count, mtu, now); }
+            catch (Exception e) when (e is not OutOfMemoryException)
             {
-                int length;
-                try { length = socket.Produce(batch.PacketSpace(count)[..mtu], now); }
-                catch (Exception e) when (e is not OutOfMemoryException)
-                {
-                    Debug.Fail($"netstack output threw: {e}");
-                    length = 0;
-                }
-                if (length <= 0) break;
-                batch.Lengths[count++] = length;
-                produced++;
+                Debug.Fail($"netstack output threw: {e}");
+                produced = 0;
             }
+            count += produced;
             if (count == batch.Capacity && produced > 0) RequestOutput(socket);
         }
         batch.Count = count;
@@ -231,6 +325,10 @@ internal sealed class Netstack : INetstackHost, IDisposable
 
     public void ScheduleTimer(StackSocket socket, long deadlineMs)
     {
+        // Re-arming for a later deadline is the common case (every segment in and out does it): no lock for it. A stale
+        // read is harmless: the timer thread clears the field before it calls OnTimer, which arms the socket again.
+        long scheduled = Volatile.Read(ref socket.ScheduledDeadline);
+        if (scheduled != 0 && scheduled <= deadlineMs) return;
         lock (_timerLock)
         {
             if (_disposed) return;

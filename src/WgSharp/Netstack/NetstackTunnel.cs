@@ -28,14 +28,16 @@ internal sealed class NetstackTunnel(Netstack stack, string name) : ITunnel
 
     public bool Write(PacketBatch packets, DeviceCounters counters, bool mayHold)
     {
+        // Input is processed before Write returns; only the wake-ups it causes (ACKs, readers) may be held back.
+        Stack.BeginInputBurst(packets.Count);
         for (int i = 0; i < packets.Count; i++)
         {
             if (packets.Lengths[i] > 0) Stack.Input(packets.Packet(i));
         }
-        return false; // nothing is ever held back: input is processed before Write returns
+        return Stack.EndInputBurst(mayHold);
     }
 
-    public void Flush(DeviceCounters counters) { }
+    public void Flush(DeviceCounters counters) => Stack.FlushInputBurst();
 
     public void Dispose() => Stack.Dispose();
 }

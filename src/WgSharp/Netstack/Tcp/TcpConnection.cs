@@ -288,6 +288,37 @@ internal sealed partial class TcpConnection : StackSocket
         }
     }
 
+    // Wake-ups of the application (under the TCB lock). Data arriving in a burst (one received batch) wakes the reader
+    // once at the burst's end, not per segment; freed send space wakes a waiting writer only once a quarter of the
+    // buffer is free, so it refills in large writes instead of one per ACK.
+    private bool _receiveWakeDeferred, _sendWakeDeferred;
+
+    private void WakeReceiver()
+    {
+        if (_host.DeferWake(this)) _receiveWakeDeferred = true;
+        else ReceiveSignal.Set();
+    }
+
+    private void WakeSenderIfRoom()
+    {
+        if (_sendBuffer.Capacity - _sendBuffer.Extent < _sendBuffer.Capacity / 4) return;
+        if (_host.DeferWake(this)) _sendWakeDeferred = true;
+        else SendSignal.Set();
+    }
+
+    public override void OnBurstEnd()
+    {
+        bool receive, send;
+        lock (_lock)
+        {
+            receive = _receiveWakeDeferred;
+            send = _sendWakeDeferred;
+            _receiveWakeDeferred = _sendWakeDeferred = false;
+        }
+        if (receive) ReceiveSignal.Set();
+        if (send) SendSignal.Set();
+    }
+
     /// <summary>In-order bytes received and not yet read (the FIN's sequence number excluded).</summary>
     private int ReadableBytes
     {
@@ -305,7 +336,10 @@ internal sealed partial class TcpConnection : StackSocket
         uint newRight = _rcvReadSeq + (uint)_settings.ReceiveBufferSize;
         int opened = (int)(newRight - _rcvAdvertisedRight);
         int threshold = Math.Min(2 * _receiveMss, _settings.ReceiveBufferSize / 2);
-        if (opened >= threshold)
+        // Only when the window the peer sees has shrunk below half the buffer: above that it is not held back, and the
+        // ACKs its data gets carry the new window anyway (a window update per read would be a packet per read).
+        int remaining = (int)(_rcvAdvertisedRight - _rcvNxt);
+        if (opened >= threshold && remaining < _settings.ReceiveBufferSize / 2)
         {
             _ackNow = true;
             _host.RequestOutput(this);
@@ -666,7 +700,7 @@ internal sealed partial class TcpConnection : StackSocket
             int freed = (int)(freedTo - _sendBufferSeq);
             _sendBuffer.Consume(freed);
             _sendBufferSeq = freedTo;
-            SendSignal.Set();
+            WakeSenderIfRoom();
         }
         _sndUna = ack;
         if (Seq.Lt(_sndNxt, _sndUna)) _sndNxt = _sndUna;
@@ -723,7 +757,7 @@ internal sealed partial class TcpConnection : StackSocket
             if (filledHole) { _ackNow = true; _duplicateAcksOwed = 0; }
             else if (++_segmentsSinceAck >= 2) _ackNow = true;
             else if (_delayedAckDeadline == 0) _delayedAckDeadline = nowMs + (long)_settings.DelayedAck.TotalMilliseconds;
-            ReceiveSignal.Set();
+            WakeReceiver();
         }
         else
         {
@@ -801,6 +835,23 @@ internal sealed partial class TcpConnection : StackSocket
             int n = ProduceLocked(packet, nowMs);
             ArmTimer();
             return n;
+        }
+    }
+
+    /// <summary>A run of segments under one lock and one timer update (not one of each per segment).</summary>
+    public override int ProduceMany(PacketBatch batch, int first, int mtu, long nowMs)
+    {
+        lock (_lock)
+        {
+            int count = first;
+            while (count < batch.Capacity)
+            {
+                int n = ProduceLocked(batch.PacketSpace(count)[..mtu], nowMs);
+                if (n <= 0) break;
+                batch.Lengths[count++] = n;
+            }
+            ArmTimer();
+            return count - first;
         }
     }
 
