@@ -12,7 +12,7 @@ namespace WgSharp.Cli.Proxy.Socks5;
 /// </summary>
 internal sealed class Socks5UdpAssociation(Socks5Server server, Socket control, EndPoint? requested)
 {
-    private const int MaxDatagram = 65535;
+    private const int MaxDatagram = 16 * 1024; // the tunnel MTU bounds what can cross; one per direction per association
     private readonly Socks5DestinationCache _destinations = new(server.ServiceContext.Network, server.Time);
     private SocketAddress? _client;
 
