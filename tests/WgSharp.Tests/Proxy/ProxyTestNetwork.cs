@@ -15,7 +15,7 @@ namespace WgSharp.Tests.Proxy;
 /// <summary>
 /// The proxy's world in one process: two userspace stacks behind real WireGuard devices on the in-memory network.
 /// "Proxy" (10.97.0.1, fd97::1) is the network the services use, its DNS server the far side; "Far" (10.97.0.2,
-/// fd97::2) runs a DNS responder (svc.test → Far's addresses, anything else NXDOMAIN), a TCP echo on port 7 and a UDP
+/// fd97::2) runs a DNS responder (svc.test and its subdomains → Far's addresses, anything else NXDOMAIN), a TCP echo on port 7 and a UDP
 /// echo on port 7. Shared by a test class; each test makes its own services and counters.
 /// </summary>
 public sealed class ProxyTestNetwork : IDisposable
@@ -107,7 +107,7 @@ public sealed class ProxyTestNetwork : IDisposable
             int position = DnsMessage.HeaderSize;
             DnsMessage.TryReadName(query, ref position, out var name);
             bool isA = FakeDnsTransport.TypeOf(query) == 1;
-            var response = name == FarName
+            var response = name == FarName || name?.EndsWith("." + FarName, StringComparison.Ordinal) == true
                 ? DnsTestMessages.AnswerTo(query, answers: 1).Pointer(12).AddressRecord(isA ? Far4 : Far6, 60).ToArray()
                 : DnsTestMessages.AnswerTo(query, DnsAnswer.NameError).ToArray();
             try { await _dns.SendToAsync(response, request.RemoteEndPoint, ct); }

@@ -63,7 +63,8 @@ public sealed class Socks5ServerTests(ProxyTestNetwork network) : IClassFixture<
         await using var service = Start(network.Context());
         int queriesBefore = network.DnsQueries;
         using var http = new HttpClient(new SocketsHttpHandler { Proxy = new WebProxy($"socks5://{service.LocalEndPoint}"), UseProxy = true });
-        var body = await http.GetStringAsync($"http://{ProxyTestNetwork.FarName}/through/socks", ct);
+        // A name nobody asked before, so no cache answers it: the far side's DNS server must.
+        var body = await http.GetStringAsync($"http://socks5-connect.{ProxyTestNetwork.FarName}/through/socks", ct);
         Assert.StartsWith("GET /through/socks HTTP/1.1", body);
         Assert.True(network.DnsQueries > queriesBefore, "the name was resolved by the far side's DNS server");
     }
