@@ -140,6 +140,7 @@ internal sealed class HttpProxyServer(ProxyServiceSpec spec, ProxyContext contex
     private async Task RefuseAsync(Socket client, int status, string phrase, string reason)
     {
         string body = $"{status} {phrase}: {reason}\n";
+        var refused = Refused(reason); // counted before the client can see the reply
         string authenticate = status == 407 ? "Proxy-Authenticate: Basic realm=\"wgsharp\"\r\n" : "";
         var response = Encoding.ASCII.GetBytes(
             $"HTTP/1.1 {status} {phrase}\r\nContent-Type: text/plain\r\nContent-Length: {body.Length}\r\nConnection: close\r\n{authenticate}\r\n{body}");
@@ -154,7 +155,7 @@ internal sealed class HttpProxyServer(ProxyServiceSpec spec, ProxyContext contex
         {
             // the client is gone or does not read: it is closed all the same
         }
-        throw Refused(reason);
+        throw refused;
     }
 
     /// <summary>
