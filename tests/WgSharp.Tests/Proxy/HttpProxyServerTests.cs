@@ -130,6 +130,18 @@ public sealed class HttpProxyServerTests(ProxyTestNetwork network) : IClassFixtu
     }
 
     [Fact]
+    public async Task HttpClientAnswersTheChallengeWithItsCredentials()
+    {
+        var ct = ProxyTestNetwork.Deadline();
+        await using var service = Start(network.Context(credentials: new ProxyCredentials("bob", "pw")));
+        using (var right = ClientThrough(service, new NetworkCredential("bob", "pw")))
+            Assert.StartsWith("GET /with-credentials HTTP/1.1", await right.GetStringAsync($"http://{ProxyTestNetwork.FarName}/with-credentials", ct));
+        using var wrong = ClientThrough(service, new NetworkCredential("bob", "nope"));
+        using var response = await wrong.GetAsync($"http://{ProxyTestNetwork.FarName}/", ct);
+        Assert.Equal(HttpStatusCode.ProxyAuthenticationRequired, response.StatusCode);
+    }
+
+    [Fact]
     public async Task WithCredentialsProxyAuthorizationIsRequired()
     {
         var ct = ProxyTestNetwork.Deadline();
