@@ -54,6 +54,39 @@ public sealed class HttpProxyServerTests(ProxyTestNetwork network) : IClassFixtu
     }
 
     [Fact]
+    public async Task AChunkedBodyIsForwardedToItsEndAndNothingAfterIt()
+    {
+        var ct = ProxyTestNetwork.Deadline();
+        await using var origin = network.Far.Listen(8081);
+        var received = Task.Run(async () =>
+        {
+            await using var stream = await origin.AcceptAsync(ct);
+            var all = new List<byte>();
+            var buffer = new byte[4096];
+            while (!Encoding.ASCII.GetString([.. all]).EndsWith("0\r\n\r\n", StringComparison.Ordinal))
+            {
+                int n = await stream.ReadAsync(buffer, ct);
+                if (n == 0) break;
+                all.AddRange(buffer.AsSpan(0, n));
+            }
+            await stream.WriteAsync("HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n"u8.ToArray(), ct);
+            stream.ShutdownWrite();
+            var more = await stream.ReadAsync(buffer, ct); // the proxy sends nothing after the body: it closes
+            return (Encoding.ASCII.GetString([.. all]), more);
+        }, ct);
+        await using var service = Start(network.Context());
+        const string Chunked = "4\r\nwiki\r\n5\r\npedia\r\n0\r\n\r\n";
+        var response = await RawAsync(service, Encoding.ASCII.GetBytes(
+            "POST http://10.97.0.2:8081/upload HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n" + Chunked + "GET http://elsewhere/ HTTP/1.1\r\n\r\n"), ct);
+        Assert.StartsWith("HTTP/1.1 204 No Content", response);
+        var (seen, after) = await received;
+        Assert.EndsWith("\r\n\r\n" + Chunked, seen);
+        Assert.StartsWith("POST /upload HTTP/1.1\r\n", seen);
+        Assert.DoesNotContain("elsewhere", seen);
+        Assert.Equal(0, after);
+    }
+
+    [Fact]
     public async Task ConnectOpensATunnelToAnAddress()
     {
         var ct = ProxyTestNetwork.Deadline();

@@ -51,6 +51,8 @@ public class HttpRequestHeadTests
     [InlineData("POST http://a/ HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n")]
     [InlineData("POST http://a/ HTTP/1.1\r\nContent-Length: -5\r\n\r\n")]
     [InlineData("SSH-2.0-OpenSSH_9.6\r\n\r\n")]
+    [InlineData("POST http://a/ HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n")]
+    [InlineData("POST http://a/ HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n")]
     public void MalformedHeads(string text) => Assert.Equal(HttpHeadParse.Malformed, Parse(text, out _));
 
     [Fact]
