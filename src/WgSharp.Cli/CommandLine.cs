@@ -1,5 +1,6 @@
 using WgSharp.Cli.Daemon;
 using WgSharp.Cli.Ifconfig;
+using WgSharp.Cli.Proxy.Front;
 using WgSharp.Cli.Wg;
 using WgSharp.Configuration;
 using WgSharp.Control.Uapi;
@@ -19,7 +20,9 @@ internal static class CommandLine
         "       wgsharp show [IFNAME] | showconf IFNAME | set IFNAME ... | setconf IFNAME FILE\n" +
         "       wgsharp route -T N exec COMMAND...             run COMMAND in routing domain N (namespace rdomainN)\n" +
         "       wgsharp netstart [IFNAME...]                   apply /etc/hostname.IFNAME files\n" +
-        "       wgsharp demo                                   run the wg(4) manual's example\n";
+        "       wgsharp demo                                   run the wg(4) manual's example\n" +
+        "       wgsharp proxy CONF [--socks5 [ADDR:]PORT] [--http [ADDR:]PORT] ...  a SOCKS5/HTTP proxy into the tunnel, no root\n" +
+        "       wgsharp forward CONF SPEC...                   port forwards through the tunnel, no root\n";
 
     private static readonly HashSet<string> WgSubcommands = ["genkey", "genpsk", "pubkey", "show", "showconf", "set", "setconf", "addconf", "syncconf"];
 
@@ -42,6 +45,8 @@ internal static class CommandLine
             case "route": return RouteCommand.Run(args[1..]);
             case "netstart": return NetstartCommand.Run(args[1..]);
             case "demo": return DemoCommand.Run(args[1..]);
+            case "proxy": return ProxyCommand.Run(args[1..], forward: false);
+            case "forward": return ProxyCommand.Run(args[1..], forward: true);
             case "-a" when args.Length == 1: return IfconfigRunner.ShowAll();
         }
 
