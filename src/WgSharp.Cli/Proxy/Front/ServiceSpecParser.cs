@@ -32,15 +32,15 @@ internal static class ServiceSpecParser
     public static ProxyServiceSpec ParseForward(string text)
     {
         int colon = text.IndexOf(':');
-        string kindText = colon < 0 ? text : text[..colon];
-        ProxyServiceKind kind = kindText switch
+        ProxyServiceKind? parsedKind = colon < 0 ? null : text[..colon] switch
         {
             "tcp" => ProxyServiceKind.TcpForward,
             "udp" => ProxyServiceKind.UdpForward,
             "remote-tcp" => ProxyServiceKind.RemoteTcpForward,
             "remote-udp" => ProxyServiceKind.RemoteUdpForward,
-            _ => throw Bad(text, "not tcp:, udp:, remote-tcp: or remote-udp:"),
+            _ => null,
         };
+        if (parsedKind is not { } kind) throw Bad(text, "not tcp:, udp:, remote-tcp: or remote-udp:");
         var parts = SplitColons(text[(colon + 1)..]);
         if (parts is null) throw Bad(text, "an unclosed '['");
         bool remote = kind is ProxyServiceKind.RemoteTcpForward or ProxyServiceKind.RemoteUdpForward;
@@ -80,14 +80,14 @@ internal static class ServiceSpecParser
     {
         if (text.Contains('%') || !IPAddress.TryParse(text, out var address) ||
             (address.AddressFamily == AddressFamily.InterNetwork && text.Count(c => c == '.') != 3))
-            throw Bad(whole, $"'{text}' is not an IP address");
+            throw Bad(whole, $"'{Shorten(text)}' is not an IP address");
         return address;
     }
 
     private static int Port(string text, string whole, bool allowZero)
     {
         if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int port) || port > 65535 || (port == 0 && !allowZero))
-            throw Bad(whole, $"'{text}' is not a port ({(allowZero ? 0 : 1)}-65535)");
+            throw Bad(whole, $"'{Shorten(text)}' is not a port ({(allowZero ? 0 : 1)}-65535)");
         return port;
     }
 
@@ -95,7 +95,7 @@ internal static class ServiceSpecParser
     private static string RemoteHost(string text, string whole)
     {
         if (IPAddress.TryParse(text, out var address) && !text.Contains('%')) return address.ToString();
-        if (!IsHostName(text)) throw Bad(whole, $"'{text}' is neither an IP address nor a host name");
+        if (!IsHostName(text)) throw Bad(whole, $"'{Shorten(text)}' is neither an IP address nor a host name");
         return text;
     }
 
@@ -104,7 +104,7 @@ internal static class ServiceSpecParser
     {
         if (text.Equals("localhost", StringComparison.OrdinalIgnoreCase)) return "localhost";
         if (IPAddress.TryParse(text, out var address) && !text.Contains('%')) return address.ToString();
-        throw Bad(whole, $"'{text}' is not an IP address or localhost");
+        throw Bad(whole, $"'{Shorten(text)}' is not an IP address or localhost");
     }
 
     private static bool IsHostName(string text)
