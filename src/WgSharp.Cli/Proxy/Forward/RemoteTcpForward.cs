@@ -1,0 +1,137 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using WgSharp.Cli.Proxy.Relay;
+
+namespace WgSharp.Cli.Proxy.Forward;
+
+/// <summary>
+/// A TCP port on our tunnel address forwarded to a service on this machine: peers connect to it through the tunnel
+/// and each connection gets its own host connection to the local service.
+/// </summary>
+internal sealed class RemoteTcpForward : IProxyService
+{
+    private readonly ProxyContext _context;
+    private readonly ProxyServiceCounters _counters;
+    private readonly ClientSet _clients;
+    private readonly IPEndPoint _target;
+    private TunnelListener? _listener;
+    private Task _accepting = Task.CompletedTask;
+    private int _disposed;
+
+    public RemoteTcpForward(ProxyServiceSpec spec, ProxyContext context)
+    {
+        Spec = spec;
+        _context = context;
+        _counters = context.Counters.For(spec);
+        _clients = new ClientSet(_counters, context.Limits.MaxClients);
+        _target = LocalTarget(spec);
+    }
+
+    /// <inheritdoc/>
+    public ProxyServiceSpec Spec { get; }
+
+    /// <inheritdoc/>
+    public IPEndPoint? LocalEndPoint { get; private set; }
+
+    /// <summary>The local service: a literal IP, or "localhost" (the loopback address; no resolver is asked).</summary>
+    internal static IPEndPoint LocalTarget(ProxyServiceSpec spec)
+    {
+        var host = spec.TargetHost!;
+        if (string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase)) return new IPEndPoint(IPAddress.Loopback, spec.TargetPort);
+        var literal = host.Length > 2 && host[0] == '[' && host[^1] == ']' ? host[1..^1] : host;
+        if (!IPAddress.TryParse(literal, out var address)) throw new ArgumentException($"{spec}: the local service must be an IP address or localhost", nameof(spec));
+        return new IPEndPoint(address, spec.TargetPort);
+    }
+
+    /// <inheritdoc/>
+    public void Start()
+    {
+        if (_listener is not null) throw new InvalidOperationException("already started");
+        try
+        {
+            _listener = Spec.Listen.Address.Equals(IPAddress.Any) || Spec.Listen.Address.Equals(IPAddress.IPv6Any)
+                ? _context.Network.Listen(Spec.Listen.Port)
+                : _context.Network.Listen(Spec.Listen);
+        }
+        catch (SocketException e)
+        {
+            throw StartErrors.Bind(Spec.Listen, e, inTunnel: true);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ProxyStartException($"{Spec.Listen}: {e.Message}", e);
+        }
+        LocalEndPoint = _listener.LocalEndPoint;
+        var listener = _listener;
+        _accepting = Task.Run(() => AcceptLoopAsync(listener));
+    }
+
+    private async Task AcceptLoopAsync(TunnelListener listener)
+    {
+        var stopping = _clients.Stopping;
+        while (!stopping.IsCancellationRequested)
+        {
+            TunnelStream peer;
+            try
+            {
+                peer = await listener.AcceptAsync(stopping).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
+            {
+                return; // disposed, or the stack shut down
+            }
+            if (!_clients.TryRun(ct => ServeGuardedAsync(peer, ct)))
+            {
+                _context.Logger.LogDebug("{Service}: peer connection refused: {Limit} already", Spec, _context.Limits.MaxClients);
+                peer.Abort();
+            }
+        }
+    }
+
+    private async Task ServeGuardedAsync(TunnelStream peer, CancellationToken stopping)
+    {
+        IPEndPoint? remote = null;
+        var local = new Socket(_target.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            remote = peer.RemoteEndPoint;
+            peer.NoDelay = true;
+            using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(stopping))
+            {
+                deadline.CancelAfter(_context.Limits.ConnectTimeout);
+                try
+                {
+                    await local.ConnectAsync(_target, deadline.Token).ConfigureAwait(false);
+                }
+                catch (Exception e) when (!stopping.IsCancellationRequested)
+                {
+                    Interlocked.Increment(ref _counters.Refused);
+                    throw new ProxyClientException($"{_target}: {ClientErrors.Describe(e)}");
+                }
+            }
+            await StreamRelay.RunAsync(local, peer, hostIsClient: false, _counters, ReadOnlyMemory<byte>.Empty, stopping).ConfigureAwait(false);
+            await peer.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            peer.Abort(); // the peer sees a reset, as it would from a refused local service
+            if (!stopping.IsCancellationRequested)
+                _context.Logger.LogDebug("{Service}: peer {Peer}: {Reason}", Spec, remote, ClientErrors.Describe(e));
+        }
+        finally
+        {
+            local.Dispose();
+        }
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        var stopping = _clients.StopAsync();
+        _listener?.Dispose();
+        await _accepting.ConfigureAwait(false);
+        await stopping.ConfigureAwait(false);
+    }
+}

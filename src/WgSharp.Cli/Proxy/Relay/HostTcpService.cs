@@ -1,0 +1,130 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+
+namespace WgSharp.Cli.Proxy.Relay;
+
+/// <summary>
+/// A service that accepts TCP clients on a host socket (a proxy or a local port forward): binds in <see cref="Start"/>,
+/// accepts on the thread pool, admits at most MaxClients at once, gives each one to <see cref="ServeClientAsync"/>
+/// within a try that logs its failure at debug and closes the client, and stops them all on disposal.
+/// </summary>
+internal abstract class HostTcpService : IProxyService
+{
+    private const int Backlog = 512;
+
+    private readonly ClientSet _clients;
+    private Socket? _listener;
+    private Task _accepting = Task.CompletedTask;
+    private int _disposed;
+
+    protected HostTcpService(ProxyServiceSpec spec, ProxyContext context)
+    {
+        Spec = spec;
+        Context = context;
+        Counters = context.Counters.For(spec);
+        _clients = new ClientSet(Counters, context.Limits.MaxClients);
+    }
+
+    /// <inheritdoc/>
+    public ProxyServiceSpec Spec { get; }
+
+    /// <inheritdoc/>
+    public IPEndPoint? LocalEndPoint { get; private set; }
+
+    /// <summary>The tunnel, limits, credentials and logger.</summary>
+    protected ProxyContext Context { get; }
+
+    /// <summary>This service's counters.</summary>
+    protected ProxyServiceCounters Counters { get; }
+
+    /// <summary>Clients being served now.</summary>
+    internal int ClientCount => _clients.Count;
+
+    /// <inheritdoc/>
+    public void Start()
+    {
+        if (_listener is not null) throw new InvalidOperationException("already started");
+        var listener = new Socket(Spec.Listen.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            listener.Bind(Spec.Listen);
+            listener.Listen(Backlog);
+        }
+        catch (SocketException e)
+        {
+            listener.Dispose();
+            throw StartErrors.Bind(Spec.Listen, e);
+        }
+        _listener = listener;
+        LocalEndPoint = (IPEndPoint)listener.LocalEndPoint!;
+        _accepting = Task.Run(() => AcceptLoopAsync(listener));
+    }
+
+    private async Task AcceptLoopAsync(Socket listener)
+    {
+        var stopping = _clients.Stopping;
+        while (!stopping.IsCancellationRequested)
+        {
+            Socket client;
+            try
+            {
+                client = await listener.AcceptAsync(stopping).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
+            {
+                if (stopping.IsCancellationRequested) return;
+                Context.Logger.LogDebug("{Service}: accept failed: {Reason}", Spec, e.Message);
+                await Task.Delay(100, CancellationToken.None).ConfigureAwait(false); // e.g. out of descriptors: back off, do not spin
+                continue;
+            }
+            if (!_clients.TryRun(ct => ServeGuardedAsync(client, ct)))
+            {
+                Context.Logger.LogDebug("{Service}: client refused: {Limit} clients already", Spec, Context.Limits.MaxClients);
+                client.Dispose();
+            }
+        }
+    }
+
+    private async Task ServeGuardedAsync(Socket client, CancellationToken stopping)
+    {
+        EndPoint? remote = null;
+        try
+        {
+            remote = client.RemoteEndPoint;
+            client.NoDelay = true;
+            await ServeClientAsync(client, stopping).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            if (!stopping.IsCancellationRequested)
+                Context.Logger.LogDebug("{Service}: client {Client}: {Reason}", Spec, remote, ClientErrors.Describe(e));
+        }
+        finally
+        {
+            client.Dispose();
+        }
+    }
+
+    /// <summary>Serves one client until it is done; exceptions are logged at debug by the caller, which closes the socket.</summary>
+    protected abstract Task ServeClientAsync(Socket client, CancellationToken stopping);
+
+    /// <summary>A token cancelled when the service stops or after <see cref="ProxyLimits.HandshakeTimeout"/>.</summary>
+    protected CancellationTokenSource HandshakeDeadline(CancellationToken stopping)
+    {
+        var deadline = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        deadline.CancelAfter(Context.Limits.HandshakeTimeout);
+        return deadline;
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        var stopping = _clients.StopAsync();
+        _listener?.Dispose();
+        await _accepting.ConfigureAwait(false);
+        await stopping.ConfigureAwait(false);
+        await _clients.StopAsync().ConfigureAwait(false); // a client admitted while the listener was closing
+    }
+}
