@@ -39,6 +39,7 @@ internal static class CommandLine
             Console.Out.WriteLine(BuildVersion.Text);
             return 0;
         }
+        if (args is ["show" or "showconf", { } path, ..] && path.EndsWith(ControlSocketPath.Suffix, StringComparison.Ordinal)) return ShowSocket(args);
         if (WgSubcommands.Contains(args[0])) return WgCommands.Run(args);
         switch (args[0])
         {
@@ -68,6 +69,25 @@ internal static class CommandLine
         if (args.Length == 2 && args[1] is "-f" or "--foreground")
             return DaemonLauncher.Launch(args[0], foreground: true);
         return IfconfigRunner.Run(args[0], args[1..]);
+    }
+
+    /// <summary>
+    /// `wgsharp show DIR/NAME.sock ...`: the interface behind a control socket anywhere (`wgsharp proxy --control PATH`),
+    /// shown as `wgsharp show NAME ...` would show it from /var/run/wireguard.
+    /// </summary>
+    private static int ShowSocket(string[] args)
+    {
+        var standard = WgConsole.Standard();
+        var console = new WgConsole
+        {
+            Input = standard.Input,
+            Out = standard.Out,
+            Error = standard.Error,
+            Colors = standard.Colors,
+            Devices = new WgDevices(ControlSocketPath.DirectoryOf(args[1])),
+        };
+        try { return WgCommands.Run([args[0], ControlSocketPath.NameOf(args[1]), .. args[2..]], console); }
+        finally { console.Out.Flush(); }
     }
 
     /// <summary>An interface name (the one rule), and not an option: names starting with '-' are left to options.</summary>

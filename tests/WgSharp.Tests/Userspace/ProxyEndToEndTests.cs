@@ -44,9 +44,10 @@ public class ProxyEndToEndTests
         Assert.Equal(sha256, Curl(["-x", $"http://{httpProxy}", $"http://{TunnelPeerNamespace.PeerAddress}:{HttpPort}/blob.bin"]));
 
         string metrics = Scrape(metricsPort);
-        Assert.Contains($"wgsharp_proxy_connections_total{{service=\"socks5 {socks}\"}} 1", metrics);
-        Assert.Contains($"wgsharp_proxy_connections_total{{service=\"http {httpProxy}\"}} 1", metrics);
-        Assert.Contains("wgsharp_proxy_bytes_total{service=\"socks5 " + socks + "\",direction=\"out\"}", metrics);
+        // Services are named as configured (port 0 here), so a series keeps its name across restarts.
+        Assert.Contains("wgsharp_proxy_connections_total{service=\"socks5 127.0.0.1:0\"} 1\n", metrics);
+        Assert.Contains("wgsharp_proxy_connections_total{service=\"http 127.0.0.1:0\"} 1\n", metrics);
+        Assert.Contains("wgsharp_proxy_bytes_total{service=\"socks5 127.0.0.1:0\",direction=\"out\"}", metrics);
 
         CommandRunner.Run("kill", "-TERM", Invariant(proxy.Id)).EnsureSuccess();
         var result = proxy.WaitForExit(TimeSpan.FromSeconds(20));
@@ -142,7 +143,7 @@ public class ProxyEndToEndTests
         File.WriteAllText(conf, ConfText(first, "") + "\nBogusKey = 1\n");
         CommandRunner.Run("kill", "-HUP", Invariant(proxy.Id)).EnsureSuccess();
         Assert.True(proxy.WaitForErrorText("nothing changed", TimeSpan.FromSeconds(20)), proxy.StandardError);
-        Assert.Contains($"{conf}:9: Line unrecognized", proxy.StandardError);
+        Assert.Contains($"reload: {conf}:10: Line unrecognized: `BogusKey=1'; nothing changed", proxy.StandardError);
         Assert.Equal(secondSha, Curl(["--socks5-hostname", socks.ToString(), url]));
 
         // A change only a restart applies is named, and the rest still applied.
