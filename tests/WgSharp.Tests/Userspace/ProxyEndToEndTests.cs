@@ -33,8 +33,9 @@ public class ProxyEndToEndTests
         string conf = WriteConf(peer, $"DNS = {TunnelPeerNamespace.PeerAddress}");
         string pcap = Path.Combine(UnprivilegedProgram.SharedDirectory, "..", "home", $"proxy-{Guid.NewGuid():N}.pcap");
         int metricsPort = FreeTcpPort();
+        string control = Path.Combine(UnprivilegedProgram.SharedDirectory, "..", "home", $"p{Environment.ProcessId % 100000}.sock");
         using var proxy = UnprivilegedProgram.Start(UnprivilegedProgram.CliDll,
-            ["proxy", conf, "--socks5", "0", "--http", "0", "--pcap", pcap, "--metrics", Invariant(metricsPort)]);
+            ["proxy", conf, "--socks5", "0", "--http", "0", "--pcap", pcap, "--metrics", Invariant(metricsPort), "--control", control]);
         Assert.True(proxy.WaitForErrorText("metrics", Ready), proxy.StandardError);
         var socks = ReadyEndPoint(proxy, "socks5");
         var httpProxy = ReadyEndPoint(proxy, "http");
@@ -49,9 +50,15 @@ public class ProxyEndToEndTests
         Assert.Contains("wgsharp_proxy_connections_total{service=\"http 127.0.0.1:0\"} 1\n", metrics);
         Assert.Contains("wgsharp_proxy_bytes_total{service=\"socks5 127.0.0.1:0\",direction=\"out\"}", metrics);
 
+        // The control socket answers `wgsharp show PATH` (as wg show would the interface's socket).
+        var show = CommandRunner.Run("dotnet", [UnprivilegedProgram.CliDll, "show", control, "json"], TimeSpan.FromSeconds(60));
+        Assert.True(show.ExitCode == 0, show.StandardError);
+        Assert.Contains(peer.PeerPublicKey.ToBase64(), show.StandardOutput);
+
         CommandRunner.Run("kill", "-TERM", Invariant(proxy.Id)).EnsureSuccess();
         var result = proxy.WaitForExit(TimeSpan.FromSeconds(20));
         Assert.Equal(0, result.ExitCode);
+        Assert.False(File.Exists(control));
 
         var tcpdump = CommandRunner.Run("tcpdump", "-n", "-r", pcap);
         Assert.True(tcpdump.ExitCode == 0, tcpdump.StandardError);
@@ -132,6 +139,7 @@ public class ProxyEndToEndTests
         using var proxy = UnprivilegedProgram.Start(UnprivilegedProgram.CliDll, ["proxy", conf, "--socks5", "0"]);
         Assert.True(proxy.WaitForErrorText("ready", Ready), proxy.StandardError);
         var socks = ReadyEndPoint(proxy, "socks5");
+        Assert.DoesNotContain("ignored", proxy.StandardError);
         string url = $"http://{TunnelPeerNamespace.PeerAddress}:{HttpPort}/blob.bin";
         Assert.Equal(firstSha, Curl(["--socks5-hostname", socks.ToString(), url]));
 
