@@ -1,5 +1,6 @@
 using WgSharp.Cli.Daemon;
 using WgSharp.Cli.Ifconfig;
+using WgSharp.Cli.Proxy.Front;
 using WgSharp.Cli.Wg;
 using WgSharp.Configuration;
 using WgSharp.Control.Uapi;
@@ -19,7 +20,9 @@ internal static class CommandLine
         "       wgsharp show [IFNAME] | showconf IFNAME | set IFNAME ... | setconf IFNAME FILE\n" +
         "       wgsharp route -T N exec COMMAND...             run COMMAND in routing domain N (namespace rdomainN)\n" +
         "       wgsharp netstart [IFNAME...]                   apply /etc/hostname.IFNAME files\n" +
-        "       wgsharp demo                                   run the wg(4) manual's example\n";
+        "       wgsharp demo                                   run the wg(4) manual's example\n" +
+        "       wgsharp proxy CONF [--socks5 [ADDR:]PORT] [--http [ADDR:]PORT] ...  a SOCKS5/HTTP proxy into the tunnel, no root\n" +
+        "       wgsharp forward CONF SPEC...                   port forwards through the tunnel, no root\n";
 
     private static readonly HashSet<string> WgSubcommands = ["genkey", "genpsk", "pubkey", "show", "showconf", "set", "setconf", "addconf", "syncconf"];
 
@@ -36,12 +39,15 @@ internal static class CommandLine
             Console.Out.WriteLine(BuildVersion.Text);
             return 0;
         }
+        if (args is ["show" or "showconf", { } path, ..] && path.EndsWith(ControlSocketPath.Suffix, StringComparison.Ordinal)) return ShowSocket(args);
         if (WgSubcommands.Contains(args[0])) return WgCommands.Run(args);
         switch (args[0])
         {
             case "route": return RouteCommand.Run(args[1..]);
             case "netstart": return NetstartCommand.Run(args[1..]);
             case "demo": return DemoCommand.Run(args[1..]);
+            case "proxy": return ProxyCommand.Run(args[1..], forward: false);
+            case "forward": return ProxyCommand.Run(args[1..], forward: true);
             case "-a" when args.Length == 1: return IfconfigRunner.ShowAll();
         }
 
@@ -63,6 +69,25 @@ internal static class CommandLine
         if (args.Length == 2 && args[1] is "-f" or "--foreground")
             return DaemonLauncher.Launch(args[0], foreground: true);
         return IfconfigRunner.Run(args[0], args[1..]);
+    }
+
+    /// <summary>
+    /// `wgsharp show DIR/NAME.sock ...`: the interface behind a control socket anywhere (`wgsharp proxy --control PATH`),
+    /// shown as `wgsharp show NAME ...` would show it from /var/run/wireguard.
+    /// </summary>
+    private static int ShowSocket(string[] args)
+    {
+        var standard = WgConsole.Standard();
+        var console = new WgConsole
+        {
+            Input = standard.Input,
+            Out = standard.Out,
+            Error = standard.Error,
+            Colors = standard.Colors,
+            Devices = new WgDevices(ControlSocketPath.DirectoryOf(args[1])),
+        };
+        try { return WgCommands.Run([args[0], ControlSocketPath.NameOf(args[1]), .. args[2..]], console); }
+        finally { console.Out.Flush(); }
     }
 
     /// <summary>An interface name (the one rule), and not an option: names starting with '-' are left to options.</summary>

@@ -28,6 +28,13 @@ internal static class HelpText
             "       wgsharp -f | --foreground IFNAME          run the daemon for IFNAME in the foreground\n" +
             "       wgsharp -f IFNAME --metrics [ADDR:]PORT   ... serving Prometheus metrics (WGSHARP_METRICS; loopback by default)\n" +
             "       wgsharp-go IFNAME                         the wireguard-go compatible launcher (see below)\n" +
+            "       wgsharp proxy CONF [--socks5 [ADDR:]PORT] [--http [ADDR:]PORT] [--metrics [ADDR:]PORT]\n" +
+            "                     [--control DIR/NAME.sock] [--pcap FILE]\n" +
+            "                                                 no root, no TUN: a SOCKS5/HTTP proxy into the tunnel of a wg-quick CONF\n" +
+            "       wgsharp forward CONF SPEC... [the same options]\n" +
+            "                                                 no root: ports through the tunnel; SPEC is tcp|udp:[LADDR:]LPORT:RHOST:RPORT\n" +
+            "                                                 or remote-tcp|remote-udp:[TADDR:]TPORT:LHOST:LPORT (bare ports: loopback)\n" +
+            "       wgsharp show DIR/NAME.sock [...]          show the interface behind a --control socket\n" +
             "       wgsharp --help | --version\n" +
             "\n" +
             "ifconfig options (applied left to right; peer options apply to the wgpeer before them;\n" +
@@ -44,6 +51,11 @@ internal static class HelpText
             "and returns once it is ready, leaving the daemon in the background (in the foreground with\n" +
             "-f or WG_PROCESS_FOREGROUND=1; LOG_LEVEL=debug adds the debug log, silent turns it off).\n" +
             "For wg-quick(8): WG_QUICK_USERSPACE_IMPLEMENTATION=wgsharp-go wg-quick up IFNAME\n" +
+            "\n" +
+            "proxy/forward: CONF is a wg-quick file (root-only keys are ignored with a warning) with optional\n" +
+            "[Socks5] Listen=, [Http] Listen=, [Proxy] Username=/Password=/PasswordFile=, [Forward] tcp= udp=\n" +
+            "remote-tcp= remote-udp= sections; names resolve through its DNS=. SIGHUP re-reads CONF (keys and\n" +
+            "peers, all or nothing); SIGTERM stops. See docs/proxy.md.\n" +
             "See wgsharp(8).\n");
         return sb.ToString();
     }

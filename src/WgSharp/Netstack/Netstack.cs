@@ -86,6 +86,9 @@ internal sealed class Netstack : INetstackHost, IDisposable
 
     public bool IsDisposed => _disposed;
 
+    /// <summary>A packet capture NetstackTunnel calls with each packet in and out; null (the default) for none.</summary>
+    public IPacketTap? Tap { get; set; }
+
     // ---- input (the device's receive threads) ----
 
     /// <summary>One decrypted packet from a peer. Never throws: whatever is wrong with it is counted and it is dropped.</summary>

@@ -24,15 +24,24 @@ internal sealed class NetstackTunnel(Netstack stack, string name) : ITunnel
 
     public bool Exists => !Stack.IsDisposed;
 
-    public int Read(PacketBatch packets, DeviceCounters counters) => Stack.ReadOutput(packets);
+    public int Read(PacketBatch packets, DeviceCounters counters)
+    {
+        int n = Stack.ReadOutput(packets);
+        if (Stack.Tap is { } tap)
+            for (int i = 0; i < n; i++) tap.Capture(packets.Packet(i), outbound: true);
+        return n;
+    }
 
     public bool Write(PacketBatch packets, DeviceCounters counters, bool mayHold)
     {
         // Input is processed before Write returns; only the wake-ups it causes (ACKs, readers) may be held back.
         Stack.BeginInputBurst(packets.Count);
+        var tap = Stack.Tap;
         for (int i = 0; i < packets.Count; i++)
         {
-            if (packets.Lengths[i] > 0) Stack.Input(packets.Packet(i));
+            if (packets.Lengths[i] == 0) continue;
+            tap?.Capture(packets.Packet(i), outbound: false);
+            Stack.Input(packets.Packet(i));
         }
         return Stack.EndInputBurst(mayHold);
     }

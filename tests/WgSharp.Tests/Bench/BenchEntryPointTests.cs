@@ -24,6 +24,7 @@ public class BenchEntryPointTests
     [InlineData("bench/e2e.sh")]
     [InlineData("bench/scale.sh")]
     [InlineData("bench/footprint.sh")]
+    [InlineData("bench/proxy-startup.sh")]
     [InlineData("install.sh")]
     [InlineData("test.sh")]
     [InlineData("demo.sh")]

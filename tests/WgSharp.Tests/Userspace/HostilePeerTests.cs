@@ -38,7 +38,7 @@ public class HostilePeerTests(ITestOutputHelper output)
 
         // Warm: one honest exchange, so the baseline includes the runtime's own first-use growth.
         Assert.True(await HonestEchoAsync(peer, 256 * 1024), "the honest client's echo before the attack");
-        long before = ResidentBytes(probe.ProcessId);
+        long before = ResidentBytes(probe.Id);
 
         var script = HostilePeerScript.Write();
         var attack = CommandRunner.Run("ip", ["netns", "exec", peer.Namespace.Name, "/usr/bin/python3", script,
@@ -47,7 +47,7 @@ public class HostilePeerTests(ITestOutputHelper output)
         output.WriteLine(attack.StandardOutput + attack.StandardError);
 
         bool honestAfter = await HonestEchoAsync(peer, 1024 * 1024);
-        long after = ResidentBytes(probe.ProcessId);
+        long after = ResidentBytes(probe.Id);
         var result = probe.WaitForExit(TimeSpan.Zero); // SIGTERM: the probe prints its counters and the connections it served
         output.WriteLine(result.ToString());
         output.WriteLine($"resident before={before} after={after} growth={after - before}");

@@ -18,9 +18,12 @@ internal static class UnprivilegedProgram
     private static readonly Lazy<string> s_root = new(CreateRoot);
     private static readonly Lazy<string> s_probe = new(() => Build("tests/WgSharp.UserspaceProbe", "probe", "WgSharp.UserspaceProbe.dll"));
     private static readonly Lazy<string> s_sample = new(() => Build("samples/HttpThroughTunnel", "sample", "HttpThroughTunnel.dll"));
+    private static readonly Lazy<string> s_cli = new(() => Build("src/WgSharp.Cli", "cli", "WgSharp.Cli.dll"));
 
     public static string ProbeDll => s_probe.Value;
     public static string SampleDll => s_sample.Value;
+    /// <summary>The wgsharp command (`dotnet WgSharp.Cli.dll proxy ...`).</summary>
+    public static string CliDll => s_cli.Value;
 
     /// <summary>A directory nobody can read (for files the programs are given, e.g. a config).</summary>
     public static string SharedDirectory => Path.Combine(s_root.Value, "shared");
@@ -134,8 +137,29 @@ internal sealed class RunningProgram : IDisposable
         }
     }
 
-    /// <summary>The program's process id (setpriv execs it, so it is the probe's own).</summary>
-    public int ProcessId => _process.Id;
+    /// <summary>The process id (setpriv execs the program: the program's own), for sending it signals.</summary>
+    public int Id => _process.Id;
+
+    /// <summary>Everything on stderr so far.</summary>
+    public string StandardError
+    {
+        get { lock (_lock) return _stderr.ToString(); }
+    }
+
+    /// <summary>Waits until stderr has <paramref name="count"/> lines containing <paramref name="text"/>; false if the program exited or the time ran out.</summary>
+    public bool WaitForErrorText(string text, TimeSpan timeout, int count = 1)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            bool exited = _process.HasExited;
+            if (StandardError.Split('\n').Count(line => line.Contains(text, StringComparison.Ordinal)) >= count)
+                return true;
+            if (exited || deadline.Elapsed > timeout)
+                return false;
+            Thread.Sleep(50);
+        }
+    }
 
     /// <summary>The first stdout line starting with <paramref name="prefix"/>, waiting up to <paramref name="timeout"/>; null if none came.</summary>
     public string? WaitForLine(string prefix, TimeSpan timeout)

@@ -25,6 +25,9 @@ public sealed class WireGuardNetwork
         _stack = stack;
     }
 
+    /// <summary>The stack itself, for the CLI's packet capture (NetstackCore.Tap).</summary>
+    internal NetstackCore Stack => _stack;
+
     /// <summary>The interface's addresses in the tunnel.</summary>
     public IReadOnlyList<IPNetwork> Addresses => _stack.Addresses;
 
