@@ -69,6 +69,24 @@ internal sealed unsafe partial class SecretMemory : MemoryManager<byte>
         else NativeMemory.Free(pointer);
     }
 
+    /// <summary>
+    /// Keeps the pages under a pinned array that holds a long-lived secret (the device's private key) out of core
+    /// dumps and swap, best effort. For arrays readers may still touch after their owner is done with them, where
+    /// unmapping (as <see cref="SecretMemory"/> does) could crash a reader. A no-op off Linux.
+    /// </summary>
+    public static void Protect(byte[] pinned)
+    {
+        if (!OperatingSystem.IsLinux() || pinned.Length == 0) return;
+        nuint page = (nuint)Environment.SystemPageSize;
+        fixed (byte* start = pinned)
+        {
+            nuint first = (nuint)start / page * page;
+            nuint end = ((nuint)start + (nuint)pinned.Length + page - 1) / page * page;
+            LinuxPages.ExcludeFromDumps((byte*)first, end - first);
+            LinuxPages.Lock((byte*)first, end - first);
+        }
+    }
+
     /// <summary>mmap, madvise and mlock: the calls .NET does not expose.</summary>
     [SupportedOSPlatform("linux")]
     private static partial class LinuxPages

@@ -1,4 +1,6 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Versioning;
+using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using WgSharp.Configuration;
@@ -60,14 +62,30 @@ internal sealed class UapiConnection
                     : op.SequenceEqual("get=wgsharp"u8) ? HandleGet(extensions: true)
                     : op.SequenceEqual("set=1"u8) ? HandleSet()
                     : RefuseOperation(op);
+                ScrubStack();
                 if (!keepGoing) return;
             }
         }
         finally
         {
+            ScrubStack();
             _reader.Dispose();
             _reply.Dispose();
         }
+    }
+
+    /// <summary>How much stack a request may have used below <see cref="Run"/> (parsing, Apply, formatting).</summary>
+    private const int ScrubBytes = 64 * 1024;
+
+    /// <summary>
+    /// Parsing a key, applying it and formatting a reply leave copies of it in dead stack frames of this thread,
+    /// and glibc keeps a finished thread's stack for the next one: overwrite the region those frames used.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ScrubStack()
+    {
+        Span<byte> used = stackalloc byte[ScrubBytes];
+        CryptographicOperations.ZeroMemory(used);
     }
 
     private bool RefuseOperation(ReadOnlySpan<byte> op)
