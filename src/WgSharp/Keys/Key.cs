@@ -65,18 +65,37 @@ public readonly struct Key : IEquatable<Key>
     /// <summary>Never prints key material: use ToBase64 deliberately where a key must be shown.</summary>
     public override string ToString() => "(key)";
 
-    /// <summary>Parses exactly 32 bytes of standard base64 (44 characters, one '=' pad).</summary>
-    public static bool TryParseBase64(string? text, out Key key, out string error)
+    /// <summary>
+    /// Parses exactly 32 bytes of standard base64 as wg(8) accepts them: 44 characters of the base64 alphabet
+    /// with one '=' pad, and the 2 unused bits of the last character zero. This is the one base64 key rule.
+    /// </summary>
+    public static bool TryParseBase64(string? text, out Key key, out string error) =>
+        TryParseBase64(text.AsSpan(), out key, out error);
+
+    /// <summary>The same rule over characters, so key text never has to become a string.</summary>
+    public static bool TryParseBase64(ReadOnlySpan<char> text, out Key key, out string error)
     {
         key = default;
-        if (string.IsNullOrEmpty(text)) { error = "empty key"; return false; }
+        if (text.IsEmpty) { error = "empty key"; return false; }
         if (text.Length != 44 || text[43] != '=') { error = "key must be 32 bytes encoded as 44 base64 characters"; return false; }
-        Span<byte> buf = stackalloc byte[33];
-        // The BCL ignores the 2 unused bits of the last character; wg rejects keys where they are set,
-        // and so must we, or one key would have several spellings that wg itself refuses.
-        if (!Convert.TryFromBase64String(text, buf, out int written) || written != Size || (Base64Value(text[42]) & 3) != 0)
-        { error = "key is not valid base64 of 32 bytes"; return false; }
-        key = new Key(buf[..Size]);
+        Span<byte> buf = stackalloc byte[Size];
+        // Decoded by hand, six bits at a time: the BCL's decoder skips whitespace and ignores the 2 unused
+        // bits of the last character; wg refuses both, and so must we, or one key would have several spellings.
+        int acc = 0, bits = 0, written = 0;
+        for (int i = 0; i < 43; i++)
+        {
+            int v = Base64Value(text[i]);
+            if (v < 0 || (i == 42 && (v & 3) != 0))
+            {
+                CryptographicOperations.ZeroMemory(buf);
+                error = "key is not valid base64 of 32 bytes";
+                return false;
+            }
+            acc = (acc << 6) | v;
+            bits += 6;
+            if (bits >= 8) { bits -= 8; buf[written++] = (byte)(acc >> bits); acc &= (1 << bits) - 1; }
+        }
+        key = new Key(buf);
         CryptographicOperations.ZeroMemory(buf);
         error = "";
         return true;
@@ -91,17 +110,54 @@ public readonly struct Key : IEquatable<Key>
     public static bool TryParseHex(string? text, out Key key)
     {
         key = default;
-        if (text is null || text.Length != 64) return false;
+        return text is not null && TryParseHex(text.AsSpan(), out key);
+    }
+
+    /// <summary>Parses exactly 64 hex digits given as characters.</summary>
+    public static bool TryParseHex(ReadOnlySpan<char> text, out Key key)
+    {
+        key = default;
+        if (text.Length != 2 * Size) return false;
         Span<byte> buf = stackalloc byte[Size];
         for (int i = 0; i < Size; i++)
         {
             int hi = HexVal(text[2 * i]), lo = HexVal(text[2 * i + 1]);
-            if ((hi | lo) < 0) return false;
+            if ((hi | lo) < 0) { CryptographicOperations.ZeroMemory(buf); return false; }
             buf[i] = (byte)((hi << 4) | lo);
         }
         key = new Key(buf);
         CryptographicOperations.ZeroMemory(buf);
         return true;
+    }
+
+    /// <summary>Parses exactly 64 hex digits straight from UTF-8 bytes (a UAPI request line), with no text in between.</summary>
+    public static bool TryParseHex(ReadOnlySpan<byte> utf8, out Key key)
+    {
+        key = default;
+        if (utf8.Length != 2 * Size) return false;
+        Span<byte> buf = stackalloc byte[Size];
+        for (int i = 0; i < Size; i++)
+        {
+            int hi = HexVal((char)utf8[2 * i]), lo = HexVal((char)utf8[2 * i + 1]);
+            if ((hi | lo) < 0) { CryptographicOperations.ZeroMemory(buf); return false; }
+            buf[i] = (byte)((hi << 4) | lo);
+        }
+        key = new Key(buf);
+        CryptographicOperations.ZeroMemory(buf);
+        return true;
+    }
+
+    /// <summary>Writes the 64 lowercase hex digits as UTF-8 into <paramref name="destination"/> (no string is made).</summary>
+    /// <exception cref="ArgumentException">The destination holds fewer than 64 bytes.</exception>
+    public void WriteHex(Span<byte> destination)
+    {
+        if (destination.Length < 2 * Size) throw new ArgumentException("the destination holds fewer than 64 bytes", nameof(destination));
+        var bytes = AsSpan();
+        for (int i = 0; i < Size; i++)
+        {
+            destination[2 * i] = (byte)"0123456789abcdef"[bytes[i] >> 4];
+            destination[2 * i + 1] = (byte)"0123456789abcdef"[bytes[i] & 0xf];
+        }
     }
 
     private static int Base64Value(char c) => c switch

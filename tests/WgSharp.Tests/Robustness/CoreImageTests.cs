@@ -14,6 +14,8 @@ namespace WgSharp.Tests.Robustness;
 /// Issue 11 item 4: the daemon keeps its private key in one pinned place and lets no stale copy linger, and it
 /// is non-dumpable so a crash writes no core. Root (CAP_SYS_PTRACE) can still take a core with gcore: that
 /// image, after a setconf of 1,100 peers and a completed handshake, holds the key's bytes at most once.
+/// Issue 21 finding 1: nor does it hold the private or preshared key as text (hex either case, base64; UTF-8 or
+/// UTF-16) after gets, `wg show all dump` loops, showconf and a key rotation: the UAPI never makes key text a string.
 /// </summary>
 [Collection(NetnsCollection.Name)]
 [SupportedOSPlatform("linux")]
@@ -25,16 +27,18 @@ public sealed class CoreImageTests(ITestOutputHelper output) : IDisposable
     public void TheDaemonIsNonDumpableAndItsCoreImageHoldsThePrivateKeyAtMostOnce()
     {
         var privateKey = KeyPair.ClampPrivateKey(KeyPair.GeneratePrivateKey());
+        var presharedKey = KeyPair.GeneratePrivateKey();
+        var rotatedKey = KeyPair.ClampPrivateKey(KeyPair.GeneratePrivateKey());
         using var net = new TwoNamespaces();
         using var b = WgSharpPeer.Start(net.B);
         ushort port = (ushort)Random.Shared.Next(40000, 50000);
-        b.SetPeer(KeyPair.DerivePublicKey(privateKey), $"{InnerA4}/32", $"{OuterA4}:{port}");
+        b.SetPeer(KeyPair.DerivePublicKey(privateKey), $"{InnerA4}/32", $"{OuterA4}:{port}", presharedKey);
         b.AddAddressAndUp($"{InnerB4}/24");
 
         using var a = WgSharpDaemon.Start(net.A, TestNames.NewInterface(), debug: false);
         var config = new StringBuilder()
             .Append(CultureInfo.InvariantCulture, $"[Interface]\nPrivateKey = {privateKey.ToBase64()}\nListenPort = {port}\n\n")
-            .Append(CultureInfo.InvariantCulture, $"[Peer]\nPublicKey = {b.PublicKey.ToBase64()}\nAllowedIPs = {InnerB4}/32\nEndpoint = {OuterB4}:{b.ListenPort}\n\n");
+            .Append(CultureInfo.InvariantCulture, $"[Peer]\nPublicKey = {b.PublicKey.ToBase64()}\nPresharedKey = {presharedKey.ToBase64()}\nAllowedIPs = {InnerB4}/32\nEndpoint = {OuterB4}:{b.ListenPort}\n\n");
         for (int i = 0; i < 1099; i++)
             config.Append(CultureInfo.InvariantCulture,
                 $"[Peer]\nPublicKey = {KeyPair.DerivePublicKey(KeyPair.GeneratePrivateKey()).ToBase64()}\nAllowedIPs = 172.16.{i / 256}.{i % 256}/32\n\n");
@@ -46,6 +50,15 @@ public sealed class CoreImageTests(ITestOutputHelper output) : IDisposable
         Assert.True(NetworkChecks.WaitForPing(net.A, InnerB4, TimeSpan.FromSeconds(15)), a.Output);
         var dump = a.Namespace.Exec("wg", "show", a.InterfaceName, "dump").StandardOutput;
         Assert.Equal(1 + 1100, dump.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length); // the interface line, then one per peer
+        for (int i = 0; i < 5; i++) a.Wg("show", "all", "dump"); // a monitoring loop: each get must add no copy
+        a.Wg("showconf", a.InterfaceName);
+        // A key rotation: the old key must go, the new one arrive, neither as text.
+        var rotatedFile = Path.Combine(_directory, "rotated.key");
+        File.WriteAllText(rotatedFile, rotatedKey.ToBase64() + "\n");
+        File.SetUnixFileMode(rotatedFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        a.Wg("set", a.InterfaceName, "private-key", rotatedFile);
+        a.Wg("showconf", a.InterfaceName);
+        a.Wg("show", "all", "dump");
 
         var pid = a.ProcessId.ToString(CultureInfo.InvariantCulture);
         var gdb = CommandRunner.Run("gdb", ["-p", pid, "-batch", "-nx", "-ex", "print (int)prctl(3, 0, 0, 0, 0)", "-ex", $"gcore {Path.Combine(_directory, "core")}"],
@@ -54,25 +67,49 @@ public sealed class CoreImageTests(ITestOutputHelper output) : IDisposable
         var core = Path.Combine(_directory, "core");
         Assert.True(File.Exists(core), gdb.StandardOutput + gdb.StandardError);
 
-        int copies = CountOccurrences(core, privateKey.AsSpan());
-        output.WriteLine($"core image: {new FileInfo(core).Length >> 20} MiB, private key found {copies} time(s)");
-        Assert.InRange(copies, 0, 1);
+        var secrets = new[] { ("old private key", privateKey), ("private key", rotatedKey), ("preshared key", presharedKey) };
+        var patterns = secrets.SelectMany(s => TextForms(s.Item2).Select(form => (Name: $"{s.Item1} {form.Name}", form.Bytes))).ToList();
+        var found = CountOccurrences(core, [.. secrets.Select(s => s.Item2.ToArray()), .. patterns.Select(p => p.Bytes)]);
+        output.WriteLine($"core image: {new FileInfo(core).Length >> 20} MiB");
+        for (int i = 0; i < secrets.Length; i++) output.WriteLine($"{secrets[i].Item1} as raw bytes: {found[i]}");
+        for (int i = 0; i < patterns.Count; i++) output.WriteLine($"{patterns[i].Name}: {found[secrets.Length + i]}");
+        for (int i = 0; i < secrets.Length; i++) Assert.InRange(found[i], 0, 1); // the one pinned place, when it is not excluded
+        var asText = patterns.Select((p, i) => (p.Name, Count: found[secrets.Length + i])).Where(p => p.Count > 0).ToList();
+        Assert.True(asText.Count == 0, "key text in the core image: " + string.Join(", ", asText.Select(p => $"{p.Name} x{p.Count}")));
     }
 
-    private static int CountOccurrences(string path, ReadOnlySpan<byte> pattern)
+    /// <summary>Every way a key could be spelled in memory: hex (both cases) and base64, as UTF-8 and as UTF-16.</summary>
+    private static IEnumerable<(string Name, byte[] Bytes)> TextForms(Key key)
     {
+        foreach (var (name, text) in new[] { ("hex", key.ToHex()), ("HEX", key.ToHex().ToUpperInvariant()), ("base64", key.ToBase64()) })
+        {
+            yield return (name + " UTF-8", Encoding.UTF8.GetBytes(text));
+            yield return (name + " UTF-16", Encoding.Unicode.GetBytes(text));
+        }
+    }
+
+    /// <summary>How often each pattern occurs in the file, read once in 4 MiB windows.</summary>
+    private static int[] CountOccurrences(string path, byte[][] patterns)
+    {
+        int longest = patterns.Max(p => p.Length);
+        var counts = new int[patterns.Length];
         using var stream = File.OpenRead(path);
-        var buffer = new byte[(4 << 20) + pattern.Length];
-        int carried = 0, count = 0, read;
+        var buffer = new byte[(4 << 20) + longest];
+        int carried = 0, read;
         while ((read = stream.Read(buffer, carried, buffer.Length - carried)) > 0)
         {
             var window = buffer.AsSpan(0, carried + read);
-            for (int at = 0, found; (found = window[at..].IndexOf(pattern)) >= 0; at += found + 1) count++;
-            // Keep the last bytes so a key that straddles two reads is found once, and not counted twice.
-            carried = Math.Min(pattern.Length - 1, window.Length);
+            for (int p = 0; p < patterns.Length; p++)
+            {
+                // A match lying wholly in the carried bytes was counted in the previous window: only later ends are new.
+                for (int at = 0, found; (found = window[at..].IndexOf(patterns[p])) >= 0; at += found + 1)
+                    if (at + found + patterns[p].Length > carried) counts[p]++;
+            }
+            // Keep the last bytes so a pattern that straddles two reads is still found.
+            carried = Math.Min(longest - 1, window.Length);
             window[^carried..].CopyTo(buffer);
         }
-        return count;
+        return counts;
     }
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);

@@ -63,7 +63,7 @@ public class UapiFormatterTests
     }
 
     [Fact]
-    public void ChunkedReplyIsTheSameTextCutAtPeerBoundaries()
+    public void AReplyWrittenThroughASmallBufferIsTheSameTextSentInPiecesAndLeavesTheBufferZeroed()
     {
         var one = SampleStatus();
         var many = new DeviceStatus
@@ -71,12 +71,24 @@ public class UapiFormatterTests
             InterfaceName = one.InterfaceName, PrivateKey = one.PrivateKey, ListenPort = one.ListenPort,
             Peers = Enumerable.Range(0, 50).Select(_ => one.Peers[0]).ToList(),
         };
-        var chunks = UapiGetFormatter.FormatReplyChunks(many, chunkChars: 1000).ToList();
-        Assert.True(chunks.Count > 5, $"{chunks.Count} chunks");
-        Assert.All(chunks, c => Assert.EndsWith("\n", c));
-        Assert.All(chunks.Skip(1).SkipLast(1), c => Assert.StartsWith("public_key=", c));
-        Assert.Equal(UapiGetFormatter.FormatReply(many), string.Concat(chunks));
-        Assert.EndsWith("errno=0\n\n", chunks[^1]);
+        var sink = new WriteCountingStream();
+        using var writer = new UapiReplyWriter(sink, capacity: 300);
+        UapiGetFormatter.WriteReply(many, extensions: false, writer);
+        Assert.True(sink.Writes > 5, $"{sink.Writes} writes");
+        Assert.Equal(UapiGetFormatter.FormatReply(many), System.Text.Encoding.UTF8.GetString(sink.ToArray()));
+        var buffer = (WgSharp.Keys.SecretMemory)typeof(UapiReplyWriter).GetField("_memory", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic)!.GetValue(writer)!;
+        Assert.True(buffer.GetSpan().IndexOfAnyExcept((byte)0) < 0, "the reply buffer still holds what it sent");
+    }
+
+    private sealed class WriteCountingStream : MemoryStream
+    {
+        public int Writes { get; private set; }
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            Writes++;
+            base.Write(buffer);
+        }
     }
 
     [Fact]

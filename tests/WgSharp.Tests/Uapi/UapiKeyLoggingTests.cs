@@ -100,11 +100,36 @@ public sealed class UapiKeyLoggingTests : IDisposable
     public async Task TheLineReaderKeepsNoCopyOfTheLinesItHasReturned()
     {
         var request = System.Text.Encoding.ASCII.GetBytes($"set=1\nprivate_key={Hex}\nlisten_port=1\n\n");
-        var reader = new UapiLineReader(new MemoryStream(request));
+        using var reader = new UapiLineReader(new MemoryStream(request));
         while ((await reader.ReadLineAsync(CancellationToken.None)).Line is { Length: > 0 }) { }
-        var buffer = (byte[])typeof(UapiLineReader).GetField("_buffer", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic)!.GetValue(reader)!;
-        AssertHoldsNoFragmentOfTheKey(System.Text.Encoding.ASCII.GetString(buffer));
+        AssertHoldsNoFragmentOfTheKey(System.Text.Encoding.ASCII.GetString(BufferOf(reader)));
     }
+
+    [Fact]
+    public void TheLineReaderZeroesALineHandedOutAsBytesAtTheNextRead()
+    {
+        var request = System.Text.Encoding.ASCII.GetBytes($"set=1\nprivate_key={Hex}\nlisten_port=1\n\n");
+        using var reader = new UapiLineReader(new MemoryStream(request));
+        Assert.Equal(UapiLineReader.Status.Line, reader.ReadLineBytes(out _, out _));
+        Assert.Equal(UapiLineReader.Status.Line, reader.ReadLineBytes(out var line, out _));
+        Assert.Equal($"private_key={Hex}", System.Text.Encoding.ASCII.GetString(line));
+        Assert.Equal(UapiLineReader.Status.Line, reader.ReadLineBytes(out _, out _));
+        AssertHoldsNoFragmentOfTheKey(System.Text.Encoding.ASCII.GetString(BufferOf(reader)));
+    }
+
+    [Fact]
+    public void TheSetParserReadsKeysFromBytesAndRefusesWithoutEchoingThem()
+    {
+        var parser = new UapiSetParser();
+        Assert.True(parser.ParseLine(System.Text.Encoding.ASCII.GetBytes($"private_key={Hex}")));
+        Assert.False(parser.ParseLine(System.Text.Encoding.ASCII.GetBytes($"{Hex}={Hex}")));
+        var result = parser.Finish(out var update);
+        Assert.Null(update);
+        AssertHoldsNoFragmentOfTheKey(result.Message ?? "");
+    }
+
+    private static byte[] BufferOf(UapiLineReader reader) =>
+        ((WgSharp.Keys.SecretMemory)typeof(UapiLineReader).GetField("_memory", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic)!.GetValue(reader)!).GetSpan().ToArray();
 
     internal static void AssertHoldsNoFragmentOfTheKey(string text)
     {

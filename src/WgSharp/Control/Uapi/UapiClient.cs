@@ -99,7 +99,7 @@ internal sealed class UapiClient
             await using var stream = new NetworkStream(socket, ownsSocket: false);
             await stream.WriteAsync(Encoding.UTF8.GetBytes(request), timeout.Token).ConfigureAwait(false);
 
-            var reader = new UapiLineReader(stream);
+            using var reader = new UapiLineReader(stream);
             var lines = new List<string>();
             long total = 0;
             while (true)

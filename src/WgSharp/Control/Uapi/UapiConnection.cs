@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Versioning;
 using System.Security.Cryptography;
 using System.Text;
@@ -24,6 +25,7 @@ internal sealed class UapiConnection
     private readonly ILogger _logger;
     private readonly TimeSpan _requestTimeout;
     private readonly UapiLineReader _reader;
+    private readonly UapiReplyWriter _reply;
 
     public UapiConnection(SocketDeadlineStream stream, IDeviceControl device, object applyLock, ILogger logger, TimeSpan requestTimeout)
     {
@@ -33,36 +35,60 @@ internal sealed class UapiConnection
         _logger = logger;
         _requestTimeout = requestTimeout;
         _reader = new UapiLineReader(stream);
+        _reply = new UapiReplyWriter(stream);
     }
 
     /// <summary>Handles requests until the client leaves or misbehaves. Throws only I/O exceptions.</summary>
     public void Run()
     {
-        while (true)
+        try
         {
-            // No timeout while idle between requests: wireguard-go lets clients keep the connection open.
-            _stream.ClearDeadline();
-            var op = _reader.ReadLine();
-            if (op.Status == UapiLineReader.Status.EndOfStream) return;
-            if (op.Status != UapiLineReader.Status.Line)
+            while (true)
             {
-                _logger.LogWarning("UAPI: dropping client that sent an unreadable operation line ({Status})", op.Status);
-                return;
-            }
+                // No timeout while idle between requests: wireguard-go lets clients keep the connection open.
+                _stream.ClearDeadline();
+                var status = _reader.ReadLineBytes(out var op, out _);
+                if (status == UapiLineReader.Status.EndOfStream) return;
+                if (status != UapiLineReader.Status.Line)
+                {
+                    _logger.LogWarning("UAPI: dropping client that sent an unreadable operation line ({Status})", status);
+                    return;
+                }
 
-            _stream.SetDeadline(_requestTimeout);
-            bool keepGoing = op.Line switch
-            {
-                UapiProtocol.GetOperation => HandleGet(extensions: false),
-                UapiProtocol.ExtendedGetOperation => HandleGet(extensions: true),
-                UapiProtocol.SetOperation => HandleSet(),
-                _ => RefuseOperation(op.Line!),
-            };
-            if (!keepGoing) return;
+                _stream.SetDeadline(_requestTimeout);
+                // The operation is compared as bytes: a client that sends a key here must not get it made into a string.
+                bool keepGoing =
+                    op.SequenceEqual("get=1"u8) ? HandleGet(extensions: false)
+                    : op.SequenceEqual("get=wgsharp"u8) ? HandleGet(extensions: true)
+                    : op.SequenceEqual("set=1"u8) ? HandleSet()
+                    : RefuseOperation(op);
+                ScrubStack();
+                if (!keepGoing) return;
+            }
+        }
+        finally
+        {
+            ScrubStack();
+            _reader.Dispose();
+            _reply.Dispose();
         }
     }
 
-    private bool RefuseOperation(string op)
+    /// <summary>How much stack a request may have used below <see cref="Run"/> (parsing, Apply, formatting).</summary>
+    private const int ScrubBytes = 64 * 1024;
+
+    /// <summary>
+    /// Parsing a key, applying it and formatting a reply leave copies of it in dead stack frames of this thread,
+    /// and glibc keeps a finished thread's stack for the next one: overwrite the region those frames used.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ScrubStack()
+    {
+        Span<byte> used = stackalloc byte[ScrubBytes];
+        CryptographicOperations.ZeroMemory(used);
+    }
+
+    private bool RefuseOperation(ReadOnlySpan<byte> op)
     {
         _logger.LogWarning("UAPI: invalid operation ({Kind}), closing connection", UapiLineKind.Of(op));
         return false;
@@ -93,12 +119,7 @@ internal sealed class UapiConnection
         }
         try
         {
-            foreach (var chunk in UapiGetFormatter.FormatReplyChunks(status, extensions))
-            {
-                var bytes = Encoding.UTF8.GetBytes(chunk);
-                try { _stream.Write(bytes); }
-                finally { CryptographicOperations.ZeroMemory(bytes); } // the first chunk carries the private key
-            }
+            UapiGetFormatter.WriteReply(status, extensions, _reply);
         }
         finally
         {
@@ -113,17 +134,19 @@ internal sealed class UapiConnection
         long total = 0;
         while (true)
         {
-            var line = _reader.ReadLine();
-            switch (line.Status)
+            var status = _reader.ReadLineBytes(out var line, out int byteCount);
+            switch (status)
             {
                 case UapiLineReader.Status.EndOfStream:
                     // wireguard-go would apply what it had; we refuse, so a cut-off request changes nothing.
                     // A client that merely half-closed still learns why.
                     _logger.LogWarning("UAPI: client left in the middle of a set request; nothing was applied");
+                    parser.Abandon();
                     TryWrite(UapiProtocol.FormatErrnoLine(Errno.EPROTO));
                     return false;
                 case UapiLineReader.Status.TooLong:
                     _logger.LogWarning("UAPI: set request line longer than {Max} bytes; nothing was applied", UapiLimits.MaxLineBytes);
+                    parser.Abandon();
                     TryWrite(UapiProtocol.FormatErrnoLine(Errno.EINVAL));
                     return false;
                 case UapiLineReader.Status.NotUtf8:
@@ -131,16 +154,17 @@ internal sealed class UapiConnection
                     break;
             }
 
-            total += line.ByteCount + 1;
+            total += byteCount + 1;
             if (total > UapiLimits.MaxRequestBytes)
             {
                 _logger.LogWarning("UAPI: set request larger than {Max} bytes; nothing was applied", UapiLimits.MaxRequestBytes);
+                parser.Finish(out _);
                 TryWrite(UapiProtocol.FormatErrnoLine(Errno.EINVAL));
                 return false;
             }
-            if (line.Status != UapiLineReader.Status.Line) continue;
-            if (line.Line!.Length == 0 || line.Line == "\r") break;
-            parser.ParseLine(line.Line);
+            if (status != UapiLineReader.Status.Line) continue;
+            if (line.IsEmpty || line.SequenceEqual("\r"u8)) break;
+            parser.ParseLine(line);
         }
 
         var result = parser.Finish(out var update);

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using WgSharp.Configuration;
 using WgSharp.Keys;
@@ -16,67 +15,61 @@ namespace WgSharp.Control.Uapi;
 /// </summary>
 internal static class UapiGetFormatter
 {
-    /// <summary>The complete reply, including the "errno=0" line and the terminating blank line.</summary>
-    public static string FormatReply(DeviceStatus status, bool extensions = false) =>
-        string.Concat(FormatReplyChunks(status, extensions, chunkChars: int.MaxValue));
+    /// <summary>The complete reply as text, including the "errno=0" line and the terminating blank line (tests and tools; it holds the keys).</summary>
+    public static string FormatReply(DeviceStatus status, bool extensions = false)
+    {
+        using var text = new MemoryStream();
+        using (var writer = new UapiReplyWriter(text)) WriteReply(status, extensions, writer);
+        return Encoding.UTF8.GetString(text.GetBuffer(), 0, (int)text.Length);
+    }
 
     /// <summary>
-    /// The same reply in pieces of about <paramref name="chunkChars"/> characters, each ending at a line
-    /// end: the server writes them as they come, so the reply for 100,000 peers (~35 MB of text) never
-    /// has to exist in memory at once.
+    /// Writes the whole reply through <paramref name="writer"/> and flushes it. The writer sends each full
+    /// buffer as it goes, so the reply for 100,000 peers (~35 MB of text) never has to exist in memory at once.
     /// </summary>
-    public static IEnumerable<string> FormatReplyChunks(DeviceStatus status, bool extensions = false, int chunkChars = 32 * 1024)
+    public static void WriteReply(DeviceStatus status, bool extensions, UapiReplyWriter writer)
     {
-        var sb = new StringBuilder(Math.Min(chunkChars, 256 + status.Peers.Count * 256) + 512);
-        AppendInterface(sb, status, extensions);
-        foreach (var peer in status.Peers)
-        {
-            AppendPeer(sb, peer, extensions);
-            if (sb.Length < chunkChars) continue;
-            yield return sb.ToString();
-            sb.Clear();
-        }
-        sb.Append(UapiProtocol.FormatErrnoLine(0));
-        yield return sb.ToString();
+        WriteInterface(writer, status, extensions);
+        foreach (var peer in status.Peers) WritePeer(writer, peer, extensions);
+        writer.Write("errno=0\n\n"u8);
+        writer.Flush();
     }
 
-    private static void AppendInterface(StringBuilder sb, DeviceStatus status, bool extensions)
+    private static void WriteInterface(UapiReplyWriter w, DeviceStatus status, bool extensions)
     {
         // wg showconf needs the private key; this is the one place it leaves the device.
-        if (status.PrivateKey is { IsZero: false } privateKey) AppendKey(sb, "private_key", privateKey);
-        if (status.ListenPort != 0) AppendNumber(sb, "listen_port", status.ListenPort);
-        if (status.FwMark != 0) AppendNumber(sb, "fwmark", status.FwMark);
+        if (status.PrivateKey is { IsZero: false } privateKey) WriteKey(w, "private_key="u8, privateKey);
+        if (status.ListenPort != 0) WriteNumber(w, "listen_port="u8, status.ListenPort);
+        if (status.FwMark != 0) WriteNumber(w, "fwmark="u8, status.FwMark);
         if (extensions)
         {
-            if (status.Debug) sb.Append("debug=true\n");
-            if (status.RTable != 0) AppendNumber(sb, "rtable", (ulong)status.RTable);
-            AppendCounters(sb, status.Counters);
+            if (status.Debug) w.Write("debug=true\n"u8);
+            if (status.RTable != 0) WriteNumber(w, "rtable="u8, (ulong)status.RTable);
+            WriteCounters(w, status.Counters);
         }
     }
 
-    private static void AppendPeer(StringBuilder sb, PeerStatus peer, bool extensions)
+    private static void WritePeer(UapiReplyWriter w, PeerStatus peer, bool extensions)
     {
-        AppendKey(sb, "public_key", peer.PublicKey);
-        AppendKey(sb, "preshared_key", peer.PresharedKey ?? Key.Zero);
-        sb.Append("protocol_version=1\n");
-        if (peer.Endpoint is not null) sb.Append("endpoint=").Append(UapiAddressText.FormatEndpoint(peer.Endpoint)).Append('\n');
+        WriteKey(w, "public_key="u8, peer.PublicKey);
+        WriteKey(w, "preshared_key="u8, peer.PresharedKey ?? Key.Zero);
+        w.Write("protocol_version=1\n"u8);
+        if (peer.Endpoint is not null) WriteText(w, "endpoint="u8, UapiAddressText.FormatEndpoint(peer.Endpoint));
 
         var (seconds, nanoseconds) = ToUnixTime(peer.LastHandshake);
-        AppendNumber(sb, "last_handshake_time_sec", seconds);
-        AppendNumber(sb, "last_handshake_time_nsec", nanoseconds);
-        AppendNumber(sb, "tx_bytes", peer.TxBytes);
-        AppendNumber(sb, "rx_bytes", peer.RxBytes);
-        AppendNumber(sb, "persistent_keepalive_interval", peer.PersistentKeepalive);
-        if (extensions && !string.IsNullOrEmpty(peer.Description))
-            sb.Append("description=").Append(SingleLine(peer.Description)).Append('\n');
+        WriteNumber(w, "last_handshake_time_sec="u8, seconds);
+        WriteNumber(w, "last_handshake_time_nsec="u8, nanoseconds);
+        WriteNumber(w, "tx_bytes="u8, peer.TxBytes);
+        WriteNumber(w, "rx_bytes="u8, peer.RxBytes);
+        WriteNumber(w, "persistent_keepalive_interval="u8, peer.PersistentKeepalive);
+        if (extensions && !string.IsNullOrEmpty(peer.Description)) WriteText(w, "description="u8, SingleLine(peer.Description));
         if (extensions)
         {
-            if (peer.EndpointName is { } name) sb.Append(UapiProtocol.EndpointHostKey).Append('=').Append(name.ToString()).Append('\n');
-            AppendCounters(sb, peer.Counters);
-            if (peer.KeypairAge is { } age) AppendNumber(sb, UapiProtocol.KeypairAgeKey, (ulong)Math.Max(0, (long)age.TotalMilliseconds));
+            if (peer.EndpointName is { } name) WriteText(w, "endpoint_host="u8, name.ToString());
+            WriteCounters(w, peer.Counters);
+            if (peer.KeypairAge is { } age) WriteNumber(w, "keypair_age_msec="u8, (ulong)Math.Max(0, (long)age.TotalMilliseconds));
         }
-        foreach (var prefix in peer.AllowedIps)
-            sb.Append("allowed_ip=").Append(UapiAddressText.FormatPrefix(prefix)).Append('\n');
+        foreach (var prefix in peer.AllowedIps) WriteText(w, "allowed_ip="u8, UapiAddressText.FormatPrefix(prefix));
     }
 
     /// <summary>Seconds and nanoseconds since the Unix epoch; (0, 0) for "never", as wireguard-go prints it.</summary>
@@ -88,16 +81,36 @@ internal static class UapiGetFormatter
         return ((ulong)(ticks / TimeSpan.TicksPerSecond), (ulong)(ticks % TimeSpan.TicksPerSecond) * 100);
     }
 
-    private static void AppendCounters(StringBuilder sb, IReadOnlyList<KeyValuePair<string, ulong>> counters)
+    private static void WriteCounters(UapiReplyWriter w, IReadOnlyList<KeyValuePair<string, ulong>> counters)
     {
-        foreach (var (name, value) in counters) AppendNumber(sb, UapiProtocol.CounterKeyPrefix + name, value);
+        foreach (var (name, value) in counters)
+        {
+            w.Write(UapiProtocol.CounterKeyPrefix);
+            w.Write(name);
+            WriteNumber(w, "="u8, value);
+        }
     }
 
-    private static void AppendKey(StringBuilder sb, string name, in Key key) =>
-        sb.Append(name).Append('=').Append(key.ToHex()).Append('\n');
+    private static void WriteKey(UapiReplyWriter w, ReadOnlySpan<byte> nameAndEquals, in Key key)
+    {
+        w.Write(nameAndEquals);
+        w.WriteKey(key);
+        w.Write("\n"u8);
+    }
 
-    private static void AppendNumber(StringBuilder sb, string name, ulong value) =>
-        sb.Append(name).Append('=').Append(value.ToString(CultureInfo.InvariantCulture)).Append('\n');
+    private static void WriteNumber(UapiReplyWriter w, ReadOnlySpan<byte> nameAndEquals, ulong value)
+    {
+        w.Write(nameAndEquals);
+        w.WriteNumber(value);
+        w.Write("\n"u8);
+    }
+
+    private static void WriteText(UapiReplyWriter w, ReadOnlySpan<byte> nameAndEquals, string value)
+    {
+        w.Write(nameAndEquals);
+        w.Write(value);
+        w.Write("\n"u8);
+    }
 
     /// <summary>A description set through another dialect could hold a newline; it must not break the framing.</summary>
     private static string SingleLine(string text) =>

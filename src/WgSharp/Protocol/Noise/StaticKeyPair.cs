@@ -15,6 +15,7 @@ internal sealed class StaticKeyPair : IDisposable
     /// <summary>Clamps rawPrivateKey (as wg(4) promises) and derives the public key.</summary>
     public StaticKeyPair(in Key rawPrivateKey)
     {
+        SecretMemory.Protect(_privateKey); // out of core dumps and swap (issue 21)
         var clamped = KeyPair.ClampPrivateKey(rawPrivateKey);
         clamped.CopyTo(_privateKey);
         PublicKey = KeyPair.DerivePublicKey(clamped);
