@@ -62,6 +62,9 @@ internal static class MetricsEndpoint
         return new Server(listener, new PrometheusExposition(WireGuardMetrics.MeterName), logger);
     }
 
+    /// <summary>Serves <paramref name="exposition"/> on an already listening socket until disposed (tests start it this way).</summary>
+    internal static IDisposable Serve(Socket listener, PrometheusExposition exposition, ILogger logger) => new Server(listener, exposition, logger);
+
     /// <summary>A listening TCP socket for <see cref="TryParse"/>'s address: null is every address, IPv4 included.</summary>
     private static Socket Listen(IPAddress? address, int port)
     {
