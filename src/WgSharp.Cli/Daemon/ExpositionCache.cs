@@ -11,6 +11,8 @@ internal sealed class ExpositionCache(PrometheusExposition exposition, TimeProvi
     /// <summary>How long a collection is served again: Prometheus scrapes every 10-60 s, a second loses nothing.</summary>
     public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(1);
 
+    private const long CollectGarbageAfterBytes = 16 << 20;
+
     private readonly Lock _lock = new();
     private readonly List<Snapshot> _snapshots = [];
     private Snapshot? _current;
@@ -39,7 +41,11 @@ internal sealed class ExpositionCache(PrometheusExposition exposition, TimeProvi
             {
                 var target = _snapshots.Find(s => s.Readers == 0);
                 if (target is null) _snapshots.Add(target = new Snapshot());
+                long allocated = GC.GetAllocatedBytesForCurrentThread();
                 target.Length = exposition.CollectInto(ref target.Buffer);
+                // Thousands of peers leave megabytes of measurement arrays behind, large ones on the LOH, which only a
+                // full collection returns; left to the GC's own pace the daemon's RSS climbed scrape after scrape.
+                if (GC.GetAllocatedBytesForCurrentThread() - allocated > CollectGarbageAfterBytes) GC.Collect();
                 target.CollectedAt = now;
                 _current = target;
             }

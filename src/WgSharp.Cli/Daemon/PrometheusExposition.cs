@@ -21,6 +21,7 @@ internal sealed class PrometheusExposition : IDisposable
     private readonly MeterListener _listener = new();
     private readonly List<Instrument> _instruments = []; // in the order they were published: the order of the output
     private readonly Dictionary<Instrument, ArrayBufferWriter<byte>> _samples = []; // kept across collections: reused
+    private readonly Dictionary<Instrument, string> _names = []; // "x_total" once, not once per sample
     private readonly StringBuilder _escaped = new();
     private readonly Lock _collecting = new();
 
@@ -38,6 +39,7 @@ internal sealed class PrometheusExposition : IDisposable
             {
                 _instruments.Remove(instrument);
                 _samples.Remove(instrument);
+                _names.Remove(instrument);
             }
         };
         _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
@@ -140,8 +142,12 @@ internal sealed class PrometheusExposition : IDisposable
     private static bool IsCounter(Instrument instrument) =>
         instrument is ObservableCounter<long> or ObservableCounter<double> or Counter<long> or Counter<double>;
 
-    private static string MetricName(Instrument instrument) =>
-        IsCounter(instrument) && !instrument.Name.EndsWith("_total", StringComparison.Ordinal) ? instrument.Name + "_total" : instrument.Name;
+    private string MetricName(Instrument instrument)
+    {
+        if (!_names.TryGetValue(instrument, out var name))
+            _names[instrument] = name = IsCounter(instrument) && !instrument.Name.EndsWith("_total", StringComparison.Ordinal) ? instrument.Name + "_total" : instrument.Name;
+        return name;
+    }
 
     /// <summary>The format's escaping: backslash and newline everywhere, double quotes in label values.</summary>
     private static void AppendEscaped(StringBuilder text, string value, bool escapeQuotes)
