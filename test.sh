@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 if [ "$(id -u)" -ne 0 ]; then echo "test.sh: the tests need root (network namespaces, TUN): sudo ./test.sh" >&2; exit 1; fi
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
-tools/ensure-debian-packages.sh wireguard-tools wireguard-go iperf3 iputils-ping nftables iproute2 openssl procps curl python3 python3-scapy \
+tools/ensure-debian-packages.sh wireguard-tools wireguard-go iperf3 iputils-ping nftables iproute2 openssl procps curl python3 python3-scapy systemd \
   afl++ clang gdb qemu-user
 # The fuzzing campaign test (tests/WgSharp.Tests/Robustness/FuzzCampaignTests.cs) instruments with SharpFuzz.
 export PATH="$PATH:$HOME/.dotnet/tools"

@@ -24,6 +24,7 @@ internal static class DaemonLauncher
         // from the launcher's session and terminal, then runs in the foreground of its own.
         if (Environment.GetEnvironmentVariable(ChildMarker) == "1")
         {
+            DropCapabilities(interfaceName); // may re-execute this process: before the marker is consumed
             Environment.SetEnvironmentVariable(ChildMarker, null);
             Posix.setsid();
             // Without LOG_LEVEL the daemon is silent, as wireguard-go is: stdin/stdout go to
@@ -40,8 +41,17 @@ internal static class DaemonLauncher
             return 1;
         }
         if (foreground || Environment.GetEnvironmentVariable("WG_PROCESS_FOREGROUND") == "1")
+        {
+            DropCapabilities(interfaceName);
             return DaemonHost.Run(interfaceName);
+        }
         return SpawnDetached(interfaceName);
+    }
+
+    /// <summary>Only the daemon sheds capabilities (issue 21); the launching command keeps what its caller gave it.</summary>
+    private static void DropCapabilities(string interfaceName)
+    {
+        if (CapabilityDrop.DropAndReexecute() is { } problem) Console.Error.WriteLine($"wgsharp: {interfaceName}: warning: {problem}");
     }
 
     private static int SpawnDetached(string interfaceName)

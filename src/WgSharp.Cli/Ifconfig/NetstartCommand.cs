@@ -8,6 +8,8 @@ namespace WgSharp.Cli.Ifconfig;
 /// line is applied in order as `wgsharp IFNAME LINE`; "!cmd" lines run through /bin/sh with $if
 /// replaced. A line that does not parse is reported with file and line number and nothing of that file is applied
 /// (the interface is not created); a line the kernel refuses is reported and the others still apply.
+/// A file root does not own, or that group or others can write, or a symlink, is refused with one line; a
+/// world-readable one is applied, its mode fixed with a warning (it holds a key), as OpenBSD's netstart does.
 /// The directory can be changed with WGSHARP_HOSTNAME_DIR (for tests).
 /// </summary>
 internal static class NetstartCommand
@@ -41,7 +43,8 @@ internal static class NetstartCommand
         if (!HostnameIfReader.IsConfigurableName(name))
             return Fail($"netstart: {name}: not a configurable interface name");
         HostnameIfFile file;
-        try { file = HostnameIfReader.Read(directory, name, HostLookup.FirstAddress); }
+        // The file is refused unless root owns it and nobody else can write it: its lines run as root (issue 21).
+        try { file = HostnameIfReader.Read(directory, name, HostLookup.FirstAddress, warning => Console.Error.WriteLine($"wgsharp: netstart: {warning}")); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return Fail($"netstart: {e.Message}"); }
 
         // All or nothing, as the manual promises of a bad word: a file with a line that does not parse applies no line.

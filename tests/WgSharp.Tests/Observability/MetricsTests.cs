@@ -63,6 +63,6 @@ public class MetricsTests
     public void BadMetricsAddressIsRefused(string text)
     {
         Assert.False(MetricsEndpoint.TryParse(text, out _, out _, out var error));
-        Assert.Contains("not PORT or ADDRESS:PORT", error);
+        Assert.Contains("not PORT, ADDRESS:PORT or unix:/PATH", error);
     }
 }

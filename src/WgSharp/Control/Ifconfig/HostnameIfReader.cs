@@ -45,16 +45,18 @@ internal static class HostnameIfReader
         return InterfaceName.IsValid(name);
     }
 
-    /// <summary>Reads and parses DIR/hostname.IFNAME. Throws if the file cannot be read.</summary>
-    public static HostnameIfFile Read(string directory, string interfaceName, Func<string, IPAddress?>? resolveHost = null)
+    /// <summary>
+    /// Reads and parses DIR/hostname.IFNAME, trusting it only as <see cref="TrustedConfigFile"/> does (root's, written
+    /// by nobody else, not a symlink). Throws if the file cannot be read or is refused (<see cref="UntrustedFileException"/>);
+    /// <paramref name="warn"/> hears of a world-readable file whose mode was fixed.
+    /// </summary>
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public static HostnameIfFile Read(string directory, string interfaceName, Func<string, IPAddress?>? resolveHost = null, Action<string>? warn = null)
     {
         if (!IsConfigurableName(interfaceName))
             throw new ArgumentException($"'{interfaceName}' is not a configurable interface name", nameof(interfaceName));
         string path = System.IO.Path.Combine(directory, FilePrefix + interfaceName);
-        var info = new FileInfo(path);
-        if (!info.Exists) throw new FileNotFoundException($"{path}: No such file or directory", path);
-        if (info.Length > MaxFileBytes) throw new IOException($"{path}: file too large");
-        return Parse(path, interfaceName, File.ReadAllText(path, Encoding.UTF8), resolveHost);
+        return Parse(path, interfaceName, TrustedConfigFile.ReadAllText(path, MaxFileBytes, warn), resolveHost);
     }
 
     /// <summary>Parses file contents already read; <paramref name="path"/> is only used in messages.</summary>

@@ -1,0 +1,76 @@
+using System.Globalization;
+using WgSharp.Tests.BsdCli;
+using WgSharp.Tests.Integration.Infrastructure;
+
+namespace WgSharp.Tests.Hardening;
+
+/// <summary>
+/// Issue 21, finding 5: a daemon started by root with every capability keeps only CAP_NET_ADMIN, CAP_NET_BIND_SERVICE
+/// and CAP_SYS_ADMIN (routing domains), on every thread and in its bounding set, with no_new_privs, whether started
+/// in the foreground (systemd's way) or detached; and it still works (configured after the drop).
+/// </summary>
+[Collection(NetnsCollection.Name)]
+public sealed class ServiceCapabilityTests : IDisposable
+{
+    private const ulong Kept = (1UL << 10) | (1UL << 12) | (1UL << 21);
+    private readonly string _name = TestNames.NewInterface();
+
+    public ServiceCapabilityTests() => WgSharpCli.CleanUp([_name], []);
+
+    public void Dispose() => WgSharpCli.CleanUp([_name], []);
+
+    [Fact]
+    public void AForegroundDaemonKeepsOnlyTheCapabilitiesItNeedsOnEveryThread()
+    {
+        using var daemon = new ForegroundDaemon(_name);
+        AssertDropped(DaemonPid("-f"));
+        WgSharpCli.Ok(_name, "wgport", "0", "10.233.0.1/24", "up"); // still configurable with what it kept
+        Assert.Contains("10.233.0.1", WgSharpCli.Ok(_name).StandardOutput);
+    }
+
+    [Fact]
+    public void ADetachedDaemonKeepsOnlyTheCapabilitiesItNeeds()
+    {
+        WgSharpCli.Ok(_name, "create");
+        AssertDropped(DaemonPid("--foreground"));
+    }
+
+    private static void AssertDropped(int pid)
+    {
+        var threads = Directory.GetDirectories($"/proc/{pid}/task");
+        Assert.True(threads.Length > 1, "expected the runtime's threads");
+        foreach (var thread in threads)
+        {
+            var status = File.ReadAllLines(Path.Combine(thread, "status"));
+            ulong effective = Field(status, "CapEff"), bounding = Field(status, "CapBnd"), permitted = Field(status, "CapPrm");
+            Assert.True((effective & (1UL << 12)) != 0, $"{thread}: CAP_NET_ADMIN lost");
+            Assert.Equal(0UL, effective & ~Kept);
+            Assert.Equal(0UL, permitted & ~Kept);
+            Assert.Equal(0UL, bounding & ~Kept);
+            Assert.Equal(0UL, Field(status, "CapAmb"));
+            Assert.Equal(1UL, Field(status, "NoNewPrivs"));
+        }
+    }
+
+    private static ulong Field(string[] status, string name)
+    {
+        string line = status.Single(l => l.StartsWith(name + ":", StringComparison.Ordinal));
+        var style = name == "NoNewPrivs" ? NumberStyles.None : NumberStyles.AllowHexSpecifier;
+        return ulong.Parse(line[(name.Length + 1)..].Trim(), style, CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The process whose command line ends with FLAG IFNAME (the daemon; a launcher has exited by now).</summary>
+    private int DaemonPid(string flag)
+    {
+        foreach (var directory in Directory.GetDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(directory), out int pid)) continue;
+            string[] words;
+            try { words = File.ReadAllText(Path.Combine(directory, "cmdline")).TrimEnd('\0').Split('\0'); }
+            catch (IOException) { continue; }
+            catch (UnauthorizedAccessException) { continue; }
+            if (words.Length >= 2 && words[^2] == flag && words[^1] == _name) return pid;
+        }
+        throw new Xunit.Sdk.XunitException($"no daemon process for {_name}");
+    }
+}
