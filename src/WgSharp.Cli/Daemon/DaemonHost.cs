@@ -17,7 +17,7 @@ internal static class DaemonHost
     /// <summary>Runs in the foreground; onReady is called once the socket is serving (the launcher detaches then).</summary>
     public static int Run(string interfaceName, Action? onReady = null, bool detached = false)
     {
-        using var loggerFactory = Logging.CreateFactory(detached);
+        using var loggerFactory = Logging.CreateFactory(detached, interfaceName);
         var logger = loggerFactory.CreateLogger("wgsharp");
         // Before any key arrives: a crash must not write the private key into a core file.
         if (!Posix.MakeNonDumpable()) logger.LogWarning("{Interface}: cannot mark the process non-dumpable; a crash may leave keys in a core file", interfaceName);
@@ -57,6 +57,8 @@ internal static class DaemonHost
             device.Dispose();
             return 1;
         }
+        if (metricsEndpoint is not null)
+            logger.LogInformation("{Interface}: serving metrics on {Address} ({Variable})", interfaceName, Environment.GetEnvironmentVariable(MetricsEndpoint.EnvironmentVariable), MetricsEndpoint.EnvironmentVariable);
 
         using var resolver = new EndpointResolver(device, logger, host => NamespaceHostResolver.ResolveFor(device, host));
         UapiServer server;

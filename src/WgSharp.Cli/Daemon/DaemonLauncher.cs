@@ -106,6 +106,9 @@ internal static class DaemonLauncher
             Console.Error.WriteLine($"wgsharp: {interfaceName}: the daemon did not start in time");
             return 1;
         }
+        // Where its log went is worth a word only when it is not where an operator looks first.
+        if (Logging.DetachedLogFallback(interfaceName) is { } logFile)
+            Console.Error.WriteLine($"wgsharp: {interfaceName}: no syslog listens on {SyslogLoggerProvider.SocketPath}: the daemon logs to {logFile}");
         return 0;
     }
 }

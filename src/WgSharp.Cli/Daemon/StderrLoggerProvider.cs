@@ -19,14 +19,16 @@ internal sealed class StderrLoggerProvider(LogLevel minimum, TextWriter? output 
         if (!ReferenceEquals(_output, Console.Error)) _output.Dispose();
     }
 
-    /// <summary>A provider appending to <paramref name="path"/>, or null with the reason when it cannot be opened.</summary>
+    /// <summary>
+    /// A provider appending to <paramref name="path"/> (created 0600: log lines name peers and endpoints), or null with
+    /// the reason when it cannot be opened. The file is bounded: past <see cref="LogFile.MaxBytes"/> it becomes PATH.old.
+    /// </summary>
     public static StderrLoggerProvider? TryOpenFile(LogLevel minimum, string path, out string? error)
     {
         error = null;
         try
         {
-            var stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
-            return new StderrLoggerProvider(minimum, TextWriter.Synchronized(new StreamWriter(stream) { AutoFlush = true }));
+            return new StderrLoggerProvider(minimum, new LogFile(path));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
         {
@@ -58,5 +60,70 @@ internal sealed class StderrLoggerProvider(LogLevel minimum, TextWriter? output 
             LogLevel.Error => "fail",
             _ => "crit",
         };
+    }
+
+    /// <summary>
+    /// An append-only log file that never grows past <see cref="MaxBytes"/>: a peer that makes us log (a warning per
+    /// bad handshake) must not fill the disk. The full file is kept once as PATH.old, as logrotate's "rotate 1" would.
+    /// </summary>
+    internal sealed class LogFile : TextWriter
+    {
+        public const long MaxBytes = 16 * 1024 * 1024;
+        private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+
+        private readonly string _path;
+        private readonly long _maxBytes;
+        private readonly Lock _lock = new();
+        private FileStream _stream;
+
+        public LogFile(string path, long maxBytes = MaxBytes)
+        {
+            _path = path;
+            _maxBytes = maxBytes;
+            _stream = Open(path);
+        }
+
+        public override System.Text.Encoding Encoding => System.Text.Encoding.UTF8;
+
+        public override void Write(char value) => WriteLine(value.ToString());
+
+        public override void WriteLine(string? value)
+        {
+            byte[] line = System.Text.Encoding.UTF8.GetBytes((value ?? "") + "\n");
+            lock (_lock)
+            {
+                try
+                {
+                    if (_stream.Length + line.Length > _maxBytes) Rotate();
+                    _stream.Write(line);
+                    _stream.Flush();
+                }
+                catch (IOException) { } // disk full, file system gone: the line is lost, the daemon goes on
+                catch (ObjectDisposedException) { }
+            }
+        }
+
+        private void Rotate()
+        {
+            _stream.Dispose();
+            bool moved = true;
+            try { File.Move(_path, _path + ".old", overwrite: true); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { moved = false; }
+            _stream = Open(_path, moved ? FileMode.Append : FileMode.Create); // cannot keep the old lines: start over
+        }
+
+        private static FileStream Open(string path, FileMode mode = FileMode.Append) => new(path, new FileStreamOptions
+        {
+            Mode = mode,
+            Access = FileAccess.Write,
+            Share = FileShare.ReadWrite,
+            UnixCreateMode = OwnerOnly,
+        });
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) lock (_lock) _stream.Dispose();
+            base.Dispose(disposing);
+        }
     }
 }

@@ -29,12 +29,33 @@ internal sealed class SyslogLoggerProvider : ILoggerProvider
         _target = target;
     }
 
-    /// <summary>A provider for the syslog socket at <paramref name="path"/>, or null when there is none.</summary>
+    /// <summary>The socket syslog(3) would use: WGSHARP_SYSLOG_SOCKET if set, else /dev/log.</summary>
+    public static string SocketPath => Environment.GetEnvironmentVariable(SocketVariable) is { Length: > 0 } path ? path : DefaultSocketPath;
+
+    /// <summary>A provider for the syslog socket at <paramref name="path"/>, or null when nobody listens there.</summary>
     public static SyslogLoggerProvider? TryCreate(LogLevel minimum, string path)
     {
-        if (!File.Exists(path)) return null;
+        if (!IsListening(path)) return null;
         var socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
         return new SyslogLoggerProvider(minimum, socket, new UnixDomainSocketEndPoint(path));
+    }
+
+    /// <summary>
+    /// Whether a syslog daemon receives at <paramref name="path"/>. The file alone proves nothing: a socket left by a
+    /// stopped syslog (or a container's empty /dev/log bind) would swallow every line without a trace.
+    /// </summary>
+    public static bool IsListening(string path)
+    {
+        try
+        {
+            using var probe = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+            probe.Connect(new UnixDomainSocketEndPoint(path));
+            return true;
+        }
+        catch (Exception e) when (e is SocketException or ArgumentException) // ArgumentException: a path too long for sun_path
+        {
+            return false;
+        }
     }
 
     /// <summary>RFC 3164's header: PRI, then the timestamp "Mmm dd hh:mm:ss" with the day padded by a space.</summary>

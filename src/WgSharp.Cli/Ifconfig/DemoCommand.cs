@@ -7,7 +7,7 @@ namespace WgSharp.Cli.Ifconfig;
 
 /// <summary>
 /// `wgsharp demo`: runs the wg(4) manual's example as written — two interfaces in rdomains 1 and
-/// 2 talking through a UDP tunnel on 127.0.0.1 in the default namespace — pings through it, shows
+/// 2 talking through a UDP tunnel in the default namespace (sockets on every address, endpoints at 127.0.0.1) — pings through it, shows
 /// the sockets and both statuses, and tears everything down again, also on failure or Ctrl-C.
 /// Exit status 0 means the ping got through. --interfaces/--rdomains/--ports choose other names
 /// (the tests use them so as not to disturb a real wg1).
@@ -113,7 +113,8 @@ internal static class DemoCommand
             string if1 = names[0], if2 = names[1];
             string p1 = Num(ports[0]), p2 = Num(ports[1]), r1 = Num(rdomains[0]), r2 = Num(rdomains[1]);
             Console.Out.WriteLine($"The wg(4) manual's example: {if1} in rdomain {r1} and {if2} in rdomain {r2} (network namespaces");
-            Console.Out.WriteLine($"rdomain{r1} and rdomain{r2}), tunnelling over UDP ports {p1} and {p2} on 127.0.0.1 in this namespace.");
+            Console.Out.WriteLine($"rdomain{r1} and rdomain{r2}), tunnelling over UDP ports {p1} and {p2} in this namespace: each daemon");
+            Console.Out.WriteLine("listens on every address (0.0.0.0 and [::], as any WireGuard interface does); the peers reach each other at 127.0.0.1.");
 
             Comment("create interfaces; set random private keys");
             foreach (int i in new[] { 0, 1 })

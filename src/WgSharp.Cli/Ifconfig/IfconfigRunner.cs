@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using System.Globalization;
 using System.Net.Sockets;
 using WgSharp.Cli.Daemon;
@@ -68,8 +69,12 @@ internal static class IfconfigRunner
         if (!Privileges.CanManageInterfaces()) return Fail(Privileges.Needed);
         foreach (string name in new Wg.WgDevices().List().Order(StringComparer.Ordinal))
         {
-            // One that went away meanwhile is simply not listed.
-            try { if (InterfaceLocator.TryFind(name, out _)) ShowStatus(name, family, verbose); }
+            // One that went away meanwhile is simply not listed; one whose link cannot be reached is named on stderr.
+            try
+            {
+                if (InterfaceLocator.TryFind(name, out _)) ShowStatus(name, family, verbose);
+                else if (InterfaceLifecycle.IsServing(name)) Console.Error.WriteLine($"wgsharp: {InterfaceLocator.NotFoundReason(name)}");
+            }
             catch (Exception e) when (e is IOException or TimeoutException or UapiProtocolException) { }
         }
         return 0;
@@ -84,7 +89,8 @@ internal static class IfconfigRunner
             if (command.Destroy)
                 return InterfaceLifecycle.Destroy(name, out var destroyError) ? 0 : Fail(destroyError!);
 
-            CheckLinkChanges(command); // before anything changes: a refused link change must not leave a half-applied command
+            var notices = new List<string>(command.Notices);
+            CheckLinkChanges(command, notices); // before anything changes: a refused link change must not leave a half-applied command
             // The device change first: it is the step most likely to fail at run time (a port in
             // use), and the daemon applies it atomically.
             if (command.HasDeviceUpdate)
@@ -92,10 +98,15 @@ internal static class IfconfigRunner
                 // wgrtable N moves the UDP socket into rdomainN, which the daemon would create; made
                 // here, it is recorded as wgsharp's and removed again once unused.
                 if (command.Update.RTable is > 0 and var rtable) RDomains.Create(rtable);
-                var result = UapiClient.ForInterface(name).Set(command.Update);
+                var client = UapiClient.ForInterface(name);
+                NoteRemovalsOfStrangers(client, command.Update, notices);
+                var result = client.Set(command.Update);
                 if (!result.IsOk) return Fail($"{name}: {result.Message ?? UapiProtocol.DescribeErrno(result.Errno)}");
             }
-            ApplyLinkChanges(command);
+            var changes = new List<string>();
+            try { ApplyLinkChanges(command, changes); }
+            finally { LogLinkChanges(name, changes); } // what did change, even when a later step failed
+            foreach (string notice in notices) Console.Error.WriteLine($"wgsharp: {name}: {notice}");
             return 0;
         }
         catch (LinkActionException e) { return Fail(e.Message); }
@@ -106,7 +117,7 @@ internal static class IfconfigRunner
     private static int ShowStatus(string name, AddressFamily? family, bool verbose)
     {
         if (!InterfaceLocator.TryFind(name, out var netns))
-            return Fail($"{name}: no such interface");
+            return Fail(InterfaceLocator.NotFoundReason(name));
         var link = LinkState.Read(name, netns);
         var client = UapiClient.ForInterface(name);
         DeviceStatus device;
@@ -125,12 +136,12 @@ internal static class IfconfigRunner
     /// Refuses, before anything is applied, what would fail or be silently undone: deleting an address
     /// the interface lacks, and an MTU below 1280 together with IPv6 addresses (Linux drops them all).
     /// </summary>
-    private static void CheckLinkChanges(IfconfigCommand command)
+    private static void CheckLinkChanges(IfconfigCommand command, List<string> notices)
     {
         string name = command.InterfaceName;
         if (!TouchesLink(command)) return;
         if (!InterfaceLocator.TryFind(name, out var netns))
-            throw new LinkActionException($"{name}: no such interface");
+            throw new LinkActionException(InterfaceLocator.NotFoundReason(name));
         var link = LinkState.Read(name, netns);
         // Moving a link to another namespace drops its addresses.
         bool moves = command.RDomain is { } rdomain && (rdomain == 0 ? null : RDomains.NamespaceOf(rdomain)) != netns;
@@ -138,28 +149,70 @@ internal static class IfconfigRunner
             throw new LinkActionException($"{name}: {error}");
         if (InterfaceAddressPlan.CheckMtu(command.Mtu ?? link.Mtu, addresses, mtuChanges: command.Mtu is not null) is { } mtuError)
             throw new LinkActionException($"{name}: {mtuError}");
+        if (command.Mtu is { } mtu && InterfaceAddressPlan.MtuNotice(mtu, link.Addresses) is { } notice) notices.Add(notice);
     }
 
-    private static void ApplyLinkChanges(IfconfigCommand command)
+    /// <summary>
+    /// `-wgpeer KEY` of a key that is no peer removes nothing, as on OpenBSD, but says so: a typo in a key must not
+    /// pass for a removal. The key is named as the logs name peers (its first and last characters), never whole.
+    /// </summary>
+    private static void NoteRemovalsOfStrangers(UapiClient client, DeviceUpdate update, List<string> notices)
+    {
+        if (!update.Peers.Any(p => p.Remove)) return;
+        var status = client.Get();
+        try
+        {
+            foreach (var removal in update.Peers.Where(p => p.Remove))
+                if (!status.Peers.Any(p => p.PublicKey == removal.PublicKey))
+                    notices.Add($"-wgpeer {Device.Peer.FormatLogName(removal.PublicKey)}: not a peer of this interface, nothing removed");
+        }
+        finally
+        {
+            status.ClearSecrets();
+        }
+    }
+
+    /// <summary>Logs the link changes the CLI made itself: the daemon never sees them, so its log alone would not tell.</summary>
+    private static void LogLinkChanges(string name, List<string> changes)
+    {
+        if (changes.Count == 0) return;
+        using var factory = Logging.CreateChangeLogFactory(name);
+        var logger = factory.CreateLogger("wgsharp");
+        foreach (string change in changes) logger.LogInformation("{Interface}: {Change}", name, change);
+    }
+
+    /// <summary>Makes the link changes; <paramref name="changes"/> gets one line per change made, for the log.</summary>
+    private static void ApplyLinkChanges(IfconfigCommand command, List<string> changes)
     {
         string name = command.InterfaceName;
         if (!TouchesLink(command)) return;
         if (!InterfaceLocator.TryFind(name, out var netns))
-            throw new LinkActionException($"{name}: no such interface");
+            throw new LinkActionException(InterfaceLocator.NotFoundReason(name));
 
-        if (command.RDomain is { } rdomain) netns = MoveToRDomain(name, netns, rdomain);
+        if (command.RDomain is { } rdomain)
+        {
+            var moved = MoveToRDomain(name, netns, rdomain);
+            if (moved != netns) changes.Add($"moved to rdomain {rdomain}");
+            netns = moved;
+        }
         // An MTU that allows IPv6 goes first, so inet6 addresses can be added; one below 1280 goes
         // last, once the inet6 addresses it would make the kernel drop are gone (CheckLinkChanges).
         bool mtuFirst = command.Mtu >= InterfaceAddressPlan.MinIPv6Mtu;
-        if (mtuFirst) SetMtu(netns, name, command.Mtu!.Value);
-        ApplyAddresses(command, netns);
-        if (!mtuFirst && command.Mtu is { } mtu) SetMtu(netns, name, mtu);
+        if (mtuFirst) SetMtu(netns, name, command.Mtu!.Value, changes);
+        ApplyAddresses(command, netns, changes);
+        if (!mtuFirst && command.Mtu is { } mtu) SetMtu(netns, name, mtu, changes);
         if (command.Up is { } up)
+        {
             Ip(netns, "SIOCSIFFLAGS", "link", "set", "dev", name, up ? "up" : "down");
+            changes.Add(up ? "link up" : "link down");
+        }
     }
 
-    private static void SetMtu(string? netns, string name, int mtu) =>
+    private static void SetMtu(string? netns, string name, int mtu, List<string> changes)
+    {
         Ip(netns, "SIOCSIFMTU", "link", "set", "dev", name, "mtu", mtu.ToString(CultureInfo.InvariantCulture));
+        changes.Add($"mtu set to {mtu.ToString(CultureInfo.InvariantCulture)}");
+    }
 
     /// <summary>Moves the link into namespace rdomainN (created with its loopback up if missing); returns the new namespace.</summary>
     private static string? MoveToRDomain(string name, string? current, int rdomain)
@@ -183,7 +236,7 @@ internal static class IfconfigRunner
     /// deletes what must go, then re-reads the kernel's list, because deleting a primary inet address
     /// also deletes the secondaries of its subnet, and adds whatever is missing.
     /// </summary>
-    private static void ApplyAddresses(IfconfigCommand command, string? netns)
+    private static void ApplyAddresses(IfconfigCommand command, string? netns, List<string> changes)
     {
         string name = command.InterfaceName;
         if (command.AddAddresses.Count == 0 && command.DeleteAddresses.Count == 0 && command.RemoveAllAddressesOf.Count == 0)
@@ -193,7 +246,11 @@ internal static class IfconfigRunner
             throw new LinkActionException($"{name}: {error}");
         // Secondaries (listed after their primary) first, so none has vanished with its primary yet.
         foreach (var address in existing.Reverse())
-            if (!wanted.Contains(address)) DeleteAddress(netns, name, address);
+            if (!wanted.Contains(address))
+            {
+                DeleteAddress(netns, name, address);
+                changes.Add($"address {address} removed");
+            }
 
         var remaining = LinkState.Read(name, netns).Addresses;
         foreach (var address in wanted)
@@ -203,6 +260,7 @@ internal static class IfconfigRunner
                 ? new[] { "address", "add", address.ToString(), "dev", name }
                 : ["-6", "address", "add", address.ToString(), "dev", name, "nodad"];
             Ip(netns, "SIOCAIFADDR", arguments);
+            changes.Add($"address {address} added");
         }
     }
 

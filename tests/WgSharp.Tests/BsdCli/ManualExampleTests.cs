@@ -74,6 +74,9 @@ public sealed class ManualExampleTests : IDisposable
         Assert.Contains("bytes from 192.168.5.2", result.StandardOutput);
         Assert.Contains("wgpubkey", result.StandardOutput);
         Assert.Contains("demo succeeded", result.StandardOutput);
+        // Its words match its sockets (issue 20): they listen on every address, only the endpoints are 127.0.0.1.
+        Assert.Contains("listens on every address (0.0.0.0 and [::]", result.StandardOutput);
+        Assert.DoesNotContain("on 127.0.0.1 in this namespace", result.StandardOutput);
         Assert.False(WgSharp.Linux.NetNs.Exists(_rdomain1.Namespace));
         Assert.False(WgSharp.Linux.NetNs.Exists(_rdomain2.Namespace));
         Assert.False(File.Exists($"/var/run/wireguard/{_if1}.sock"));

@@ -45,5 +45,8 @@ public static class FuzzSeeds
 
         foreach (var (name, bytes) in FuzzNetstack.Seeds()) yield return ("netstack", name, bytes);
         foreach (var seed in FuzzProxy.Seeds()) yield return seed;
+        foreach (var seed in FuzzParsersControl.Seeds(key)) yield return seed;
+        foreach (var seed in FuzzParsersConfig.Seeds(key)) yield return seed;
+        foreach (var seed in FuzzParsersPackets.Seeds()) yield return seed;
     }
 }

@@ -15,7 +15,8 @@ namespace WgSharp.Tests.Robustness;
 /// </summary>
 public static class FuzzTargets
 {
-    public static readonly string[] Names = ["handshake", "uapi", "ifconfig", "netstack", "socks5", "http-proxy"];
+    public static readonly string[] Names =
+        ["handshake", "uapi", "ifconfig", "netstack", "uapiframe", "getreply", "metrics", "hostnameif", "wgconf", "wgset", "inner", "tun", "socks5", "http-proxy"];
 
     private static readonly Key ResponderPrivate = KeyPair.ClampPrivateKey(new Key(Enumerable.Repeat((byte)0x11, 32).ToArray()));
     private static readonly Key InitiatorPrivate = KeyPair.ClampPrivateKey(new Key(Enumerable.Repeat((byte)0x22, 32).ToArray()));
@@ -33,6 +34,14 @@ public static class FuzzTargets
             case "uapi": Uapi(input); break;
             case "ifconfig": Ifconfig(input); break;
             case "netstack": FuzzNetstack.Run(input); break;
+            case "uapiframe": FuzzParsersControl.UapiFrame(input); break;
+            case "getreply": FuzzParsersControl.GetReply(input); break;
+            case "metrics": FuzzParsersControl.MetricsRequest(input); break;
+            case "hostnameif": FuzzParsersConfig.HostnameIf(input); break;
+            case "wgconf": FuzzParsersConfig.WgConf(input); break;
+            case "wgset": FuzzParsersConfig.WgSet(input); break;
+            case "inner": FuzzParsersPackets.Inner(input); break;
+            case "tun": FuzzParsersPackets.Tun(input); break;
             case "socks5": FuzzProxy.Socks5(input); break;
             case "http-proxy": FuzzProxy.HttpProxy(input); break;
             default: throw new ArgumentException($"unknown fuzz target {target}", nameof(target));

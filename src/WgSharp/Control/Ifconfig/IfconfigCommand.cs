@@ -49,4 +49,7 @@ internal sealed class IfconfigCommand
     public DeviceUpdate Update { get; } = new();
 
     public bool HasDeviceUpdate => !Update.IsEmpty;
+
+    /// <summary>What the command will do differently from what was asked (a description cut to size), one line each, to tell the user.</summary>
+    public List<string> Notices { get; } = [];
 }

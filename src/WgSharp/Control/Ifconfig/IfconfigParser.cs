@@ -170,6 +170,7 @@ internal static class IfconfigParser
                     string value = Next(word);
                     if (value.Any(char.IsControl)) throw Fail(word, $"{word}: control characters are not allowed");
                     Peer(word).Description = TruncateDescription(value);
+                    if (Peer(word).Description!.Length != value.Length) _command.Notices.Add($"{word}: cut to {MaxDescriptionBytes} bytes, the limit");
                     break;
                 }
                 case "-wgdescr" or "-wgdescription": Peer(word).Description = ""; break;

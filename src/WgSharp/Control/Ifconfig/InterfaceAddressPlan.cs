@@ -54,6 +54,17 @@ internal static class InterfaceAddressPlan
         return true;
     }
 
+    /// <summary>
+    /// What an MTU below 1280 does that <see cref="CheckMtu"/> lets through: with only the kernel's link-local IPv6
+    /// address, Linux turns IPv6 off on the link (the address goes, and comes back with an MTU of 1280 or more). Null
+    /// when there is nothing to say.
+    /// </summary>
+    public static string? MtuNotice(int mtu, IReadOnlyList<IpPrefix> addresses)
+    {
+        if (mtu >= MinIPv6Mtu || !addresses.Any(a => a.Address.IsIPv6LinkLocal)) return null;
+        return $"mtu {mtu} is below {MinIPv6Mtu}: Linux turns IPv6 off on the link (its link-local address goes until the mtu is {MinIPv6Mtu} or more)";
+    }
+
     /// <summary>Why an MTU and a set of addresses cannot go together (Linux would silently drop the IPv6 ones), or null.</summary>
     public static string? CheckMtu(int mtu, IReadOnlyList<IpPrefix> addresses, bool mtuChanges)
     {
