@@ -155,15 +155,12 @@ internal static partial class MetricsEndpoint
         }
     }
 
-    /// <summary>Serves the meter at <paramref name="text"/> ([ADDR:]PORT), for `wgsharp proxy --metrics`. Throws (with a user-facing message) when it cannot.</summary>
-    public static IDisposable Start(string text, ILogger logger)
-    {
-        if (!TryParse(text, out var address, out int port, out var error)) throw new MetricsEndpointException($"{Option} {error}");
-        Socket listener;
-        try { listener = Listen(address, port); }
-        catch (SocketException e) { throw new MetricsEndpointException($"cannot serve metrics on {text}: {e.Message}"); }
-        return new Server(listener, new PrometheusExposition(WireGuardMetrics.MeterName), logger);
-    }
+    /// <summary>
+    /// Serves the WireGuard meter at <paramref name="text"/> for `wgsharp proxy --metrics`, with the daemon's rules
+    /// (WGSHARP_METRICS_HOSTS, WGSHARP_METRICS_TOKEN_FILE). Throws <see cref="MetricsEndpointException"/> when it cannot.
+    /// </summary>
+    public static IDisposable Start(string text, ILogger logger) =>
+        Start(text, Environment.GetEnvironmentVariable(HostsVariable), Environment.GetEnvironmentVariable(TokenFileVariable), WireGuardMetrics.MeterName, logger);
 
     /// <summary>A listening TCP socket for <see cref="TryParse"/>'s address: null is every address, IPv4 included.</summary>
     private static Socket Listen(IPAddress? address, int port)
