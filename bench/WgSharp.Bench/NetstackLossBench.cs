@@ -47,7 +47,6 @@ internal static class NetstackLossBench
         var aToB = new LossyLink(a, b, c, seed);
         var bToA = new LossyLink(b, a, c, seed + 1);
         try { return Transfer(a, b, c, size, up, seed); }
-        catch (Exception) { throw; }
         finally
         {
             // The stacks first: their disposal ends the links' blocking reads.

@@ -66,6 +66,17 @@ internal sealed class SackBlockReporter
         count++;
     }
 
+    /// <summary>A block not reported even once is waiting: another ACK should carry it.</summary>
+    public bool HasUnreported
+    {
+        get
+        {
+            for (int i = 0; i < _count; i++)
+                if (_reports[i] == 0) return true;
+            return false;
+        }
+    }
+
     /// <summary>Forgets everything (the out-of-order set was cleared).</summary>
     public void Clear() => _count = 0;
 }

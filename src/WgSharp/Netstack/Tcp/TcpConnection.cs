@@ -1023,6 +1023,7 @@ internal sealed partial class TcpConnection : StackSocket
         {
             _ackNow = false;
             if (_duplicateAcksOwed > 0 && --_duplicateAcksOwed > 0) _ackNow = true;
+            if (sackCount > 0 && _sackReporter.HasUnreported) _ackNow = true; // blocks this ACK had no room for
             _delayedAckDeadline = 0;
             _segmentsSinceAck = 0;
             uint right = _rcvNxt + (syn ? window : window << _rcvScale);
