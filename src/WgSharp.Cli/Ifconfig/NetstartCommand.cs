@@ -8,7 +8,7 @@ namespace WgSharp.Cli.Ifconfig;
 /// line is applied in order as `wgsharp IFNAME LINE`; "!cmd" lines run through /bin/sh with $if
 /// replaced. A line that does not parse is reported with file and line number and nothing of that file is applied
 /// (the interface is not created); a line the kernel refuses is reported and the others still apply.
-/// The directory can be changed with WGSHARP_HOSTNAME_DIR (for tests).
+/// The directory can be changed with WGSHARP_HOSTNAME_DIR (test builds only: see EnvironmentKnobs.TestKnobsMarker).
 /// </summary>
 internal static class NetstartCommand
 {
@@ -17,7 +17,7 @@ internal static class NetstartCommand
 
     public static int Run(string[] args)
     {
-        string directory = Environment.GetEnvironmentVariable(DirectoryVariable) is { Length: > 0 } d ? d : DefaultDirectory;
+        string directory = Daemon.EnvironmentKnobs.TestKnob(DirectoryVariable) ?? DefaultDirectory;
         IReadOnlyList<string> interfaces;
         try
         {
