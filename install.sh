@@ -37,6 +37,21 @@ manifest="$libdir/install-manifest"
 uninstall() {
   if [ ! -f "$manifest" ]; then echo "install.sh: nothing installed under $prefix (no $manifest)"; return 0; fi
   local entries; entries=$(cat "$manifest")
+  # Every entry must lie under the prefix: an edited or corrupt manifest must not make us delete /etc/passwd.
+  # All are checked before anything is removed, so a refused uninstall changes nothing.
+  local line path
+  while IFS= read -r line; do
+    [ -n "$line" ] || continue
+    path=$(realpath -m -s -- "${line:2}")
+    case "${line:0:2}" in
+      'f '|'d ') ;;
+      *) echo "install.sh: $manifest: unreadable line; nothing removed" >&2; return 1 ;;
+    esac
+    case "$path" in
+      "$prefix"/*) ;;
+      *) echo "install.sh: $manifest names a path outside $prefix; nothing removed" >&2; return 1 ;;
+    esac
+  done <<<"$entries"
   # Files and links first, then the directories the install created, deepest first, if empty.
   grep '^f ' <<<"$entries" | cut -c3- | while IFS= read -r path; do rm -f -- "$path"; done
   rm -f -- "$manifest"

@@ -10,7 +10,7 @@ namespace WgSharp.Cli.Ifconfig;
 /// (the interface is not created); a line the kernel refuses is reported and the others still apply.
 /// A file root does not own, or that group or others can write, or a symlink, is refused with one line; a
 /// world-readable one is applied, its mode fixed with a warning (it holds a key), as OpenBSD's netstart does.
-/// The directory can be changed with WGSHARP_HOSTNAME_DIR (for tests).
+/// The directory can be changed with WGSHARP_HOSTNAME_DIR (test builds only: see EnvironmentKnobs.TestKnobsMarker).
 /// </summary>
 internal static class NetstartCommand
 {
@@ -19,7 +19,7 @@ internal static class NetstartCommand
 
     public static int Run(string[] args)
     {
-        string directory = Environment.GetEnvironmentVariable(DirectoryVariable) is { Length: > 0 } d ? d : DefaultDirectory;
+        string directory = Daemon.EnvironmentKnobs.TestKnob(DirectoryVariable) ?? DefaultDirectory;
         IReadOnlyList<string> interfaces;
         try
         {

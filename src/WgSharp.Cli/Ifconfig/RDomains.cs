@@ -83,14 +83,14 @@ internal static class RDomains
 
     /// <summary>The namespace's device and inode: the same name made again is another namespace.</summary>
     private static string IdentityOf(string name) =>
-        CommandRunner.Run("stat", "-L", "-c", "%d:%i", NetNs.PathOf(name)).StandardOutput.Trim();
+        CommandRunner.Run(SystemPrograms.Path("stat"), "-L", "-c", "%d:%i", NetNs.PathOf(name)).StandardOutput.Trim();
 
     private static bool IsEmpty(string name)
     {
         var links = NetNs.Ip(name, "-o", "link", "show").StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         if (links.Any(line => line.Split(": ")[1].Split('@')[0] != "lo")) return false;
-        if (CommandRunner.Run("ip", "netns", "pids", name).StandardOutput.Trim().Length > 0) return false;
-        var sockets = CommandRunner.Run("ip", "netns", "exec", name, "ss", "-H", "-a", "-n", "-t", "-u", "-w");
+        if (CommandRunner.Run(SystemPrograms.Path("ip"), "netns", "pids", name).StandardOutput.Trim().Length > 0) return false;
+        var sockets = CommandRunner.Run(SystemPrograms.Path("ip"), "netns", "exec", name, "ss", "-H", "-a", "-n", "-t", "-u", "-w");
         return sockets.Succeeded && sockets.StandardOutput.Trim().Length == 0;
     }
 }

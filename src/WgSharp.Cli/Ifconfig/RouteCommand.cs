@@ -50,7 +50,7 @@ internal static class RouteCommand
             start.FileName = command[0];
         else
         {
-            start.FileName = "ip";
+            start.FileName = SystemPrograms.Path("ip");
             foreach (var word in new[] { "netns", "exec", netns, command[0] }) start.ArgumentList.Add(word);
         }
         foreach (var word in command.Skip(1)) start.ArgumentList.Add(word);

@@ -29,7 +29,7 @@ internal static class NamespaceHostResolver
     {
         if (netns is null) return Dns.GetHostAddresses(host);
         // "--": a name is never taken for an option of getent.
-        var result = CommandRunner.Run("ip", ["netns", "exec", netns, "getent", "ahosts", "--", host], Timeout);
+        var result = CommandRunner.Run(SystemPrograms.Path("ip"), ["netns", "exec", netns, "getent", "ahosts", "--", host], Timeout);
         if (result.TimedOut) throw new SocketException((int)SocketError.TimedOut);
         if (!result.Succeeded) throw new SocketException((int)SocketError.HostNotFound); // getent: 2 for "not found"
         return Parse(result.StandardOutput);

@@ -42,7 +42,10 @@ internal static class NetNs
     /// and leave everyone else an empty file that cannot be entered. Where no such ancestor can be entered the
     /// namespace is not made: a clear error says to make it first (`ip netns add`) or run outside `ip netns exec`.
     /// </summary>
-    public static void Create(string name)
+    public static void Create(string name) => Create(name, bringLoopbackUp: null);
+
+    /// <summary><see cref="Create(string)"/> with the loopback step replaceable, so tests can make it fail.</summary>
+    internal static void Create(string name, Action<string>? bringLoopbackUp)
     {
         if (Exists(name))
             return;
@@ -53,13 +56,24 @@ internal static class NetNs
         var result = RunIpNetns(outside, "add", name);
         if (!result.Succeeded && !Exists(name)) // lost a race with another creator: fine
             result.EnsureSuccess();
+        bool madeHere = result.Succeeded;
         if (!IsNamespaceFile(PathOf(name)))
         {
             RunIpNetns(outside, "delete", name);
             throw new InvalidOperationException(
                 $"network namespace {name} was made but cannot be seen from this mount namespace; run wgsharp outside `ip netns exec`");
         }
-        Ip(name, "link", "set", "lo", "up").EnsureSuccess();
+        try
+        {
+            if (bringLoopbackUp is null) Ip(name, "link", "set", "lo", "up").EnsureSuccess();
+            else bringLoopbackUp(name);
+        }
+        catch
+        {
+            // Left behind, the half-made namespace would be taken as ready by the next Create (it exists).
+            if (madeHere) RunIpNetns(outside, "delete", name);
+            throw;
+        }
     }
 
     /// <summary>Deletes the named namespace if it exists. Interfaces inside it are destroyed (physical ones return to the root namespace).</summary>
@@ -76,8 +90,8 @@ internal static class NetNs
     /// <summary>`ip netns ARGS...`: here (<paramref name="pid"/> -1) or in that process's mount namespace.</summary>
     private static CommandResult RunIpNetns(int pid, params string[] arguments) =>
         pid > 0
-            ? CommandRunner.Run("nsenter", ["-t", pid.ToString(System.Globalization.CultureInfo.InvariantCulture), "-m", "--", "ip", "netns", .. arguments])
-            : CommandRunner.Run("ip", ["netns", .. arguments]);
+            ? CommandRunner.Run(SystemPrograms.Path("nsenter"), ["-t", pid.ToString(System.Globalization.CultureInfo.InvariantCulture), "-m", "--", SystemPrograms.Path("ip"), "netns", .. arguments])
+            : CommandRunner.Run(SystemPrograms.Path("ip"), ["netns", .. arguments]);
 
     /// <summary>
     /// -1 when mounts made here are seen by everyone (this process is in the same mount namespace as its ancestors);
@@ -232,7 +246,7 @@ internal static class NetNs
             all.Add(netns);
         }
         all.AddRange(arguments);
-        return CommandRunner.Run("ip", all);
+        return CommandRunner.Run(SystemPrograms.Path("ip"), all);
     }
 
     /// <summary>Moves an interface into the named namespace (`ip link set IF netns NS`).</summary>

@@ -102,7 +102,14 @@ internal sealed partial class UdpTransport : IDisposable
                 return port; // already there (re-opening would collide with the sockets we hold)
             var fresh = Namespace == null ? OpenPair(port) : NetNs.Run(Namespace, () => OpenPair(port));
             if (_fwMark is { } mark)
-                ApplyFwMark(fresh, mark);
+            {
+                try { ApplyFwMark(fresh, mark, previous: 0); }
+                catch
+                {
+                    fresh.Close(); // a failed rebind keeps the old sockets and leaks no new ones
+                    throw;
+                }
+            }
             _sockets = fresh;
             old?.Close();
             return fresh.Port;
@@ -116,7 +123,7 @@ internal sealed partial class UdpTransport : IDisposable
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (_sockets != null)
-                ApplyFwMark(_sockets, mark);
+                ApplyFwMark(_sockets, mark, _fwMark ?? 0);
             _fwMark = mark;
         }
     }
@@ -130,12 +137,27 @@ internal sealed partial class UdpTransport : IDisposable
         return BitConverter.ToUInt32(value);
     }
 
-    private static void ApplyFwMark(SocketPair pair, uint mark)
+    /// <summary>Both sockets get the mark, or neither: when the IPv6 one refuses, the IPv4 one goes back to <paramref name="previous"/>.</summary>
+    private static void ApplyFwMark(SocketPair pair, uint mark, uint previous)
+    {
+        SetMark(pair.V4, mark);
+        try
+        {
+            SetMark(pair.V6, mark);
+        }
+        catch
+        {
+            try { SetMark(pair.V4, previous); }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException) { } // the first error is the one to report
+            throw;
+        }
+    }
+
+    private static void SetMark(Socket? socket, uint mark)
     {
         Span<byte> value = stackalloc byte[sizeof(uint)];
         BitConverter.TryWriteBytes(value, mark);
-        pair.V4?.SetRawSocketOption(LibC.SOL_SOCKET, LibC.SO_MARK, value);
-        pair.V6?.SetRawSocketOption(LibC.SOL_SOCKET, LibC.SO_MARK, value);
+        socket?.SetRawSocketOption(LibC.SOL_SOCKET, LibC.SO_MARK, value);
     }
 
     private static SocketPair OpenPair(ushort requestedPort)

@@ -48,10 +48,47 @@ internal static class IfconfigParser
         }
         catch (BadWord bad)
         {
-            error = bad.Error;
+            error = WithoutKeyLikeWords(bad.Error, args, interfaceName ?? "");
             return false;
         }
     }
+
+    /// <summary>Shortest word that could be (a fragment of) a key worth hiding: 12 base64 characters are 72 bits.</summary>
+    private const int KeyLikeMinimumLength = 12;
+
+    /// <summary>
+    /// The error with every word that could be key text (a key pasted in the wrong place, a wrapped `wgkey` line in a
+    /// hostname.if) named by its position instead, as the UAPI names a line's key and never its value:
+    /// "word 3: bad address". Such errors reach terminals and the boot journal.
+    /// </summary>
+    private static IfconfigError WithoutKeyLikeWords(IfconfigError error, IReadOnlyList<string> args, string interfaceName)
+    {
+        string message = error.Message, word = error.Word;
+        for (int i = 0; i < args.Count; i++)
+        {
+            if (!CouldBeKeyText(args[i])) continue; // also skips null words (refused earlier as empty)
+            string position = $"word {i + 1}";
+            message = message.Replace(args[i], position, StringComparison.Ordinal);
+            if (word.Length > 0 && args[i].Contains(word, StringComparison.Ordinal)) word = position;
+        }
+        // The bad word may be a piece of an argument (the host of HOST:PORT): hide it too when it could be key text.
+        if (CouldBeKeyText(word))
+        {
+            int index = Enumerable.Range(0, args.Count).FirstOrDefault(i => args[i]?.Contains(word, StringComparison.Ordinal) == true, -1);
+            string position = index >= 0 ? $"word {index + 1}" : word == interfaceName ? "the interface name" : "a word";
+            message = message.Replace(word, position, StringComparison.Ordinal);
+            word = position;
+        }
+        return word == error.Word && message == error.Message ? error : new IfconfigError(word, message);
+    }
+
+    /// <summary>
+    /// Long enough, made only of base64 characters (which include the hex digits) with at least one letter: not an
+    /// option, not an address, not a plain number (a key's text without a letter is vanishingly unlikely).
+    /// </summary>
+    private static bool CouldBeKeyText(string? word) =>
+        word is { Length: >= KeyLikeMinimumLength } && !IfconfigOptions.IsOption(word) &&
+        word.All(c => char.IsAsciiLetterOrDigit(c) || c is '+' or '/' or '=') && word.Any(char.IsAsciiLetter);
 
     /// <summary>Like <see cref="TryParse"/> but throws <see cref="FormatException"/> with the one-line message.</summary>
     public static IfconfigCommand Parse(string interfaceName, IReadOnlyList<string> args,
