@@ -42,6 +42,8 @@ public sealed class NetstartTests : IDisposable
         // Neither a backup file nor a non-wg interface is started without being named.
         File.WriteAllText(Path.Combine(_directory, $"hostname.{_unnamed}~"), "up\n");
         File.WriteAllText(Path.Combine(_directory, "hostname.em0"), "up\n");
+        // Root's and private, as a file with a key must be: a world-readable one would add a warning line (issue 21).
+        foreach (var file in Directory.GetFiles(_directory)) File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
 
         var result = WgSharpCli.Shell("wgsharp netstart", new Dictionary<string, string> { ["WGSHARP_HOSTNAME_DIR"] = _directory });
 
