@@ -106,8 +106,9 @@ internal static class DaemonLauncher
             Console.Error.WriteLine($"wgsharp: {interfaceName}: the daemon did not start in time");
             return 1;
         }
-        // Where its log went is worth a word only when it is not where an operator looks first.
-        if (Logging.DetachedLogFallback(interfaceName) is { } logFile)
+        // Where its log went is worth a word only when it is not where an operator looks first, and only to a person:
+        // scripts (and wg-quick's callers) keep a quiet stderr, and the file's first line says why it is used.
+        if (!Console.IsErrorRedirected && Logging.DetachedLogFallback(interfaceName) is { } logFile)
             Console.Error.WriteLine($"wgsharp: {interfaceName}: no syslog listens on {SyslogLoggerProvider.SocketPath}: the daemon logs to {logFile}");
         return 0;
     }

@@ -91,7 +91,11 @@ internal static class Logging
             Console.Error.WriteLine($"wgsharp: {interfaceName}: no syslog and cannot create {DetachedLogDirectory}: {e.Message}");
             return null;
         }
-        if (StderrLoggerProvider.TryOpenFile(minimum, path, out var error) is { } provider) return provider;
+        if (StderrLoggerProvider.TryOpenFile(minimum, path, out var error) is { } provider)
+        {
+            provider.CreateLogger("wgsharp").LogWarning("{Interface}: no syslog listens on {Socket}: logging here", interfaceName, SyslogLoggerProvider.SocketPath);
+            return provider;
+        }
         Console.Error.WriteLine($"wgsharp: {interfaceName}: no syslog and cannot open {path}: {error}");
         return null;
     }

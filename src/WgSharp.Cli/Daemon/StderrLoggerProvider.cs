@@ -85,11 +85,15 @@ internal sealed class StderrLoggerProvider(LogLevel minimum, TextWriter? output 
 
         public override System.Text.Encoding Encoding => System.Text.Encoding.UTF8;
 
-        public override void Write(char value) => WriteLine(value.ToString());
+        public override void Write(char value) => Write(value.ToString());
 
-        public override void WriteLine(string? value)
+        public override void WriteLine(string? value) => Write((value ?? "") + "\n");
+
+        /// <summary>Appends the text in one write (the logger hands over whole lines), rotating first when it would not fit.</summary>
+        public override void Write(string? value)
         {
-            byte[] line = System.Text.Encoding.UTF8.GetBytes((value ?? "") + "\n");
+            if (string.IsNullOrEmpty(value)) return;
+            byte[] line = System.Text.Encoding.UTF8.GetBytes(value);
             lock (_lock)
             {
                 try

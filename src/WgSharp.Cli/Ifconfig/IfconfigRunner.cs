@@ -159,7 +159,9 @@ internal static class IfconfigRunner
     private static void NoteRemovalsOfStrangers(UapiClient client, DeviceUpdate update, List<string> notices)
     {
         if (!update.Peers.Any(p => p.Remove)) return;
-        var status = client.Get();
+        DeviceStatus status;
+        try { status = client.Get(); }
+        catch (UapiProtocolException) { return; } // an unreadable reply: the set itself will tell, the notice is a courtesy
         try
         {
             foreach (var removal in update.Peers.Where(p => p.Remove))

@@ -131,10 +131,20 @@ public static class FuzzParsersControl
             probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
             port = ((IPEndPoint)probe.LocalEndPoint!).Port;
         }
+        // The endpoint starts only from the environment (until it has a pure parser to call): set it for the start alone,
+        // so the processes other tests start in this process do not inherit a metrics port.
+        string? before = Environment.GetEnvironmentVariable(MetricsEndpoint.EnvironmentVariable);
         Environment.SetEnvironmentVariable(MetricsEndpoint.EnvironmentVariable, $"127.0.0.1:{port}");
-        // Both live for the whole process, as in the daemon.
-        var metrics = new WireGuardMetrics();
-        _ = MetricsEndpoint.StartFromEnvironment(metrics, logger);
+        try
+        {
+            // Both live for the whole process, as in the daemon.
+            var metrics = new WireGuardMetrics();
+            _ = MetricsEndpoint.StartFromEnvironment(metrics, logger);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(MetricsEndpoint.EnvironmentVariable, before);
+        }
         return (new IPEndPoint(IPAddress.Loopback, port), logger);
     }
 

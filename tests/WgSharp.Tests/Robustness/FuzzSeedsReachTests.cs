@@ -12,7 +12,7 @@ namespace WgSharp.Tests.Robustness;
 /// its first byte would leave the fuzzer to rediscover the format), and the metrics and UAPI targets really talk
 /// to their servers.
 /// </summary>
-public sealed class FuzzParsersSeedTests
+public sealed class FuzzSeedsReachTests
 {
     private static byte[] Seed(string target, string name) => FuzzSeeds.All().Single(s => s.Target == target && s.Name == name).Bytes;
 
