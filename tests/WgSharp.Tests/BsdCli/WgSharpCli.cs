@@ -86,6 +86,10 @@ internal static class WgSharpCli
             foreach (var rdomain in rdomainList)
                 NetNs.Ip($"rdomain{rdomain}", "link", "del", "dev", name);
             if (File.Exists(socket)) File.Delete(socket);
+            // A detached test daemon on a host without syslog logs to this file (issue 20): leave nothing behind.
+            string log = WgSharp.Cli.Daemon.Logging.DetachedLogFile(name);
+            File.Delete(log);
+            File.Delete(log + ".old");
         }
         foreach (var rdomain in rdomainList) NetNs.Delete($"rdomain{rdomain}");
     }

@@ -25,6 +25,7 @@ public static class FuzzParsersControl
 
     private static readonly Lazy<(UapiServer Server, ErrorRecordingLogger Logger)> Uapi = new(StartUapi);
     private static readonly Lazy<(IPEndPoint Endpoint, ErrorRecordingLogger Logger)> Metrics = new(StartMetrics);
+    private static readonly MetricsAccess JudgeAccess = new(IPAddress.Loopback, checkHost: true, ["metrics.example"], System.Security.Cryptography.SHA256.HashData("token"u8));
 
     /// <summary>"uapiframe": the input is sent as-is to the daemon's UAPI socket; the server must answer or hang up, never fail.</summary>
     public static void UapiFrame(ReadOnlySpan<byte> input)
@@ -39,6 +40,8 @@ public static class FuzzParsersControl
     /// <summary>"metrics": the input is sent as-is to the metrics endpoint; it must answer with an HTTP status line or hang up.</summary>
     public static void MetricsRequest(ReadOnlySpan<byte> input)
     {
+        // The request judge itself first (pure, never throws): the coverage the live exchange below hides behind I/O.
+        _ = WgSharp.Cli.Daemon.MetricsRequest.Judge(input, JudgeAccess);
         var (endpoint, logger) = Metrics.Value;
         using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         client.Connect(endpoint);
