@@ -51,9 +51,12 @@ public class ProxyEndToEndTests
         Assert.Contains("wgsharp_proxy_bytes_total{service=\"socks5 127.0.0.1:0\",direction=\"out\"}", metrics);
 
         // The control socket answers `wgsharp show PATH` (as wg show would the interface's socket).
-        var show = CommandRunner.Run("dotnet", [UnprivilegedProgram.CliDll, "show", control, "json"], TimeSpan.FromSeconds(60));
+        var show = CommandRunner.Run("dotnet", [UnprivilegedProgram.CliDll, "show", control, "peers"], TimeSpan.FromSeconds(60));
         Assert.True(show.ExitCode == 0, show.StandardError);
-        Assert.Contains(peer.PeerPublicKey.ToBase64(), show.StandardOutput);
+        Assert.Equal(peer.PeerPublicKey.ToBase64(), show.StandardOutput.Trim());
+        var json = CommandRunner.Run("dotnet", [UnprivilegedProgram.CliDll, "show", control, "json"], TimeSpan.FromSeconds(60));
+        Assert.True(json.ExitCode == 0, json.StandardError);
+        Assert.Contains($"\"interface\": \"{Path.GetFileNameWithoutExtension(control)}\"", json.StandardOutput);
 
         CommandRunner.Run("kill", "-TERM", Invariant(proxy.Id)).EnsureSuccess();
         var result = proxy.WaitForExit(TimeSpan.FromSeconds(20));
