@@ -4,6 +4,8 @@
 #   uapi      - UapiSetParser (the `wg set` protocol body)
 #   ifconfig  - IfconfigParser (the OpenBSD-style command line)
 #   netstack  - the userspace stack's packet input (IpPacketReader, IpReassembler, UdpLayer, IcmpLayer)
+#   socks5    - `wgsharp proxy`'s SOCKS5 parsers (greeting, RFC 1929 authentication, request, UDP header)
+#   http-proxy - `wgsharp proxy`'s HTTP request-head parser, target splitting and rewriting
 # Usage: fuzz/run.sh [TOTAL_SECONDS=60] [TARGET...]   (the time is split evenly between the targets)
 # Exit status 1 if any target crashed; crashing inputs are copied to fuzz/crashes/TARGET/ (commit them:
 # tests/WgSharp.Tests/Robustness/FuzzRegressionTests replays every file there). Needs root only for apt-get.
@@ -12,7 +14,7 @@ cd "$(dirname "$0")"
 total=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(handshake uapi ifconfig netstack)
+[ ${#targets[@]} -gt 0 ] || targets=(handshake uapi ifconfig netstack socks5 http-proxy)
 per_target=$(( total / ${#targets[@]} ))
 
 if ! command -v afl-fuzz >/dev/null; then
@@ -28,6 +30,7 @@ dotnet build WgSharp.Fuzz -c Release -o out -v q -nologo >/dev/null
 # Instrument the code under test in place. Only these namespaces: SharpFuzz's IL rewriting breaks the
 # [InlineArray] Key struct (AccessViolationException in Key's constructor), and Keys/Crypto are not fuzz subjects.
 sharpfuzz out/WgSharp.dll WgSharp.Protocol WgSharp.Control WgSharp.Configuration WgSharp.Packets WgSharp.Netstack >/dev/null
+sharpfuzz out/WgSharp.Cli.dll WgSharp.Cli.Proxy >/dev/null
 
 export AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
        AFL_NO_AFFINITY=1 AFL_SHUFFLE_QUEUE=0 DOTNET_TieredPGO=0

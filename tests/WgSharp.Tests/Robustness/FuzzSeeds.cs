@@ -44,5 +44,6 @@ public static class FuzzSeeds
         yield return ("ifconfig", "remove", Encoding.UTF8.GetBytes($"wg2\n-wgpeer\n{key}\n-wgpeerall\ninet\n10.0.0.1/24\ninet6\nfd00::1\nprefixlen\n64\nmtu\n1420\ndestroy"));
 
         foreach (var (name, bytes) in FuzzNetstack.Seeds()) yield return ("netstack", name, bytes);
+        foreach (var seed in FuzzProxy.Seeds()) yield return seed;
     }
 }

@@ -15,7 +15,7 @@ namespace WgSharp.Tests.Robustness;
 /// </summary>
 public static class FuzzTargets
 {
-    public static readonly string[] Names = ["handshake", "uapi", "ifconfig", "netstack"];
+    public static readonly string[] Names = ["handshake", "uapi", "ifconfig", "netstack", "socks5", "http-proxy"];
 
     private static readonly Key ResponderPrivate = KeyPair.ClampPrivateKey(new Key(Enumerable.Repeat((byte)0x11, 32).ToArray()));
     private static readonly Key InitiatorPrivate = KeyPair.ClampPrivateKey(new Key(Enumerable.Repeat((byte)0x22, 32).ToArray()));
@@ -33,6 +33,8 @@ public static class FuzzTargets
             case "uapi": Uapi(input); break;
             case "ifconfig": Ifconfig(input); break;
             case "netstack": FuzzNetstack.Run(input); break;
+            case "socks5": FuzzProxy.Socks5(input); break;
+            case "http-proxy": FuzzProxy.HttpProxy(input); break;
             default: throw new ArgumentException($"unknown fuzz target {target}", nameof(target));
         }
     }

@@ -8,8 +8,8 @@ namespace WgSharp.Cli.Proxy.Http;
 /// <summary>
 /// An HTTP proxy on a host socket: CONNECT host:port (a tunnel connection, then bytes both ways) and absolute-URI
 /// requests (GET http://host/path: rewritten to origin-form, hop-by-hop and Proxy-* fields dropped, sent with
-/// "Connection: close"; the request body and the response are then relayed as they come). One request per client
-/// connection. Errors: 400 malformed, 407 missing/wrong credentials, 431 head too large, 502 refused/unreachable/
+/// "Connection: close"; the body follows exactly as framed, then the response until the origin closes). One request
+/// per client connection: what a client sends after its request body is not read. Errors: 400 malformed, 407 missing/wrong credentials, 431 head too large, 502 refused/unreachable/
 /// name not found, 504 timed out.
 /// </summary>
 internal sealed class HttpProxyServer(ProxyServiceSpec spec, ProxyContext context) : HostTcpService(spec, context)
@@ -67,9 +67,16 @@ internal sealed class HttpProxyServer(ProxyServiceSpec spec, ProxyContext contex
             }
             await using var tunnel = await ConnectOrRefuseAsync(client, host, port, stopping).ConfigureAwait(false);
             if (tunnel is null) return;
-            var request = Encoding.Latin1.GetBytes(RewriteHead(head, authority, path));
-            await tunnel.WriteAsync(request, stopping).ConfigureAwait(false);
-            await RelayAsync(client, tunnel, null, buffer.UnreadMemory, stopping).ConfigureAwait(false);
+            try
+            {
+                await tunnel.WriteAsync(Encoding.Latin1.GetBytes(RewriteHead(head, authority, path)), stopping).ConfigureAwait(false);
+                await HttpMessageRelay.RunAsync(client, tunnel, head, buffer.UnreadMemory, Context.Limits.MaxHttpHeadBytes, Counters, stopping).ConfigureAwait(false);
+            }
+            catch
+            {
+                tunnel.Abort();
+                throw;
+            }
         }
     }
 
@@ -122,11 +129,11 @@ internal sealed class HttpProxyServer(ProxyServiceSpec spec, ProxyContext contex
         }
     }
 
-    private async Task RelayAsync(Socket client, TunnelStream tunnel, byte[]? reply, ReadOnlyMemory<byte> pending, CancellationToken stopping)
+    private async Task RelayAsync(Socket client, TunnelStream tunnel, byte[] reply, ReadOnlyMemory<byte> pending, CancellationToken stopping)
     {
         try
         {
-            if (reply is not null) await client.SendAsync(reply, SocketFlags.None, stopping).ConfigureAwait(false);
+            await client.SendAsync(reply, SocketFlags.None, stopping).ConfigureAwait(false);
             await StreamRelay.RunAsync(client, tunnel, hostIsClient: true, Counters, pending, stopping).ConfigureAwait(false);
         }
         catch
@@ -140,6 +147,7 @@ internal sealed class HttpProxyServer(ProxyServiceSpec spec, ProxyContext contex
     private async Task RefuseAsync(Socket client, int status, string phrase, string reason)
     {
         string body = $"{status} {phrase}: {reason}\n";
+        var refused = Refused(reason); // counted before the client can see the reply
         string authenticate = status == 407 ? "Proxy-Authenticate: Basic realm=\"wgsharp\"\r\n" : "";
         var response = Encoding.ASCII.GetBytes(
             $"HTTP/1.1 {status} {phrase}\r\nContent-Type: text/plain\r\nContent-Length: {body.Length}\r\nConnection: close\r\n{authenticate}\r\n{body}");
@@ -154,7 +162,7 @@ internal sealed class HttpProxyServer(ProxyServiceSpec spec, ProxyContext contex
         {
             // the client is gone or does not read: it is closed all the same
         }
-        throw Refused(reason);
+        throw refused;
     }
 
     /// <summary>

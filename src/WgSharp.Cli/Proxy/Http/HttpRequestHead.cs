@@ -29,7 +29,8 @@ internal sealed record HttpRequestHead(string Method, string Target, string Vers
     /// Parses the head at the start of <paramref name="data"/> (RFC 9112): request line, header fields, the empty line
     /// (CRLF line ends; empty lines before the request line are skipped). Never throws. Malformed: a bad method token,
     /// target or version (HTTP/1.0 and 1.1 only), a field without a colon or with a bad name, obsolete line folding,
-    /// Content-Length and Transfer-Encoding together, or Content-Lengths that disagree (all ways to smuggle requests).
+    /// Content-Length and Transfer-Encoding together, Content-Lengths that disagree, a Transfer-Encoding whose last
+    /// coding is not chunked (all ways to smuggle requests).
     /// <see cref="Length"/> is the head's length including the empty line.
     /// </summary>
     public static HttpHeadParse Parse(ReadOnlySpan<byte> data, out HttpRequestHead? head)
@@ -115,7 +116,10 @@ internal sealed record HttpRequestHead(string Method, string Target, string Vers
             }
             else if (string.Equals(name, "Transfer-Encoding", StringComparison.OrdinalIgnoreCase))
             {
-                chunked = true;
+                // The last coding must be chunked, or the body's end cannot be found (RFC 9112 §6.3).
+                int comma = value.LastIndexOf(',');
+                chunked = string.Equals(value[(comma + 1)..].Trim(), "chunked", StringComparison.OrdinalIgnoreCase);
+                if (!chunked) return false;
             }
         }
         return !(chunked && length is not null);

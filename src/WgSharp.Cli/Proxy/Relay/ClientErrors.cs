@@ -8,7 +8,7 @@ internal static class ClientErrors
     public static string Describe(Exception e) => e switch
     {
         OperationCanceledException => "timed out",
-        ProxyClientException => e.Message,
+        ProxyClientException or Http.ProxyClientBodyException => e.Message,
         SocketException s => s.Message,
         IOException { InnerException: SocketException s } => s.Message,
         _ => $"{e.GetType().Name}: {e.Message}",

@@ -124,7 +124,6 @@ internal abstract class HostTcpService : IProxyService
         var stopping = _clients.StopAsync();
         _listener?.Dispose();
         await _accepting.ConfigureAwait(false);
-        await stopping.ConfigureAwait(false);
-        await _clients.StopAsync().ConfigureAwait(false); // a client admitted while the listener was closing
+        await stopping.ConfigureAwait(false); // the set admits no one once stopping: nothing can start after this
     }
 }

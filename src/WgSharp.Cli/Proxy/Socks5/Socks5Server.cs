@@ -160,6 +160,7 @@ internal sealed class Socks5Server(ProxyServiceSpec spec, ProxyContext context) 
     /// <summary>Sends the error reply, counts the client refused and ends it (throws, so the caller logs and closes).</summary>
     internal async Task RefuseAsync(Socket client, byte reply, string reason)
     {
+        var refused = Refused(reason); // counted before the client can see the reply
         try
         {
             using var deadline = new CancellationTokenSource(Context.Limits.HandshakeTimeout);
@@ -169,7 +170,7 @@ internal sealed class Socks5Server(ProxyServiceSpec spec, ProxyContext context) 
         {
             // the client is gone or does not read: it is closed all the same
         }
-        throw Refused(reason);
+        throw refused;
     }
 
     internal ProxyClientException Refused(string reason)
