@@ -71,10 +71,11 @@ public class ProxyEndToEndTests
     }
 
     [Fact]
-    public async Task LocalAndRemoteTcpForwards()
+    public async Task LocalTcpAndUdpAndRemoteTcpForwards()
     {
         using var peer = new TunnelPeerNamespace();
         using var echo = new KernelTcpServer(peer.Namespace, KernelTcpServer.Echo());
+        using var udpEcho = new KernelUdpEcho(peer.Namespace);
         using var localService = new TcpListener(IPAddress.Loopback, 0);
         localService.Start();
         int localPort = ((IPEndPoint)localService.LocalEndpoint).Port;
@@ -82,9 +83,10 @@ public class ProxyEndToEndTests
 
         string conf = WriteConf(peer, "");
         using var forward = UnprivilegedProgram.Start(UnprivilegedProgram.CliDll,
-            ["forward", conf, $"tcp:0:{echo.EndPoint}", $"remote-tcp:{RemotePort}:127.0.0.1:{localPort}"]);
+            ["forward", conf, $"tcp:0:{echo.EndPoint}", $"udp:0:{udpEcho.EndPoint}", $"remote-tcp:{RemotePort}:127.0.0.1:{localPort}"]);
         Assert.True(forward.WaitForErrorText("remote-tcp", Ready), forward.StandardError);
         var local = ReadyEndPoint(forward, "tcp");
+        var localUdp = ReadyEndPoint(forward, "udp");
 
         // Local: a host client reaches the kernel echo behind the tunnel.
         using (var client = new TcpClient())
@@ -97,6 +99,32 @@ public class ProxyEndToEndTests
             stream.ReadExactly(back);
             await send;
             Assert.Equal(payload, back);
+        }
+
+        // UDP: datagrams to the local port come back from the kernel echo behind the tunnel (the first may race the
+        // handshake: the client sends again until one answer comes, then checks ten in a row).
+        using (var udp = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0)))
+        {
+            udp.Connect(localUdp);
+            udp.Client.ReceiveTimeout = 2000;
+            var from = new IPEndPoint(IPAddress.Any, 0);
+            bool answered = false;
+            for (int attempt = 0; attempt < 15 && !answered; attempt++)
+            {
+                udp.Send("first"u8.ToArray());
+                try { answered = udp.Receive(ref from).AsSpan().SequenceEqual("first"u8); }
+                catch (SocketException) { }
+            }
+            Assert.True(answered, forward.StandardError);
+            for (int i = 0; i < 10; i++)
+            {
+                var datagram = RandomNumberGenerator.GetBytes(1000 + i);
+                udp.Send(datagram);
+                byte[] back;
+                do back = udp.Receive(ref from);
+                while (back.AsSpan().SequenceEqual("first"u8)); // a late answer to a retried first datagram
+                Assert.Equal(datagram, back);
+            }
         }
 
         // Remote: a client in the peer's namespace reaches our tunnel address, and so the service on our loopback.
