@@ -7,13 +7,16 @@ namespace WgSharp.Cli.Proxy;
 /// <summary>Creates the service a spec describes (not started).</summary>
 internal static class ProxyServices
 {
-    /// <summary>The service for <paramref name="spec"/>; call <see cref="IProxyService.Start"/> to bind and serve.</summary>
+    /// <summary>
+    /// The service for <paramref name="spec"/>; call <see cref="IProxyService.Start"/> to bind and serve. A spec that
+    /// cannot work (a forward without a target, a remote forward to a name) is a <see cref="ProxyStartException"/>.
+    /// </summary>
     public static IProxyService Create(ProxyServiceSpec spec, ProxyContext context)
     {
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(context);
         if (spec.Kind is not (ProxyServiceKind.Socks5 or ProxyServiceKind.Http) && (spec.TargetHost is null || spec.TargetPort is < 1 or > 65535))
-            throw new ArgumentException($"{spec}: a forward needs a target host and port", nameof(spec));
+            throw new ProxyStartException($"{spec}: a forward needs a target host and a port from 1 to 65535");
         return spec.Kind switch
         {
             ProxyServiceKind.Socks5 => new Socks5Server(spec, context),

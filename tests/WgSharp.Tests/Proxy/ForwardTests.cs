@@ -85,6 +85,39 @@ public sealed class ForwardTests(ProxyTestNetwork network) : IClassFixture<Proxy
     }
 
     [Fact]
+    public async Task ARemoteTcpForwardToALocalServiceThatRefusesResetsThePeerAndCounts()
+    {
+        var ct = ProxyTestNetwork.Deadline();
+        int closedPort;
+        using (var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
+        {
+            probe.Bind(Loopback);
+            closedPort = ((IPEndPoint)probe.LocalEndPoint!).Port; // bound, never listening: connections are refused
+            var context = network.Context();
+            await using var forward = ProxyServices.Create(new ProxyServiceSpec(ProxyServiceKind.RemoteTcpForward, new IPEndPoint(ProxyTestNetwork.Proxy4, 2224), "127.0.0.1", closedPort), context);
+            forward.Start();
+            await using var peer = await network.Far.ConnectAsync(new IPEndPoint(ProxyTestNetwork.Proxy4, 2224), ct);
+            var error = await Assert.ThrowsAsync<IOException>(async () => _ = await peer.ReadAsync(new byte[1], ct));
+            Assert.Equal(SocketError.ConnectionReset, Assert.IsType<SocketException>(error.InnerException).SocketErrorCode);
+            Assert.Equal(1, context.Counters.All().Single().Refused);
+        }
+    }
+
+    [Fact]
+    public async Task DisposingATcpForwardClosesItsClients()
+    {
+        var ct = ProxyTestNetwork.Deadline();
+        var forward = ProxyServices.Create(new ProxyServiceSpec(ProxyServiceKind.TcpForward, Loopback, "10.97.0.2", ProxyTestNetwork.EchoPort), network.Context());
+        forward.Start();
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await client.ConnectAsync(forward.LocalEndPoint!, ct);
+        await client.SendAsync("x"u8.ToArray(), SocketFlags.None, ct);
+        Assert.Equal(1, await client.ReceiveAsync(new byte[1], SocketFlags.None, ct));
+        await forward.DisposeAsync();
+        Assert.Equal("", await ReadToEndAsync(client, ct));
+    }
+
+    [Fact]
     public async Task AForwardOnATunnelAddressNotOursFailsToStartWithOneLine()
     {
         var spec = new ProxyServiceSpec(ProxyServiceKind.RemoteTcpForward, new IPEndPoint(ProxyTestNetwork.Far4, 2223), "127.0.0.1", 22);

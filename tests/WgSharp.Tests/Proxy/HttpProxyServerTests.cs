@@ -151,6 +151,18 @@ public sealed class HttpProxyServerTests(ProxyTestNetwork network) : IClassFixtu
     }
 
     [Fact]
+    public async Task AClientThatNeverFinishesItsHeadIsClosedAfterTheHandshakeTimeout()
+    {
+        var ct = ProxyTestNetwork.Deadline();
+        var context = network.Context(new ProxyLimits { HandshakeTimeout = TimeSpan.FromMilliseconds(200) });
+        await using var service = Start(context);
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(service.LocalEndPoint!, ct);
+        await socket.SendAsync("GET http://svc.test/ HTTP/1.1\r\nHost: sv"u8.ToArray(), SocketFlags.None, ct);
+        Assert.Equal(0, await socket.ReceiveAsync(new byte[100], SocketFlags.None, ct));
+    }
+
+    [Fact]
     public async Task AHugeHeadIs431AndTheProxyKeepsServing()
     {
         var ct = ProxyTestNetwork.Deadline();

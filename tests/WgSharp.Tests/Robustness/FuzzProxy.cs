@@ -40,13 +40,14 @@ public static class FuzzProxy
         if (parse == Socks5Parse.Complete) address.ToEndPoint(message);
     }
 
-    /// <summary>An HTTP proxy client's request head: parsed, its target split, and rewritten as for the origin.</summary>
+    /// <summary>An HTTP proxy client's request: its head parsed, its target split and rewritten as for the origin, a chunked body scanned to its end.</summary>
     public static void HttpProxy(ReadOnlySpan<byte> input)
     {
         if (HttpRequestHead.Parse(input, out var head) != HttpHeadParse.Complete) return;
         HttpRequestHead.TryParseAuthority(head!.Target, 0, out _, out _);
         if (HttpRequestHead.TryParseAbsoluteHttp(head.Target, out _, out _, out var authority, out var path))
             HttpProxyServer.RewriteHead(head, authority, path);
+        if (HttpMessageRelay.Framing(head).Chunked) new ChunkedBodyScanner(256).Advance(input[head.Length..]);
     }
 
     /// <summary>Seeds: the messages real clients send.</summary>

@@ -40,7 +40,7 @@ internal sealed class RemoteTcpForward : IProxyService
         var host = spec.TargetHost!;
         if (string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase)) return new IPEndPoint(IPAddress.Loopback, spec.TargetPort);
         var literal = host.Length > 2 && host[0] == '[' && host[^1] == ']' ? host[1..^1] : host;
-        if (!IPAddress.TryParse(literal, out var address)) throw new ArgumentException($"{spec}: the local service must be an IP address or localhost", nameof(spec));
+        if (!IPAddress.TryParse(literal, out var address)) throw new ProxyStartException($"{spec}: the local service must be an IP address or localhost");
         return new IPEndPoint(address, spec.TargetPort);
     }
 

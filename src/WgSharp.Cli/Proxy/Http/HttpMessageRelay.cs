@@ -11,7 +11,7 @@ namespace WgSharp.Cli.Proxy.Http;
 /// </summary>
 internal static class HttpMessageRelay
 {
-    private const int BufferSize = 64 * 1024;
+    private const int BufferSize = 32 * 1024;
 
     public static async Task RunAsync(Socket client, TunnelStream origin, HttpRequestHead head, ReadOnlyMemory<byte> pending,
         int maxTrailerBytes, ProxyServiceCounters counters, CancellationToken stopping)

@@ -77,6 +77,7 @@ internal sealed class HttpProxyServer(ProxyServiceSpec spec, ProxyContext contex
                 tunnel.Abort();
                 throw;
             }
+            await DrainQuietlyAsync(client, stopping).ConfigureAwait(false);
         }
     }
 
@@ -181,6 +182,20 @@ internal sealed class HttpProxyServer(ProxyServiceSpec spec, ProxyContext contex
     }
 
     private const int MaxDrainBytes = 1 << 20;
+
+    /// <summary>After a response: let the client close first (within the handshake timeout), so it reads all of it.</summary>
+    private async Task DrainQuietlyAsync(Socket client, CancellationToken stopping)
+    {
+        using var deadline = HandshakeDeadline(stopping);
+        try
+        {
+            await DrainAsync(client, deadline.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException)
+        {
+            // it did not close in time, or reset: closed all the same
+        }
+    }
 
     private ProxyClientException Refused(string reason)
     {

@@ -10,7 +10,7 @@ namespace WgSharp.Cli.Proxy.Relay;
 /// </summary>
 internal static class StreamRelay
 {
-    private const int BufferSize = 64 * 1024;
+    private const int BufferSize = 32 * 1024; // per direction per connection: 500 connections hold 32 MiB
 
     /// <summary>
     /// Relays until both directions end. <paramref name="hostIsClient"/> says which side is the service's client, for the

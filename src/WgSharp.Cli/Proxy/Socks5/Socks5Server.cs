@@ -17,7 +17,7 @@ internal sealed class Socks5Server(ProxyServiceSpec spec, ProxyContext context) 
     private readonly byte[]? _userName = context.Credentials is { } c ? Encoding.UTF8.GetBytes(c.UserName) : null;
     private readonly byte[]? _password = context.Credentials is { } c ? Encoding.UTF8.GetBytes(c.Password) : null;
 
-    /// <summary>Used by UDP associations for their idle expiry and tests; the system clock by default.</summary>
+    /// <summary>The clock of the UDP associations' name cache; the system clock by default.</summary>
     internal TimeProvider Time { get; init; } = TimeProvider.System;
 
     protected override async Task ServeClientAsync(Socket client, CancellationToken stopping)
