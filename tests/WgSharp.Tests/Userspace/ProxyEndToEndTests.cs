@@ -185,10 +185,15 @@ public class ProxyEndToEndTests
         Assert.Contains($"reload: {conf}:10: Line unrecognized: `BogusKey=1'; nothing changed", proxy.StandardError);
         Assert.Equal(secondSha, Curl(["--socks5-hostname", socks.ToString(), url]));
 
-        // A change only a restart applies is named, and the rest still applied.
+        // A connection open through a peer that stays keeps working across a reload; a change only a restart applies
+        // is named, and the rest still applied.
+        using var echo = new KernelTcpServer(second.Namespace, KernelTcpServer.Echo());
+        using var open = Socks5Connect(socks, new IPEndPoint(TunnelPeerNamespace.PeerIp, echo.Port));
+        AssertEchoes(open, "before");
         File.WriteAllText(conf, ConfText(second, "MTU = 1300"));
         CommandRunner.Run("kill", "-HUP", Invariant(proxy.Id)).EnsureSuccess();
         Assert.True(proxy.WaitForErrorText("MTU changed: not applied, restart to apply", TimeSpan.FromSeconds(20)), proxy.StandardError);
+        AssertEchoes(open, "after");
     }
 
     [Fact]
@@ -216,6 +221,37 @@ public class ProxyEndToEndTests
         Assert.EndsWith(" ready", lines[0]);
         Assert.StartsWith("wgsharp: ", lines[1]);
         Assert.Contains(Invariant(port), lines[1]);
+    }
+
+    /// <summary>A SOCKS5 CONNECT (no authentication) to an IPv4 target, written out by hand: the connected socket.</summary>
+    private static Socket Socks5Connect(IPEndPoint proxy, IPEndPoint target)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveTimeout = 30_000 };
+        socket.Connect(proxy);
+        socket.Send([5, 1, 0]);
+        Assert.Equal(new byte[] { 5, 0 }, ReceiveExactly(socket, 2));
+        byte[] request = [5, 1, 0, 1, .. target.Address.GetAddressBytes(), (byte)(target.Port >> 8), (byte)target.Port];
+        socket.Send(request);
+        Assert.Equal(0, ReceiveExactly(socket, 10)[1]); // succeeded; bound address IPv4
+        return socket;
+    }
+
+    private static void AssertEchoes(Socket socket, string text)
+    {
+        socket.Send(Encoding.ASCII.GetBytes(text));
+        Assert.Equal(text, Encoding.ASCII.GetString(ReceiveExactly(socket, text.Length)));
+    }
+
+    private static byte[] ReceiveExactly(Socket socket, int count)
+    {
+        var buffer = new byte[count];
+        for (int total = 0; total < count;)
+        {
+            int n = socket.Receive(buffer.AsSpan(total));
+            if (n == 0) throw new Xunit.Sdk.XunitException($"connection closed after {total} of {count} bytes");
+            total += n;
+        }
+        return buffer;
     }
 
     private static string ConfText(TunnelPeerNamespace peer, string extraInterface) => $"""
