@@ -51,9 +51,12 @@ public class ProxyEndToEndTests
         Assert.Contains("wgsharp_proxy_bytes_total{service=\"socks5 127.0.0.1:0\",direction=\"out\"}", metrics);
 
         // The control socket answers `wgsharp show PATH` (as wg show would the interface's socket).
-        var show = CommandRunner.Run("dotnet", [UnprivilegedProgram.CliDll, "show", control, "json"], TimeSpan.FromSeconds(60));
+        var show = CommandRunner.Run("dotnet", [UnprivilegedProgram.CliDll, "show", control, "peers"], TimeSpan.FromSeconds(60));
         Assert.True(show.ExitCode == 0, show.StandardError);
-        Assert.Contains(peer.PeerPublicKey.ToBase64(), show.StandardOutput);
+        Assert.Equal(peer.PeerPublicKey.ToBase64(), show.StandardOutput.Trim());
+        var json = CommandRunner.Run("dotnet", [UnprivilegedProgram.CliDll, "show", control, "json"], TimeSpan.FromSeconds(60));
+        Assert.True(json.ExitCode == 0, json.StandardError);
+        Assert.Contains($"\"interface\": \"{Path.GetFileNameWithoutExtension(control)}\"", json.StandardOutput);
 
         CommandRunner.Run("kill", "-TERM", Invariant(proxy.Id)).EnsureSuccess();
         var result = proxy.WaitForExit(TimeSpan.FromSeconds(20));
@@ -68,10 +71,11 @@ public class ProxyEndToEndTests
     }
 
     [Fact]
-    public async Task LocalAndRemoteTcpForwards()
+    public async Task LocalTcpAndUdpAndRemoteTcpForwards()
     {
         using var peer = new TunnelPeerNamespace();
         using var echo = new KernelTcpServer(peer.Namespace, KernelTcpServer.Echo());
+        using var udpEcho = new KernelUdpEcho(peer.Namespace);
         using var localService = new TcpListener(IPAddress.Loopback, 0);
         localService.Start();
         int localPort = ((IPEndPoint)localService.LocalEndpoint).Port;
@@ -79,9 +83,10 @@ public class ProxyEndToEndTests
 
         string conf = WriteConf(peer, "");
         using var forward = UnprivilegedProgram.Start(UnprivilegedProgram.CliDll,
-            ["forward", conf, $"tcp:0:{echo.EndPoint}", $"remote-tcp:{RemotePort}:127.0.0.1:{localPort}"]);
+            ["forward", conf, $"tcp:0:{echo.EndPoint}", $"udp:0:{udpEcho.EndPoint}", $"remote-tcp:{RemotePort}:127.0.0.1:{localPort}"]);
         Assert.True(forward.WaitForErrorText("remote-tcp", Ready), forward.StandardError);
         var local = ReadyEndPoint(forward, "tcp");
+        var localUdp = ReadyEndPoint(forward, "udp");
 
         // Local: a host client reaches the kernel echo behind the tunnel.
         using (var client = new TcpClient())
@@ -94,6 +99,32 @@ public class ProxyEndToEndTests
             stream.ReadExactly(back);
             await send;
             Assert.Equal(payload, back);
+        }
+
+        // UDP: datagrams to the local port come back from the kernel echo behind the tunnel (the first may race the
+        // handshake: the client sends again until one answer comes, then checks ten in a row).
+        using (var udp = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0)))
+        {
+            udp.Connect(localUdp);
+            udp.Client.ReceiveTimeout = 2000;
+            var from = new IPEndPoint(IPAddress.Any, 0);
+            bool answered = false;
+            for (int attempt = 0; attempt < 15 && !answered; attempt++)
+            {
+                udp.Send("first"u8.ToArray());
+                try { answered = udp.Receive(ref from).AsSpan().SequenceEqual("first"u8); }
+                catch (SocketException) { }
+            }
+            Assert.True(answered, forward.StandardError);
+            for (int i = 0; i < 10; i++)
+            {
+                var datagram = RandomNumberGenerator.GetBytes(1000 + i);
+                udp.Send(datagram);
+                byte[] back;
+                do back = udp.Receive(ref from);
+                while (back.AsSpan().SequenceEqual("first"u8)); // a late answer to a retried first datagram
+                Assert.Equal(datagram, back);
+            }
         }
 
         // Remote: a client in the peer's namespace reaches our tunnel address, and so the service on our loopback.
@@ -154,10 +185,15 @@ public class ProxyEndToEndTests
         Assert.Contains($"reload: {conf}:10: Line unrecognized: `BogusKey=1'; nothing changed", proxy.StandardError);
         Assert.Equal(secondSha, Curl(["--socks5-hostname", socks.ToString(), url]));
 
-        // A change only a restart applies is named, and the rest still applied.
+        // A connection open through a peer that stays keeps working across a reload; a change only a restart applies
+        // is named, and the rest still applied.
+        using var echo = new KernelTcpServer(second.Namespace, KernelTcpServer.Echo());
+        using var open = Socks5Connect(socks, new IPEndPoint(TunnelPeerNamespace.PeerIp, echo.Port));
+        AssertEchoes(open, "before");
         File.WriteAllText(conf, ConfText(second, "MTU = 1300"));
         CommandRunner.Run("kill", "-HUP", Invariant(proxy.Id)).EnsureSuccess();
         Assert.True(proxy.WaitForErrorText("MTU changed: not applied, restart to apply", TimeSpan.FromSeconds(20)), proxy.StandardError);
+        AssertEchoes(open, "after");
     }
 
     [Fact]
@@ -185,6 +221,37 @@ public class ProxyEndToEndTests
         Assert.EndsWith(" ready", lines[0]);
         Assert.StartsWith("wgsharp: ", lines[1]);
         Assert.Contains(Invariant(port), lines[1]);
+    }
+
+    /// <summary>A SOCKS5 CONNECT (no authentication) to an IPv4 target, written out by hand: the connected socket.</summary>
+    private static Socket Socks5Connect(IPEndPoint proxy, IPEndPoint target)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveTimeout = 30_000 };
+        socket.Connect(proxy);
+        socket.Send([5, 1, 0]);
+        Assert.Equal(new byte[] { 5, 0 }, ReceiveExactly(socket, 2));
+        byte[] request = [5, 1, 0, 1, .. target.Address.GetAddressBytes(), (byte)(target.Port >> 8), (byte)target.Port];
+        socket.Send(request);
+        Assert.Equal(0, ReceiveExactly(socket, 10)[1]); // succeeded; bound address IPv4
+        return socket;
+    }
+
+    private static void AssertEchoes(Socket socket, string text)
+    {
+        socket.Send(Encoding.ASCII.GetBytes(text));
+        Assert.Equal(text, Encoding.ASCII.GetString(ReceiveExactly(socket, text.Length)));
+    }
+
+    private static byte[] ReceiveExactly(Socket socket, int count)
+    {
+        var buffer = new byte[count];
+        for (int total = 0; total < count;)
+        {
+            int n = socket.Receive(buffer.AsSpan(total));
+            if (n == 0) throw new Xunit.Sdk.XunitException($"connection closed after {total} of {count} bytes");
+            total += n;
+        }
+        return buffer;
     }
 
     private static string ConfText(TunnelPeerNamespace peer, string extraInterface) => $"""
