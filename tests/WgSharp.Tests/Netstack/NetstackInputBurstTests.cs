@@ -139,30 +139,6 @@ public sealed class NetstackInputBurstTests : IDisposable
     // ---- TCP's side of it ----
 
     [Fact]
-    public void ReadingDoesNotSendAWindowUpdateWhileThePeersWindowIsLarge()
-    {
-        var wire = new TcpWire();
-        var (client, server, _) = wire.Connect();
-        int toServer = 0;
-        int fromServer = 0;
-        wire.Tap = (fromA, _) => { if (fromA) toServer++; else fromServer++; };
-        var data = new byte[200_000];
-        Assert.Equal(data.Length, client.Send(data));
-        wire.Pump();
-        wire.Advance(100); // delayed ACKs out
-        Assert.True(toServer > 0);
-
-        fromServer = 0;
-        var buffer = new byte[16 * 1024];
-        int total = 0;
-        for (int n; (n = server.Receive(buffer)) > 0;) total += n;
-        wire.Pump();
-
-        Assert.Equal(data.Length, total);
-        Assert.Equal(0, fromServer); // 4 MiB buffer, 200 kB used: the peer's window never got small
-    }
-
-    [Fact]
     public void ReadingSendsAWindowUpdateOnceThePeersWindowIsSmall()
     {
         var settings = new TcpSettings { ReceiveBufferSize = 64 * 1024 };

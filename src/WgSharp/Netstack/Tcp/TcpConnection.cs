@@ -336,10 +336,7 @@ internal sealed partial class TcpConnection : StackSocket
         uint newRight = _rcvReadSeq + (uint)_settings.ReceiveBufferSize;
         int opened = (int)(newRight - _rcvAdvertisedRight);
         int threshold = Math.Min(2 * _receiveMss, _settings.ReceiveBufferSize / 2);
-        // Only when the window the peer sees has shrunk below half the buffer: above that it is not held back, and the
-        // ACKs its data gets carry the new window anyway (a window update per read would be a packet per read).
-        int remaining = (int)(_rcvAdvertisedRight - _rcvNxt);
-        if (opened >= threshold && remaining < _settings.ReceiveBufferSize / 2)
+        if (opened >= threshold)
         {
             _ackNow = true;
             _host.RequestOutput(this);
