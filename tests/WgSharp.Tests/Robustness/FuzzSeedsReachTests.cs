@@ -26,6 +26,20 @@ public sealed class FuzzSeedsReachTests
         Assert.Single(WgConfigParser.Parse(Encoding.UTF8.GetString(Seed("wgconf", "setconf").AsSpan(1)), append: false).Peers);
     }
 
+    [Theory]
+    [InlineData("tcp4-session")]
+    [InlineData("tcp6-session")]
+    public void TcpSeedsCompleteAHandshakeAndAreAcceptedInTheWindow(string name)
+    {
+        // The relative acknowledgments reach the established states despite the stack's random ISN: the connection is
+        // accepted and none of the seed's segments is out of the window or answered with a reset.
+        var counters = WgSharp.Tests.Robustness.FuzzNetstack.RunAndCount(Seed("netstack", name));
+        Assert.Equal(1, counters[WgSharp.Netstack.NetstackCounter.TcpConnectionsAccepted]);
+        Assert.Equal(0, counters[WgSharp.Netstack.NetstackCounter.TcpOutOfWindow]);
+        Assert.Equal(0, counters[WgSharp.Netstack.NetstackCounter.TcpResetsSent]);
+        Assert.Equal(0, counters[WgSharp.Netstack.NetstackCounter.TcpChecksumFailed]);
+    }
+
     [Fact]
     public void PacketSeedsCoalesceAndSegment()
     {
