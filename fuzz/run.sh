@@ -9,7 +9,7 @@
 #   hostnameif - hostname.if files: word splitting, quotes, positional address rewriting, address plan
 #   wgconf     - wg(8)/wg-quick configuration files (WgConfigParser)
 #   wgset      - `wg set` arguments (WgSetArguments)
-#   netstack   - the userspace stack's packet input (IpPacketReader, IpReassembler, UdpLayer, IcmpLayer)
+#   netstack   - the userspace stack's packet input (IpPacketReader, IpReassembler, UdpLayer, IcmpLayer, TcpLayer)
 #   inner      - decrypted inner packets: IpPacket, then TcpCoalescer (software GRO)
 #   tun        - TUN reads with offloads: virtio_net_hdr, TcpSegmenter (GSO split, checksum completion)
 #   socks5     - `wgsharp proxy`'s SOCKS5 parsers (greeting, RFC 1929 authentication, request, UDP header)
