@@ -47,8 +47,8 @@ uninstall() {
       'f '|'d ') ;;
       *) echo "install.sh: $manifest: unreadable line; nothing removed" >&2; return 1 ;;
     esac
-    case "$path" in
-      "$prefix"/*) ;;
+    case "${line:0:2}$path" in
+      "f $prefix"/*|"d $prefix"|"d $prefix"/*) ;; # the prefix itself only as a directory the install created
       *) echo "install.sh: $manifest names a path outside $prefix; nothing removed" >&2; return 1 ;;
     esac
   done <<<"$entries"
@@ -79,7 +79,11 @@ created_dirs=() installed_files=()
 # mkdir -p that records each directory it creates, so uninstall removes exactly those.
 make_dir() {
   local dir=$1
-  while [ ! -d "$dir" ]; do created_dirs+=("$dir"); dir=$(dirname "$dir"); done
+  # Only directories at or below the prefix are recorded: uninstall removes nothing outside it.
+  while [ ! -d "$dir" ]; do
+    case "$dir" in "$prefix"|"$prefix"/*) created_dirs+=("$dir") ;; esac
+    dir=$(dirname "$dir")
+  done
   mkdir -p "$1"
 }
 
