@@ -39,9 +39,15 @@ public sealed class ServiceCapabilityTests : IDisposable
     {
         var threads = Directory.GetDirectories($"/proc/{pid}/task");
         Assert.True(threads.Length > 1, "expected the runtime's threads");
+        int read = 0;
         foreach (var thread in threads)
         {
-            var status = File.ReadAllLines(Path.Combine(thread, "status"));
+            string[] status;
+            // A thread may end between the listing and the read (the runtime's short-lived workers): skip it.
+            try { status = File.ReadAllLines(Path.Combine(thread, "status")); }
+            catch (Exception e) when (e is DirectoryNotFoundException or FileNotFoundException) { continue; }
+            catch (IOException) when (!Directory.Exists(thread)) { continue; }
+            read++;
             ulong effective = Field(status, "CapEff"), bounding = Field(status, "CapBnd"), permitted = Field(status, "CapPrm");
             Assert.True((effective & (1UL << 12)) != 0, $"{thread}: CAP_NET_ADMIN lost");
             Assert.Equal(0UL, effective & ~Kept);
@@ -50,6 +56,7 @@ public sealed class ServiceCapabilityTests : IDisposable
             Assert.Equal(0UL, Field(status, "CapAmb"));
             Assert.Equal(1UL, Field(status, "NoNewPrivs"));
         }
+        Assert.True(read > 1, "expected the runtime's threads");
     }
 
     private static ulong Field(string[] status, string name)
