@@ -53,7 +53,13 @@ public sealed class PrometheusEndpointTests : IDisposable
 
         WgSharpCli.Run(["route", $"-T{SenderRDomain}", "exec", "ping", "-c", "3", "-i", "0.2", "-W", "2", "10.231.0.2"], TimeSpan.FromSeconds(20)).EnsureSuccess();
 
+        // The exposition is cached for a second (issue 21): scrape until a fresh one shows the traffic.
         string after = await http.GetStringAsync(url);
+        for (var deadline = DateTime.UtcNow.AddSeconds(5); Value(after, "wireguard_received_bytes_total", senderPublic) == 0 && DateTime.UtcNow < deadline;)
+        {
+            await Task.Delay(250);
+            after = await http.GetStringAsync(url);
+        }
         Assert.True(Value(after, "wireguard_received_bytes_total", senderPublic) > 0, after);
         Assert.True(Value(after, "wireguard_sent_bytes_total", senderPublic) > 0, after);
         Assert.True(Value(after, "wireguard_latest_handshake_seconds", senderPublic) > 1_600_000_000, after);
