@@ -5,13 +5,17 @@
 #   1. userspace download and upload of SIZE bytes (default 1 GiB), sha256 checked on both ends; Gbit/s each way
 #      and the probe's CPU seconds per GB (the whole process: stack, crypto, sockets);
 #   2. wgsharp TUN <-> TUN, tcp1 (iperf3, one stream, as bench/e2e.sh measures it): namespace A's daemon to B's;
+#   4. (PROXY=1) `wgsharp proxy` (issue 19), as nobody, with the probe's key: curl --socks5-hostname downloads SIZE
+#      bytes from an HTTP server in B, against curl over TUN <-> TUN from A in the same run; then 500 concurrent
+#      proxied downloads of 1 MB each (sha256 of every one) while the proxy's peak RSS (VmHWM) is read;
 #   3. the same two through a lossy relay (3 % loss, 5 % reordered, 1 % duplicated; the probe's `relay` command):
 #      the userspace stack's goodput (LOSSY_SIZE bytes) against the kernel's TCP over TUN mode (iperf3 tcp1, both ways).
 # Usage: sudo bench/userspace.sh            quick: SIZE=200M LOSSY_SIZE=20M DURATION=3 bench/userspace.sh
 # Env:   SIZE (bytes, suffix K/M/G allowed; default 1G), LOSSY_SIZE (default 100M), DURATION (iperf3 s, default 10),
 #        WGSHARP (a published wgsharp; default: publish Release NativeAOT into $OUT/wgsharp-bin),
 #        OUT (default /tmp/wgsb-userspace: probe build, logs, results), SKIP_LOSSY=1 leaves out part 3,
-#        PROBE_ENV (extra VAR=value words for the probe, e.g. DOTNET_PerfMapEnabled=1 to profile it with perf).
+#        PROBE_ENV (extra VAR=value words for the probe, e.g. DOTNET_PerfMapEnabled=1 to profile it with perf),
+#        PROXY=1 adds part 4 (curl needed).
 set -u
 DURATION=${DURATION:-10}
 OUT=${OUT:-/tmp/wgsb-userspace}
@@ -166,6 +170,68 @@ echo "== wgsharp TUN <-> TUN tcp1, $DURATION s" >&2
 tun tun tcp1
 tun tun tcp1-R -R
 
+# http_server PORT SIZE: an HTTP/1.1 server in B answering every request with SIZE bytes of the pattern
+http_server() {
+    printf '%s\n' "$PATTERN" > "$OUT/pattern.py"
+    cat > "$OUT/http-answer.sh" <<'SH'
+#!/bin/bash
+# One request on stdin (read to its blank line, so the close is no RST), then the answer: $1 bytes of the pattern.
+while IFS= read -r line && [ "$line" != $'\r' ] && [ -n "$line" ]; do :; done
+printf 'HTTP/1.1 200 OK\r\nContent-Length: %s\r\nConnection: close\r\n\r\n' "$1"
+exec python3 "$(dirname "$0")/pattern.py" "$1"
+SH
+    ip netns exec $NSB socat TCP-LISTEN:"$1",bind=$INNER_B,reuseaddr,fork SYSTEM:"bash $OUT/http-answer.sh $2" 2>>"$OUT/socat.log" &
+    PIDS+=("$!"); sleep 0.5
+}
+
+# curl_rate NAME TEST EXPECTED_SHA CURL_ARGS...: one download, its sha256 and rate into the results
+curl_rate() {
+    local name=$1 test=$2 expected=$3; shift 3
+    local stats got
+    rm -f "$OUT/many/curl.out"
+    stats=$("$@" -s -o "$OUT/many/curl.out" -w '%{size_download} %{time_total}')
+    got=$(sha256sum "$OUT/many/curl.out" 2>/dev/null | cut -d' ' -f1); rm -f "$OUT/many/curl.out"
+    if [ "$got" = "$expected" ]; then printf '%s\t%s\t%s\t%s\t-\n' "$name" "$test" ${stats} >> "$RESULTS"
+    else echo "$name $test FAILED: sha256 $got, expected $expected" >&2; printf '%s\t%s\tfail\t-\t-\n' "$name" "$test" >> "$RESULTS"; fi
+}
+
+if [ -n "${PROXY:-}" ]; then
+    echo "== wgsharp proxy (SOCKS5, as nobody) <-> wgsharp TUN, curl downloading $SIZE bytes; TUN <-> TUN curl" >&2
+    cat > "$OUT/proxy.conf" <<CONF
+[Interface]
+PrivateKey = $(cat "$OUT/probe.key")
+Address = $INNER_PROBE/32
+
+[Peer]
+PublicKey = $(wg pubkey < "$OUT/b.key")
+Endpoint = $B_SIDE:$PORT_B
+AllowedIPs = 10.236.0.0/24
+CONF
+    chown $NOBODY "$OUT/proxy.conf"; chmod 600 "$OUT/proxy.conf"
+    setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups "$WGSHARP" proxy "$OUT/proxy.conf" --socks5 1080 2>"$OUT/proxy.log" &
+    proxy=$!; PIDS+=("$proxy"); sleep 1
+    mkdir -p "$OUT/many"; rm -f "$OUT/many"/*; chmod 777 "$OUT/many"
+    http_server 8080 "$SIZE"
+    expected=$(pattern_sha "$SIZE")
+    curl_rate proxy curl-socks5 "$expected" setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups \
+        curl --socks5-hostname 127.0.0.1:1080 "http://$INNER_B:8080/"
+    curl_rate tun curl "$expected" ip netns exec $NSA curl "http://$INNER_B:8080/"
+    http_server 8081 $((1 << 20))
+    one=$(pattern_sha $((1 << 20)))
+    # many WHO...: 500 concurrent downloads of 1 MB by curl run as WHO...; how many arrived intact, and the time
+    many() {
+        rm -f "$OUT/many"/*
+        local start; start=$(date +%s.%N)
+        "$@" -s --parallel --parallel-max 500 $(for i in $(seq 500); do printf -- '-o %s/%d http://%s:8081/ ' "$OUT/many" "$i" "$INNER_B"; done) 2>>"$OUT/proxy.log"
+        echo "$(sha256sum "$OUT/many"/* 2>/dev/null | grep -c "^$one ") intact in $(awk "BEGIN { printf \"%.1f\", $(date +%s.%N) - $start }") s"
+    }
+    echo "500 concurrent 1 MB downloads over TUN <-> TUN (curl in A): $(many ip netns exec $NSA curl)" | tee -a "$OUT/proxy-many.txt" >&2
+    result=$(many setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups curl --socks5-hostname 127.0.0.1:1080)
+    peak=$(sed -n 's/^VmHWM:[[:space:]]*//p' /proc/$proxy/status)
+    echo "500 concurrent 1 MB downloads through the proxy (as nobody): $result; proxy peak RSS (VmHWM) $peak" | tee -a "$OUT/proxy-many.txt" >&2
+    kill -TERM $proxy; wait $proxy 2>/dev/null
+fi
+
 if [ -z "${SKIP_LOSSY:-}" ]; then
     echo "== through the lossy relay (3 % loss, 5 % reorder, 1 % duplication)" >&2
     dotnet "$PROBE" relay $ROOT_SIDE:$RELAY_PORT $B_SIDE:$PORT_B 0.03 0.05 0.01 >"$OUT/relay-userspace.log" 2>&1 &
@@ -189,7 +255,7 @@ def gbit(r):
     try: return int(r[2]) * 8 / float(r[3]) / 1e9
     except ValueError: return None
 rate = {(r[0], r[1]): gbit(r) for r in rows}
-names = {"userspace": "userspace probe (stack) <-> wgsharp TUN", "tun": "wgsharp TUN <-> TUN (kernel TCP)",
+names = {"userspace": "userspace probe (stack) <-> wgsharp TUN", "tun": "wgsharp TUN <-> TUN (kernel TCP)", "proxy": "wgsharp proxy (SOCKS5) <-> wgsharp TUN",
          "lossy-userspace": "lossy: userspace probe", "lossy-tun": "lossy: wgsharp TUN <-> TUN"}
 print(f"\n{'configuration':42} {'test':9} {'Gbit/s':>8} {'probe CPU s/GB':>15} {'vs TUN tcp1':>12}")
 for r in rows:
@@ -198,7 +264,8 @@ for r in rows:
     if r[4] not in ("-", "") and g is not None:
         cpu = "%.2f" % (float(r[4]) / (int(r[2]) / 1e9))
     base = rate.get(("lossy-tun" if r[0].startswith("lossy") else "tun", "tcp1-R" if r[1] == "download" else "tcp1"))
-    ratio = "%.2fx" % (g / base) if r[1] in ("download", "upload") and g and base else ""
+    if r[1] == "curl-socks5": base = rate.get(("tun", "curl"))  # the same curl download over TUN <-> TUN
+    ratio = "%.2fx" % (g / base) if r[1] in ("download", "upload", "curl-socks5") and g and base else ""
     print(f"{names.get(r[0], r[0]):42} {r[1]:9} {'fail' if g is None else '%.3f' % g:>8} {cpu:>15} {ratio:>12}")
 print("download = the far end sends (compared with tcp1-R, B to A); upload = the probe sends (compared with tcp1, A to B)")
 EOF

@@ -25,6 +25,7 @@ public class BenchEntryPointTests
     [InlineData("bench/scale.sh")]
     [InlineData("bench/footprint.sh")]
     [InlineData("bench/proxy-startup.sh")]
+    [InlineData("bench/userspace.sh")]
     [InlineData("install.sh")]
     [InlineData("test.sh")]
     [InlineData("demo.sh")]
