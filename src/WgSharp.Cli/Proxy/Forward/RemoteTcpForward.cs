@@ -48,20 +48,8 @@ internal sealed class RemoteTcpForward : IProxyService
     public void Start()
     {
         if (_listener is not null) throw new InvalidOperationException("already started");
-        try
-        {
-            _listener = Spec.Listen.Address.Equals(IPAddress.Any) || Spec.Listen.Address.Equals(IPAddress.IPv6Any)
-                ? _context.Network.Listen(Spec.Listen.Port)
-                : _context.Network.Listen(Spec.Listen);
-        }
-        catch (SocketException e)
-        {
-            throw StartErrors.Bind(Spec.Listen, e, inTunnel: true);
-        }
-        catch (ArgumentException e)
-        {
-            throw new ProxyStartException($"{Spec.Listen}: {e.Message}", e);
-        }
+        var network = _context.Network;
+        _listener = StartErrors.BindInTunnel(Spec.Listen, port => network.Listen(port), endPoint => network.Listen(endPoint));
         LocalEndPoint = _listener.LocalEndPoint;
         var listener = _listener;
         _accepting = Task.Run(() => AcceptLoopAsync(listener));

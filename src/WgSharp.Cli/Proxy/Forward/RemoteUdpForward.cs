@@ -45,21 +45,8 @@ internal sealed class RemoteUdpForward : IProxyService
     public void Start()
     {
         if (_socket is not null) throw new InvalidOperationException("already started");
-        TunnelUdpSocket socket;
-        try
-        {
-            socket = Spec.Listen.Address.Equals(IPAddress.Any) || Spec.Listen.Address.Equals(IPAddress.IPv6Any)
-                ? _context.Network.BindUdp(Spec.Listen.Port)
-                : _context.Network.BindUdp(Spec.Listen);
-        }
-        catch (SocketException e)
-        {
-            throw StartErrors.Bind(Spec.Listen, e, inTunnel: true);
-        }
-        catch (ArgumentException e)
-        {
-            throw new ProxyStartException($"{Spec.Listen}: {e.Message}", e);
-        }
+        var network = _context.Network;
+        var socket = StartErrors.BindInTunnel(Spec.Listen, network.BindUdp, network.BindUdp);
         _socket = socket;
         LocalEndPoint = socket.LocalEndPoint;
         _flows = new UdpFlowTable<IPEndPoint>(_counters, _context.Limits.MaxUdpFlows, _context.Limits.UdpFlowIdle, Time);

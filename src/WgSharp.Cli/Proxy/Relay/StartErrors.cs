@@ -18,4 +18,27 @@ internal static class StartErrors
         };
         return new ProxyStartException($"{address}: {reason}", e);
     }
+
+    /// <summary>
+    /// Binds a tunnel-side socket or listener for <paramref name="listen"/> (the unspecified address: every tunnel
+    /// address, through <paramref name="anyAddress"/>; else that address, through <paramref name="oneAddress"/>),
+    /// turning a refusal into the one line a user sees.
+    /// </summary>
+    public static T BindInTunnel<T>(IPEndPoint listen, Func<int, T> anyAddress, Func<IPEndPoint, T> oneAddress)
+    {
+        try
+        {
+            return listen.Address.Equals(IPAddress.Any) || listen.Address.Equals(IPAddress.IPv6Any)
+                ? anyAddress(listen.Port)
+                : oneAddress(listen);
+        }
+        catch (SocketException e)
+        {
+            throw Bind(listen, e, inTunnel: true);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ProxyStartException($"{listen}: {e.Message}", e);
+        }
+    }
 }
