@@ -26,6 +26,7 @@ public sealed class ConcurrentProxyTests : IDisposable
             var clients = Enumerable.Range(0, 50).Select(_ => Task.Run(() => EchoThroughAsync(service.LocalEndPoint!, ct), ct));
             await Task.WhenAll(clients);
         }
+        Assert.Empty(_network.ServerFaults);
         var counters = context.Counters.All().Single();
         Assert.Equal(50, counters.Opened);
         Assert.Equal(0, counters.Active);
@@ -35,7 +36,7 @@ public sealed class ConcurrentProxyTests : IDisposable
 
     private const int Size = 256 * 1024;
 
-    private static async Task EchoThroughAsync(IPEndPoint proxy, CancellationToken ct)
+    private async Task EchoThroughAsync(IPEndPoint proxy, CancellationToken ct)
     {
         using var client = await Socks5TestClient.OpenAsync(proxy, ct);
         Assert.Equal(0, await client.NegotiateAsync(ct));
@@ -52,6 +53,7 @@ public sealed class ConcurrentProxyTests : IDisposable
         int n;
         while ((n = await client.Socket.ReceiveAsync(buffer, SocketFlags.None, ct)) > 0) echoed.Write(buffer, 0, n);
         await sending;
+        Assert.True(echoed.Length == Size, $"echoed {echoed.Length} of {Size} bytes; far side faults: {string.Join(" | ", _network.ServerFaults)}");
         Assert.Equal(SHA256.HashData(upload), SHA256.HashData(echoed.ToArray()));
     }
 }

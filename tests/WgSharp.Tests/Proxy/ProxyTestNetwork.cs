@@ -31,6 +31,10 @@ public sealed class ProxyTestNetwork : IDisposable
     private readonly TunnelUdpSocket _dns, _udpEcho;
     private readonly TunnelListener _tcpEcho, _http;
     private int _dnsQueries;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _serverFaults = new();
+
+    /// <summary>What the far side's servers threw: a server that failed closes its stream, which a client would otherwise see as a clean, early end.</summary>
+    public IReadOnlyCollection<string> ServerFaults => _serverFaults;
 
     public ProxyTestNetwork()
     {
@@ -145,7 +149,8 @@ public sealed class ProxyTestNetwork : IDisposable
                     int n;
                     while ((n = await stream.ReadAsync(buffer, ct)) > 0) await stream.WriteAsync(buffer.AsMemory(0, n), ct);
                 }
-                catch (Exception) { }
+                catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
+                catch (Exception e) { _serverFaults.Enqueue($"tcp echo: {e}"); }
             }, ct);
         }
     }

@@ -131,6 +131,72 @@ public class TcpConnectionTests
         Assert.Equal(SocketError.Success, client.Error);
     }
 
+    /// <summary>
+    /// The client half-closed; the server's data and FIN arrived and put it in TIME_WAIT before its application read
+    /// them. The peer's end of the connection is already gone, so a late ACK from us draws an RST (seen in CI: a
+    /// tail-loss probe resent the server's FIN, the second ACK found no connection). The RST ends TIME_WAIT, but the
+    /// bytes before the FIN were sent and acknowledged in full: the application must still read every one, then EOF.
+    /// </summary>
+    [Fact]
+    public void ResetInTimeWait_TheDataBeforeTheFinIsStillRead()
+    {
+        var (wire, client, response) = ServerAnswersAfterClientHalfClosed();
+        wire.Inject(wire.A, TestIp.BuildSegment(wire.B.At(80), client.LocalEndPoint, client.ReceiveNext, 0, TcpFlags.Rst, 0));
+        Assert.Equal(0, wire.A.Tcp.ConnectionCount); // the RST ended TIME_WAIT (RFC 9293 3.10.7.4)
+
+        Assert.Equal(response, ReadToEnd(client));
+        Assert.Equal(SocketError.Success, client.Error);
+        Assert.Equal(0, client.BufferChunksHeld);
+    }
+
+    /// <summary>TIME_WAIT running out before the application read what came before the FIN loses nothing either.</summary>
+    [Fact]
+    public void TimeWaitEnding_TheDataBeforeTheFinIsStillRead()
+    {
+        var (wire, client, response) = ServerAnswersAfterClientHalfClosed();
+        wire.Advance(61_000);
+        Assert.Equal(0, wire.A.Tcp.ConnectionCount);
+
+        Assert.Equal(response, ReadToEnd(client));
+        Assert.Equal(0, client.BufferChunksHeld);
+    }
+
+    /// <summary>An application that closes without reading what was kept frees it at once.</summary>
+    [Fact]
+    public void ClosingAfterTimeWaitEnded_FreesWhatWasNeverRead()
+    {
+        var (wire, client, _) = ServerAnswersAfterClientHalfClosed();
+        wire.Advance(61_000);
+        Assert.True(client.BufferChunksHeld > 0);
+        client.Close();
+        Assert.Equal(0, client.BufferChunksHeld);
+    }
+
+    private static (TcpWire Wire, TcpConnection Client, byte[] Response) ServerAnswersAfterClientHalfClosed()
+    {
+        var wire = new TcpWire();
+        var (client, server, _) = wire.Connect();
+        client.ShutdownSend();
+        wire.Pump();
+        var response = RandomBytes(100_000, 5);
+        Assert.Equal(response.Length, server.Send(response));
+        server.Close();
+        wire.Pump();
+        Assert.Equal(TcpState.TimeWait, client.State); // nothing read yet
+        Assert.Equal(0, wire.B.Tcp.ConnectionCount); // LAST_ACK done: the server's side is gone
+        return (wire, client, response);
+    }
+
+    private static byte[] ReadToEnd(TcpConnection connection)
+    {
+        var got = new List<byte>();
+        var buffer = new byte[8192];
+        int n;
+        while ((n = connection.Receive(buffer)) > 0) got.AddRange(buffer.AsSpan(0, n));
+        Assert.Equal(0, n); // end of stream, not "nothing yet" (-1) or a failure (-2)
+        return [.. got];
+    }
+
     [Fact]
     public void SimultaneousClose_BothEndInTimeWaitOrClosed()
     {
