@@ -55,6 +55,9 @@ internal sealed partial class TcpConnection : StackSocket
     private readonly SeqRangeSet _outOfOrder = new();
     private readonly SackBlockReporter _sackReporter = new();
     private bool _finReceived;
+    // Closed after the peer's FIN arrived (TIME_WAIT over, or an RST in CLOSING/LAST_ACK/TIME_WAIT): the peer's stream
+    // was complete, so the bytes before its FIN stay readable until the application reads or closes.
+    private bool _unreadKept;
     private bool _outOfOrderFin;
     private uint _outOfOrderFinSeq;
     private int _segmentsSinceAck;
@@ -280,6 +283,7 @@ internal sealed partial class TcpConnection : StackSocket
                 _receiveBuffer.Read(0, destination[..n]);
                 _receiveBuffer.Consume(n);
                 _rcvReadSeq += (uint)n;
+                if (_unreadKept && ReadableBytes == 0) _unreadKept = false; // the kept bytes are read: the buffer emptied itself
                 MaybeSendWindowUpdate();
                 return n;
             }
@@ -324,7 +328,8 @@ internal sealed partial class TcpConnection : StackSocket
     {
         get
         {
-            if (_state is TcpState.SynSent or TcpState.SynReceived or TcpState.Closed) return 0;
+            if (_state is TcpState.SynSent or TcpState.SynReceived) return 0;
+            if (_state == TcpState.Closed && !_unreadKept) return 0;
             int n = (int)(_rcvNxt - _rcvReadSeq) - (_finReceived ? 1 : 0);
             return Math.Max(0, n);
         }
@@ -400,7 +405,12 @@ internal sealed partial class TcpConnection : StackSocket
         {
             if (_appClosed) return;
             _appClosed = true;
-            if (_error != SocketError.Success || _state == TcpState.Closed) { RemoveLocked(); return; }
+            if (_error != SocketError.Success || _state == TcpState.Closed)
+            {
+                if (_unreadKept) { _unreadKept = false; _receiveBuffer.Clear(); }
+                RemoveLocked();
+                return;
+            }
             abort = ReadableBytes > 0 || _outOfOrder.Count > 0 || _state == TcpState.SynSent;
             if (!abort)
             {
@@ -510,7 +520,7 @@ internal sealed partial class TcpConnection : StackSocket
             }
             _counters.Increment(NetstackCounter.TcpResetsReceived);
             if (_state == TcpState.SynReceived) { FailLocked(SocketError.ConnectionRefused); return; }
-            if (_state is TcpState.Closing or TcpState.LastAck or TcpState.TimeWait) { _state = TcpState.Closed; RemoveLocked(); ReceiveSignal.Set(); SendSignal.Set(); return; }
+            if (_state is TcpState.Closing or TcpState.LastAck or TcpState.TimeWait) { CloseAfterPeerFinishedLocked(); return; }
             FailLocked(SocketError.ConnectionReset);
             return;
         }
@@ -1059,8 +1069,7 @@ internal sealed partial class TcpConnection : StackSocket
             if (_state == TcpState.Closed) return;
             if (_timeWaitDeadline != 0 && nowMs >= _timeWaitDeadline)
             {
-                _state = TcpState.Closed;
-                RemoveLocked();
+                CloseAfterPeerFinishedLocked();
                 return;
             }
             if (_rtxDeadline != 0 && nowMs >= _rtxDeadline) OnRetransmissionTimeout(nowMs);
@@ -1170,6 +1179,21 @@ internal sealed partial class TcpConnection : StackSocket
         SendSignal.Set();
     }
 
+    /// <summary>
+    /// The connection ends with the peer's stream complete (its FIN received): it leaves the stack, but what came before
+    /// the FIN and was not read yet stays for the application (RFC 9293 lets the RST or the TIME_WAIT timer delete the
+    /// TCB; losing acknowledged data the application never saw would turn a finished transfer into a truncated one).
+    /// </summary>
+    private void CloseAfterPeerFinishedLocked()
+    {
+        _unreadKept = _finReceived && !_appClosed && ReadableBytes > 0;
+        _state = TcpState.Closed;
+        _rtxDeadline = _delayedAckDeadline = _persistDeadline = _timeWaitDeadline = _reorderDeadline = _lossProbeDeadline = 0;
+        RemoveLocked();
+        ReceiveSignal.Set();
+        SendSignal.Set();
+    }
+
     private void RemoveLocked()
     {
         if (_removed) return;
@@ -1179,7 +1203,7 @@ internal sealed partial class TcpConnection : StackSocket
         if (_state == TcpState.Closed)
         {
             _sendBuffer.Clear();
-            _receiveBuffer.Clear();
+            if (!_unreadKept) _receiveBuffer.Clear();
             _scoreboard.Release();
         }
     }
