@@ -106,7 +106,7 @@ ip -n $NSB addr add $INNER_B/24 dev $WGB; ip -n $NSB link set $WGB up
 for try in $(seq 10); do ip netns exec $NSA ping -c 1 -W 2 $INNER_B >/dev/null && break; done
 ip netns exec $NSA ping -c 3 -i 0.2 -W 2 $INNER_B >/dev/null || { echo "TUN <-> TUN tunnel does not pass ping" >&2; exit 1; }
 
-RESULTS="$OUT/results.tsv"; : > "$RESULTS"
+RESULTS="$OUT/results.tsv"; : > "$RESULTS"; : > "$OUT/gc.txt"
 
 # probe ENDPOINT COMMAND... : the probe as nobody; its result line on stdout, everything in $OUT/probe.log
 probe() {
@@ -127,6 +127,7 @@ userspace() {
     line=$(probe "$endpoint" download $INNER_B:5001 "$size")
     pkill -P "$source" 2>/dev/null; kill "$source" 2>/dev/null   # gone already unless the probe failed to connect
     got=$(field sha256 "$line"); seconds=$(field seconds "$line"); cpu=$(field cpu-seconds "$line")
+    printf '%s download: %s\n' "$name" "$(grep -o 'gc0=.*' <<<"$line")" >> "$OUT/gc.txt"
     if [ "$got" = "$expected" ] && [ "$(field bytes "$line")" = "$size" ]; then
         printf '%s\tdownload\t%s\t%s\t%s\n' "$name" "$size" "$seconds" "$cpu" >> "$RESULTS"
     else
@@ -137,6 +138,7 @@ userspace() {
     ip netns exec $NSB bash -c "socat -u TCP-LISTEN:5002,bind=$INNER_B,reuseaddr STDOUT | sha256sum | cut -d' ' -f1 > '$OUT/upload.sha'" 2>>"$OUT/socat.log" &
     local sink=$!; PIDS+=("$sink"); sleep 0.5
     line=$(probe "$endpoint" upload $INNER_B:5002 "$size")
+    printf '%s upload: %s\n' "$name" "$(grep -o 'gc0=.*' <<<"$line")" >> "$OUT/gc.txt"
     # The sink ends with the probe's connection; it never started if the probe failed.
     for _ in $(seq 100); do kill -0 "$sink" 2>/dev/null || break; sleep 0.1; done
     pkill -P "$sink" 2>/dev/null; kill "$sink" 2>/dev/null
@@ -269,3 +271,5 @@ for r in rows:
     print(f"{names.get(r[0], r[0]):42} {r[1]:9} {'fail' if g is None else '%.3f' % g:>8} {cpu:>15} {ratio:>12}")
 print("download = the far end sends (compared with tcp1-R, B to A); upload = the probe sends (compared with tcp1, A to B)")
 EOF
+echo "garbage collections and bytes allocated by the probe during each transfer (after connecting):"
+cat "$OUT/gc.txt"

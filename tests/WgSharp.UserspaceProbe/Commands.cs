@@ -60,10 +60,11 @@ internal sealed class Commands(WireGuardNetwork network, ProbeOptions options, C
         await using var stream = await network.ConnectAsync(server, cancellationToken);
         Console.WriteLine($"connected local={stream.LocalEndPoint} remote={stream.RemoteEndPoint}");
         double cpu = Identity.CpuSeconds();
+        var gc = GcFigures.Now();
         var clock = Stopwatch.StartNew();
         var (bytes, sha) = await HashUntilEndAsync(stream);
         Console.WriteLine($"result command=download bytes={bytes} expected={expected} sha256={sha} seconds={Seconds(clock)} " +
-            $"cpu-seconds={Invariant(Identity.CpuSeconds() - cpu)}");
+            $"cpu-seconds={Invariant(Identity.CpuSeconds() - cpu)} {GcFigures.Now().Since(gc)}");
     }
 
     private async Task UploadAsync(EndPoint server, long count)
@@ -71,6 +72,7 @@ internal sealed class Commands(WireGuardNetwork network, ProbeOptions options, C
         await using var stream = await network.ConnectAsync(server, cancellationToken);
         Console.WriteLine($"connected local={stream.LocalEndPoint} remote={stream.RemoteEndPoint}");
         double cpu = Identity.CpuSeconds();
+        var gc = GcFigures.Now();
         var clock = Stopwatch.StartNew();
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         for (long sent = 0; sent < count;)
@@ -87,7 +89,7 @@ internal sealed class Commands(WireGuardNetwork network, ProbeOptions options, C
         await stream.CopyToAsync(reply, cancellationToken);
         Console.WriteLine($"result command=upload bytes={count} sha256={Convert.ToHexStringLower(hash.GetHashAndReset())} " +
             $"reply={Encoding.ASCII.GetString(reply.ToArray()).Trim()} seconds={Seconds(clock)} send-seconds={Invariant(sendSeconds)} " +
-            $"cpu-seconds={Invariant(Identity.CpuSeconds() - cpu)}");
+            $"cpu-seconds={Invariant(Identity.CpuSeconds() - cpu)} {GcFigures.Now().Since(gc)}");
     }
 
     /// <summary>

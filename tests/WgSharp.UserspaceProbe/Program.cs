@@ -44,12 +44,15 @@ try
     if (options.Wake is { } wake)
         await Commands.WakeAsync(network, wake, timeout.Token);
     var commands = new Commands(network, options, timeout.Token);
+    using var allocations = AllocationSampler.FromEnvironment();
+    allocations?.Start();
     try
     {
         await commands.RunAsync();
     }
     finally
     {
+        allocations?.Print();
         // The stack's non-zero counters (drops, resets, retransmissions): what to quote when reporting a failure.
         Console.WriteLine(StackCounters.Describe(wg));
     }
@@ -164,4 +167,15 @@ internal static class StackCounters
         }
         return line.ToString();
     }
+}
+
+/// <summary>The process's garbage collections and allocated bytes at one moment, to report what a transfer cost.</summary>
+internal readonly record struct GcFigures(int Gen0, int Gen1, int Gen2, long Allocated)
+{
+    public static GcFigures Now() =>
+        new(GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalAllocatedBytes(precise: true));
+
+    /// <summary>"gc0=N gc1=N gc2=N allocated-bytes=N" since <paramref name="start"/>.</summary>
+    public string Since(GcFigures start) =>
+        $"gc0={Gen0 - start.Gen0} gc1={Gen1 - start.Gen1} gc2={Gen2 - start.Gen2} allocated-bytes={Allocated - start.Allocated}";
 }
