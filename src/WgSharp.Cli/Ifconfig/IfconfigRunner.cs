@@ -272,7 +272,7 @@ internal static class IfconfigRunner
     /// <summary>Runs ip(8) in the namespace; a failure becomes a one-line error named after the OpenBSD ioctl.</summary>
     private static void Ip(string? netns, string operation, params string[] arguments)
     {
-        var result = NetNs.Ip(netns, arguments);
+        var result = IpCommand.Run(netns, arguments);
         if (!result.Succeeded)
         {
             string detail = result.StandardError.Trim().Replace('\n', ' ');
