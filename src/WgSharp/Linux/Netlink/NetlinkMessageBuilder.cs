@@ -23,7 +23,11 @@ internal sealed class NetlinkMessageBuilder
 
     public ushort Type => BinaryPrimitives.ReadUInt16LittleEndian(_buffer.AsSpan(4));
 
-    public ushort Flags => BinaryPrimitives.ReadUInt16LittleEndian(_buffer.AsSpan(6));
+    public ushort Flags
+    {
+        get => BinaryPrimitives.ReadUInt16LittleEndian(_buffer.AsSpan(6));
+        set => BinaryPrimitives.WriteUInt16LittleEndian(_buffer.AsSpan(6), (ushort)(value | RtNetlink.NLM_F_REQUEST));
+    }
 
     /// <summary>The message as it goes to the kernel, its length and <paramref name="sequence"/> filled in.</summary>
     public ReadOnlySpan<byte> Finish(uint sequence)

@@ -65,6 +65,8 @@ internal sealed class NetlinkSocket : IDisposable
     {
         detail = null;
         uint sequence = ++_sequence;
+        // A change is answered by an acknowledgement only when asked; a dump always ends with NLMSG_DONE.
+        if ((request.Flags & RtNetlink.NLM_F_DUMP) != RtNetlink.NLM_F_DUMP) request.Flags |= RtNetlink.NLM_F_ACK;
         Send(request.Finish(sequence), attempted);
         int messages = 0;
         while (true)
