@@ -327,6 +327,13 @@ internal static class NetNs
         netlink.AddAddress(interfaceName, parsed.Value);
     }
 
+    /// <summary>Removes an address from the interface.</summary>
+    public static void DeleteAddress(string? netns, string interfaceName, IpPrefix prefix)
+    {
+        using var netlink = RouteNetlinkClient.Open(netns);
+        netlink.DeleteAddress(interfaceName, prefix);
+    }
+
     public static void SetLinkUp(string? netns, string interfaceName, bool up)
     {
         using var netlink = RouteNetlinkClient.Open(netns);

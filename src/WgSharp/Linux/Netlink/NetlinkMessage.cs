@@ -6,8 +6,8 @@ namespace WgSharp.Linux.Netlink;
 /// <summary>One netlink message of a reply: its header fields and payload (the bytes after the 16-byte header).</summary>
 internal readonly ref struct NetlinkMessage(ushort type, ushort flags, uint sequence, ReadOnlySpan<byte> payload)
 {
-    public ushort Type { get; } = type;
-    public ushort Flags { get; } = flags;
+    public ushort Type { get; init; } = type;
+    public ushort Flags { get; init; } = flags;
     public uint Sequence { get; } = sequence;
     public ReadOnlySpan<byte> Payload { get; } = payload;
 }

@@ -25,9 +25,14 @@ internal sealed class NetlinkSocket : IDisposable
 
     private readonly SafeFileHandle _handle;
     private readonly byte[] _receive = new byte[ReceiveCapacity];
-    private uint _sequence = (uint)Environment.TickCount;
+    private uint _sequence;
 
-    private NetlinkSocket(SafeFileHandle handle) => _handle = handle;
+    /// <summary>Wraps a datagram socket already open (a netlink socket; tests pass one end of a socket pair to play the kernel).</summary>
+    internal NetlinkSocket(SafeFileHandle handle, uint lastSequence = 0)
+    {
+        _handle = handle;
+        _sequence = lastSequence == 0 ? (uint)Environment.TickCount : lastSequence;
+    }
 
     /// <summary>Opens a socket in the calling thread's network namespace.</summary>
     public static unsafe NetlinkSocket Open()

@@ -156,7 +156,7 @@ internal sealed class RouteNetlinkClient : IDisposable
     }
 
     private int IndexOf(string name, string attempted) =>
-        FindLink(name)?.Index ?? throw new NetworkSetupException(attempted, LibC.ENODEV, "no such link");
+        FindLink(name)?.Index ?? throw new NetworkSetupException(attempted, LibC.ENODEV);
 
     /// <summary>A link from an RTM_NEWLINK message; null when it is malformed or names no link.</summary>
     internal static LinkInfo? ParseLink(in NetlinkMessage message)
