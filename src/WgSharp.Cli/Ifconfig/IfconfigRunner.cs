@@ -205,14 +205,14 @@ internal static class IfconfigRunner
         if (!mtuFirst && command.Mtu is { } mtu) SetMtu(netns, name, mtu, changes);
         if (command.Up is { } up)
         {
-            Ip(netns, "SIOCSIFFLAGS", "link", "set", "dev", name, up ? "up" : "down");
+            Netlink(name, "SIOCSIFFLAGS", () => NetNs.SetLinkUp(netns, name, up));
             changes.Add(up ? "link up" : "link down");
         }
     }
 
     private static void SetMtu(string? netns, string name, int mtu, List<string> changes)
     {
-        Ip(netns, "SIOCSIFMTU", "link", "set", "dev", name, "mtu", mtu.ToString(CultureInfo.InvariantCulture));
+        Netlink(name, "SIOCSIFMTU", () => NetNs.SetMtu(netns, name, mtu));
         changes.Add($"mtu set to {mtu.ToString(CultureInfo.InvariantCulture)}");
     }
 
@@ -229,7 +229,7 @@ internal static class IfconfigRunner
         }
         try { RDomains.Create(rdomain); }
         catch (InvalidOperationException e) { throw new LinkActionException($"{name}: rdomain {rdomain}: {e.Message}"); }
-        Ip(current, "SIOCSIFRDOMAIN", "link", "set", "dev", name, "netns", target);
+        Netlink(name, "SIOCSIFRDOMAIN", () => NetNs.MoveLink(name, target, current));
         return target;
     }
 
@@ -258,21 +258,31 @@ internal static class IfconfigRunner
         foreach (var address in wanted)
         {
             if (remaining.Contains(address)) continue;
-            var arguments = address.IsIPv4
-                ? new[] { "address", "add", address.ToString(), "dev", name }
-                : ["-6", "address", "add", address.ToString(), "dev", name, "nodad"];
-            Ip(netns, "SIOCAIFADDR", arguments);
+            Netlink(name, "SIOCAIFADDR", () => NetNs.AddAddress(netns, name, address.ToString())); // inet6 without DAD, as `nodad`
             changes.Add($"address {address} added");
         }
     }
 
     private static void DeleteAddress(string? netns, string name, IpPrefix address) =>
-        Ip(netns, "SIOCDIFADDR", address.IsIPv4 ? "-4" : "-6", "address", "del", address.ToString(), "dev", name);
+        Netlink(name, "SIOCDIFADDR", () => NetNs.DeleteAddress(netns, name, address));
+
+    /// <summary>A link change made in-process (netlink); a refusal becomes a one-line error named after the OpenBSD ioctl.</summary>
+    private static void Netlink(string name, string operation, Action change)
+    {
+        try
+        {
+            change();
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException or ArgumentException)
+        {
+            throw new LinkActionException($"{name}: {operation}: {e.Message}");
+        }
+    }
 
     /// <summary>Runs ip(8) in the namespace; a failure becomes a one-line error named after the OpenBSD ioctl.</summary>
     private static void Ip(string? netns, string operation, params string[] arguments)
     {
-        var result = NetNs.Ip(netns, arguments);
+        var result = IpCommand.Run(netns, arguments);
         if (!result.Succeeded)
         {
             string detail = result.StandardError.Trim().Replace('\n', ' ');

@@ -31,7 +31,7 @@ internal static class InterfaceLifecycle
     public static void RemoveRemains(string interfaceName)
     {
         if (StateOf(interfaceName) != UapiSocketState.Stale) return;
-        if (InterfaceLocator.TryFind(interfaceName, out var netns)) NetNs.Ip(netns, "link", "del", "dev", interfaceName);
+        if (InterfaceLocator.TryFind(interfaceName, out var netns)) TryDeleteLink(netns, interfaceName, out _);
         TryDelete(UapiProtocol.SocketPathFor(interfaceName));
     }
 
@@ -46,10 +46,9 @@ internal static class InterfaceLifecycle
         string socket = UapiProtocol.SocketPathFor(interfaceName);
         if (InterfaceLocator.TryFind(interfaceName, out var netns))
         {
-            var deleted = NetNs.Ip(netns, "link", "del", "dev", interfaceName);
-            if (!deleted.Succeeded && InterfaceLocator.TryFind(interfaceName, out _))
+            if (!TryDeleteLink(netns, interfaceName, out string? why) && InterfaceLocator.TryFind(interfaceName, out _))
             {
-                error = $"{interfaceName}: SIOCIFDESTROY: {deleted.StandardError.Trim()}";
+                error = $"{interfaceName}: SIOCIFDESTROY: {why}";
                 return false;
             }
         }
@@ -68,6 +67,22 @@ internal static class InterfaceLifecycle
         }
         RDomains.RemoveUnusedCreated();
         return true;
+    }
+
+    /// <summary>Deletes the link (netlink, in-process); false with the one-line reason when the kernel refused.</summary>
+    private static bool TryDeleteLink(string? netns, string interfaceName, out string? why)
+    {
+        why = null;
+        try
+        {
+            NetNs.DeleteLink(netns, interfaceName);
+            return true;
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException)
+        {
+            why = e.Message;
+            return false;
+        }
     }
 
     private static void TryDelete(string path)

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using WgSharp.Linux;
 
 namespace WgSharp.Cli.Ifconfig;
@@ -58,18 +57,13 @@ internal static class InterfaceLocator
     /// <summary>Whether namespace <paramref name="netns"/> has a TUN link of that name (a kernel wg0 there is not ours).</summary>
     private static bool IsTunIn(string netns, string interfaceName)
     {
-        var result = NetNs.Ip(netns, "-j", "-d", "link", "show", "dev", interfaceName);
-        if (!result.Succeeded) return false;
         try
         {
-            using var json = JsonDocument.Parse(result.StandardOutput);
-            return json.RootElement.ValueKind == JsonValueKind.Array && json.RootElement.GetArrayLength() > 0 &&
-                   json.RootElement[0].TryGetProperty("linkinfo", out var info) && info.ValueKind == JsonValueKind.Object &&
-                   info.TryGetProperty("info_kind", out var kind) && kind.ValueKind == JsonValueKind.String && kind.GetString() == "tun";
+            return NetNs.FindLink(netns, interfaceName)?.Kind == "tun";
         }
-        catch (JsonException)
+        catch (Exception e) when (e is InvalidOperationException or IOException or ArgumentException)
         {
-            return false;
+            return false; // a namespace that vanished or cannot be entered holds nothing of ours
         }
     }
 }

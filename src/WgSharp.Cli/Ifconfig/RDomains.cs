@@ -53,7 +53,7 @@ internal static class RDomains
     {
         string name = NamespaceOf(rdomain);
         if (NetNs.Exists(name)) return;
-        NetNs.Create(name);
+        IpCommand.CreateNamespace(name);
         try
         {
             Directory.CreateDirectory(CreatedRecordDirectory);
@@ -74,7 +74,7 @@ internal static class RDomains
                 if (NumberOf(name) is null) continue;
                 bool ours = NetNs.Exists(name) && File.ReadAllText(record) == IdentityOf(name);
                 if (ours && !IsEmpty(name)) continue;
-                if (ours) NetNs.Delete(name);
+                if (ours) IpCommand.DeleteNamespace(name);
                 File.Delete(record);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException) { }
@@ -82,13 +82,11 @@ internal static class RDomains
     }
 
     /// <summary>The namespace's device and inode: the same name made again is another namespace.</summary>
-    private static string IdentityOf(string name) =>
-        CommandRunner.Run(SystemPrograms.Path("stat"), "-L", "-c", "%d:%i", NetNs.PathOf(name)).StandardOutput.Trim();
+    private static string IdentityOf(string name) => NetNs.IdentityOf(name) ?? "";
 
     private static bool IsEmpty(string name)
     {
-        var links = NetNs.Ip(name, "-o", "link", "show").StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        if (links.Any(line => line.Split(": ")[1].Split('@')[0] != "lo")) return false;
+        if (NetNs.Links(name).Any(link => link.Name != "lo")) return false;
         if (CommandRunner.Run(SystemPrograms.Path("ip"), "netns", "pids", name).StandardOutput.Trim().Length > 0) return false;
         var sockets = CommandRunner.Run(SystemPrograms.Path("ip"), "netns", "exec", name, "ss", "-H", "-a", "-n", "-t", "-u", "-w");
         return sockets.Succeeded && sockets.StandardOutput.Trim().Length == 0;

@@ -1,12 +1,15 @@
 using System.Runtime.Versioning;
 using System.Runtime.ExceptionServices;
 using Microsoft.Win32.SafeHandles;
+using WgSharp.Configuration;
+using WgSharp.Linux.Netlink;
 
 namespace WgSharp.Linux;
 
 /// <summary>
 /// Named Linux network namespaces (the ones `ip netns` keeps under /var/run/netns): running code
-/// inside one, creating and deleting them, and the `ip` commands the device needs there.
+/// inside one, creating and deleting them, and the link, address and route changes the device needs there,
+/// all in-process (unshare, setns, mount and rtnetlink: no `ip` child process).
 /// </summary>
 /// <remarks>
 /// The network namespace is a per-thread property. Code runs inside a namespace on a fresh
@@ -35,63 +38,112 @@ internal static class NetNs
     public static bool Exists(string name) => File.Exists(PathOf(name));
 
     /// <summary>
-    /// Creates the named namespace unless it already exists; brings its loopback up. From a private mount namespace
-    /// (a process under `ip netns exec`, which gives each command one whose /var/run/netns only receives mounts)
-    /// `ip netns add` runs in the mount namespace of the nearest ancestor process outside it (nsenter -m): its bind
-    /// mount is then seen by everyone and reaches this process too. Made here, it would exist for this process only
-    /// and leave everyone else an empty file that cannot be entered. Where no such ancestor can be entered the
-    /// namespace is not made: a clear error says to make it first (`ip netns add`) or run outside `ip netns exec`.
+    /// Creates the named namespace unless it already exists and brings its loopback up, in-process as `ip netns add`
+    /// does: /var/run/netns made a shared mount (so the namespace mount propagates to every mount namespace), an
+    /// empty file NAME in it, and a thread that unshares a new network namespace and bind-mounts it onto that file.
+    /// From a private mount namespace (a process under `ip netns exec`, whose /var/run/netns only receives mounts)
+    /// a mount made here would exist for this process only and leave everyone else an empty file, and a
+    /// multithreaded process cannot enter another mount namespace: the namespace is not made, and a clear error
+    /// says to make it first (`ip netns add`) or to run outside `ip netns exec`.
     /// </summary>
+    /// <exception cref="NetworkSetupException">A step failed (the message names it and the errno); nothing is left behind.</exception>
     public static void Create(string name) => Create(name, bringLoopbackUp: null);
 
     /// <summary><see cref="Create(string)"/> with the loopback step replaceable, so tests can make it fail.</summary>
     internal static void Create(string name, Action<string>? bringLoopbackUp)
     {
+        string path = PathOf(name);
         if (Exists(name))
             return;
-        var outside = MountNamespaceOutside();
-        if (outside == 0)
+        if (MountNamespaceOutside() != -1)
             throw new InvalidOperationException(
-                $"cannot create network namespace {name} from inside `ip netns exec` (a private mount namespace): create it first with `ip netns add {name}`, or run wgsharp outside `ip netns exec`");
-        var result = RunIpNetns(outside, "add", name);
-        if (!result.Succeeded && !Exists(name)) // lost a race with another creator: fine
-            result.EnsureSuccess();
-        bool madeHere = result.Succeeded;
-        if (!IsNamespaceFile(PathOf(name)))
+                $"cannot create network namespace '{name}' from inside `ip netns exec` (a private mount namespace): create it first with `ip netns add {name}`, or run wgsharp outside `ip netns exec`");
+        string attempted = $"create network namespace '{name}'";
+        MakeSharedNamespaceDirectory(attempted);
+        int fd = LibC.Open(path, LibC.O_RDONLY | LibC.O_CREAT | LibC.O_EXCL | LibC.O_CLOEXEC, 0);
+        if (fd < 0)
         {
-            RunIpNetns(outside, "delete", name);
-            throw new InvalidOperationException(
-                $"network namespace {name} was made but cannot be seen from this mount namespace; run wgsharp outside `ip netns exec`");
+            int errno = LibC.Errno;
+            if (errno == LibC.EEXIST) return; // lost a race with another creator: fine
+            throw new NetworkSetupException(attempted, errno);
         }
+        LibC.Close(fd);
         try
         {
-            if (bringLoopbackUp is null) Ip(name, "link", "set", "lo", "up").EnsureSuccess();
-            else bringLoopbackUp(name);
+            RunOnDedicatedThread(() => MountNewNamespace(path, attempted));
+            if (!IsNamespaceFile(path))
+                throw new NetworkSetupException(attempted, "the namespace was made but cannot be seen from this mount namespace; run wgsharp outside `ip netns exec`");
+            (bringLoopbackUp ?? BringLoopbackUp)(name);
         }
         catch
         {
             // Left behind, the half-made namespace would be taken as ready by the next Create (it exists).
-            if (madeHere) RunIpNetns(outside, "delete", name);
+            RemoveMount(path, attempted);
             throw;
         }
     }
 
-    /// <summary>Deletes the named namespace if it exists. Interfaces inside it are destroyed (physical ones return to the root namespace).</summary>
-    public static void Delete(string name)
+    private static void BringLoopbackUp(string name)
     {
-        if (!Exists(name))
-            return;
-        var outside = MountNamespaceOutside();
-        var result = RunIpNetns(outside == 0 ? -1 : outside, "delete", name);
-        if (!result.Succeeded && Exists(name))
-            result.EnsureSuccess();
+        using var netlink = RouteNetlinkClient.Open(name);
+        netlink.SetLinkUp("lo", true);
     }
 
-    /// <summary>`ip netns ARGS...`: here (<paramref name="pid"/> -1) or in that process's mount namespace.</summary>
-    private static CommandResult RunIpNetns(int pid, params string[] arguments) =>
-        pid > 0
-            ? CommandRunner.Run(SystemPrograms.Path("nsenter"), ["-t", pid.ToString(System.Globalization.CultureInfo.InvariantCulture), "-m", "--", SystemPrograms.Path("ip"), "netns", .. arguments])
-            : CommandRunner.Run(SystemPrograms.Path("ip"), ["netns", .. arguments]);
+    /// <summary>mkdir /var/run/netns and make it a shared mount (bind-mounting it onto itself first if it is none), as iproute2 does.</summary>
+    private static void MakeSharedNamespaceDirectory(string attempted)
+    {
+        if (LibC.MkDir(NamedNamespaceDirectory, 0x1ed /* 0755 */) < 0 && LibC.Errno != LibC.EEXIST)
+            throw new NetworkSetupException(attempted + $": mkdir {NamedNamespaceDirectory}", LibC.Errno);
+        if (LibC.Mount("none", NamedNamespaceDirectory, "none", LibC.MS_SHARED | LibC.MS_REC, 0) == 0)
+            return;
+        int errno = LibC.Errno;
+        if (errno != LibC.EINVAL) // EINVAL: not a mount point yet
+            throw new NetworkSetupException(attempted + $": make {NamedNamespaceDirectory} a shared mount", errno);
+        if (LibC.Mount(NamedNamespaceDirectory, NamedNamespaceDirectory, "none", LibC.MS_BIND | LibC.MS_REC, 0) < 0)
+            throw new NetworkSetupException(attempted + $": bind-mount {NamedNamespaceDirectory} onto itself", LibC.Errno);
+        if (LibC.Mount("none", NamedNamespaceDirectory, "none", LibC.MS_SHARED | LibC.MS_REC, 0) < 0)
+            throw new NetworkSetupException(attempted + $": make {NamedNamespaceDirectory} a shared mount", LibC.Errno);
+    }
+
+    /// <summary>On a thread of its own: unshare a new network namespace, pin it by a bind mount on <paramref name="path"/>, return.</summary>
+    private static void MountNewNamespace(string path, string attempted)
+    {
+        using var original = OpenCurrent();
+        if (LibC.Unshare(LibC.CLONE_NEWNET) < 0)
+            throw new NetworkSetupException(attempted, LibC.Errno);
+        try
+        {
+            if (LibC.Mount(CurrentThreadNamespace, path, "none", LibC.MS_BIND, 0) < 0)
+                throw new NetworkSetupException(attempted + $": bind-mount it on {path}", LibC.Errno);
+        }
+        finally
+        {
+            // If leaving fails the thread is about to exit anyway, so nothing else ever runs in the new namespace.
+            Enter(original);
+        }
+    }
+
+    /// <summary>Deletes the named namespace if it exists (`ip netns delete`: detach the mount, remove the file). Interfaces
+    /// inside it are destroyed (physical ones return to the root namespace) once nothing else holds it.</summary>
+    public static void Delete(string name)
+    {
+        string path = PathOf(name);
+        if (!Exists(name))
+            return;
+        if (MountNamespaceOutside() > 0)
+            throw new InvalidOperationException(
+                $"cannot delete network namespace '{name}' from inside `ip netns exec` (a private mount namespace): delete it with `ip netns delete {name}`");
+        RemoveMount(path, $"delete network namespace '{name}'");
+    }
+
+    private static void RemoveMount(string path, string attempted)
+    {
+        // EINVAL: the file is not (or no longer) a mount point; the file itself still goes.
+        if (LibC.Umount2(path, LibC.MNT_DETACH) < 0 && LibC.Errno is not (LibC.EINVAL or LibC.ENOENT))
+            throw new NetworkSetupException(attempted, LibC.Errno);
+        if (LibC.Unlink(path) < 0 && LibC.Errno != LibC.ENOENT)
+            throw new NetworkSetupException(attempted, LibC.Errno);
+    }
 
     /// <summary>
     /// -1 when mounts made here are seen by everyone (this process is in the same mount namespace as its ancestors);
@@ -181,7 +233,26 @@ internal static class NetNs
     public static void Run(string name, Action action) => Run(name, () => { action(); return true; });
 
     /// <summary>Runs <paramref name="action"/> on a dedicated thread inside the namespace referred to by <paramref name="namespaceFile"/>.</summary>
-    public static T Run<T>(SafeFileHandle namespaceFile, Func<T> action)
+    public static T Run<T>(SafeFileHandle namespaceFile, Func<T> action) =>
+        RunOnDedicatedThread(() =>
+        {
+            using var original = OpenCurrent();
+            Enter(namespaceFile);
+            try
+            {
+                return action();
+            }
+            finally
+            {
+                // If leaving fails the thread is about to exit anyway, so nothing else ever runs in the foreign namespace.
+                Enter(original);
+            }
+        });
+
+    private static void RunOnDedicatedThread(Action action) => RunOnDedicatedThread(() => { action(); return true; });
+
+    /// <summary>A fresh thread for code that changes its thread's namespace: no pooled thread is ever left in a foreign one.</summary>
+    private static T RunOnDedicatedThread<T>(Func<T> action)
     {
         T result = default!;
         ExceptionDispatchInfo? failure = null;
@@ -189,17 +260,7 @@ internal static class NetNs
         {
             try
             {
-                using var original = OpenCurrent();
-                Enter(namespaceFile);
-                try
-                {
-                    result = action();
-                }
-                finally
-                {
-                    // If leaving fails the thread is about to exit anyway, so nothing else ever runs in the foreign namespace.
-                    Enter(original);
-                }
+                result = action();
             }
             catch (Exception e)
             {
@@ -232,49 +293,89 @@ internal static class NetNs
     public static bool IsCurrent(SafeFileHandle namespaceFile) =>
         Identity($"/proc/self/fd/{namespaceFile.DangerousGetHandle()}") == Identity(CurrentThreadNamespace);
 
+    /// <summary>"net:[inode]" of the named namespace (the same name made again is another namespace), null when it cannot be opened.</summary>
+    public static string? IdentityOf(string name)
+    {
+        try
+        {
+            using var handle = Open(name);
+            return Identity($"/proc/self/fd/{handle.DangerousGetHandle()}");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
     // readlink of a namespace file gives "net:[inode]", which identifies the namespace.
     private static string? Identity(string path) => new FileInfo(path).LinkTarget;
-
-    /// <summary>Runs `ip [-n NS] ARGS...`; <paramref name="netns"/> null means the caller's namespace.</summary>
-    public static CommandResult Ip(string? netns, params string[] arguments)
-    {
-        var all = new List<string>();
-        if (netns != null)
-        {
-            PathOf(netns); // validates
-            all.Add("-n");
-            all.Add(netns);
-        }
-        all.AddRange(arguments);
-        return CommandRunner.Run(SystemPrograms.Path("ip"), all);
-    }
 
     /// <summary>Moves an interface into the named namespace (`ip link set IF netns NS`).</summary>
     public static void MoveLink(string interfaceName, string targetNetns, string? fromNetns = null)
     {
-        PathOf(targetNetns);
-        Ip(fromNetns, "link", "set", "dev", interfaceName, "netns", targetNetns).EnsureSuccess();
+        using var target = Open(targetNetns);
+        using var netlink = RouteNetlinkClient.Open(fromNetns);
+        netlink.MoveLink(interfaceName, target, targetNetns);
     }
 
+    /// <summary>Adds an address in prefix notation ("192.0.2.1/24"); IPv6 ones without duplicate address detection.</summary>
     public static void AddAddress(string? netns, string interfaceName, string prefix)
     {
-        // IPv6 without duplicate address detection, so the address is usable at once.
-        var arguments = prefix.Contains(':')
-            ? new[] { "-6", "address", "add", prefix, "dev", interfaceName, "nodad" }
-            : new[] { "address", "add", prefix, "dev", interfaceName };
-        Ip(netns, arguments).EnsureSuccess();
+        if (!IpPrefix.TryParse(prefix, out var parsed, out string error))
+            throw new ArgumentException($"invalid address '{prefix}': {error}", nameof(prefix));
+        using var netlink = RouteNetlinkClient.Open(netns);
+        netlink.AddAddress(interfaceName, parsed.Value);
     }
 
-    public static void SetLinkUp(string? netns, string interfaceName, bool up) =>
-        Ip(netns, "link", "set", "dev", interfaceName, up ? "up" : "down").EnsureSuccess();
+    /// <summary>Removes an address from the interface.</summary>
+    public static void DeleteAddress(string? netns, string interfaceName, IpPrefix prefix)
+    {
+        using var netlink = RouteNetlinkClient.Open(netns);
+        netlink.DeleteAddress(interfaceName, prefix);
+    }
 
-    public static void SetMtu(string? netns, string interfaceName, int mtu) =>
-        Ip(netns, "link", "set", "dev", interfaceName, "mtu", mtu.ToString(System.Globalization.CultureInfo.InvariantCulture)).EnsureSuccess();
+    public static void SetLinkUp(string? netns, string interfaceName, bool up)
+    {
+        using var netlink = RouteNetlinkClient.Open(netns);
+        netlink.SetLinkUp(interfaceName, up);
+    }
 
-    public static void AddRoute(string? netns, string prefix, string interfaceName) =>
-        Ip(netns, prefix.Contains(':') ? "-6" : "-4", "route", "add", prefix, "dev", interfaceName).EnsureSuccess();
+    public static void SetMtu(string? netns, string interfaceName, int mtu)
+    {
+        using var netlink = RouteNetlinkClient.Open(netns);
+        netlink.SetMtu(interfaceName, mtu);
+    }
+
+    /// <summary>Adds a route to <paramref name="prefix"/> through the interface (`ip route add PREFIX dev IF`).</summary>
+    public static void AddRoute(string? netns, string prefix, string interfaceName)
+    {
+        if (!IpPrefix.TryParse(prefix, out var parsed, out string error))
+            throw new ArgumentException($"invalid route '{prefix}': {error}", nameof(prefix));
+        using var netlink = RouteNetlinkClient.Open(netns);
+        netlink.AddRoute(parsed.Value, interfaceName);
+    }
+
+    /// <summary>Deletes the interface (`ip link del dev IF`).</summary>
+    public static void DeleteLink(string? netns, string interfaceName)
+    {
+        using var netlink = RouteNetlinkClient.Open(netns);
+        netlink.DeleteLink(interfaceName);
+    }
+
+    /// <summary>The interface, or null if it does not exist in that namespace.</summary>
+    public static LinkInfo? FindLink(string? netns, string interfaceName)
+    {
+        using var netlink = RouteNetlinkClient.Open(netns);
+        return netlink.FindLink(interfaceName);
+    }
+
+    /// <summary>Every interface of that namespace.</summary>
+    public static IReadOnlyList<LinkInfo> Links(string? netns)
+    {
+        using var netlink = RouteNetlinkClient.Open(netns);
+        return netlink.Links();
+    }
 
     /// <summary>True if the interface exists in that namespace.</summary>
-    public static bool LinkExists(string? netns, string interfaceName) =>
-        Ip(netns, "link", "show", "dev", interfaceName).Succeeded;
+    public static bool LinkExists(string? netns, string interfaceName) => FindLink(netns, interfaceName) is not null;
 }

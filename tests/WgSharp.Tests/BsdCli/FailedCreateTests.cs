@@ -65,7 +65,7 @@ public sealed class FailedCreateTests
         try
         {
             WgSharpCli.Ok(name, "create", "rdomain", $"{rdomain.Number}");
-            NetNs.Ip(netns, "link", "add", vethA, "type", "veth", "peer", "name", vethB).EnsureSuccess();
+            IpCommand.Run(netns, "link", "add", vethA, "type", "veth", "peer", "name", vethB).EnsureSuccess();
             WgSharpCli.Ok(name, "destroy");
             Assert.True(NetNs.Exists(netns), "destroy removed a namespace that still held a link");
         }

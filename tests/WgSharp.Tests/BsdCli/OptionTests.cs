@@ -147,8 +147,8 @@ public sealed class OptionTests : IDisposable
 
         WgSharpCli.Ok(_if, "mtu", "1280", "up");
         Assert.StartsWith($"{_if}: flags=80c3<UP,BROADCAST,RUNNING,NOARP,MULTICAST> mtu 1280", Status());
-        Assert.Contains("mtu 1280", NetNs.Ip(null, "link", "show", "dev", _if).EnsureSuccess().StandardOutput);
-        Assert.Contains(",UP,", NetNs.Ip(null, "link", "show", "dev", _if).StandardOutput.Replace('<', ',').Replace('>', ','));
+        Assert.Contains("mtu 1280", IpCommand.Run(null, "link", "show", "dev", _if).EnsureSuccess().StandardOutput);
+        Assert.Contains(",UP,", IpCommand.Run(null, "link", "show", "dev", _if).StandardOutput.Replace('<', ',').Replace('>', ','));
 
         WgSharpCli.Ok(_if, "down");
         Assert.StartsWith($"{_if}: flags=8082<BROADCAST,NOARP,MULTICAST> mtu 1280", Status());
@@ -161,7 +161,7 @@ public sealed class OptionTests : IDisposable
         WgSharpCli.Ok(_if, "10.203.0.1/24");
         Assert.Contains("\tinet 10.203.0.1 netmask 0xffffff00 broadcast 10.203.0.255", StatusLines());
         Assert.Contains("UP", StatusLines()[0]);
-        Assert.Contains("10.203.0.1/24", NetNs.Ip(null, "-4", "addr", "show", "dev", _if).StandardOutput);
+        Assert.Contains("10.203.0.1/24", IpCommand.Run(null, "-4", "addr", "show", "dev", _if).StandardOutput);
 
         WgSharpCli.Ok(_if, "inet6", "fd00:203::1", "prefixlen", "64");
         Assert.Contains("\tinet6 fd00:203::1 prefixlen 64", StatusLines());
@@ -178,7 +178,7 @@ public sealed class OptionTests : IDisposable
         Assert.DoesNotContain("10.203.2.1", Status());
         WgSharpCli.Ok(_if, "inet6", "fd00:203::1", "-alias");
         Assert.DoesNotContain("fd00:203::1", Status());
-        Assert.DoesNotContain("fd00:203::1", NetNs.Ip(null, "addr", "show", "dev", _if).StandardOutput);
+        Assert.DoesNotContain("fd00:203::1", IpCommand.Run(null, "addr", "show", "dev", _if).StandardOutput);
 
         var missing = WgSharpCli.Run(_if, "10.203.9.9", "delete");
         Assert.NotEqual(0, missing.ExitCode);
@@ -194,7 +194,7 @@ public sealed class OptionTests : IDisposable
         Assert.True(NetNs.LinkExists(_rdomain.Namespace, _if));
         Assert.False(NetNs.LinkExists(null, _if));
         // Its loopback is up, so the rdomain is usable at once.
-        Assert.Contains("UP", NetNs.Ip(_rdomain.Namespace, "link", "show", "dev", "lo").StandardOutput);
+        Assert.Contains("UP", IpCommand.Run(_rdomain.Namespace, "link", "show", "dev", "lo").StandardOutput);
 
         WgSharpCli.Ok(_if, "-rdomain");
         Assert.True(NetNs.LinkExists(null, _if));

@@ -13,7 +13,7 @@ public sealed class RouteTests : IDisposable
     public RouteTests()
     {
         NetNs.Create(_rdomain.Namespace);
-        NetNs.Ip(_rdomain.Namespace, "tuntap", "add", "dev", "wgsbdummy", "mode", "tun").EnsureSuccess(); // only in this namespace
+        IpCommand.Run(_rdomain.Namespace, "tuntap", "add", "dev", "wgsbdummy", "mode", "tun").EnsureSuccess(); // only in this namespace
     }
 
     public void Dispose() => _rdomain.Dispose();

@@ -82,9 +82,9 @@ internal static class WgSharpCli
         {
             string socket = UapiProtocol.SocketPathFor(name);
             if (File.Exists(socket)) Run([name, "destroy"], TimeSpan.FromSeconds(20));
-            NetNs.Ip(null, "link", "del", "dev", name);
+            IpCommand.Run(null, "link", "del", "dev", name);
             foreach (var rdomain in rdomainList)
-                NetNs.Ip($"rdomain{rdomain}", "link", "del", "dev", name);
+                IpCommand.Run($"rdomain{rdomain}", "link", "del", "dev", name);
             if (File.Exists(socket)) File.Delete(socket);
             // A detached test daemon on a host without syslog logs to this file (issue 20): leave nothing behind.
             string log = WgSharp.Cli.Daemon.Logging.DetachedLogFile(name);

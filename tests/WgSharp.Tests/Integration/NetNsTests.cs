@@ -53,11 +53,11 @@ public class NetNsTests
             NetNs.Create(name);
             NetNs.Create(name); // idempotent
             Assert.True(NetNs.Exists(name));
-            Assert.Contains("UP", NetNs.Ip(name, "link", "show", "dev", "lo").EnsureSuccess().StandardOutput);
+            Assert.Contains("UP", IpCommand.Run(name, "link", "show", "dev", "lo").EnsureSuccess().StandardOutput);
 
             using var other = NetworkNamespace.Create();
             var dummy = TestNames.NewInterface();
-            NetNs.Ip(name, "link", "add", dummy, "type", "veth", "peer", "name", TestNames.NewInterface()).EnsureSuccess();
+            IpCommand.Run(name, "link", "add", dummy, "type", "veth", "peer", "name", TestNames.NewInterface()).EnsureSuccess();
             NetNs.SetMtu(name, dummy, 1280);
             NetNs.MoveLink(dummy, other.Name, name);
             NetNs.AddAddress(other.Name, dummy, "2001:db8:5::1/64");

@@ -41,7 +41,7 @@ internal sealed class TunnelPeerNamespace : IDisposable
             var rootInterface = TestNames.NewInterface();
             var peerInterface = TestNames.NewInterface();
             // Deleting the namespace deletes its end of the pair and so the root end too.
-            NetNs.Ip(null, "link", "add", rootInterface, "type", "veth", "peer", "name", peerInterface, "netns", Namespace.Name).EnsureSuccess();
+            IpCommand.Run(null, "link", "add", rootInterface, "type", "veth", "peer", "name", peerInterface, "netns", Namespace.Name).EnsureSuccess();
             NetNs.AddAddress(null, rootInterface, rootSide + "/30");
             NetNs.SetLinkUp(null, rootInterface, true);
             NetNs.AddAddress(Namespace.Name, peerInterface, peerSide + "/30");

@@ -26,7 +26,7 @@ public sealed class WgQuickTests : IDisposable
         WgCliTools.CreateNamespace(NetnsB);
         WgCliTools.RemoveStaleSocket(QuickInterface);
         WgCliTools.RemoveStaleSocket(GoInterface);
-        NetNs.Ip(NetnsA, "link", "add", "wgsw-va", "type", "veth", "peer", "name", "wgsw-vb", "netns", NetnsB).EnsureSuccess();
+        IpCommand.Run(NetnsA, "link", "add", "wgsw-va", "type", "veth", "peer", "name", "wgsw-vb", "netns", NetnsB).EnsureSuccess();
         NetNs.AddAddress(NetnsA, "wgsw-va", UnderlayA + "/24");
         NetNs.AddAddress(NetnsB, "wgsw-vb", UnderlayB + "/24");
         NetNs.SetLinkUp(NetnsA, "wgsw-va", true);
@@ -100,7 +100,7 @@ public sealed class WgQuickTests : IDisposable
         Assert.True(up.Succeeded, up.StandardError);
         Assert.Contains("wgsharp-go " + QuickInterface, up.StandardError); // wg-quick really started our daemon
         Assert.True(WgCliTools.IsServing(QuickInterface));
-        Assert.Contains("mtu 1380", Ok(NetNs.Ip(NetnsA, "link", "show", QuickInterface)));
+        Assert.Contains("mtu 1380", Ok(IpCommand.Run(NetnsA, "link", "show", QuickInterface)));
 
         Assert.True(Ping(NetnsA, TunnelB), "no ping through the tunnel from the wgsharp side");
         Assert.True(Ping(NetnsB, TunnelA), "no ping through the tunnel from the wireguard-go side");

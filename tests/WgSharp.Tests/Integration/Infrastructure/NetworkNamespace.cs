@@ -30,7 +30,7 @@ internal sealed class NetworkNamespace : IDisposable
     public CommandResult Exec(string program, params string[] arguments) => Exec(program, arguments, null);
 
     /// <summary>Runs `ip -n NAME ARGS...` and throws if it fails.</summary>
-    public CommandResult Ip(params string[] arguments) => NetNs.Ip(Name, arguments).EnsureSuccess();
+    public CommandResult Ip(params string[] arguments) => IpCommand.Run(Name, arguments).EnsureSuccess();
 
     /// <summary>Runs code on a thread inside this namespace (sockets created there stay in it).</summary>
     public T Run<T>(Func<T> action) => NetNs.Run(Name, action);
