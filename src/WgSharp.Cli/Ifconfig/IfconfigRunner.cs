@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Net.Sockets;
 using WgSharp.Cli.Daemon;
 using WgSharp.Configuration;
-using WgSharp.Control.Ifconfig;
 using WgSharp.Control.Uapi;
 using WgSharp.Linux;
 

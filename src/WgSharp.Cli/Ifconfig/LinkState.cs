@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text.Json;
 using WgSharp.Configuration;
-using WgSharp.Control.Ifconfig;
 using WgSharp.Linux;
 
 namespace WgSharp.Cli.Ifconfig;

@@ -4,7 +4,7 @@ using System.Runtime.Versioning;
 using System.Text;
 using Microsoft.Win32.SafeHandles;
 
-namespace WgSharp.Control.Ifconfig;
+namespace WgSharp.Cli.Ifconfig;
 
 /// <summary>
 /// Reads a configuration file that root will act on (hostname.IF: its `!cmd` lines run as root, its `wgkey` becomes the
