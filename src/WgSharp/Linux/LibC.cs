@@ -47,15 +47,6 @@ internal static partial class LibC
     public const int SO_SNDBUFFORCE = 32;
     public const int SO_RCVBUFFORCE = 33;
 
-    // errno values this layer reacts to.
-    public const int EINTR = 4;
-    public const int EIO = 5;
-    public const int EBADF = 9;
-    public const int EAGAIN = 11;
-    public const int ENODEV = 19;
-    public const int EINVAL = 22;
-    public const int ENOTTY = 25;
-    public const int EBADFD = 77;
 
     [StructLayout(LayoutKind.Sequential)]
     public struct PollFd
@@ -171,5 +162,4 @@ internal static partial class LibC
         return result;
     }
 
-    public static string ErrorText(int errno) => Marshal.GetPInvokeErrorMessage(errno);
 }
