@@ -39,6 +39,7 @@ public sealed class IfconfigKeyEchoTests : IDisposable
         Assert.Matches(@"word \d", error.FullMessage);
     }
 
+    [Trait(TestTiers.Name, TestTiers.Root)]
     [Fact]
     public void AWrappedWgkeyLineInAHostnameIfPutsNoPieceOfTheKeyInTheErrors()
     {
