@@ -1,5 +1,5 @@
 using System.Text;
-using WgSharp.Control.Ifconfig;
+using WgSharp.Cli.Ifconfig;
 
 namespace WgSharp.Cli;
 

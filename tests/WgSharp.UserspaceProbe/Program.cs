@@ -133,22 +133,25 @@ internal static class Identity
 }
 
 /// <summary>
-/// WGSHARP_AEAD=libsodium, as the daemon honours it: the library reads no environment and its switch
-/// (ProcessKnobs.ForceLibsodiumAead) is internal, so the probe, a test tool, sets it by reflection before the first AEAD use.
+/// WGSHARP_AEAD=libsodium, as the daemon honours it: the library reads no environment; its AppContext switch
+/// (named by OpenSslChaChaPoly.ForceLibsodiumSwitch, internal, so read by reflection: a rename fails here, loudly)
+/// is set before the first AEAD use.
 /// </summary>
 internal static class PortableAead
 {
-    private static System.Reflection.PropertyInfo? Knob =>
-        typeof(WireGuardInterface).Assembly.GetType("WgSharp.Configuration.ProcessKnobs")?
-            .GetProperty("ForceLibsodiumAead", System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic);
+    private static string SwitchName =>
+        typeof(WireGuardInterface).Assembly.GetType("WgSharp.Crypto.OpenSslChaChaPoly")?
+            .GetField("ForceLibsodiumSwitch", System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic)?
+            .GetRawConstantValue() as string
+        ?? throw new InvalidOperationException("WGSHARP_AEAD=libsodium: the library has no OpenSslChaChaPoly.ForceLibsodiumSwitch");
 
     public static void ApplyEnvironment()
     {
         if (Environment.GetEnvironmentVariable("WGSHARP_AEAD") == "libsodium")
-            (Knob ?? throw new InvalidOperationException("WGSHARP_AEAD=libsodium: the library has no ProcessKnobs.ForceLibsodiumAead")).SetValue(null, true);
+            AppContext.SetSwitch(SwitchName, true);
     }
 
-    public static string Describe() => Knob?.GetValue(null) is true ? "libsodium" : "default";
+    public static string Describe() => AppContext.TryGetSwitch(SwitchName, out bool forced) && forced ? "libsodium" : "default";
 }
 
 /// <summary>The userspace stack's counters that are not zero, on one line.</summary>

@@ -88,7 +88,7 @@ internal static partial class CapabilityDrop
                 if ((bounding & (1UL << cap)) == 0 || (Kept & (1UL << cap)) != 0) continue;
                 if (Prctl(PR_CAPBSET_DROP, (nuint)cap, 0, 0, 0) != 0)
                 {
-                    failure = $"cannot drop capability {cap}: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}";
+                    failure = $"cannot drop capability {cap}: {Errno.Describe(Marshal.GetLastPInvokeError())}";
                     return;
                 }
             }
@@ -97,7 +97,7 @@ internal static partial class CapabilityDrop
             Console.Out.Flush();
             Console.Error.Flush();
             Execute("/proc/self/exe", CommandLine(), EnvironmentBlock());
-            failure = $"cannot re-execute with fewer capabilities: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}";
+            failure = $"cannot re-execute with fewer capabilities: {Errno.Describe(Marshal.GetLastPInvokeError())}";
         }) { Name = "wg-capdrop" };
         thread.Start();
         thread.Join();

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using WgSharp.Cli.Ifconfig;
+using WgSharp.Composition;
 using WgSharp.Control.Uapi;
 using WgSharp.Device;
 using WgSharp.Linux;
@@ -31,50 +32,47 @@ internal static class DaemonHost
         // A daemon killed with SIGKILL leaves its socket file (and possibly its link) behind; start over
         // them, as wireguard-go does (a systemd Restart= or a second `wg-quick up` must just work).
         InterfaceLifecycle.RemoveRemains(interfaceName);
-        TunDevice tun;
-        try { tun = TunDevice.Create(interfaceName); }
-        catch (Exception e)
-        {
-            Console.Error.WriteLine($"wgsharp: {interfaceName}: cannot create the TUN interface: {e.Message}");
-            return 1;
-        }
         var options = EnvironmentKnobs.ForDevice();
-        WireGuardDevice device;
-        try { device = new WireGuardDevice(new LinuxTunnel(tun, options.Offloads), new LinuxDatagramTransportFactory(offloads: options.Offloads), logger, options); }
-        catch (Exception e)
-        {
-            Console.Error.WriteLine($"wgsharp: {interfaceName}: cannot open the UDP socket: {e.Message}");
-            tun.Dispose();
-            return 1;
-        }
+        if (EnvironmentKnobs.PrintGcStats) GcStats.PrintAtExit();
         using var metrics = new WireGuardMetrics();
-        metrics.Add(device);
-        IDisposable? metricsEndpoint;
-        try { metricsEndpoint = MetricsEndpoint.StartFromEnvironment(metrics, logger); }
-        catch (MetricsEndpointException e)
+        IDisposable? metricsEndpoint = null;
+        EndpointResolver? resolver = null;
+        AssembledInterface assembled;
+        try
         {
-            Console.Error.WriteLine($"wgsharp: {interfaceName}: {e.Message}");
-            device.Dispose();
+            assembled = InterfaceAssembly.Build(new InterfacePlan
+            {
+                Tunnel = () => new LinuxTunnel(TunDevice.Create(interfaceName), options.Offloads),
+                Transports = new LinuxDatagramTransportFactory(offloads: options.Offloads, gsoSegments: EnvironmentKnobs.GsoSegments),
+                Options = options,
+                Logger = logger,
+                Configure = device =>
+                {
+                    device.InterfaceGone += done.Set;
+                    metrics.Add(device);
+                    metricsEndpoint = MetricsEndpoint.StartFromEnvironment(metrics, logger);
+                },
+                ControlSocket = device =>
+                {
+                    resolver = new EndpointResolver(device, logger, host => NamespaceHostResolver.ResolveFor(device, host));
+                    return UapiServer.Start(new ConfigurationLog(new CompactAfterBulkChanges(device), logger, resolver.OnApplied), loggerFactory.CreateLogger(Logging.UapiCategory));
+                },
+            });
+        }
+        catch (InterfaceAssemblyException e)
+        {
+            metricsEndpoint?.Dispose();
+            resolver?.Dispose();
+            Console.Error.WriteLine($"wgsharp: {interfaceName}: {FailureOf(e)}");
             return 1;
         }
+        var device = assembled.Device;
+        var server = (UapiServer)assembled.ControlSocket!;
+        using var resolverLifetime = resolver;
         if (metricsEndpoint is not null)
             logger.LogInformation("{Interface}: serving metrics on {Address} ({Variable})", interfaceName, Environment.GetEnvironmentVariable(MetricsEndpoint.EnvironmentVariable), MetricsEndpoint.EnvironmentVariable);
-
-        using var resolver = new EndpointResolver(device, logger, host => NamespaceHostResolver.ResolveFor(device, host));
-        UapiServer server;
-        try { server = UapiServer.Start(new ConfigurationLog(new CompactAfterBulkChanges(device), logger, resolver.OnApplied), loggerFactory.CreateLogger(Logging.UapiCategory)); }
-        catch (Exception e)
-        {
-            Console.Error.WriteLine($"wgsharp: {interfaceName}: cannot open the control socket: {e.Message}");
-            metricsEndpoint?.Dispose();
-            device.Dispose();
-            return 1;
-        }
-
-        device.InterfaceGone += done.Set;
         using var removed = server.SocketRemoved.Register(done.Set);
 
-        device.Start();
         logger.LogInformation("{Interface}: device started, listening on UDP port {Port}", interfaceName, device.Transport.Port);
         onReady?.Invoke();
         SystemdNotify.Ready();
@@ -83,8 +81,17 @@ internal static class DaemonHost
         logger.LogInformation("{Interface}: shutting down", interfaceName);
         SystemdNotify.Stopping();
         metricsEndpoint?.Dispose();
-        server.Dispose();
-        device.Dispose();
+        assembled.Dispose();
         return 0;
     }
+
+    /// <summary>The one line a failed start prints (after "wgsharp: IF: "), naming the step that failed.</summary>
+    private static string FailureOf(InterfaceAssemblyException e) => e.Step switch
+    {
+        InterfaceAssemblyStep.Tunnel => $"cannot create the TUN interface: {e.Cause.Message}",
+        InterfaceAssemblyStep.Device => $"cannot open the UDP socket: {e.Cause.Message}",
+        InterfaceAssemblyStep.ControlSocket => $"cannot open the control socket: {e.Cause.Message}",
+        InterfaceAssemblyStep.Start => $"cannot start the device: {e.Cause.Message}",
+        _ => e.Cause.Message, // the metrics endpoint, whose message says what it is
+    };
 }

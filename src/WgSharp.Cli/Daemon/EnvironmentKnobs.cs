@@ -1,23 +1,31 @@
 using System.Globalization;
-using WgSharp.Configuration;
+using WgSharp.Crypto;
 using WgSharp.Device;
+using WgSharp.Linux;
 
 namespace WgSharp.Cli.Daemon;
 
 /// <summary>
-/// The daemon's knobs from its environment, all read here (the library reads none): the process-wide experiment
-/// knobs WGSHARP_GSO_SEGMENTS=1..64, WGSHARP_AEAD=libsodium, WGSHARP_GC_STATS=1 (bench/README.md), applied first
-/// thing, before any socket or key; and the device's options.
+/// The daemon's knobs from its environment, all read here (the library reads none): the experiment knobs
+/// WGSHARP_GSO_SEGMENTS=1..64 (<see cref="GsoSegments"/>, given to the transport factory), WGSHARP_AEAD=libsodium
+/// (an AppContext switch, set first thing, before any key) and WGSHARP_GC_STATS=1 (<see cref="GcStats"/>), all in
+/// bench/README.md; and the device's options.
 /// </summary>
 internal static class EnvironmentKnobs
 {
     public static void Apply()
     {
-        if (int.TryParse(Environment.GetEnvironmentVariable("WGSHARP_GSO_SEGMENTS"), out var segments) && segments is >= 1 and <= 64)
-            ProcessKnobs.GsoSegments = segments;
-        ProcessKnobs.ForceLibsodiumAead = Environment.GetEnvironmentVariable("WGSHARP_AEAD") == "libsodium";
-        ProcessKnobs.PrintGcStatsAtExit = Environment.GetEnvironmentVariable("WGSHARP_GC_STATS") == "1";
+        if (Environment.GetEnvironmentVariable("WGSHARP_AEAD") == "libsodium")
+            AppContext.SetSwitch(OpenSslChaChaPoly.ForceLibsodiumSwitch, true);
     }
+
+    /// <summary>Datagrams per UDP GSO send: WGSHARP_GSO_SEGMENTS when 1..64, else the library's default.</summary>
+    public static int GsoSegments =>
+        int.TryParse(Environment.GetEnvironmentVariable("WGSHARP_GSO_SEGMENTS"), out var segments) && segments is >= 1 and <= UdpTransport.DefaultMaxSegments
+            ? segments : UdpTransport.DefaultMaxSegments;
+
+    /// <summary>Whether the daemon prints its garbage collection counts when it exits (WGSHARP_GC_STATS=1).</summary>
+    public static bool PrintGcStats => Environment.GetEnvironmentVariable("WGSHARP_GC_STATS") == "1";
 
     /// <summary>
     /// The file whose presence beside the program lets it honour the test-only knobs (WGSHARP_TIME_SCALE,

@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Net.Sockets;
 using WgSharp.Cli.Daemon;
 using WgSharp.Configuration;
-using WgSharp.Control.Ifconfig;
 using WgSharp.Control.Uapi;
 using WgSharp.Linux;
 
@@ -101,7 +100,7 @@ internal static class IfconfigRunner
                 var client = UapiClient.ForInterface(name);
                 NoteRemovalsOfStrangers(client, command.Update, notices);
                 var result = client.Set(command.Update);
-                if (!result.IsOk) return Fail($"{name}: {result.Message ?? UapiProtocol.DescribeErrno(result.Errno)}");
+                if (!result.IsOk) return Fail($"{name}: {result.Message ?? Errno.Describe(result.Errno)}");
             }
             var changes = new List<string>();
             try { ApplyLinkChanges(command, changes); }

@@ -1,5 +1,4 @@
 using WgSharp.Configuration;
-using WgSharp.Control.Ifconfig;
 using WgSharp.Linux;
 using WgSharp.Linux.Netlink;
 

@@ -1,4 +1,3 @@
-using WgSharp.Control.Ifconfig;
 
 namespace WgSharp.Cli.Ifconfig;
 

@@ -13,7 +13,7 @@ namespace WgSharp.Cli.Ifconfig;
 internal static class RDomains
 {
     public const string NamespacePrefix = LinuxDatagramTransportFactory.RoutingDomainPrefix;
-    public const int Max = WgSharp.Control.Ifconfig.IfconfigParser.MaxRoutingTable;
+    public const int Max = IfconfigParser.MaxRoutingTable;
 
     public static string NamespaceOf(int rdomain) => LinuxDatagramTransportFactory.NamespaceOf(rdomain);
 

@@ -66,7 +66,7 @@ internal sealed class WgDevices(string socketDirectory = UapiProtocol.DefaultSoc
         catch (UapiProtocolException e) { throw new WgDeviceException(ReasonFor(e)); }
         catch (IOException e) { throw new WgDeviceException(ReasonFor(e)); }
         catch (TimeoutException) { throw new WgDeviceException("Connection timed out"); }
-        if (!result.IsOk) throw new WgDeviceException(UapiProtocol.DescribeErrno(result.Errno));
+        if (!result.IsOk) throw new WgDeviceException(Errno.Describe(result.Errno));
     }
 
     /// <summary>True for a wgsharp daemon (it answers `get=wgsharp`; wireguard-go hangs up).</summary>
@@ -85,7 +85,7 @@ internal sealed class WgDevices(string socketDirectory = UapiProtocol.DefaultSoc
     }
 
     private static string ReasonFor(UapiProtocolException e) =>
-        e.Errno == Errno.EPROTO ? "Protocol error" : UapiProtocol.DescribeErrno(e.Errno);
+        e.Errno == Errno.EPROTO ? "Protocol error" : Errno.Describe(e.Errno);
 
     private static string ReasonFor(IOException e) => e.InnerException switch
     {

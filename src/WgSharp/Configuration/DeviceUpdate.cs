@@ -42,7 +42,15 @@ internal sealed class DeviceUpdate
 /// <summary>A change to one peer, identified by its public key.</summary>
 internal sealed class PeerUpdate
 {
-    public PeerUpdate(Key publicKey) => PublicKey = publicKey;
+    /// <summary>A change to the peer with <paramref name="publicKey"/>.</summary>
+    /// <param name="publicKey">The peer's public key.</param>
+    /// <param name="prefixComparer">Compares prefixes in the allowed-IP sets; null for value equality (tests pass one that counts the work).</param>
+    public PeerUpdate(Key publicKey, IEqualityComparer<IpPrefix>? prefixComparer = null)
+    {
+        PublicKey = publicKey;
+        AddAllowedIps = new(prefixComparer);
+        RemoveAllowedIps = new(prefixComparer);
+    }
 
     public Key PublicKey { get; }
     public bool Remove { get; set; }
@@ -57,9 +65,9 @@ internal sealed class PeerUpdate
     public ushort? PersistentKeepalive { get; set; }
     public bool ReplaceAllowedIps { get; set; }
     /// <summary>Prefixes to give this peer, each once, in the order first named.</summary>
-    public InsertionOrderedSet<IpPrefix> AddAllowedIps { get; } = new();
+    public InsertionOrderedSet<IpPrefix> AddAllowedIps { get; }
     /// <summary>Prefixes to drop from this peer (ifconfig -wgaip; a wgsharp extension).</summary>
-    public InsertionOrderedSet<IpPrefix> RemoveAllowedIps { get; } = new();
+    public InsertionOrderedSet<IpPrefix> RemoveAllowedIps { get; }
     /// <summary>Peer description (ifconfig wgdescr); empty string removes it.</summary>
     public string? Description { get; set; }
     public int? ProtocolVersion { get; set; }

@@ -26,14 +26,3 @@ internal readonly record struct ConfigResult(int Errno, string? Message)
     public static ConfigResult Fail(int errno, string message) => new(errno, message);
 }
 
-/// <summary>The Linux errno values the UAPI reports (the same ones wireguard-go uses).</summary>
-internal static class Errno
-{
-    public const int EIO = 5;
-    public const int ENOMEM = 12;
-    public const int EINVAL = 22;
-    public const int ENOBUFS = 105;
-    public const int EPROTO = 71;
-    public const int EADDRINUSE = 98;
-    public const int ENOENT = 2;
-}

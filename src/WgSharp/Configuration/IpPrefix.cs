@@ -2,7 +2,6 @@ using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using WgSharp.Collections;
 
 namespace WgSharp.Configuration;
 
@@ -32,13 +31,6 @@ internal readonly record struct IpPrefix(IPAddress Address, int Bits)
     public bool HasHostBits => !ReferenceEquals(Masked().Address, Address);
 
     public override string ToString() => $"{Address}/{Bits.ToString(CultureInfo.InvariantCulture)}";
-
-    // Value equality as the compiler would write it, but counted (see KeyComparisons).
-    public bool Equals(IpPrefix other)
-    {
-        KeyComparisons.Record();
-        return Bits == other.Bits && EqualityComparer<IPAddress>.Default.Equals(Address, other.Address);
-    }
 
     public override int GetHashCode() => HashCode.Combine(Address, Bits);
 

@@ -32,7 +32,7 @@ internal static unsafe class OpenSslChaChaPoly
     {
         // Off Linux there is no libcrypto.so to find (and probing for one would load whatever the search path holds):
         // libsodium, which the package ships for every system, is the AEAD there.
-        if (!ShouldProbe(Configuration.ProcessKnobs.ForceLibsodiumAead, OperatingSystem.IsLinux())) return;
+        if (!ShouldProbe(AppContext.TryGetSwitch(ForceLibsodiumSwitch, out bool forced) && forced, OperatingSystem.IsLinux())) return;
         nint lib = 0;
         foreach (var name in new[] { "libcrypto.so.3", "libcrypto.so.1.1" })
             if (NativeLibrary.TryLoad(name, out lib)) break;
@@ -55,6 +55,13 @@ internal static unsafe class OpenSslChaChaPoly
     }
 
     public static bool IsAvailable => s_cipher != 0;
+
+    /// <summary>
+    /// The AppContext switch that sends all ChaCha20-Poly1305 through libsodium (the daemon sets it for
+    /// WGSHARP_AEAD=libsodium). Read once, at the first AEAD use: the backend is chosen for the whole process.
+    /// A switch and not a field: the library keeps no process-wide settings of its own.
+    /// </summary>
+    public const string ForceLibsodiumSwitch = "WgSharp.Crypto.ForceLibsodiumAead";
 
     /// <summary>Whether to look for libcrypto at all: on Linux, unless libsodium is forced (WGSHARP_AEAD=libsodium).</summary>
     internal static bool ShouldProbe(bool forceLibsodium, bool isLinux) => isLinux && !forceLibsodium;

@@ -13,7 +13,6 @@ internal static unsafe partial class SecureRandom
     [LibraryImport("libc", SetLastError = true)]
     private static partial nint getrandom(byte* buffer, nuint length, uint flags);
 
-    private const int EINTR = 4;
 
     public static void Fill(Span<byte> destination)
     {
@@ -30,7 +29,7 @@ internal static unsafe partial class SecureRandom
             {
                 nint n = getrandom(start + filled, (nuint)(destination.Length - filled), 0);
                 if (n > 0) { filled += (int)n; continue; }
-                if (n < 0 && Marshal.GetLastPInvokeError() == EINTR) continue;
+                if (n < 0 && Marshal.GetLastPInvokeError() == Errno.EINTR) continue;
                 // No getrandom (a kernel before 3.17, a seccomp filter): the BCL's generator instead.
                 RandomNumberGenerator.Fill(destination[filled..]);
                 return;

@@ -9,7 +9,6 @@ namespace WgSharp;
 /// <summary>Turns what the layers below throw or return (errno values, IO exceptions) into a <see cref="WireGuardException"/> with a reason.</summary>
 internal static class EmbeddingErrors
 {
-    private const int EPERM = 1, ENOENT = 2, EACCES = 13, EBUSY = 16, EEXIST = 17, ENOMEM = 12, ENOBUFS = 105, EADDRINUSE = 98;
 
     /// <summary>A failure of step <paramref name="what"/> ("cannot create the TUN interface wg0").</summary>
     public static WireGuardException From(Exception e, string what) => e switch
@@ -40,12 +39,12 @@ internal static class EmbeddingErrors
     [SupportedOSPlatform("linux")]
     private static WireGuardException FromErrno(int errno, string what, Exception e) => errno switch
     {
-        EPERM or EACCES => new(WireGuardErrorReason.PermissionDenied, $"{what}: permission denied (CAP_NET_ADMIN needed)", errno, e),
-        EBUSY or EEXIST => new(WireGuardErrorReason.InterfaceExists, $"{what}: an interface of that name exists and is not ours to attach to", errno, e),
-        ENOENT => new(WireGuardErrorReason.NamespaceNotFound, $"{what}: no such file (network namespace or /dev/net/tun)", errno, e),
-        EADDRINUSE => new(WireGuardErrorReason.PortInUse, $"{what}: the UDP port is in use", errno, e),
-        ENOMEM or ENOBUFS => new(WireGuardErrorReason.OutOfResources, $"{what}: out of memory", errno, e),
-        _ => new(WireGuardErrorReason.SystemError, $"{what}: {LibC.ErrorText(errno)}", errno, e),
+        Errno.EPERM or Errno.EACCES => new(WireGuardErrorReason.PermissionDenied, $"{what}: permission denied (CAP_NET_ADMIN needed)", errno, e),
+        Errno.EBUSY or Errno.EEXIST => new(WireGuardErrorReason.InterfaceExists, $"{what}: an interface of that name exists and is not ours to attach to", errno, e),
+        Errno.ENOENT => new(WireGuardErrorReason.NamespaceNotFound, $"{what}: no such file (network namespace or /dev/net/tun)", errno, e),
+        Errno.EADDRINUSE => new(WireGuardErrorReason.PortInUse, $"{what}: the UDP port is in use", errno, e),
+        Errno.ENOMEM or Errno.ENOBUFS => new(WireGuardErrorReason.OutOfResources, $"{what}: out of memory", errno, e),
+        _ => new(WireGuardErrorReason.SystemError, $"{what}: {Errno.Describe(errno)}", errno, e),
     };
 
     private static string FirstSentence(string message)

@@ -2,6 +2,7 @@ using System.Net;
 using System.Runtime.Versioning;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using WgSharp.Composition;
 using WgSharp.Configuration;
 using WgSharp.Control.Uapi;
 using WgSharp.Device;
@@ -81,60 +82,74 @@ public sealed class WireGuardInterface : IAsyncDisposable
     {
         string what = $"cannot start the WireGuard interface {options.Name}";
         var userspace = options.Userspace!;
-        NetstackTunnel? tunnel = null;
-        WireGuardDevice? device = null;
+        Netstack.Netstack? stack = null;
+        AssembledInterface? assembled = null;
         UapiServer? server = null;
         try
         {
-            var stack = new Netstack.Netstack(new NetstackOptions
+            assembled = InterfaceAssembly.Build(new InterfacePlan
             {
-                Addresses = [.. userspace.Addresses],
-                DnsServers = [.. userspace.DnsServers],
-                Mtu = options.Mtu,
-                Tcp = new TcpSettings
+                Tunnel = () =>
                 {
-                    MaxConnections = userspace.MaxTcpConnections,
-                    SynBacklog = userspace.TcpSynBacklog,
-                    SendBufferSize = userspace.TcpBufferSize,
-                    ReceiveBufferSize = userspace.TcpBufferSize,
-                    MaxOutOfOrderBytes = userspace.TcpBufferSize,
+                    stack = new Netstack.Netstack(new NetstackOptions
+                    {
+                        Addresses = [.. userspace.Addresses],
+                        DnsServers = [.. userspace.DnsServers],
+                        Mtu = options.Mtu,
+                        Tcp = new TcpSettings
+                        {
+                            MaxConnections = userspace.MaxTcpConnections,
+                            SynBacklog = userspace.TcpSynBacklog,
+                            SendBufferSize = userspace.TcpBufferSize,
+                            ReceiveBufferSize = userspace.TcpBufferSize,
+                            MaxOutOfOrderBytes = userspace.TcpBufferSize,
+                        },
+                    });
+                    return new NetstackTunnel(stack, options.Name);
                 },
-            });
-            tunnel = new NetstackTunnel(stack, options.Name);
-            IDatagramTransportFactory transports = options.UsePlatformFastPaths && OperatingSystem.IsLinux()
-                ? new LinuxDatagramTransportFactory(offloads: options.Offloads)
-                : new SocketDatagramTransportFactory();
-            device = new WireGuardDevice(tunnel, transports, logger, DeviceOptionsOf(options));
-            tunnel = null; // the device owns it now
-            var routes = device.AllowedIps;
-            stack.Routes = destination => routes.Lookup(destination) is not null;
-            var applied = device.Apply(update);
-            if (!applied.IsOk) throw EmbeddingErrors.FromConfigResult(applied);
-            cancellationToken.ThrowIfCancellationRequested();
-            if (options.ControlSocket && OperatingSystem.IsLinux()) server = UapiServer.Start(device, logger, options.ControlSocketDirectory);
-            device.Start();
-            cancellationToken.ThrowIfCancellationRequested();
+                Transports = options.UsePlatformFastPaths && OperatingSystem.IsLinux()
+                    ? new LinuxDatagramTransportFactory(offloads: options.Offloads)
+                    : new SocketDatagramTransportFactory(),
+                Options = DeviceOptionsOf(options),
+                Logger = logger,
+                Configure = device =>
+                {
+                    var routes = device.AllowedIps;
+                    stack!.Routes = destination => routes.Lookup(destination) is not null;
+                    Apply(device, update);
+                },
+                ControlSocket = device =>
+                {
+                    if (options.ControlSocket && OperatingSystem.IsLinux()) server = UapiServer.Start(device, logger, options.ControlSocketDirectory);
+                    return server;
+                },
+            }, cancellationToken);
             WireGuardMetrics? metrics = null;
             if (options.Metrics)
             {
                 metrics = new WireGuardMetrics(options.MeterFactory);
-                metrics.Add(device);
-                metrics.Add(options.Name, stack);
+                metrics.Add(assembled.Device);
+                metrics.Add(options.Name, stack!);
             }
-            return new WireGuardInterface(device, server, metrics, logger, new WireGuardNetwork(stack), stack);
+            return new WireGuardInterface(assembled.Device, server, metrics, logger, new WireGuardNetwork(stack!), stack);
         }
         catch (Exception e)
         {
-            if (OperatingSystem.IsLinux()) server?.Dispose();
-            device?.Dispose();
-            tunnel?.Dispose();
+            assembled?.Dispose();
             if (e is OperationCanceledException) throw;
-            throw EmbeddingErrors.From(e, what);
+            throw EmbeddingErrors.From(e is InterfaceAssemblyException step ? step.Cause : e, what);
         }
         finally
         {
             update.ClearSecrets();
         }
+    }
+
+    /// <summary>Applies the initial configuration; a refusal fails the start.</summary>
+    private static void Apply(WireGuardDevice device, DeviceUpdate update)
+    {
+        var applied = device.Apply(update);
+        if (!applied.IsOk) throw EmbeddingErrors.FromConfigResult(applied);
     }
 
     private static DeviceOptions DeviceOptionsOf(WireGuardInterfaceOptions options) => new()
@@ -150,41 +165,44 @@ public sealed class WireGuardInterface : IAsyncDisposable
     private static WireGuardInterface Start(WireGuardInterfaceOptions options, DeviceUpdate update, ILogger logger, CancellationToken cancellationToken)
     {
         string what = $"cannot start the WireGuard interface {options.Name}";
-        TunDevice? tun = null;
-        WireGuardDevice? device = null;
+        AssembledInterface? assembled = null;
         UapiServer? server = null;
         try
         {
-            tun = options.NetworkNamespace is { } netns
-                ? (NetNs.Exists(netns) ? TunDevice.CreateInNamespace(netns, options.Name, options.Mtu)
-                    : throw new WireGuardException(WireGuardErrorReason.NamespaceNotFound, $"{what}: no network namespace {netns}"))
-                : TunDevice.Create(options.Name, options.Mtu);
-            cancellationToken.ThrowIfCancellationRequested();
-            var tunnel = new LinuxTunnel(tun, options.Offloads);
-            device = new WireGuardDevice(tunnel, new LinuxDatagramTransportFactory(offloads: options.Offloads), logger, DeviceOptionsOf(options));
-            tun = null; // the device owns it now
-            var applied = device.Apply(update);
-            if (!applied.IsOk) throw EmbeddingErrors.FromConfigResult(applied);
-            cancellationToken.ThrowIfCancellationRequested();
-            if (options.ControlSocket) server = UapiServer.Start(device, logger, options.ControlSocketDirectory);
-            device.Start();
-            if (options.BringUp) tunnel.Device.SetUp(true);
-            cancellationToken.ThrowIfCancellationRequested();
+            LinuxTunnel? tunnel = null;
+            assembled = InterfaceAssembly.Build(new InterfacePlan
+            {
+                Tunnel = () =>
+                {
+                    var tun = options.NetworkNamespace is { } netns
+                        ? (NetNs.Exists(netns) ? TunDevice.CreateInNamespace(netns, options.Name, options.Mtu)
+                            : throw new WireGuardException(WireGuardErrorReason.NamespaceNotFound, $"{what}: no network namespace {netns}"))
+                        : TunDevice.Create(options.Name, options.Mtu);
+                    return tunnel = new LinuxTunnel(tun, options.Offloads);
+                },
+                Transports = new LinuxDatagramTransportFactory(offloads: options.Offloads),
+                Options = DeviceOptionsOf(options),
+                Logger = logger,
+                Configure = device => Apply(device, update),
+                ControlSocket = device => server = options.ControlSocket ? UapiServer.Start(device, logger, options.ControlSocketDirectory) : null,
+                Started = _ =>
+                {
+                    if (options.BringUp) tunnel!.Device.SetUp(true);
+                },
+            }, cancellationToken);
             WireGuardMetrics? metrics = null;
             if (options.Metrics)
             {
                 metrics = new WireGuardMetrics(options.MeterFactory);
-                metrics.Add(device);
+                metrics.Add(assembled.Device);
             }
-            return new WireGuardInterface(device, server, metrics, logger);
+            return new WireGuardInterface(assembled.Device, server, metrics, logger);
         }
         catch (Exception e)
         {
-            server?.Dispose();
-            device?.Dispose();
-            tun?.Dispose();
+            assembled?.Dispose();
             if (e is OperationCanceledException) throw;
-            throw EmbeddingErrors.From(e, what);
+            throw EmbeddingErrors.From(e is InterfaceAssemblyException step ? step.Cause : e, what);
         }
         finally
         {

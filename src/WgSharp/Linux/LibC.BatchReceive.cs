@@ -12,10 +12,6 @@ internal static partial class LibC
     public const int MSG_DONTWAIT = 0x40;
     public const int MSG_WAITFORONE = 0x10000;
     public const int AF_INET6 = 10;
-    public const int ECONNREFUSED = 111;
-    public const int ENETUNREACH = 101;
-    public const int EHOSTUNREACH = 113;
-    public const int EADDRNOTAVAIL = 99;
 
     // Packet info: the local address a datagram arrived at (receive) or leaves from (send).
     public const int SOL_IP = 0;

@@ -15,11 +15,6 @@ internal static partial class LibC
     public const int SO_SNDTIMEO = 21;
     public const int SHUT_RDWR = 2;
     public const int MSG_NOSIGNAL = 0x4000;
-    public const int EACCES = 13;
-    public const int EPERM = 1;
-    public const int ENOENT = 2;
-    public const int EWOULDBLOCK = EAGAIN;
-    public const int ECONNABORTED = 103;
 
     /// <summary>sun_path's size in struct sockaddr_un.</summary>
     public const int UnixPathCapacity = 108;

@@ -47,15 +47,6 @@ internal static partial class LibC
     public const int SO_SNDBUFFORCE = 32;
     public const int SO_RCVBUFFORCE = 33;
 
-    // errno values this layer reacts to.
-    public const int EINTR = 4;
-    public const int EIO = 5;
-    public const int EBADF = 9;
-    public const int EAGAIN = 11;
-    public const int ENODEV = 19;
-    public const int EINVAL = 22;
-    public const int ENOTTY = 25;
-    public const int EBADFD = 77;
 
     [StructLayout(LayoutKind.Sequential)]
     public struct PollFd
@@ -171,41 +162,4 @@ internal static partial class LibC
         return result;
     }
 
-    public static string ErrorText(int errno) => Marshal.GetPInvokeErrorMessage(errno);
-
-    // More errno values, for netlink and namespace errors (values agree on x86-64 and arm64).
-    public const int ESRCH = 3;
-    public const int ENXIO = 6;
-    public const int ENOMEM = 12;
-    public const int EBUSY = 16;
-    public const int EEXIST = 17;
-    public const int ENOTDIR = 20;
-    public const int ENFILE = 23;
-    public const int EMFILE = 24;
-    public const int ENOSPC = 28;
-    public const int EROFS = 30;
-    public const int ERANGE = 34;
-    public const int ENAMETOOLONG = 36;
-    public const int ENOSYS = 38;
-    public const int EMSGSIZE = 90;
-    public const int EPROTONOSUPPORT = 93;
-    public const int EOPNOTSUPP = 95;
-    public const int EAFNOSUPPORT = 97;
-    public const int EADDRINUSE = 98;
-    public const int ENOBUFS = 105;
-
-    /// <summary>The symbolic name of <paramref name="errno"/> ("EPERM"), or "errno N" for one not listed.</summary>
-    public static string ErrnoName(int errno) => errno switch
-    {
-        EPERM => "EPERM", ENOENT => "ENOENT", ESRCH => "ESRCH", EINTR => "EINTR", EIO => "EIO", ENXIO => "ENXIO",
-        EBADF => "EBADF", EAGAIN => "EAGAIN", ENOMEM => "ENOMEM", EACCES => "EACCES", EBUSY => "EBUSY",
-        EEXIST => "EEXIST", ENODEV => "ENODEV", ENOTDIR => "ENOTDIR", EINVAL => "EINVAL", ENFILE => "ENFILE",
-        EMFILE => "EMFILE", ENOTTY => "ENOTTY", ENOSPC => "ENOSPC", EROFS => "EROFS", ERANGE => "ERANGE",
-        ENAMETOOLONG => "ENAMETOOLONG", ENOSYS => "ENOSYS", EBADFD => "EBADFD", EMSGSIZE => "EMSGSIZE",
-        EPROTONOSUPPORT => "EPROTONOSUPPORT", EOPNOTSUPP => "EOPNOTSUPP", EAFNOSUPPORT => "EAFNOSUPPORT",
-        EADDRINUSE => "EADDRINUSE", EADDRNOTAVAIL => "EADDRNOTAVAIL", ENETUNREACH => "ENETUNREACH",
-        EHOSTUNREACH => "EHOSTUNREACH", ECONNREFUSED => "ECONNREFUSED",
-        ECONNABORTED => "ECONNABORTED", ENOBUFS => "ENOBUFS",
-        _ => "errno " + errno.ToString(System.Globalization.CultureInfo.InvariantCulture),
-    };
 }

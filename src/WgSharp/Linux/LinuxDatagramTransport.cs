@@ -18,7 +18,7 @@ internal sealed class LinuxDatagramTransport(UdpTransport sockets) : IDatagramTr
 
     public ushort Port => sockets.Port;
     public uint FwMark => sockets.FwMark;
-    public int BatchSize => UdpTransport.MaxSegments;
+    public int BatchSize => sockets.MaxSegments;
 
     public unsafe int Receive(UdpFamily family, PacketBatch datagrams, bool wait)
     {
@@ -39,6 +39,7 @@ internal sealed class LinuxDatagramTransport(UdpTransport sockets) : IDatagramTr
     {
         if (count == 1) return sockets.TrySend(datagrams.Datagram(start), to, ref from);
         var lengths = datagrams.Lengths;
+        int maxSegments = sockets.MaxSegments;
         var result = SocketError.Success;
         const int bufferCapacity = 128; // two full runs of the largest GSO send
         var iov = stackalloc LibC.IoVec[bufferCapacity];
@@ -48,11 +49,11 @@ internal sealed class LinuxDatagramTransport(UdpTransport sockets) : IDatagramTr
         {
             // Runs for one sendmmsg: as many as fit in the vector and the run limit.
             int runCount = 0, buffers = 0;
-            while (first < end && runCount < runs.Length && buffers + UdpTransport.MaxSegments <= bufferCapacity)
+            while (first < end && runCount < runs.Length && buffers + maxSegments <= bufferCapacity)
             {
                 // One run: equal sizes, a shorter one ends it, within the GSO limits (a lone oversized datagram goes alone).
                 int size = lengths[first], total = 0, n = 0;
-                while (first + n < end && n < UdpTransport.MaxSegments)
+                while (first + n < end && n < maxSegments)
                 {
                     int length = lengths[first + n];
                     if (length > size || (n > 0 && total + length > UdpTransport.MaxSegmentedBytes)) break;

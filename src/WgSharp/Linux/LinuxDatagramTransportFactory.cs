@@ -7,10 +7,11 @@ namespace WgSharp.Linux;
 /// <summary>
 /// Opens UDP transports on Linux. A routing table (OpenBSD's wgrtable) is a named network namespace
 /// "rdomainN", created when first needed; routing table 0 is the base namespace (null: the caller's own).
-/// <paramref name="offloads"/> false opens every transport without UDP GSO and GRO (see <see cref="UdpTransport.Offloads"/>).
+/// <paramref name="offloads"/> false opens every transport without UDP GSO and GRO (see <see cref="UdpTransport.Offloads"/>);
+/// <paramref name="gsoSegments"/> (1-64) is the most datagrams one GSO send carries (<see cref="UdpTransport.MaxSegments"/>).
 /// </summary>
 [SupportedOSPlatform("linux")]
-internal sealed class LinuxDatagramTransportFactory(string? baseNamespace = null, bool offloads = true) : IDatagramTransportFactory
+internal sealed class LinuxDatagramTransportFactory(string? baseNamespace = null, bool offloads = true, int gsoSegments = UdpTransport.DefaultMaxSegments) : IDatagramTransportFactory
 {
     public const string RoutingDomainPrefix = "rdomain";
 
@@ -29,7 +30,7 @@ internal sealed class LinuxDatagramTransportFactory(string? baseNamespace = null
                 NetNs.Create(netns!);
                 created = true;
             }
-            sockets = new UdpTransport(netns) { Offloads = offloads };
+            sockets = new UdpTransport(netns) { Offloads = offloads, MaxSegments = gsoSegments };
             sockets.Bind(settings.Port);
             if (settings.FwMark != 0) sockets.SetFwMark(settings.FwMark);
             return new LinuxDatagramTransport(sockets);

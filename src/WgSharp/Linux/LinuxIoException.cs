@@ -6,7 +6,7 @@ namespace WgSharp.Linux;
 internal sealed class LinuxIoException : IOException
 {
     public LinuxIoException(string operation, int errno)
-        : base($"{operation} failed: {LibC.ErrorText(errno)} (errno {errno})")
+        : base($"{operation} failed: {WgSharp.Errno.Describe(errno)} (errno {errno})")
     {
         Operation = operation;
         Errno = errno;

@@ -64,7 +64,7 @@ internal static class NetNs
         if (fd < 0)
         {
             int errno = LibC.Errno;
-            if (errno == LibC.EEXIST) return; // lost a race with another creator: fine
+            if (errno == Errno.EEXIST) return; // lost a race with another creator: fine
             throw new NetworkSetupException(attempted, errno);
         }
         LibC.Close(fd);
@@ -92,12 +92,12 @@ internal static class NetNs
     /// <summary>mkdir /var/run/netns and make it a shared mount (bind-mounting it onto itself first if it is none), as iproute2 does.</summary>
     private static void MakeSharedNamespaceDirectory(string attempted)
     {
-        if (LibC.MkDir(NamedNamespaceDirectory, 0x1ed /* 0755 */) < 0 && LibC.Errno != LibC.EEXIST)
+        if (LibC.MkDir(NamedNamespaceDirectory, 0x1ed /* 0755 */) < 0 && LibC.Errno != Errno.EEXIST)
             throw new NetworkSetupException(attempted + $": mkdir {NamedNamespaceDirectory}", LibC.Errno);
         if (LibC.Mount("none", NamedNamespaceDirectory, "none", LibC.MS_SHARED | LibC.MS_REC, 0) == 0)
             return;
         int errno = LibC.Errno;
-        if (errno != LibC.EINVAL) // EINVAL: not a mount point yet
+        if (errno != Errno.EINVAL) // EINVAL: not a mount point yet
             throw new NetworkSetupException(attempted + $": make {NamedNamespaceDirectory} a shared mount", errno);
         if (LibC.Mount(NamedNamespaceDirectory, NamedNamespaceDirectory, "none", LibC.MS_BIND | LibC.MS_REC, 0) < 0)
             throw new NetworkSetupException(attempted + $": bind-mount {NamedNamespaceDirectory} onto itself", LibC.Errno);
@@ -139,9 +139,9 @@ internal static class NetNs
     private static void RemoveMount(string path, string attempted)
     {
         // EINVAL: the file is not (or no longer) a mount point; the file itself still goes.
-        if (LibC.Umount2(path, LibC.MNT_DETACH) < 0 && LibC.Errno is not (LibC.EINVAL or LibC.ENOENT))
+        if (LibC.Umount2(path, LibC.MNT_DETACH) < 0 && LibC.Errno is not (Errno.EINVAL or Errno.ENOENT))
             throw new NetworkSetupException(attempted, LibC.Errno);
-        if (LibC.Unlink(path) < 0 && LibC.Errno != LibC.ENOENT)
+        if (LibC.Unlink(path) < 0 && LibC.Errno != Errno.ENOENT)
             throw new NetworkSetupException(attempted, LibC.Errno);
     }
 

@@ -57,7 +57,6 @@ internal sealed class TunDevice : IDisposable
     public static TunDevice Create(string name, int mtu = DefaultMtu)
     {
         ValidateName(name);
-        GcStats.RegisterIfRequested();
         var tun = new FileDescriptor(LibC.Check(LibC.Open(CloneDevice, LibC.O_RDWR | LibC.O_NONBLOCK | LibC.O_CLOEXEC), "open " + CloneDevice));
         FileDescriptor? wakeup = null;
         try
@@ -192,15 +191,15 @@ internal sealed class TunDevice : IDisposable
                     if (n >= 0)
                         continue; // cannot happen with IFF_VNET_HDR; never hand out a torn packet
                     var errno = LibC.Errno;
-                    if (errno == LibC.EAGAIN)
+                    if (errno == Errno.EAGAIN)
                     {
                         if (!WaitFor(fd, LibC.POLLIN))
                             return -1;
                         continue;
                     }
-                    if (errno == LibC.EINTR)
+                    if (errno == Errno.EINTR)
                         continue;
-                    if (errno is LibC.EBADFD or LibC.EBADF)
+                    if (errno is Errno.EBADFD or Errno.EBADF)
                         return -1; // interface deleted under us
                     throw new LinuxIoException("read tun", errno);
                 }
@@ -237,7 +236,7 @@ internal sealed class TunDevice : IDisposable
     /// <summary>Writes a packet with an explicit virtio_net_hdr (e.g. a GSO super-packet the kernel will segment or accept whole).</summary>
     internal unsafe bool TryWrite(ReadOnlySpan<byte> packet, in VirtioNetHeader header, out int errno)
     {
-        errno = LibC.EBADF;
+        errno = Errno.EBADF;
         if (_closed || !_tun.TryLease())
             return false;
         try
@@ -258,16 +257,16 @@ internal sealed class TunDevice : IDisposable
                         return true;
                     }
                     errno = LibC.Errno;
-                    if (errno == LibC.EAGAIN)
+                    if (errno == Errno.EAGAIN)
                     {
                         if (!WaitFor(fd, LibC.POLLOUT))
                             break;
                         continue;
                     }
-                    if (errno != LibC.EINTR)
+                    if (errno != Errno.EINTR)
                         return false;
                 }
-                errno = LibC.EBADF;
+                errno = Errno.EBADF;
                 return false;
             }
         }
@@ -295,7 +294,7 @@ internal sealed class TunDevice : IDisposable
                 if (ready < 0)
                 {
                     var errno = LibC.Errno;
-                    if (errno == LibC.EINTR)
+                    if (errno == Errno.EINTR)
                         continue;
                     throw new LinuxIoException("poll tun", errno);
                 }
@@ -366,7 +365,7 @@ internal sealed class TunDevice : IDisposable
         new Span<byte>(ifr, IfReqSize).Clear();
         var name = Name;
         if (!Exists())
-            throw new LinuxIoException("interface " + name, LibC.ENODEV);
+            throw new LinuxIoException("interface " + name, Errno.ENODEV);
         Encoding.UTF8.GetBytes(name, new Span<byte>(ifr, MaxNameLength));
     }
 
@@ -390,7 +389,7 @@ internal sealed class TunDevice : IDisposable
         if (fd < 0)
         {
             var errno = LibC.Errno;
-            if (errno is LibC.ENOTTY or LibC.EINVAL)
+            if (errno is Errno.ENOTTY or Errno.EINVAL)
                 return null;
             throw new LinuxIoException("ioctl TUNGETDEVNETNS", errno);
         }

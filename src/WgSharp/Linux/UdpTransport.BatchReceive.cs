@@ -101,9 +101,9 @@ internal sealed partial class UdpTransport
                 continue; // everything received was dropped (too long, empty): look again
             switch (errno)
             {
-                case LibC.EINTR or LibC.ECONNREFUSED or LibC.EHOSTUNREACH or LibC.ENETUNREACH:
+                case Errno.EINTR or Errno.ECONNREFUSED or Errno.EHOSTUNREACH or Errno.ENETUNREACH:
                     continue; // signals and ICMP error reports are not fatal for an unconnected socket
-                case LibC.EAGAIN:
+                case Errno.EAGAIN:
                     if (!wait) return 0; // nothing queued
                     WaitReadable(socket);
                     continue;

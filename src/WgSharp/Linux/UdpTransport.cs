@@ -408,16 +408,26 @@ internal sealed partial class UdpTransport : IDisposable
     /// no UDP GSO (EINVAL, ENOPROTOOPT, EOPNOTSUPP), a device that cannot segment (EIO), or segments larger than
     /// the route's MTU (EMSGSIZE), which a plain send fragments instead.
     /// </summary>
-    private static bool IsSegmentationRefusal(int errno) => errno is EINVAL or ENOPROTOOPT or EOPNOTSUPP or EIO or EMSGSIZE;
+    private static bool IsSegmentationRefusal(int errno) => errno is Errno.EINVAL or Errno.ENOPROTOOPT or Errno.EOPNOTSUPP or Errno.EIO or Errno.EMSGSIZE;
 
     private void SegmentationRefused() =>
         Volatile.Write(ref _segmentationRefusedUntil, Environment.TickCount64 + (long)SegmentationRetryInterval.TotalMilliseconds);
 
     /// <summary>
     /// Most datagrams one segmentation-offload send carries (older kernels allow 64). Smaller bursts did not
-    /// reduce drops at a slow receiver in our measurements (docs/performance.md); <see cref="Configuration.ProcessKnobs.GsoSegments"/>.
+    /// reduce drops at a slow receiver in our measurements (docs/performance.md); the daemon's WGSHARP_GSO_SEGMENTS sets it
+    /// through <see cref="LinuxDatagramTransportFactory"/>.
     /// </summary>
-    public static int MaxSegments => Configuration.ProcessKnobs.GsoSegments;
+    public int MaxSegments
+    {
+        get => _maxSegments;
+        init => _maxSegments = value is >= 1 and <= DefaultMaxSegments ? value : throw new ArgumentOutOfRangeException(nameof(value), "GSO segments must be 1-64");
+    }
+
+    private readonly int _maxSegments = DefaultMaxSegments;
+
+    /// <summary>The most datagrams one segmentation-offload send may carry, and the default.</summary>
+    public const int DefaultMaxSegments = 64;
 
     /// <summary>Largest total a segmentation-offload send may carry (it travels as one IP packet until the device splits it).</summary>
     public const int MaxSegmentedBytes = 65000;
@@ -468,7 +478,7 @@ internal sealed partial class UdpTransport : IDisposable
     /// ENETUNREACH, IPv6 EINVAL (EADDRNOTAVAIL for good measure). These have other causes too, so the send is
     /// repeated without the source, and the source forgotten only when that one gets past.
     /// </summary>
-    private static bool IsSourceRefusal(int errno) => errno is EINVAL or LibC.EADDRNOTAVAIL or LibC.ENETUNREACH;
+    private static bool IsSourceRefusal(int errno) => errno is Errno.EINVAL or Errno.EADDRNOTAVAIL or Errno.ENETUNREACH;
 
     /// <summary>
     /// One sendmsg of the vector to <paramref name="to"/>: segmented (UDP_SEGMENT) when <paramref name="segmentSize"/>
@@ -510,7 +520,6 @@ internal sealed partial class UdpTransport : IDisposable
         }
     }
 
-    private const int EIO = 5, EINVAL = 22, EMSGSIZE = 90, ENOPROTOOPT = 92, EOPNOTSUPP = 95, ENOBUFS = 105;
 
     /// <summary>One run for <see cref="TrySendRuns"/>: equal-sized datagrams (the last may be shorter) in consecutive buffers of the caller's vector.</summary>
     internal readonly record struct SegmentRun(int FirstBuffer, int Buffers, int TotalLength, int SegmentSize);
@@ -575,8 +584,8 @@ internal sealed partial class UdpTransport : IDisposable
                         sent += n;
                         continue;
                     }
-                    int errno = n < 0 ? LibC.Errno : LibC.EAGAIN;
-                    if (errno == LibC.EINTR)
+                    int errno = n < 0 ? LibC.Errno : Errno.EAGAIN;
+                    if (errno == Errno.EINTR)
                         continue;
                     if (withSource && IsSourceRefusal(errno))
                     {
@@ -619,9 +628,9 @@ internal sealed partial class UdpTransport : IDisposable
 
     private static SocketError SendError(int errno) => errno switch
     {
-        LibC.ENETUNREACH => SocketError.NetworkUnreachable,
-        LibC.EHOSTUNREACH => SocketError.HostUnreachable,
-        ENOBUFS or LibC.EAGAIN => SocketError.NoBufferSpaceAvailable,
+        Errno.ENETUNREACH => SocketError.NetworkUnreachable,
+        Errno.EHOSTUNREACH => SocketError.HostUnreachable,
+        Errno.ENOBUFS or Errno.EAGAIN => SocketError.NoBufferSpaceAvailable,
         _ => SocketError.SocketError,
     };
 
@@ -720,7 +729,7 @@ internal sealed partial class UdpTransport : IDisposable
                 if (LibC.SendMsg(fd, &message, 0) >= 0)
                     return 0;
                 int errno = LibC.Errno;
-                if (errno != LibC.EINTR)
+                if (errno != Errno.EINTR)
                     return errno;
             }
         }

@@ -20,7 +20,7 @@ internal sealed class UnixStreamSocket : IDisposable
     /// <summary>A listening socket bound at <paramref name="path"/> (the file is created with the caller's umask).</summary>
     public static unsafe UnixStreamSocket Listen(string path, int backlog)
     {
-        if (!TryAddressOf(path, out var address, out uint length)) throw new LinuxIoException($"socket path {path}", LibC.EINVAL);
+        if (!TryAddressOf(path, out var address, out uint length)) throw new LinuxIoException($"socket path {path}", Errno.EINVAL);
         // Non-blocking: accept only what poll announced, so a client gone meanwhile cannot block the accept.
         var socket = new UnixStreamSocket(LibC.Check(Open(LibC.SOCK_NONBLOCK), "socket"));
         try
@@ -51,7 +51,7 @@ internal sealed class UnixStreamSocket : IDisposable
     {
         if (!TryAddressOf(path, out var address, out uint length))
         {
-            errno = LibC.EINVAL;
+            errno = Errno.EINVAL;
             return null;
         }
         int fd = Open();
@@ -69,7 +69,7 @@ internal sealed class UnixStreamSocket : IDisposable
                 result = LibC.Connect(lease.Number, &address, length);
                 errno = result < 0 ? LibC.Errno : 0;
             }
-            while (errno == LibC.EINTR);
+            while (errno == Errno.EINTR);
         }
         if (result == 0) return socket;
         socket.Dispose();
@@ -95,7 +95,7 @@ internal sealed class UnixStreamSocket : IDisposable
         {
             var pfd = new LibC.PollFd { Fd = _fd.Number, Events = LibC.POLLIN };
             int result = LibC.Poll(&pfd, 1, (int)Math.Clamp(timeout.TotalMilliseconds, 0, int.MaxValue));
-            if (result < 0 && LibC.Errno == LibC.EINTR) return false;
+            if (result < 0 && LibC.Errno == Errno.EINTR) return false;
             return LibC.Check(result, "poll") > 0;
         }
         finally { _fd.Unlease(); }
@@ -108,7 +108,7 @@ internal sealed class UnixStreamSocket : IDisposable
         int fd = LibC.Accept4(lease.Number, null, null, LibC.SOCK_CLOEXEC);
         if (fd >= 0) return new UnixStreamSocket(fd);
         int errno = LibC.Errno;
-        if (errno is LibC.EAGAIN or LibC.EINTR or LibC.ECONNABORTED) return null;
+        if (errno is Errno.EAGAIN or Errno.EINTR or Errno.ECONNABORTED) return null;
         throw new LinuxIoException("accept", errno);
     }
 
@@ -122,7 +122,7 @@ internal sealed class UnixStreamSocket : IDisposable
             {
                 nint n = LibC.Recv(lease.Number, p, (nuint)buffer.Length, 0);
                 if (n >= 0) return (int)n;
-                if (LibC.Errno != LibC.EINTR) throw new LinuxIoException("recv", LibC.Errno);
+                if (LibC.Errno != Errno.EINTR) throw new LinuxIoException("recv", LibC.Errno);
             }
         }
     }
@@ -138,7 +138,7 @@ internal sealed class UnixStreamSocket : IDisposable
             {
                 nint n = LibC.Send(lease.Number, p + sent, (nuint)(data.Length - sent), LibC.MSG_NOSIGNAL);
                 if (n >= 0) sent += (int)n;
-                else if (LibC.Errno != LibC.EINTR) throw new LinuxIoException("send", LibC.Errno);
+                else if (LibC.Errno != Errno.EINTR) throw new LinuxIoException("send", LibC.Errno);
             }
         }
     }

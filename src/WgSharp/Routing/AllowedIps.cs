@@ -26,7 +26,12 @@ internal sealed class AllowedIps<TPeer> where TPeer : class
     // Per-peer prefixes in insertion order, for EntriesForPeer and RemoveByPeer; a set, so taking one
     // prefix away from a peer with a million is O(1) (a List made loading quadratic). Guarded by _gate.
     private readonly Dictionary<TPeer, InsertionOrderedSet<RouteKey>> _byPeer = new(ReferenceEqualityComparer.Instance);
+    private readonly IEqualityComparer<RouteKey>? _keyComparer;
     private int _count;
+
+    /// <summary>An empty table.</summary>
+    /// <param name="keyComparer">Compares prefixes in the per-peer sets; null for value equality (tests pass one that counts the work).</param>
+    public AllowedIps(IEqualityComparer<RouteKey>? keyComparer = null) => _keyComparer = keyComparer;
 
     /// <summary>Number of prefixes in the table (both families).</summary>
     public int Count => Volatile.Read(ref _count);
@@ -45,7 +50,7 @@ internal sealed class AllowedIps<TPeer> where TPeer : class
             if (ReferenceEquals(previous, peer)) return;
             if (previous is null) _count++;
             else ForgetKey(previous, key);
-            if (!_byPeer.TryGetValue(peer, out var keys)) _byPeer[peer] = keys = new InsertionOrderedSet<RouteKey>();
+            if (!_byPeer.TryGetValue(peer, out var keys)) _byPeer[peer] = keys = new InsertionOrderedSet<RouteKey>(_keyComparer);
             keys.Add(key);
         }
     }
@@ -72,7 +77,7 @@ internal sealed class AllowedIps<TPeer> where TPeer : class
                 if (ReferenceEquals(previous[i], peer)) continue;
                 if (previous[i] is null) _count++;
                 else ForgetKey(previous[i]!, keys[i]);
-                if (owned is null && !_byPeer.TryGetValue(peer, out owned)) _byPeer[peer] = owned = new InsertionOrderedSet<RouteKey>();
+                if (owned is null && !_byPeer.TryGetValue(peer, out owned)) _byPeer[peer] = owned = new InsertionOrderedSet<RouteKey>(_keyComparer);
                 owned.Add(keys[i]);
             }
         }

@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Net;
-using WgSharp.Collections;
 using WgSharp.Configuration;
 
 namespace WgSharp.Routing;
@@ -26,13 +25,6 @@ internal readonly record struct RouteKey(ulong Hi, ulong Lo, byte Bits, bool IsI
         else { hi = BinaryPrimitives.ReadUInt64BigEndian(bytes); lo = BinaryPrimitives.ReadUInt64BigEndian(bytes[8..]); }
         (hi, lo) = MaskToBits(hi, lo, prefix.Bits);
         return new RouteKey(hi, lo, (byte)prefix.Bits, length == 16);
-    }
-
-    // Value equality as the compiler would write it, but counted (see KeyComparisons).
-    public bool Equals(RouteKey other)
-    {
-        KeyComparisons.Record();
-        return Hi == other.Hi && Lo == other.Lo && Bits == other.Bits && IsIPv6 == other.IsIPv6;
     }
 
     public override int GetHashCode() => HashCode.Combine(Hi, Lo, Bits, IsIPv6);

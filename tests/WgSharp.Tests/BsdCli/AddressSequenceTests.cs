@@ -9,6 +9,7 @@ namespace WgSharp.Tests.BsdCli;
 /// kernel holds exactly the addresses OpenBSD's ifconfig would leave.
 /// </summary>
 [Collection(NetnsCollection.Name)]
+[Trait(TestTiers.Name, TestTiers.Root)]
 public sealed class AddressSequenceTests : IDisposable
 {
     private readonly NetworkNamespace _netns = NetworkNamespace.Create();

@@ -5,6 +5,7 @@ namespace WgSharp.Tests.BsdCli;
 
 /// <summary>A bad word anywhere exits non-zero with one line naming it, and changes nothing.</summary>
 [Collection(NetnsCollection.Name)]
+[Trait(TestTiers.Name, TestTiers.Root)]
 public sealed class BadInputTests : IClassFixture<BadInputTests.ConfiguredInterface>
 {
     private static readonly string If = TestNames.NewInterface(); // unique: other test runs may be going on

@@ -11,6 +11,7 @@ namespace WgSharp.Tests.BsdCli;
 /// launcher, wg-quick, and a supervisor restarting `wgsharp -f IFNAME`.
 /// </summary>
 [Collection(NetnsCollection.Name)]
+[Trait(TestTiers.Name, TestTiers.Root)]
 public sealed class CrashRestartTests
 {
     [Fact]

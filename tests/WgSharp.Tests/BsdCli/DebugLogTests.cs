@@ -9,6 +9,7 @@ namespace WgSharp.Tests.BsdCli;
 /// daemons run in the foreground with their log captured and protocol timers sped up tenfold.
 /// </summary>
 [Collection(NetnsCollection.Name)]
+[Trait(TestTiers.Name, TestTiers.Root)]
 public sealed class DebugLogTests : IDisposable
 {
     private const string SenderTunnelAddress = "10.205.0.1/24", ReceiverTunnelAddress = "10.205.0.2";

@@ -8,6 +8,7 @@ namespace WgSharp.Tests.BsdCli;
 /// exception text ("(Parameter 'peer')", exception type names, stack frames), and a non-zero exit.
 /// </summary>
 [Collection(NetnsCollection.Name)]
+[Trait(TestTiers.Name, TestTiers.Root)]
 public sealed class ErrorTextTests
 {
     private static readonly string Peer = KeyPair.DerivePublicKey(KeyPair.GeneratePrivateKey()).ToBase64();

@@ -10,6 +10,7 @@ namespace WgSharp.Tests.BsdCli;
 /// rdomainN namespace that wgsharp created once nothing else is left in it, and never one it did not create.
 /// </summary>
 [Collection(NetnsCollection.Name)]
+[Trait(TestTiers.Name, TestTiers.Root)]
 public sealed class FailedCreateTests
 {
     [Fact]

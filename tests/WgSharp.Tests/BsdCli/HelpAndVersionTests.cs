@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 using WgSharp.Cli;
-using WgSharp.Control.Ifconfig;
+using WgSharp.Cli.Ifconfig;
 using WgSharp.Tests.Integration.Infrastructure;
 
 namespace WgSharp.Tests.BsdCli;

@@ -5,6 +5,7 @@ namespace WgSharp.Tests.BsdCli;
 
 /// <summary>The wg(4) manual's example script, with ifconfig → wgsharp and route → wgsharp route.</summary>
 [Collection(NetnsCollection.Name)]
+[Trait(TestTiers.Name, TestTiers.Root)]
 public sealed class ManualExampleTests : IDisposable
 {
     private readonly string _if1 = TestNames.NewInterface(), _if2 = TestNames.NewInterface();

@@ -5,6 +5,7 @@ namespace WgSharp.Tests.BsdCli;
 
 /// <summary>`wgsharp netstart` applies hostname.wgN files line by line; a file with a bad line is reported and applies nothing, the others still apply.</summary>
 [Collection(NetnsCollection.Name)]
+[Trait(TestTiers.Name, TestTiers.Root)]
 public sealed class NetstartTests : IDisposable
 {
     // Unique names (in the wgN form netstart takes) and ports: other test runs may be going on. _unnamed has no file.

@@ -8,6 +8,7 @@ namespace WgSharp.Tests.BsdCli;
 /// not "no such interface", and nothing is created.
 /// </summary>
 [Collection(NetnsCollection.Name)]
+[Trait(TestTiers.Name, TestTiers.Root)]
 public sealed class NonRootTests
 {
     /// <summary>`setpriv` drops to nobody with no capabilities, as a login user without sudo.</summary>

@@ -9,6 +9,7 @@ namespace WgSharp.Tests.BsdCli;
 /// both from our status output and from the real wg(8) over the control socket.
 /// </summary>
 [Collection(NetnsCollection.Name)]
+[Trait(TestTiers.Name, TestTiers.Root)]
 public sealed class OptionTests : IDisposable
 {
     private readonly string _if = TestNames.NewInterface();

@@ -6,6 +6,7 @@ namespace WgSharp.Tests.BsdCli;
 
 /// <summary>`wgsharp route -T N exec CMD`: CMD runs in namespace rdomainN with our stdio and its exit status.</summary>
 [Collection(NetnsCollection.Name)]
+[Trait(TestTiers.Name, TestTiers.Root)]
 public sealed class RouteTests : IDisposable
 {
     private readonly RDomainLease _rdomain = RDomainLease.Take();

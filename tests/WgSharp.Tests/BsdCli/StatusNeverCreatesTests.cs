@@ -9,6 +9,7 @@ namespace WgSharp.Tests.BsdCli;
 /// wg-quick calls) or the explicit `wgsharp -f IFNAME`. `wgsharp wg` is the interface group.
 /// </summary>
 [Collection(NetnsCollection.Name)]
+[Trait(TestTiers.Name, TestTiers.Root)]
 public sealed class StatusNeverCreatesTests
 {
     [Theory]

@@ -1,5 +1,5 @@
 using WgSharp.Configuration;
-using WgSharp.Control.Ifconfig;
+using WgSharp.Cli.Ifconfig;
 using WgSharp.Control.Uapi;
 using WgSharp.Linux;
 

@@ -23,6 +23,7 @@ public static class DaemonProcess
     public static (Process Process, StringBuilder Output) Start(string netns, IEnumerable<string> args,
         IDictionary<string, string>? env = null, IReadOnlyList<string>? ignoreSignals = null)
     {
+        TestTiers.RequireRoot("a daemon in a network namespace");
         var psi = new ProcessStartInfo("sh") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         var trap = ignoreSignals is { Count: > 0 } ? $"trap '' {string.Join(' ', ignoreSignals)}; " : "";
         foreach (var a in new[] { "-c", trap + "exec \"$@\"", "sh", "ip", "netns", "exec", netns, AppHost }.Concat(args)) psi.ArgumentList.Add(a);

@@ -8,6 +8,7 @@ namespace WgSharp.Tests.Daemon;
 /// WGSHARP_GC_STATS=1, which makes it print its collection counts when it stops.
 /// </summary>
 [Collection(NetnsCollection.Name)]
+[Trait(TestTiers.Name, TestTiers.Root)]
 public class EnvironmentKnobsTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);

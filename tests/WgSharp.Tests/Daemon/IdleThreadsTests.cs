@@ -10,6 +10,7 @@ namespace WgSharp.Tests.Daemon;
 /// runs before the first handshake message.
 /// </summary>
 [Collection(NetnsCollection.Name)]
+[Trait(TestTiers.Name, TestTiers.Root)]
 public class IdleThreadsTests
 {
     [Fact]

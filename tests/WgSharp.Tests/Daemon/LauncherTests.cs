@@ -10,6 +10,7 @@ namespace WgSharp.Tests.Daemon;
 /// and when its socket file is removed (how wg-quick down stops a userspace implementation).
 /// </summary>
 [Collection(NetnsCollection.Name)]
+[Trait(TestTiers.Name, TestTiers.Root)]
 public class LauncherTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);

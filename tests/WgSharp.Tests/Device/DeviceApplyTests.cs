@@ -87,6 +87,7 @@ public class DeviceApplyTests
 
 /// <summary>The same all-or-nothing rule with real sockets and namespaces, SO_MARK made to fail by dropping CAP_NET_ADMIN.</summary>
 [Collection(NetnsCollection.Name)]
+[Trait(TestTiers.Name, TestTiers.Root)]
 public class LinuxDeviceApplyTests
 {
     [Fact]

@@ -10,6 +10,7 @@ namespace WgSharp.Tests.Device;
 
 /// <summary>Two wgsharp devices in two namespaces: the tunnel carries IPv4 and IPv6 both ways over either outer family.</summary>
 [Collection(NetnsCollection.Name)]
+[Trait(TestTiers.Name, TestTiers.Root)]
 public class DeviceTunnelTests(ITestOutputHelper output)
 {
     private const long HundredMegabytes = 100L * 1024 * 1024;

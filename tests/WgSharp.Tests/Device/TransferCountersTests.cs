@@ -8,6 +8,7 @@ namespace WgSharp.Tests.Device;
 /// wireguard-go and the kernel count them), so `wg show` on both ends agrees once traffic settles.
 /// </summary>
 [Collection(NetnsCollection.Name)]
+[Trait(TestTiers.Name, TestTiers.Root)]
 public class TransferCountersTests
 {
     [Fact]

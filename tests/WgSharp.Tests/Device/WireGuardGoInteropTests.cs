@@ -8,6 +8,7 @@ namespace WgSharp.Tests.Device;
 
 /// <summary>wgsharp against Debian's wireguard-go: handshakes either way, data both ways, and a rekey across the two.</summary>
 [Collection(NetnsCollection.Name)]
+[Trait(TestTiers.Name, TestTiers.Root)]
 public class WireGuardGoInteropTests(ITestOutputHelper output)
 {
     private const long HundredMegabytes = 100L * 1024 * 1024;

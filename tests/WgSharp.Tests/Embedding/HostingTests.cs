@@ -9,6 +9,7 @@ namespace WgSharp.Tests.Embedding;
 
 /// <summary>Interfaces as hosted services of a real Generic Host (root, namespaces).</summary>
 [Collection(NetnsCollection.Name)]
+[Trait(TestTiers.Name, TestTiers.Root)]
 public class HostingTests
 {
     [Fact]

@@ -6,6 +6,7 @@ namespace WgSharp.Tests.Embedding;
 
 /// <summary>The embedding sample (samples/EmbeddedPing) builds and its ping goes through (root, its own namespaces).</summary>
 [Collection(NetnsCollection.Name)] // runs dotnet build: never alongside the CPU-heavy tests there
+[Trait(TestTiers.Name, TestTiers.Root)]
 public class SampleTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(5);

@@ -8,6 +8,7 @@ namespace WgSharp.Tests.Embedding;
 
 /// <summary>The embedding API end to end: real TUN interfaces in namespaces, real UDP on loopback (root).</summary>
 [Collection(NetnsCollection.Name)]
+[Trait(TestTiers.Name, TestTiers.Root)]
 public class WireGuardInterfaceTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);

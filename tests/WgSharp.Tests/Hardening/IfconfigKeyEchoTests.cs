@@ -1,4 +1,4 @@
-using WgSharp.Control.Ifconfig;
+using WgSharp.Cli.Ifconfig;
 using WgSharp.Keys;
 
 namespace WgSharp.Tests.Hardening;
@@ -39,6 +39,7 @@ public sealed class IfconfigKeyEchoTests : IDisposable
         Assert.Matches(@"word \d", error.FullMessage);
     }
 
+    [Trait(TestTiers.Name, TestTiers.Root)]
     [Fact]
     public void AWrappedWgkeyLineInAHostnameIfPutsNoPieceOfTheKeyInTheErrors()
     {

@@ -10,6 +10,7 @@ namespace WgSharp.Tests.Hardening;
 /// in the foreground (systemd's way) or detached; and it still works (configured after the drop).
 /// </summary>
 [Collection(NetnsCollection.Name)]
+[Trait(TestTiers.Name, TestTiers.Root)]
 public sealed class ServiceCapabilityTests : IDisposable
 {
     private const ulong Kept = (1UL << 10) | (1UL << 12) | (1UL << 21);

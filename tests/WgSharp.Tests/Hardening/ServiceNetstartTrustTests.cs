@@ -10,6 +10,7 @@ namespace WgSharp.Tests.Hardening;
 /// holds a key) is applied with a warning and fixed, as OpenBSD's netstart does.
 /// </summary>
 [Collection(NetnsCollection.Name)]
+[Trait(TestTiers.Name, TestTiers.Root)]
 public sealed class ServiceNetstartTrustTests : IDisposable
 {
     private const int Nobody = 65534;

@@ -10,6 +10,7 @@ namespace WgSharp.Tests.Hardening;
 /// `systemd-analyze security` 9.6 UNSAFE). systemd-analyze judges the unit offline (test.sh installs it); PID 1 here
 /// is not systemd, so the unit is not started under systemd by a test (docs/operations.md says how it was checked).
 /// </summary>
+[Trait(TestTiers.Name, TestTiers.Root)]
 public sealed partial class ServiceUnitTests
 {
     private static string UnitPath => Path.Combine(RepositoryRoot.Path, "packaging", "systemd", "wgsharp@.service");

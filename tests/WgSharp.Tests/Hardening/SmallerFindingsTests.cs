@@ -14,6 +14,7 @@ public sealed class SmallerFindingsTests : IDisposable
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
+    [Trait(TestTiers.Name, TestTiers.Root)]
     [Fact]
     public void NetNsCreateRemovesTheNamespaceWhenBringingLoopbackUpFails()
     {
@@ -30,6 +31,7 @@ public sealed class SmallerFindingsTests : IDisposable
         }
     }
 
+    [Trait(TestTiers.Name, TestTiers.Root)]
     [Fact]
     public void AFwMarkChangeThatFailsOnOneSocketLeavesBothAsTheyWere()
     {
@@ -46,6 +48,7 @@ public sealed class SmallerFindingsTests : IDisposable
         Assert.Equal(7u, transport.FwMark);
     }
 
+    [Trait(TestTiers.Name, TestTiers.Root)]
     [Fact]
     public void SystemProgramsAreAbsoluteCheckedPathsNotWhateverPathNamesFirst()
     {

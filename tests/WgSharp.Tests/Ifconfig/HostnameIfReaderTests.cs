@@ -1,6 +1,6 @@
 using System.Net;
 using WgSharp.Configuration;
-using WgSharp.Control.Ifconfig;
+using WgSharp.Cli.Ifconfig;
 
 namespace WgSharp.Tests.Ifconfig;
 
@@ -15,6 +15,7 @@ public sealed class HostnameIfReaderTests : IDisposable
     private static readonly string Priv = TestKeys.Base64(0x11);
     private static readonly string Pub = TestKeys.Base64(0x22);
 
+    [Trait(TestTiers.Name, TestTiers.Root)]
     [Fact]
     public void GoodAndBadLinesWithFileAndLineNumbers()
     {

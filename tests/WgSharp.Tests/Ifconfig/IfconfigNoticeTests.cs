@@ -1,6 +1,6 @@
 using System.Net;
 using WgSharp.Configuration;
-using WgSharp.Control.Ifconfig;
+using WgSharp.Cli.Ifconfig;
 
 namespace WgSharp.Tests.Ifconfig;
 

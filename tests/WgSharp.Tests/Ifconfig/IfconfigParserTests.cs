@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using WgSharp.Configuration;
-using WgSharp.Control.Ifconfig;
+using WgSharp.Cli.Ifconfig;
 using WgSharp.Keys;
 
 namespace WgSharp.Tests.Ifconfig;

@@ -5,6 +5,7 @@ using WgSharp.Tests.Integration.Infrastructure;
 namespace WgSharp.Tests.Integration;
 
 [Collection(NetnsCollection.Name)]
+[Trait(TestTiers.Name, TestTiers.Root)]
 public class HarnessCleanupTests
 {
     [Fact]
@@ -36,8 +37,8 @@ public class HarnessCleanupTests
     {
         string first = TestNames.NewNumberedInterface(), second = TestNames.NewNumberedInterface();
         Assert.NotEqual(first, second);
-        Assert.True(WgSharp.Control.Ifconfig.HostnameIfReader.IsConfigurableName(first), first);
-        Assert.True(WgSharp.Control.Ifconfig.HostnameIfReader.IsConfigurableName(second), second);
+        Assert.True(WgSharp.Cli.Ifconfig.HostnameIfReader.IsConfigurableName(first), first);
+        Assert.True(WgSharp.Cli.Ifconfig.HostnameIfReader.IsConfigurableName(second), second);
     }
 
     private static int ExitedProcessId()

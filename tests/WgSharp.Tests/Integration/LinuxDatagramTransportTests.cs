@@ -63,6 +63,7 @@ public class LinuxDatagramTransportTests
         Assert.Equal(Loopback(sender.Port), incoming.Endpoints[0]);
     }
 
+    [Trait(TestTiers.Name, TestTiers.Root)]
     [Fact]
     public void SegmentationRefusedOverARouteWithASmallMtuComesBackOnceTheMtuIsFixed()
     {

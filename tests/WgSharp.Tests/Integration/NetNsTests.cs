@@ -7,6 +7,7 @@ using WgSharp.Tests.Integration.Infrastructure;
 namespace WgSharp.Tests.Integration;
 
 [Collection(NetnsCollection.Name)]
+[Trait(TestTiers.Name, TestTiers.Root)]
 public class NetNsTests
 {
     private static string? CurrentNamespace() => new FileInfo("/proc/thread-self/ns/net").LinkTarget;

@@ -5,6 +5,7 @@ using WgSharp.Tests.Integration.Infrastructure;
 namespace WgSharp.Tests.Integration;
 
 /// <summary>The rdomain numbers tests share across overlapping runs: never one that another holder has.</summary>
+[Trait(TestTiers.Name, TestTiers.Root)]
 public class RDomainLeaseTests
 {
     [Fact]

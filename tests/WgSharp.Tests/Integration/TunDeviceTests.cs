@@ -5,6 +5,7 @@ using WgSharp.Tests.Integration.Infrastructure;
 namespace WgSharp.Tests.Integration;
 
 [Collection(NetnsCollection.Name)]
+[Trait(TestTiers.Name, TestTiers.Root)]
 public class TunDeviceTests
 {
     private const string TunAddress = "203.0.113.1/24";

@@ -163,6 +163,7 @@ public class UdpTransportTests
         Assert.NotEqual(SocketError.Success, transport.TrySend(new byte[1], Loopback(UdpFamily.IPv4, 9)));
     }
 
+    [Trait(TestTiers.Name, TestTiers.Root)]
     [Fact]
     public void FwMarkIsSetOnBothSocketsAndSurvivesRebind()
     {

@@ -6,6 +6,7 @@ namespace WgSharp.Tests.Integration;
 
 /// <summary>Proves the integration harness with two Debian wireguard-go peers in two namespaces.</summary>
 [Collection(NetnsCollection.Name)]
+[Trait(TestTiers.Name, TestTiers.Root)]
 public class WireGuardGoHarnessTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(15);

@@ -14,6 +14,7 @@ namespace WgSharp.Tests.Observability;
 /// priority; configuration changes are logged without keys.
 /// </summary>
 [Collection(NetnsCollection.Name)]
+[Trait(TestTiers.Name, TestTiers.Root)]
 public sealed class DaemonLogTests : IDisposable
 {
     private static readonly TimeSpan LogTimeout = TimeSpan.FromSeconds(15);

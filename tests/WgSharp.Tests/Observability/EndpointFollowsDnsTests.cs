@@ -13,6 +13,7 @@ namespace WgSharp.Tests.Observability;
 /// resolves the name again, switches the endpoint, logs it, and the tunnel comes back.
 /// </summary>
 [Collection(NetnsCollection.Name)]
+[Trait(TestTiers.Name, TestTiers.Root)]
 public sealed class EndpointFollowsDnsTests
 {
     private const string HostName = "peer-b.wgsharp.test";

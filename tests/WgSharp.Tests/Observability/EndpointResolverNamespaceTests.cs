@@ -14,6 +14,7 @@ namespace WgSharp.Tests.Observability;
 /// `ip netns exec rdomainN` sees it: /etc/netns/rdomainN/hosts, not the daemon's /etc/hosts.
 /// </summary>
 [Collection(NetnsCollection.Name)]
+[Trait(TestTiers.Name, TestTiers.Root)]
 public sealed class EndpointResolverNamespaceTests : IDisposable
 {
     private const string HostName = "only-in-rdomain.wgsharp.test";

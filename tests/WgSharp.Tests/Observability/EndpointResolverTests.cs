@@ -1,6 +1,6 @@
 using System.Net;
 using WgSharp.Configuration;
-using WgSharp.Control.Ifconfig;
+using WgSharp.Cli.Ifconfig;
 using WgSharp.Control.Uapi;
 using WgSharp.Device;
 using WgSharp.Device.IO;

@@ -15,6 +15,7 @@ namespace WgSharp.Tests.Observability;
 /// then curl run inside that namespace scrapes it and the peer's series moved.
 /// </summary>
 [Collection(NetnsCollection.Name)]
+[Trait(TestTiers.Name, TestTiers.Root)]
 public sealed partial class NamespaceMetricsScrapeTests
 {
     private const string InnerA = "10.235.0.1", InnerB = "10.235.0.2";

@@ -13,6 +13,7 @@ namespace WgSharp.Tests.Observability;
 /// routing domains (namespaces rdomainN from <see cref="RDomainLease"/>) ping through the tunnel, and the receiver's metrics move.
 /// </summary>
 [Collection(NetnsCollection.Name)]
+[Trait(TestTiers.Name, TestTiers.Root)]
 public sealed class PrometheusEndpointTests : IDisposable
 {
     private readonly string _sender = TestNames.NewInterface(), _receiver = TestNames.NewInterface();

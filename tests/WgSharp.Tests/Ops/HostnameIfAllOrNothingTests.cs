@@ -1,4 +1,4 @@
-using WgSharp.Control.Ifconfig;
+using WgSharp.Cli.Ifconfig;
 using WgSharp.Keys;
 using WgSharp.Tests.BsdCli;
 using WgSharp.Tests.Integration.Infrastructure;
@@ -10,6 +10,7 @@ namespace WgSharp.Tests.Ops;
 /// line that does not parse applies nothing (no interface up with an address and no peer).
 /// </summary>
 [Collection(NetnsCollection.Name)]
+[Trait(TestTiers.Name, TestTiers.Root)]
 public sealed class HostnameIfAllOrNothingTests : IDisposable
 {
     private readonly string _good = TestNames.NewNumberedInterface(), _bad = TestNames.NewNumberedInterface();

@@ -9,6 +9,7 @@ namespace WgSharp.Tests.Ops;
 /// fail with the documented "cannot serve metrics" error, not share the port (SO_REUSEPORT) so scrapes alternate.
 /// </summary>
 [Collection(NetnsCollection.Name)]
+[Trait(TestTiers.Name, TestTiers.Root)]
 public sealed class MetricsPortTests : IDisposable
 {
     private readonly string _first = TestNames.NewInterface(), _second = TestNames.NewInterface();

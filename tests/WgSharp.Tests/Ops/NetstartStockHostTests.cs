@@ -1,4 +1,4 @@
-using WgSharp.Control.Ifconfig;
+using WgSharp.Cli.Ifconfig;
 using WgSharp.Tests.BsdCli;
 using WgSharp.Tests.Integration.Infrastructure;
 

@@ -9,6 +9,7 @@ namespace WgSharp.Tests.Ops;
 /// denied" line, as `show all` does, never an empty list that a monitor reads as "nothing configured, all fine".
 /// </summary>
 [Collection(NetnsCollection.Name)]
+[Trait(TestTiers.Name, TestTiers.Root)]
 public sealed class NonRootJsonTests
 {
     private static CommandResult AsNobody(NetworkNamespace ns, params string[] args)

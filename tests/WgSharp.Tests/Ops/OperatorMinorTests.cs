@@ -15,6 +15,7 @@ namespace WgSharp.Tests.Ops;
 /// one rule for where `wgsharp IFNAME` / `wgsharp wg` look for a daemon started under `ip netns exec`.
 /// </summary>
 [Collection(NetnsCollection.Name)]
+[Trait(TestTiers.Name, TestTiers.Root)]
 public sealed class OperatorMinorTests : IDisposable
 {
     private readonly string _name = TestNames.NewInterface();

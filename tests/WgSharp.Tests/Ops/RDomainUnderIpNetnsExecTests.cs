@@ -11,6 +11,7 @@ namespace WgSharp.Tests.Ops;
 /// must be usable from the root mount namespace too, and destroy must leave no file behind.
 /// </summary>
 [Collection(NetnsCollection.Name)]
+[Trait(TestTiers.Name, TestTiers.Root)]
 public sealed class RDomainUnderIpNetnsExecTests : IDisposable
 {
     private readonly string _name = TestNames.NewInterface();

@@ -13,6 +13,7 @@ namespace WgSharp.Tests.Ops;
 /// address leaves the host the server falls back to the route's choice.
 /// </summary>
 [Collection(NetnsCollection.Name)]
+[Trait(TestTiers.Name, TestTiers.Root)]
 public sealed class StickySourceTests(ITestOutputHelper output)
 {
     private const string ServerPrimary4 = "192.0.2.1", ServerSecondary4 = "192.0.2.5", Client4 = "192.0.2.2";

@@ -12,6 +12,7 @@ namespace WgSharp.Tests.Packaging;
 /// libsodium.so beside it, and it runs: under qemu-user here, natively on an arm64 machine.
 /// </summary>
 [Collection(NetnsCollection.Name)] // a NativeAOT compile: CPU-heavy, never alongside the network tests
+[Trait(TestTiers.Name, TestTiers.Root)]
 public sealed class Arm64PublishTests : IDisposable
 {
     private const ushort ElfMachineAarch64 = 183; // EM_AARCH64

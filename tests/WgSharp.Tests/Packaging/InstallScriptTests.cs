@@ -9,6 +9,7 @@ namespace WgSharp.Tests.Packaging;
 /// `install.sh --uninstall` leaves nothing behind.
 /// </summary>
 [Collection(NetnsCollection.Name)] // a NativeAOT compile: CPU-heavy, never alongside the network tests
+[Trait(TestTiers.Name, TestTiers.Root)]
 public sealed class InstallScriptTests : IDisposable
 {
     private readonly string _scratch = Directory.CreateTempSubdirectory("wgsharp-install-").FullName;

@@ -11,6 +11,7 @@ namespace WgSharp.Tests.Packaging;
 /// local folder (nothing but that folder as a source) and runs. Packs what the test run already built.
 /// </summary>
 [Collection(NetnsCollection.Name)] // runs dotnet: never alongside the builds and CPU-heavy tests there
+[Trait(TestTiers.Name, TestTiers.Root)]
 public sealed class PackageTests : IDisposable
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(5);

@@ -12,6 +12,7 @@ namespace WgSharp.Tests.Packaging;
 /// answers, and STOPPING=1 when systemd's SIGTERM stops it.
 /// </summary>
 [Collection(NetnsCollection.Name)]
+[Trait(TestTiers.Name, TestTiers.Root)]
 public sealed class SystemdUnitTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);

@@ -19,6 +19,7 @@ namespace WgSharp.Tests.Robustness;
 /// </summary>
 [Collection(NetnsCollection.Name)]
 [SupportedOSPlatform("linux")]
+[Trait(TestTiers.Name, TestTiers.Root)]
 public sealed class CoreImageTests(ITestOutputHelper output) : IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("wgsn-core-").FullName;

@@ -12,6 +12,7 @@ namespace WgSharp.Tests.Robustness;
 /// Needs afl++ and the SharpFuzz tool, which .ci/run installs (fuzz/run.sh installs them too).
 /// </summary>
 [Collection(NetnsCollection.Name)] // CPU-heavy: never alongside the network tests
+[Trait(TestTiers.Name, TestTiers.Root)]
 public class FuzzCampaignTests(ITestOutputHelper output)
 {
     [Fact]

@@ -2,7 +2,7 @@ using System.Net;
 using System.Text;
 using WgSharp.Cli.Wg;
 using WgSharp.Configuration;
-using WgSharp.Control.Ifconfig;
+using WgSharp.Cli.Ifconfig;
 
 namespace WgSharp.Tests.Robustness;
 

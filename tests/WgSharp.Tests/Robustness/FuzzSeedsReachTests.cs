@@ -1,6 +1,6 @@
 using System.Text;
 using WgSharp.Cli.Wg;
-using WgSharp.Control.Ifconfig;
+using WgSharp.Cli.Ifconfig;
 using WgSharp.Control.Uapi;
 using WgSharp.Device;
 using WgSharp.Linux;

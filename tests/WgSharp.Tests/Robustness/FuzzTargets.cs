@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
-using WgSharp.Control.Ifconfig;
+using WgSharp.Cli.Ifconfig;
 using WgSharp.Control.Uapi;
 using WgSharp.Keys;
 using WgSharp.Protocol;

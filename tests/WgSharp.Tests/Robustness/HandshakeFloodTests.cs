@@ -14,6 +14,7 @@ namespace WgSharp.Tests.Robustness;
 /// stay bounded, and once the flood stops handshakes go through without cookies again.
 /// </summary>
 [Collection(NetnsCollection.Name)]
+[Trait(TestTiers.Name, TestTiers.Root)]
 public class HandshakeFloodTests(ITestOutputHelper output)
 {
     private const string FlooderAddress = "192.0.2.77";

@@ -7,6 +7,7 @@ namespace WgSharp.Tests.Robustness;
 
 /// <summary>Bullet 1: a tunnel over a relay that loses, reorders, duplicates and delays datagrams.</summary>
 [Collection(NetnsCollection.Name)]
+[Trait(TestTiers.Name, TestTiers.Root)]
 public class LossyNetworkTests(ITestOutputHelper output)
 {
     /// <summary>CI moves the full 100 MiB (about 25 s at these fault rates); WGSHARP_LONG=1 moves 1 GiB.</summary>

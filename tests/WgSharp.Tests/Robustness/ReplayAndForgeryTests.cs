@@ -17,6 +17,7 @@ namespace WgSharp.Tests.Robustness;
 /// nothing, and keep A's endpoint where it was.
 /// </summary>
 [Collection(NetnsCollection.Name)]
+[Trait(TestTiers.Name, TestTiers.Root)]
 public class ReplayAndForgeryTests(ITestOutputHelper output)
 {
     private const string AttackerAddress = "192.0.2.66";

@@ -13,6 +13,7 @@ namespace WgSharp.Tests.Robustness;
 /// </summary>
 [Collection(NetnsCollection.Name)]
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+[Trait(TestTiers.Name, TestTiers.Root)]
 public class RestartTests(ITestOutputHelper output) : IDisposable
 {
     private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(15);

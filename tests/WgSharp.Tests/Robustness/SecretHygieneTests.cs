@@ -16,6 +16,7 @@ namespace WgSharp.Tests.Robustness;
 /// </summary>
 [Collection(NetnsCollection.Name)]
 [SupportedOSPlatform("linux")]
+[Trait(TestTiers.Name, TestTiers.Root)]
 public class SecretHygieneTests : IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("wgsn-secrets-").FullName;

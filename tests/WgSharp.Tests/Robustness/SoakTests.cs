@@ -14,6 +14,7 @@ namespace WgSharp.Tests.Robustness;
 /// bench/soak.sh runs 10 minutes (WGSHARP_LONG=1) with the same assertions.
 /// </summary>
 [Collection(NetnsCollection.Name)]
+[Trait(TestTiers.Name, TestTiers.Root)]
 public class SoakTests(ITestOutputHelper output)
 {
     private const double TimeScale = 40;

@@ -12,6 +12,7 @@ namespace WgSharp.Tests.Uapi;
 /// these tests own the interface name wgsuapi0 there (and remove its socket afterwards).
 /// </summary>
 [SupportedOSPlatform("linux")]
+[Trait(TestTiers.Name, TestTiers.Root)]
 public sealed class UapiWgInteropTests : IDisposable
 {
     private const string Interface = "wgsuapi0";

@@ -13,6 +13,7 @@ namespace WgSharp.Tests.Uapi;
 /// level and byte for byte at the UAPI level, including the errno of malformed requests.
 /// </summary>
 [SupportedOSPlatform("linux")]
+[Trait(TestTiers.Name, TestTiers.Root)]
 public sealed class UapiWireguardGoComparisonTests : IDisposable
 {
     private const string GoInterface = "wgsugo0";

@@ -14,6 +14,7 @@ namespace WgSharp.Tests.Userspace;
 /// each as RFC 9293/5961 say, keeps serving an honest client of the kernel beside it, and its memory stays bounded.
 /// </summary>
 [Collection(NetnsCollection.Name)]
+[Trait(TestTiers.Name, TestTiers.Root)]
 public class HostilePeerTests(ITestOutputHelper output)
 {
     private const int Port = 7100;

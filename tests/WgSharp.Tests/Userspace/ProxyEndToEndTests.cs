@@ -14,6 +14,7 @@ namespace WgSharp.Tests.Userspace;
 /// clients (curl) on the host side.
 /// </summary>
 [Collection(NetnsCollection.Name)]
+[Trait(TestTiers.Name, TestTiers.Root)]
 public class ProxyEndToEndTests
 {
     private const int HttpPort = 8000;

@@ -31,6 +31,7 @@ internal static class UnprivilegedProgram
     /// <summary>Starts `setpriv --reuid=65534 ... dotnet DLL ARGS`; the caller waits for it.</summary>
     public static RunningProgram Start(string dll, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null)
     {
+        TestTiers.RequireRoot("setpriv (running a program as nobody)");
         var start = new ProcessStartInfo("setpriv")
         {
             RedirectStandardOutput = true,

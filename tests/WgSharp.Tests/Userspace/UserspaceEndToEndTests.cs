@@ -15,6 +15,7 @@ namespace WgSharp.Tests.Userspace;
 /// servers (python3's http.server, a DNS responder) in the peer's namespace.
 /// </summary>
 [Collection(NetnsCollection.Name)]
+[Trait(TestTiers.Name, TestTiers.Root)]
 public class UserspaceEndToEndTests(ITestOutputHelper output)
 {
     private const long HundredMegabytes = 100L * 1024 * 1024;

@@ -8,6 +8,7 @@ namespace WgSharp.Tests.WgCli;
 /// wgsw-c), checked against what the real wg prints and does.
 /// </summary>
 [Collection(WgCliNetnsCollection.Name)]
+[Trait(TestTiers.Name, TestTiers.Root)]
 public sealed class WgCliDaemonTests : IDisposable
 {
     private const string Netns = "wgsw-c";

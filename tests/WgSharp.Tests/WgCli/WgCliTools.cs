@@ -27,6 +27,7 @@ internal static class WgCliTools
     /// <summary>Creates a fresh namespace (deleting a leftover one of the same name first), loopback up.</summary>
     public static string CreateNamespace(string name)
     {
+        TestTiers.RequireRoot("a network namespace");
         DeleteNamespace(name);
         NetNs.Create(name);
         return name;

@@ -11,6 +11,7 @@ namespace WgSharp.Tests.WgCli;
 /// </summary>
 [Collection(WgCliNetnsCollection.Name)]
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+[Trait(TestTiers.Name, TestTiers.Root)]
 public sealed class WgQuickTests : IDisposable
 {
     private const string NetnsA = "wgsw-a", NetnsB = "wgsw-b";

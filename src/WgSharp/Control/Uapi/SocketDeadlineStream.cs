@@ -40,7 +40,7 @@ internal sealed class SocketDeadlineStream(UnixStreamSocket socket) : Stream
     private TimeSpan TimeLeft()
     {
         var left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), _deadline);
-        if (left <= TimeSpan.Zero) throw new LinuxIoException("the request took too long; recv", LibC.EAGAIN);
+        if (left <= TimeSpan.Zero) throw new LinuxIoException("the request took too long; recv", Errno.EAGAIN);
         return left < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : left;
     }
 

@@ -82,7 +82,7 @@ internal sealed class UapiClient
             if (!UapiDecimal.TryParse(negative ? value.AsSpan(1) : value, int.MaxValue, out ulong errno))
                 break;
             return errno == 0 ? ConfigResult.Ok
-                : ConfigResult.Fail((int)errno, UapiProtocol.DescribeErrno((int)errno));
+                : ConfigResult.Fail((int)errno, Errno.Describe((int)errno));
         }
         throw new UapiProtocolException(Errno.EPROTO, $"malformed reply to set from {SocketPath}");
     }

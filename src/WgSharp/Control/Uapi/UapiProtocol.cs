@@ -44,19 +44,4 @@ internal static class UapiProtocol
             throw new ArgumentException($"invalid interface name '{interfaceName}'", nameof(interfaceName));
         return Path.Combine(directory, interfaceName + SocketSuffix);
     }
-
-    /// <summary>A short text for the errno values the UAPI uses (as strerror would say it).</summary>
-    public static string DescribeErrno(int errno) => Math.Abs(errno) switch
-    {
-        0 => "Success",
-        2 => "No such file or directory",
-        5 => "Input/output error",
-        12 => "Cannot allocate memory",
-        22 => "Invalid argument",
-        55 => "No anode",
-        71 => "Protocol error",
-        98 => "Address already in use",
-        105 => "No buffer space available",
-        int other => "errno " + other.ToString(CultureInfo.InvariantCulture),
-    };
 }

@@ -16,6 +16,7 @@ namespace WgSharp.Control.Uapi;
 internal sealed class UapiSetParser
 {
     private readonly DeviceUpdate _update = new();
+    private readonly IEqualityComparer<IpPrefix>? _prefixComparer;
     private PeerUpdate? _peer;
     private bool _inPeerSection;
     private ConfigResult? _error;
@@ -23,10 +24,17 @@ internal sealed class UapiSetParser
     /// <summary>The first error seen, if any.</summary>
     public ConfigResult? Error => _error;
 
+    /// <summary>A parser for one request.</summary>
+    /// <param name="prefixComparer">Compares allowed-IP prefixes; null for value equality (tests pass one that counts the work).</param>
+    public UapiSetParser(IEqualityComparer<IpPrefix>? prefixComparer = null) => _prefixComparer = prefixComparer;
+
     /// <summary>Parses a complete body: each element is one line without its newline.</summary>
-    public static ConfigResult Parse(IEnumerable<string> lines, out DeviceUpdate? update)
+    public static ConfigResult Parse(IEnumerable<string> lines, out DeviceUpdate? update) => Parse(lines, null, out update);
+
+    /// <summary>Parses a complete body, comparing prefixes with <paramref name="prefixComparer"/> (null: value equality).</summary>
+    public static ConfigResult Parse(IEnumerable<string> lines, IEqualityComparer<IpPrefix>? prefixComparer, out DeviceUpdate? update)
     {
-        var parser = new UapiSetParser();
+        var parser = new UapiSetParser(prefixComparer);
         foreach (string line in lines)
         {
             if (line.Length == 0 || line == "\r") break; // the blank line ends the request
@@ -37,7 +45,11 @@ internal sealed class UapiSetParser
 
     /// <summary>Parses a body given as text ("key=value\n" lines, optionally ending with the blank line).</summary>
     public static ConfigResult Parse(string body, out DeviceUpdate? update) =>
-        Parse(SplitLines(body), out update);
+        Parse(SplitLines(body), null, out update);
+
+    /// <summary>Parses a body given as text, comparing prefixes with <paramref name="prefixComparer"/> (null: value equality).</summary>
+    public static ConfigResult Parse(string body, IEqualityComparer<IpPrefix>? prefixComparer, out DeviceUpdate? update) =>
+        Parse(SplitLines(body), prefixComparer, out update);
 
     /// <summary>Parses one line given as text (tests, tools); the server uses the byte form.</summary>
     public bool ParseLine(string line) => ParseLine(Encoding.UTF8.GetBytes(line));
@@ -102,7 +114,7 @@ internal sealed class UapiSetParser
             if (!Key.TryParseHex(value, out var publicKey))
                 return Invalid("failed to get peer by public key: not 64 hex digits");
             _inPeerSection = true;
-            _peer = new PeerUpdate(publicKey);
+            _peer = new PeerUpdate(publicKey, _prefixComparer);
             _update.Peers.Add(_peer);
             return null;
         }
@@ -241,10 +253,10 @@ internal sealed class UapiSetParser
     /// </summary>
     private void MarkRemoved(PeerUpdate peer)
     {
-        var removal = new PeerUpdate(peer.PublicKey) { Remove = true };
+        var removal = new PeerUpdate(peer.PublicKey, _prefixComparer) { Remove = true };
         int index = _update.Peers.LastIndexOf(peer);
         if (index >= 0) _update.Peers[index] = removal;
-        _peer = new PeerUpdate(peer.PublicKey);
+        _peer = new PeerUpdate(peer.PublicKey, _prefixComparer);
     }
 
     private static bool TryParseMaskedPrefix(ReadOnlySpan<char> value, out IpPrefix prefix)

@@ -28,7 +28,7 @@ internal static class UapiSocketProbe
     {
         using var connection = UnixStreamSocket.TryConnect(socketPath, out int errno);
         if (connection != null) return UapiSocketState.Serving;
-        if (errno is LibC.EACCES or LibC.EPERM) return UapiSocketState.AccessDenied;
+        if (errno is Errno.EACCES or Errno.EPERM) return UapiSocketState.AccessDenied;
         return File.Exists(socketPath) ? UapiSocketState.Stale : UapiSocketState.Absent;
     }
 

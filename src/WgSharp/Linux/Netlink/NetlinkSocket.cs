@@ -113,8 +113,8 @@ internal sealed class NetlinkSocket : IDisposable
             {
                 nint sent = LibC.Send(Fd, bytes, (nuint)message.Length, 0);
                 if (sent == message.Length) return;
-                int errno = sent < 0 ? LibC.Errno : LibC.EMSGSIZE;
-                if (errno == LibC.EINTR) continue;
+                int errno = sent < 0 ? LibC.Errno : Errno.EMSGSIZE;
+                if (errno == Errno.EINTR) continue;
                 throw new NetworkSetupException(attempted, errno);
             }
         }
@@ -131,8 +131,8 @@ internal sealed class NetlinkSocket : IDisposable
                 if (received < 0)
                 {
                     int errno = LibC.Errno;
-                    if (errno == LibC.EINTR) continue;
-                    if (errno == LibC.EAGAIN) throw new NetworkSetupException(attempted, "no netlink reply");
+                    if (errno == Errno.EINTR) continue;
+                    if (errno == Errno.EAGAIN) throw new NetworkSetupException(attempted, "no netlink reply");
                     throw new NetworkSetupException(attempted, errno);
                 }
                 if (received > _receive.Length) throw new NetworkSetupException(attempted, "netlink reply larger than the receive buffer");

@@ -32,7 +32,7 @@ internal sealed class RouteNetlinkClient : IDisposable
             .InterfaceInfo(RtNetlink.AF_UNSPEC, 0, 0, 0)
             .String(RtNetlink.IFLA_IFNAME, name);
         int errno = _socket.TryExecute(request, $"look up link {name}", (in NetlinkMessage m) => found ??= ParseLink(m), out string? detail);
-        if (errno is LibC.ENODEV) return null;
+        if (errno is Errno.ENODEV) return null;
         if (errno != 0) throw new NetworkSetupException($"look up link {name}", errno, detail);
         return found;
     }
@@ -156,7 +156,7 @@ internal sealed class RouteNetlinkClient : IDisposable
     }
 
     private int IndexOf(string name, string attempted) =>
-        FindLink(name)?.Index ?? throw new NetworkSetupException(attempted, LibC.ENODEV);
+        FindLink(name)?.Index ?? throw new NetworkSetupException(attempted, Errno.ENODEV);
 
     /// <summary>A link from an RTM_NEWLINK message; null when it is malformed or names no link.</summary>
     internal static LinkInfo? ParseLink(in NetlinkMessage message)

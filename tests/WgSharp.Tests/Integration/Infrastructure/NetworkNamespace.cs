@@ -13,6 +13,7 @@ internal sealed class NetworkNamespace : IDisposable
 
     public static NetworkNamespace Create()
     {
+        TestTiers.RequireRoot("a network namespace");
         TestNames.SweepStale();
         var name = TestNames.NewNamespace();
         NetNs.Create(name);

@@ -46,6 +46,7 @@ internal sealed class WireGuardGoPeer : IDisposable
     /// <summary>Starts `wireguard-go -f IF` in <paramref name="netns"/>, waits for its UAPI socket and sets a fresh private key.</summary>
     public static WireGuardGoPeer Start(NetworkNamespace netns, string? interfaceName = null)
     {
+        TestTiers.RequireRoot("wireguard-go");
         interfaceName ??= TestNames.NewInterface();
         var start = new ProcessStartInfo("ip")
         {

@@ -1,4 +1,4 @@
-namespace WgSharp.Control.Ifconfig;
+namespace WgSharp.Cli.Ifconfig;
 
 /// <summary>OpenBSD's IFF_* interface flags, with their kernel bit values (shown as flags=HEX&lt;NAMES&gt;).</summary>
 [Flags]

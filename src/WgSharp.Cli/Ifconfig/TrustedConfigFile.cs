@@ -4,7 +4,7 @@ using System.Runtime.Versioning;
 using System.Text;
 using Microsoft.Win32.SafeHandles;
 
-namespace WgSharp.Control.Ifconfig;
+namespace WgSharp.Cli.Ifconfig;
 
 /// <summary>
 /// Reads a configuration file that root will act on (hostname.IF: its `!cmd` lines run as root, its `wgkey` becomes the
@@ -17,7 +17,6 @@ namespace WgSharp.Control.Ifconfig;
 internal static partial class TrustedConfigFile
 {
     private const int O_RDONLY = 0, O_NONBLOCK = 0x800, O_NOFOLLOW = 0x20000, O_CLOEXEC = 0x80000; // same on x86-64 and arm64
-    private const int ELOOP = 40;
     private const int AtEmptyPath = 0x1000;
     private const uint StatxBasicStats = 0x7FF;
     private const int UidOffset = 20, ModeOffset = 28, SizeOffset = 40; // struct statx: one layout on every architecture
@@ -44,14 +43,14 @@ internal static partial class TrustedConfigFile
         if (fd < 0)
         {
             int errno = Marshal.GetLastPInvokeError();
-            if (errno == ELOOP) throw new UntrustedFileException($"{path}: refused: a symbolic link");
+            if (errno == Errno.ELOOP) throw new UntrustedFileException($"{path}: refused: a symbolic link");
             if (errno == 2) throw new FileNotFoundException($"{path}: No such file or directory", path);
-            throw new IOException($"{path}: {Marshal.GetPInvokeErrorMessage(errno)}");
+            throw new IOException($"{path}: {Errno.Describe(errno)}");
         }
         using var handle = new SafeFileHandle(fd, ownsHandle: true);
         Span<byte> stat = stackalloc byte[256];
         if (Statx(fd, "", AtEmptyPath, StatxBasicStats, stat) != 0)
-            throw new IOException($"{path}: cannot check its owner and mode: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
+            throw new IOException($"{path}: cannot check its owner and mode: {Errno.Describe(Marshal.GetLastPInvokeError())}");
         uint owner = BitConverter.ToUInt32(stat[UidOffset..]);
         int mode = BitConverter.ToUInt16(stat[ModeOffset..]);
         long size = (long)BitConverter.ToUInt64(stat[SizeOffset..]);

@@ -2,7 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Net.Sockets;
 using WgSharp.Configuration;
 
-namespace WgSharp.Control.Ifconfig;
+namespace WgSharp.Cli.Ifconfig;
 
 /// <summary>
 /// The addresses an interface has after an ifconfig command, by OpenBSD's rules: -inet/-inet6

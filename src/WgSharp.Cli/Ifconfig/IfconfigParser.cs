@@ -6,7 +6,7 @@ using System.Text;
 using WgSharp.Configuration;
 using WgSharp.Keys;
 
-namespace WgSharp.Control.Ifconfig;
+namespace WgSharp.Cli.Ifconfig;
 
 /// <summary>
 /// Parses the OpenBSD ifconfig(8) dialect for wg interfaces: the arguments after the interface

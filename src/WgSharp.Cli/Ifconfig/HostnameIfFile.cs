@@ -1,4 +1,4 @@
-namespace WgSharp.Control.Ifconfig;
+namespace WgSharp.Cli.Ifconfig;
 
 /// <summary>
 /// One meaningful line of a hostname.if file: either an ifconfig command, a "!" shell command,

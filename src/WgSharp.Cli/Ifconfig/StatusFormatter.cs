@@ -4,7 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using WgSharp.Configuration;
 
-namespace WgSharp.Control.Ifconfig;
+namespace WgSharp.Cli.Ifconfig;
 
 /// <summary>
 /// Renders one interface the way OpenBSD ifconfig(8) shows a wg(4) interface. Pure: the current

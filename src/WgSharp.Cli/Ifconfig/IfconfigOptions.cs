@@ -1,4 +1,4 @@
-namespace WgSharp.Control.Ifconfig;
+namespace WgSharp.Cli.Ifconfig;
 
 /// <summary>One word of the ifconfig dialect: its arguments and what it does, for the help text.</summary>
 internal sealed record IfconfigOption(string Word, string Arguments, string Description);

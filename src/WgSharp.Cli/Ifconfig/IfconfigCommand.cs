@@ -1,7 +1,7 @@
 using System.Net.Sockets;
 using WgSharp.Configuration;
 
-namespace WgSharp.Control.Ifconfig;
+namespace WgSharp.Cli.Ifconfig;
 
 /// <summary>
 /// Everything one `wgsharp IFNAME args...` invocation asks for, fully validated. The CLI sends

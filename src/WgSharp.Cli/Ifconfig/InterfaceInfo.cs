@@ -1,6 +1,6 @@
 using WgSharp.Configuration;
 
-namespace WgSharp.Control.Ifconfig;
+namespace WgSharp.Cli.Ifconfig;
 
 /// <summary>
 /// The non-WireGuard facts about an interface that ifconfig status shows; gathered by the CLI

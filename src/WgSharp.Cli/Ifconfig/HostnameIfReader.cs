@@ -2,7 +2,7 @@ using System.Net;
 using System.Text;
 using WgSharp.Configuration;
 
-namespace WgSharp.Control.Ifconfig;
+namespace WgSharp.Cli.Ifconfig;
 
 /// <summary>
 /// Reads hostname.if(5)-style files (DIR/hostname.IFNAME) the way netstart(8) does: every line

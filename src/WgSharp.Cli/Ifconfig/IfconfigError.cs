@@ -1,4 +1,4 @@
-namespace WgSharp.Control.Ifconfig;
+namespace WgSharp.Cli.Ifconfig;
 
 /// <summary>
 /// Why an ifconfig argument list was refused. <see cref="Word"/> is the offending argument,
