@@ -19,6 +19,13 @@ namespace WgSharp;
 /// everything it created and <see cref="DisposeAsync"/> (or <see cref="StopAsync"/>) removes all of it,
 /// the kernel interface included. All members are thread-safe.
 /// </summary>
+/// <remarks>
+/// Ctrl-C (SIGINT) and SIGTERM end a .NET process without running <c>finally</c> blocks or <see cref="DisposeAsync"/>:
+/// the kernel removes a TUN interface with the process, but the control socket file stays behind until the next start
+/// replaces it. Handle them (<see cref="System.Runtime.InteropServices.PosixSignalRegistration"/> or
+/// <see cref="Console.CancelKeyPress"/>, cancelling the signal) and let <c>await using</c> dispose; the Generic Host
+/// does this for you. docs/embedding.md, "Stopping", has the code.
+/// </remarks>
 public sealed class WireGuardInterface : IAsyncDisposable
 {
     private readonly WireGuardDevice _device;
@@ -46,9 +53,9 @@ public sealed class WireGuardInterface : IAsyncDisposable
         if (controlSocket != null && OperatingSystem.IsLinux())
         {
             _socketRemoved = controlSocket.SocketRemoved.Register(OnGone);
-            // A program that exits without disposing (returns from Main, Environment.Exit, SIGTERM) would leave the
-            // socket file behind for wg to trip over; the TUN interface goes with the process anyway. Ctrl-C kills the
-            // process without this: docs/embedding.md shows the CancelKeyPress handler that disposes instead.
+            // A program that exits without disposing (returns from Main, Environment.Exit) would leave the socket file
+            // behind for wg to trip over; the TUN interface goes with the process anyway. SIGINT and SIGTERM end a .NET
+            // process without ProcessExit: docs/embedding.md ("Stopping") shows the signal handlers that dispose instead.
             AppDomain.CurrentDomain.ProcessExit += RemoveControlSocketAtExit;
         }
     }
