@@ -14,7 +14,7 @@ Ip.Run("netns", "add", namespaceA);
 Ip.Run("netns", "add", namespaceB);
 try
 {
-    Key keyA = KeyPair.GeneratePrivateKey(), keyB = KeyPair.GeneratePrivateKey();
+    Key keyA = KeyGenerator.GeneratePrivateKey(), keyB = KeyGenerator.GeneratePrivateKey();
     await using var a = await WireGuardInterface.StartAsync(new WireGuardInterfaceOptions
     {
         Name = interfaceA,
@@ -55,7 +55,7 @@ finally
 
 static PeerConfiguration Peer(Key privateKeyOfPeer, int port, string allowedIp) => new()
 {
-    PublicKey = KeyPair.DerivePublicKey(privateKeyOfPeer),
+    PublicKey = KeyGenerator.DerivePublicKey(privateKeyOfPeer),
     Endpoint = new IPEndPoint(IPAddress.Loopback, port),
-    AllowedIps = [IPNetwork.Parse(allowedIp)],
+    AllowedIPs = [IPNetwork.Parse(allowedIp)],
 };

@@ -39,7 +39,7 @@ try
                     PublicKey = settings.PeerPublicKey!.Value,
                     PresharedKey = settings.PresharedKey,
                     Endpoint = settings.PeerEndpoint,
-                    AllowedIps = settings.AllowedIps,
+                    AllowedIPs = settings.AllowedIPs,
                 },
             ],
         },

@@ -15,7 +15,7 @@ internal sealed class TunnelSettings
     public IPEndPoint? PeerEndpoint { get; set; }
     public List<IPNetwork> Addresses { get; } = [];
     public List<IPAddress> DnsServers { get; } = [];
-    public List<IPNetwork> AllowedIps { get; } = [];
+    public List<IPNetwork> AllowedIPs { get; } = [];
     public bool UsePlatformFastPaths { get; set; } = true;
     public string? Url { get; set; }
 
@@ -50,8 +50,8 @@ internal sealed class TunnelSettings
         if (settings.PrivateKey is null || settings.PeerPublicKey is null || settings.PeerEndpoint is null ||
             settings.Addresses.Count == 0 || settings.Url is null)
             throw new ArgumentException("a private key, the peer's public key and endpoint, an address and a URL are needed");
-        if (settings.AllowedIps.Count == 0)
-            settings.AllowedIps.AddRange([IPNetwork.Parse("0.0.0.0/0"), IPNetwork.Parse("::/0")]);
+        if (settings.AllowedIPs.Count == 0)
+            settings.AllowedIPs.AddRange([IPNetwork.Parse("0.0.0.0/0"), IPNetwork.Parse("::/0")]);
         return settings;
     }
 
@@ -82,13 +82,13 @@ internal sealed class TunnelSettings
     {
         switch (name)
         {
-            case "private-key": PrivateKey = Key.ParseBase64(value); break;
-            case "peer-public-key": PeerPublicKey = Key.ParseBase64(value); break;
-            case "preshared-key": PresharedKey = Key.ParseBase64(value); break;
+            case "private-key": PrivateKey = Key.Parse(value); break;
+            case "peer-public-key": PeerPublicKey = Key.Parse(value); break;
+            case "preshared-key": PresharedKey = Key.Parse(value); break;
             case "peer-endpoint": PeerEndpoint = IPEndPoint.Parse(value); break;
             case "address": AddEach(value, s => Addresses.Add(ParseHostNetwork(s))); break;
             case "dns": AddEach(value, s => DnsServers.Add(IPAddress.Parse(s))); break;
-            case "allowed-ips": AddEach(value, s => AllowedIps.Add(IPNetwork.Parse(s))); break;
+            case "allowed-ips": AddEach(value, s => AllowedIPs.Add(IPNetwork.Parse(s))); break;
             default: throw new ArgumentException($"unknown option --{name}");
         }
     }
@@ -101,7 +101,7 @@ internal sealed class TunnelSettings
         PeerEndpoint = other.PeerEndpoint ?? PeerEndpoint;
         ReplaceIfGiven(Addresses, other.Addresses);
         ReplaceIfGiven(DnsServers, other.DnsServers);
-        ReplaceIfGiven(AllowedIps, other.AllowedIps);
+        ReplaceIfGiven(AllowedIPs, other.AllowedIPs);
         UsePlatformFastPaths &= other.UsePlatformFastPaths;
         Url = other.Url ?? Url;
     }

@@ -7,7 +7,7 @@ namespace WgSharp.Hosting;
 /// <summary>
 /// One WireGuard interface as a hosted service: created when the host starts, removed when it stops.
 /// Registered by <see cref="WireGuardServiceCollectionExtensions.AddWireGuardInterface(Microsoft.Extensions.DependencyInjection.IServiceCollection, WireGuardInterfaceOptions, bool)"/>;
-/// resolve <c>IEnumerable&lt;WireGuardInterfaceService&gt;</c> to reach the running interfaces.
+/// find one by name through <see cref="IWireGuardInterfaces"/> (or resolve <c>IEnumerable&lt;WireGuardInterfaceService&gt;</c>).
 /// </summary>
 public sealed class WireGuardInterfaceService : IHostedService, IAsyncDisposable
 {

@@ -23,7 +23,7 @@ internal static class InterfaceOptions
                     {
                         PublicKey = options.PeerPublicKey,
                         Endpoint = options.PeerEndpoint,
-                        AllowedIps = options.AllowedIps,
+                        AllowedIPs = options.AllowedIps,
                         PersistentKeepalive = options.KeepaliveSeconds > 0 ? TimeSpan.FromSeconds(options.KeepaliveSeconds) : null,
                     },
                 ],

@@ -14,10 +14,11 @@ internal static class EmbeddingTranslation
     public static DeviceUpdate ToUpdate(InterfaceConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
+        if (configuration.ListenPort is < 0 or > ushort.MaxValue) throw Invalid("the listen port must be 0-65535");
         var update = new DeviceUpdate
         {
             PrivateKey = configuration.PrivateKey ?? Key.Zero,
-            ListenPort = configuration.ListenPort == 0 ? null : configuration.ListenPort,
+            ListenPort = configuration.ListenPort == 0 ? null : (ushort)configuration.ListenPort,
             FwMark = configuration.FwMark,
             ReplacePeers = true,
         };
@@ -34,7 +35,7 @@ internal static class EmbeddingTranslation
                 PersistentKeepalive = KeepaliveSeconds(peer),
                 ReplaceAllowedIps = true,
             };
-            foreach (var network in peer.AllowedIps) change.AllowIp(new IpPrefix(network.BaseAddress, network.PrefixLength));
+            foreach (var network in peer.AllowedIPs) change.AllowIp(new IpPrefix(network.BaseAddress, network.PrefixLength));
             update.Peers.Add(change);
         }
         return update;
@@ -51,7 +52,7 @@ internal static class EmbeddingTranslation
             PublicKey = p.PublicKey,
             HasPresharedKey = p.PresharedKey is { IsZero: false },
             Endpoint = p.Endpoint,
-            AllowedIps = [.. p.AllowedIps.Select(a => new IPNetwork(a.Masked().Address, a.Bits))],
+            AllowedIPs = [.. p.AllowedIps.Select(a => new IPNetwork(a.Masked().Address, a.Bits))],
             LastHandshake = p.LastHandshake,
             ReceivedBytes = p.RxBytes,
             SentBytes = p.TxBytes,

@@ -20,6 +20,13 @@ namespace WgSharp;
 /// everything it created and <see cref="DisposeAsync"/> (or <see cref="StopAsync"/>) removes all of it,
 /// the kernel interface included. All members are thread-safe.
 /// </summary>
+/// <remarks>
+/// Ctrl-C (SIGINT) and SIGTERM end a .NET process without running <c>finally</c> blocks or <see cref="DisposeAsync"/>:
+/// the kernel removes a TUN interface with the process, but the control socket file stays behind until the next start
+/// replaces it. Handle them (<see cref="System.Runtime.InteropServices.PosixSignalRegistration"/> or
+/// <see cref="Console.CancelKeyPress"/>, cancelling the signal) and let <c>await using</c> dispose; the Generic Host
+/// does this for you. docs/embedding.md, "Stopping", has the code.
+/// </remarks>
 public sealed class WireGuardInterface : IAsyncDisposable
 {
     private readonly WireGuardDevice _device;
@@ -44,7 +51,19 @@ public sealed class WireGuardInterface : IAsyncDisposable
         Name = device.InterfaceName;
         _device.InterfaceGone += OnGone;
         // Validate lets a control socket exist on Linux only.
-        if (controlSocket != null && OperatingSystem.IsLinux()) _socketRemoved = controlSocket.SocketRemoved.Register(OnGone);
+        if (controlSocket != null && OperatingSystem.IsLinux())
+        {
+            _socketRemoved = controlSocket.SocketRemoved.Register(OnGone);
+            // A program that exits without disposing (returns from Main, Environment.Exit) would leave the socket file
+            // behind for wg to trip over; the TUN interface goes with the process anyway. SIGINT and SIGTERM end a .NET
+            // process without ProcessExit: docs/embedding.md ("Stopping") shows the signal handlers that dispose instead.
+            AppDomain.CurrentDomain.ProcessExit += RemoveControlSocketAtExit;
+        }
+    }
+
+    private void RemoveControlSocketAtExit(object? sender, EventArgs e)
+    {
+        if (OperatingSystem.IsLinux()) _controlSocket?.Dispose();
     }
 
     /// <summary>
@@ -174,10 +193,7 @@ public sealed class WireGuardInterface : IAsyncDisposable
             {
                 Tunnel = () =>
                 {
-                    var tun = options.NetworkNamespace is { } netns
-                        ? (NetNs.Exists(netns) ? TunDevice.CreateInNamespace(netns, options.Name, options.Mtu)
-                            : throw new WireGuardException(WireGuardErrorReason.NamespaceNotFound, $"{what}: no network namespace {netns}"))
-                        : TunDevice.Create(options.Name, options.Mtu);
+                    var tun = CreateTun(options, what);
                     return tunnel = new LinuxTunnel(tun, options.Offloads);
                 },
                 Transports = new LinuxDatagramTransportFactory(offloads: options.Offloads),
@@ -207,6 +223,24 @@ public sealed class WireGuardInterface : IAsyncDisposable
         finally
         {
             update.ClearSecrets();
+        }
+    }
+
+    [SupportedOSPlatform("linux")]
+    private static TunDevice CreateTun(WireGuardInterfaceOptions options, string what)
+    {
+        try
+        {
+            return options.NetworkNamespace is { } netns
+                ? (NetNs.Exists(netns) ? TunDevice.CreateInNamespace(netns, options.Name, options.Mtu)
+                    : throw new WireGuardException(WireGuardErrorReason.NamespaceNotFound, $"{what}: no network namespace {netns}"))
+                : TunDevice.Create(options.Name, options.Mtu);
+        }
+        // The kernel attaches to an existing TUN interface of the name and answers EINVAL for any other kind (lo, eth0, a
+        // kernel wg): our flags are fixed, so EINVAL here means the name is taken.
+        catch (LinuxIoException e) when (e.Errno == Errno.EINVAL)
+        {
+            throw new WireGuardException(WireGuardErrorReason.InterfaceExists, $"{what}: an interface {options.Name} exists and is not a TUN interface", e.Errno, e);
         }
     }
 
@@ -287,10 +321,16 @@ public sealed class WireGuardInterface : IAsyncDisposable
     public int ListenPort => _device.Transport.Port;
 
     /// <summary>
-    /// Raised once, on a thread of the interface, when the interface went away from outside: the kernel
-    /// interface was deleted (<c>ip link del</c>) or its control socket file removed (as <c>wg-quick down</c>
-    /// does). The interface stops working; the owner still disposes it. Not raised by <see cref="DisposeAsync"/>.
+    /// Raised once when the interface went away from outside: the kernel interface was deleted (<c>ip link del</c>)
+    /// or its control socket file removed (as <c>wg-quick down</c> does). The interface stops working; the owner still
+    /// disposes it. Not raised by <see cref="DisposeAsync"/>.
     /// </summary>
+    /// <remarks>
+    /// Raised on one of the interface's own threads (the timer thread <c>wg-timers</c> for a deleted interface, the
+    /// control socket's thread <c>wg-uapi</c> for a removed socket file), never on a synchronization context: keep the
+    /// handler short and do not dispose the interface from it synchronously (post the work, or await
+    /// <see cref="Completion"/> instead). An exception from a handler is logged, not propagated.
+    /// </remarks>
     public event EventHandler? Gone;
 
     /// <summary>Completes when the interface has stopped: gone from outside, or stopped by its owner.</summary>
@@ -354,6 +394,7 @@ public sealed class WireGuardInterface : IAsyncDisposable
     {
         _device.InterfaceGone -= OnGone;
         _socketRemoved.Dispose();
+        AppDomain.CurrentDomain.ProcessExit -= RemoveControlSocketAtExit;
         if (OperatingSystem.IsLinux()) _controlSocket?.Dispose();
         _metrics?.Dispose();
         _device.Dispose(); // joins the threads; closing the TUN descriptor deletes the interface

@@ -10,11 +10,29 @@ public sealed record WireGuardInterfaceOptions
     /// <summary>The default <see cref="ControlSocketDirectory"/>, where <c>wg</c> and <c>wg-quick</c> look.</summary>
     public const string DefaultControlSocketDirectory = "/var/run/wireguard";
 
-    /// <summary>The interface name (at most 15 bytes, no '/' or whitespace), e.g. <c>wg0</c>. An existing TUN interface of that name is attached to.</summary>
-    public required string Name { get; init; }
+    private readonly string _name = "";
+    private readonly InterfaceConfiguration _configuration = new();
+    private readonly string _controlSocketDirectory = DefaultControlSocketDirectory;
+
+    /// <summary>
+    /// The interface name (at most 15 bytes, no '/' or whitespace), e.g. <c>wg0</c>. An existing TUN interface of that
+    /// name is attached to; any other existing interface (<c>lo</c>, <c>eth0</c>) fails the start with
+    /// <see cref="WireGuardErrorReason.InterfaceExists"/>.
+    /// </summary>
+    /// <exception cref="ArgumentNullException">Set to null.</exception>
+    public required string Name
+    {
+        get => _name;
+        init => _name = value ?? throw new ArgumentNullException(nameof(Name));
+    }
 
     /// <summary>The WireGuard configuration applied before the interface starts.</summary>
-    public InterfaceConfiguration Configuration { get; init; } = new();
+    /// <exception cref="ArgumentNullException">Set to null.</exception>
+    public InterfaceConfiguration Configuration
+    {
+        get => _configuration;
+        init => _configuration = value ?? throw new ArgumentNullException(nameof(Configuration));
+    }
 
     /// <summary>The interface MTU (68-65535); 1420 fits a 1500-byte path over IPv6.</summary>
     public int Mtu { get; init; } = 1420;
@@ -26,7 +44,11 @@ public sealed record WireGuardInterfaceOptions
     /// </summary>
     public string? NetworkNamespace { get; init; }
 
-    /// <summary>Bring the interface administratively up once it runs (as <c>ip link set up</c>). Addresses and routes are not set: use <c>ip</c> or netlink.</summary>
+    /// <summary>
+    /// TUN mode: set the kernel interface administratively up once it runs (as <c>ip link set wg0 up</c>), so it carries
+    /// traffic as soon as it has an address; on by default. Off, it stays down until you bring it up. Addresses and
+    /// routes are not set either way: use <c>ip</c> or netlink. Ignored in userspace mode (there is no kernel interface).
+    /// </summary>
     public bool BringUp { get; init; } = true;
 
     /// <summary>
@@ -36,7 +58,12 @@ public sealed record WireGuardInterfaceOptions
     public bool ControlSocket { get; init; }
 
     /// <summary>Where the control socket goes when <see cref="ControlSocket"/> is on.</summary>
-    public string ControlSocketDirectory { get; init; } = DefaultControlSocketDirectory;
+    /// <exception cref="ArgumentNullException">Set to null.</exception>
+    public string ControlSocketDirectory
+    {
+        get => _controlSocketDirectory;
+        init => _controlSocketDirectory = value ?? throw new ArgumentNullException(nameof(ControlSocketDirectory));
+    }
 
     /// <summary>Log every protocol event at Information level (wireguard-go's debug log); off by default.</summary>
     public bool DebugLog { get; init; }

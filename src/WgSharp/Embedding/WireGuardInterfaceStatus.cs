@@ -1,3 +1,4 @@
+using System.Text;
 using WgSharp.Keys;
 
 namespace WgSharp;
@@ -12,7 +13,7 @@ public sealed record WireGuardInterfaceStatus
     public Key? PublicKey { get; init; }
 
     /// <summary>The UDP port it listens on.</summary>
-    public ushort ListenPort { get; init; }
+    public int ListenPort { get; init; }
 
     /// <summary>The fwmark on outgoing UDP packets; 0 for none.</summary>
     public uint FwMark { get; init; }
@@ -25,4 +26,13 @@ public sealed record WireGuardInterfaceStatus
     /// <c>ip_malformed</c>, ...; docs/userspace.md lists them), and <c>tcp_connections</c>, the TCP connections open now.
     /// </summary>
     public IReadOnlyDictionary<string, long>? NetworkCounters { get; init; }
+
+    private bool PrintMembers(StringBuilder builder)
+    {
+        builder.Append("Name = ").Append(Name)
+            .Append(", PublicKey = ").Append(RecordText.PublicKey(PublicKey))
+            .Append(", ListenPort = ").Append(ListenPort)
+            .Append(", Peers = ").Append(Peers.Count);
+        return true;
+    }
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text;
 using WgSharp.Keys;
 
 namespace WgSharp;
@@ -16,7 +17,7 @@ public sealed record WireGuardPeerStatus
     public IPEndPoint? Endpoint { get; init; }
 
     /// <summary>The peer's allowed IPs.</summary>
-    public IReadOnlyList<IPNetwork> AllowedIps { get; init; } = [];
+    public IReadOnlyList<IPNetwork> AllowedIPs { get; init; } = [];
 
     /// <summary>When the last handshake with the peer completed; null if never.</summary>
     public DateTimeOffset? LastHandshake { get; init; }
@@ -29,4 +30,16 @@ public sealed record WireGuardPeerStatus
 
     /// <summary>The persistent keepalive interval; null if off.</summary>
     public TimeSpan? PersistentKeepalive { get; init; }
+
+    private bool PrintMembers(StringBuilder builder)
+    {
+        builder.Append("PublicKey = ").Append(RecordText.PublicKey(PublicKey))
+            .Append(", Endpoint = ").Append(Endpoint?.ToString() ?? "none")
+            .Append(", AllowedIPs = ");
+        RecordText.List(builder, AllowedIPs)
+            .Append(", LastHandshake = ").Append(LastHandshake?.ToString("u", System.Globalization.CultureInfo.InvariantCulture) ?? "never")
+            .Append(", ReceivedBytes = ").Append(ReceivedBytes)
+            .Append(", SentBytes = ").Append(SentBytes);
+        return true;
+    }
 }

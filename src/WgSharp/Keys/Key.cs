@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
@@ -8,8 +9,10 @@ namespace WgSharp.Keys;
 /// A 32-byte WireGuard key (private, public or preshared). A value type so peers can be looked
 /// up by public key without allocation. Equality via == is ordinary (for dictionaries of public
 /// keys); use <see cref="ConstantTimeEquals"/> wherever a secret is compared.
+/// <see cref="Parse(string)"/> and <see cref="TryParse(string?, out Key)"/> read the base64 form wg(8) prints and the
+/// hex form of the UAPI; <see cref="ToString"/> never prints key material (<see cref="ToBase64"/> does, deliberately).
 /// </summary>
-public readonly struct Key : IEquatable<Key>
+public readonly struct Key : IEquatable<Key>, ISpanParsable<Key>
 {
     /// <summary>The length of every WireGuard key in bytes.</summary>
     public const int Size = 32;
@@ -102,9 +105,70 @@ public readonly struct Key : IEquatable<Key>
     }
 
     /// <summary>Parses the base64 form of a key.</summary>
-    /// <exception cref="FormatException">The text is not 32 bytes of base64.</exception>
-    public static Key ParseBase64(string text) =>
-        TryParseBase64(text, out var k, out var e) ? k : throw new FormatException(e);
+    /// <exception cref="ArgumentNullException"><paramref name="text"/> is null.</exception>
+    /// <exception cref="FormatException">The text is not 32 bytes of base64 (the message never repeats the text).</exception>
+    public static Key ParseBase64(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return TryParseBase64(text, out var k, out var e) ? k : throw new FormatException(e);
+    }
+
+    /// <summary>
+    /// Parses a key written as wg(8) prints it (44 characters of base64) or as the UAPI does (64 hex digits).
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="text"/> is null.</exception>
+    /// <exception cref="FormatException">The text is neither form (the message never repeats the text: it may be a secret).</exception>
+    public static Key Parse(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return Parse(text.AsSpan());
+    }
+
+    /// <summary>As <see cref="Parse(string)"/>, over characters.</summary>
+    /// <exception cref="FormatException">The text is neither form (the message never repeats the text).</exception>
+    public static Key Parse(ReadOnlySpan<char> text) =>
+        TryParse(text, out var key) ? key : throw new FormatException(ParseError(text));
+
+    /// <summary>As <see cref="Parse(string)"/>, returning false instead of throwing (null gives false).</summary>
+    public static bool TryParse([NotNullWhen(true)] string? text, out Key key)
+    {
+        key = default;
+        return text is not null && TryParse(text.AsSpan(), out key);
+    }
+
+    /// <summary>As <see cref="Parse(ReadOnlySpan{char})"/>, returning false instead of throwing.</summary>
+    public static bool TryParse(ReadOnlySpan<char> text, out Key key) =>
+        text.Length == 2 * Size ? TryParseHex(text, out key) : TryParseBase64(text, out key, out _);
+
+    /// <inheritdoc cref="Parse(string)"/>
+    /// <param name="s">The key text.</param>
+    /// <param name="provider">Ignored: key text is the same in every culture.</param>
+    public static Key Parse(string s, IFormatProvider? provider) => Parse(s);
+
+    /// <inheritdoc cref="Parse(ReadOnlySpan{char})"/>
+    /// <param name="s">The key text.</param>
+    /// <param name="provider">Ignored: key text is the same in every culture.</param>
+    public static Key Parse(ReadOnlySpan<char> s, IFormatProvider? provider) => Parse(s);
+
+    /// <inheritdoc cref="TryParse(string?, out Key)"/>
+    /// <param name="s">The key text.</param>
+    /// <param name="provider">Ignored: key text is the same in every culture.</param>
+    /// <param name="result">The key, or <see cref="Zero"/> when the text is neither form.</param>
+    public static bool TryParse([NotNullWhen(true)] string? s, IFormatProvider? provider, out Key result) => TryParse(s, out result);
+
+    /// <inheritdoc cref="TryParse(ReadOnlySpan{char}, out Key)"/>
+    /// <param name="s">The key text.</param>
+    /// <param name="provider">Ignored: key text is the same in every culture.</param>
+    /// <param name="result">The key, or <see cref="Zero"/> when the text is neither form.</param>
+    public static bool TryParse(ReadOnlySpan<char> s, IFormatProvider? provider, out Key result) => TryParse(s, out result);
+
+    // Says what is wrong with the shape, never what the text was: key text is often a private key.
+    private static string ParseError(ReadOnlySpan<char> text)
+    {
+        if (text.Length == 2 * Size) return "a key of 64 characters must be hex digits";
+        TryParseBase64(text, out _, out var error);
+        return error + " (or 64 hex digits)";
+    }
 
     /// <summary>Parses exactly 64 hex digits (the UAPI encoding).</summary>
     public static bool TryParseHex(string? text, out Key key)

@@ -55,7 +55,7 @@ internal sealed class EmbeddedPair : IAsyncDisposable
             {
                 PublicKey = KeyPair.DerivePublicKey(peer),
                 Endpoint = new IPEndPoint(IPAddress.Loopback, peerPort),
-                AllowedIps = [IPNetwork.Parse(allowedIp)],
+                AllowedIPs = [IPNetwork.Parse(allowedIp)],
             },
         ],
     };

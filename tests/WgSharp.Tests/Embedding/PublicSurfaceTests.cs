@@ -25,8 +25,8 @@ public class PublicSurfaceTests
     [Fact]
     public void TheHostingPackageAddsOnlyItsServiceAndExtensions()
     {
-        var actual = typeof(Hosting.WireGuardInterfaceService).Assembly.GetExportedTypes().Select(t => t.FullName!).Order(StringComparer.Ordinal);
-        Assert.Equal(["WgSharp.Hosting.WireGuardInterfaceService", "WgSharp.Hosting.WireGuardServiceCollectionExtensions"], actual);
+        var actual = typeof(global::WgSharp.Hosting.WireGuardInterfaceService).Assembly.GetExportedTypes().Select(t => t.FullName!).Order(StringComparer.Ordinal);
+        Assert.Equal(["WgSharp.Hosting.IWireGuardInterfaces", "WgSharp.Hosting.WireGuardInterfaceService", "WgSharp.Hosting.WireGuardServiceCollectionExtensions"], actual);
     }
 
     [Fact]
@@ -55,6 +55,56 @@ public class PublicSurfaceTests
                  text.Contains("GC.Collect(", StringComparison.Ordinal) || text.Contains("GCSettings.", StringComparison.Ordinal)))
             .Select(f => Path.GetRelativePath(RepositoryRoot.Path, f)).ToList();
         Assert.Empty(offenders);
+    }
+
+    [Fact]
+    public void EveryPortInThePublicSurfaceIsAnInt()
+    {
+        // As the BCL's IPEndPoint.Port: one type, so no caster is needed between our members.
+        var ports = PublicMembers().SelectMany(PortTypes).ToList();
+        Assert.NotEmpty(ports);
+        Assert.All(ports, p => Assert.True(p.Type == typeof(int), $"{p.Where} is {p.Type.Name}"));
+    }
+
+    [Fact]
+    public void PublicNamesSpellIPAsTheBclDoes()
+    {
+        var offenders = PublicMembers().Select(m => $"{m.DeclaringType!.Name}.{m.Name}")
+            .Where(n => n.Contains("Ips", StringComparison.Ordinal) || n.Contains("Ip", StringComparison.Ordinal) && !n.Contains("Ipv", StringComparison.Ordinal))
+            .ToList();
+        Assert.Empty(offenders);
+    }
+
+    [Fact]
+    public void TheShippedXmlDocumentationCoversOnlyThePublicSurface()
+    {
+        foreach (var assembly in new[] { Library, typeof(global::WgSharp.Hosting.WireGuardInterfaceService).Assembly })
+        {
+            var xml = System.Xml.Linq.XDocument.Load(Path.ChangeExtension(assembly.Location, ".xml"));
+            var ids = xml.Descendants("member").Select(m => (string)m.Attribute("name")!).ToList();
+            var types = ids.Where(id => id.StartsWith("T:", StringComparison.Ordinal)).Select(id => id[2..]).ToList();
+            var exported = assembly.GetExportedTypes().Select(t => t.FullName!.Replace('+', '.')).ToHashSet();
+            Assert.NotEmpty(types);
+            Assert.All(types, t => Assert.Contains(t, exported));
+            // Every member entry belongs to an exported type, and internal members of public types are gone too.
+            Assert.All(ids, id => Assert.Contains(exported, t => id.StartsWith($"{id[..2]}{t}.", StringComparison.Ordinal) || id == $"T:{t}"));
+            Assert.DoesNotContain(ids, id => id.StartsWith("M:WgSharp.WireGuardInterface.StartUserspace", StringComparison.Ordinal));
+            Assert.DoesNotContain(ids, id => id.StartsWith("T:WgSharp.Keys.KeyPair", StringComparison.Ordinal));
+        }
+    }
+
+    private static IEnumerable<MemberInfo> PublicMembers() =>
+        new[] { Library, typeof(global::WgSharp.Hosting.WireGuardInterfaceService).Assembly }.SelectMany(a => a.GetExportedTypes())
+            .SelectMany(t => t.GetMembers(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly));
+
+    private static IEnumerable<(string Where, Type Type)> PortTypes(MemberInfo member)
+    {
+        string where = $"{member.DeclaringType!.Name}.{member.Name}";
+        if (member is PropertyInfo property && property.Name.EndsWith("Port", StringComparison.Ordinal))
+            yield return (where, property.PropertyType);
+        if (member is MethodBase method)
+            foreach (var parameter in method.GetParameters().Where(p => p.Name is { } n && n.EndsWith("port", StringComparison.OrdinalIgnoreCase)))
+                yield return ($"{where}({parameter.Name})", parameter.ParameterType);
     }
 
     [Fact]

@@ -208,7 +208,7 @@ internal sealed class ProxyConfigParser
                 PublicKey = peer.PublicKey,
                 PresharedKey = peer.PresharedKey,
                 Endpoint = peer.Endpoint,
-                AllowedIps = [.. peer.AddAllowedIps.Select(p => { var m = p.Masked(); return new IPNetwork(m.Address, m.Bits); })],
+                AllowedIPs = [.. peer.AddAllowedIps.Select(p => { var m = p.Masked(); return new IPNetwork(m.Address, m.Bits); })],
                 PersistentKeepalive = peer.PersistentKeepalive is { } k and > 0 ? TimeSpan.FromSeconds(k) : null,
             });
         }

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text;
 
 namespace WgSharp;
 
@@ -9,11 +10,24 @@ namespace WgSharp;
 /// </summary>
 public sealed record UserspaceNetworkOptions
 {
+    private readonly IReadOnlyList<IPNetwork> _addresses = [];
+    private readonly IReadOnlyList<IPAddress> _dnsServers = [];
+
     /// <summary>The interface's own addresses inside the tunnel (e.g. <c>10.0.0.2/32</c>, <c>fd00::2/128</c>): at least one.</summary>
-    public required IReadOnlyList<IPNetwork> Addresses { get; init; }
+    /// <exception cref="ArgumentNullException">Set to null.</exception>
+    public required IReadOnlyList<IPNetwork> Addresses
+    {
+        get => _addresses;
+        init => _addresses = value ?? throw new ArgumentNullException(nameof(Addresses), "Addresses is null: give at least one address");
+    }
 
     /// <summary>DNS servers reached through the tunnel for names given to <see cref="WireGuardNetwork"/>; empty: names do not resolve.</summary>
-    public IReadOnlyList<IPAddress> DnsServers { get; init; } = [];
+    /// <exception cref="ArgumentNullException">Set to null.</exception>
+    public IReadOnlyList<IPAddress> DnsServers
+    {
+        get => _dnsServers;
+        init => _dnsServers = value ?? throw new ArgumentNullException(nameof(DnsServers), "DnsServers is null: use [] for none");
+    }
 
     /// <summary>TCP connections open at once (any state but listening); more are refused.</summary>
     public int MaxTcpConnections { get; init; } = 4096;
@@ -23,4 +37,15 @@ public sealed record UserspaceNetworkOptions
 
     /// <summary>Each TCP connection's send and receive buffer, in bytes (the most in flight each way).</summary>
     public int TcpBufferSize { get; init; } = 4 << 20;
+
+    private bool PrintMembers(StringBuilder builder)
+    {
+        builder.Append("Addresses = ");
+        RecordText.List(builder, Addresses).Append(", DnsServers = ");
+        RecordText.List(builder, DnsServers)
+            .Append(", MaxTcpConnections = ").Append(MaxTcpConnections)
+            .Append(", TcpSynBacklog = ").Append(TcpSynBacklog)
+            .Append(", TcpBufferSize = ").Append(TcpBufferSize);
+        return true;
+    }
 }

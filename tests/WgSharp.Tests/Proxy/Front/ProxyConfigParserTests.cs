@@ -52,7 +52,7 @@ public class ProxyConfigParserTests
         Assert.Equal(PeerKey, peer.PublicKey.ToBase64());
         Assert.Equal(Psk, peer.PresharedKey!.Value.ToBase64());
         Assert.Equal(IPEndPoint.Parse("192.0.2.1:51820"), peer.Endpoint);
-        Assert.Equal([IPNetwork.Parse("10.0.0.0/24"), IPNetwork.Parse("fd00::/64")], peer.AllowedIps);
+        Assert.Equal([IPNetwork.Parse("10.0.0.0/24"), IPNetwork.Parse("fd00::/64")], peer.AllowedIPs);
         Assert.Equal(TimeSpan.FromSeconds(25), peer.PersistentKeepalive);
         Assert.Equal(new ProxyCredentials("alice", "s3cret word"), config.Credentials);
         Assert.Equal(
