@@ -194,6 +194,16 @@ public class ProxyEndToEndTests
         CommandRunner.Run("kill", "-HUP", Invariant(proxy.Id)).EnsureSuccess();
         Assert.True(proxy.WaitForErrorText("MTU changed: not applied, restart to apply", TimeSpan.FromSeconds(20)), proxy.StandardError);
         AssertEchoes(open, "after");
+
+        // The [Proxy] limits: a bad one fails the whole reload with its line, a changed one is named as needing a restart.
+        File.WriteAllText(conf, ConfText(second, "") + "\n[Proxy]\nMaxClients = 0\n");
+        CommandRunner.Run("kill", "-HUP", Invariant(proxy.Id)).EnsureSuccess();
+        Assert.True(proxy.WaitForErrorText("nothing changed", TimeSpan.FromSeconds(20), count: 2), proxy.StandardError);
+        Assert.Contains($"reload: {conf}:11: MaxClients 0: not a number from 1 to 65536; nothing changed", proxy.StandardError);
+        File.WriteAllText(conf, ConfText(second, "") + "\n[Proxy]\nHandshakeTimeout = 5\n");
+        CommandRunner.Run("kill", "-HUP", Invariant(proxy.Id)).EnsureSuccess();
+        Assert.True(proxy.WaitForErrorText("limits changed: not applied, restart to apply", TimeSpan.FromSeconds(20)), proxy.StandardError);
+        AssertEchoes(open, "still");
     }
 
     [Fact]
