@@ -12,6 +12,8 @@
 #   PREFIX/bin/wgsharp, wgsharp-go       links to it (wgsharp-go: the wireguard-go style launcher name)
 #   PREFIX/share/man/man8/wgsharp.8      the manual, when docs/man/wgsharp.8 exists
 #   PREFIX/lib/systemd/system/wgsharp@.service   (systemd reads /usr/local/lib/systemd/system)
+#   PREFIX/lib/systemd/user/wgsharp-proxy@.service  the rootless proxy as a user service (each user's manager
+#                                        reads /usr/local/lib/systemd/user: `systemctl --user daemon-reload`)
 #   PREFIX/lib/wgsharp/install-manifest  what was installed, which --uninstall removes
 # --jit installs the framework-dependent build instead (needs the .NET runtime at run time).
 # Building needs the .NET 10 SDK, and for NativeAOT clang (installed when missing; tools/publish.sh).
@@ -25,7 +27,7 @@ while [ $# -gt 0 ]; do
     --prefix=*) prefix="${1#--prefix=}"; shift ;;
     --uninstall) mode=uninstall; shift ;;
     --jit) build=jit; shift ;;
-    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "install.sh: unknown option $1" >&2; exit 2 ;;
     *) prefix="$1"; shift ;; # the old form: install.sh PREFIX
   esac
@@ -118,6 +120,8 @@ install_all() {
   if [ -f docs/man/wgsharp.8 ]; then put docs/man/wgsharp.8 "$prefix/share/man/man8/wgsharp.8" 644; fi
   sed "s|@BINDIR@|$prefix/bin|g" packaging/systemd/wgsharp@.service > "$out/wgsharp@.service"
   put "$out/wgsharp@.service" "$prefix/lib/systemd/system/wgsharp@.service" 644
+  sed "s|@BINDIR@|$prefix/bin|g" packaging/systemd/wgsharp-proxy@.service > "$out/wgsharp-proxy@.service"
+  put "$out/wgsharp-proxy@.service" "$prefix/lib/systemd/user/wgsharp-proxy@.service" 644
   { printf 'd %s\n' "${created_dirs[@]}"; printf 'f %s\n' "${installed_files[@]}"; } | grep -v '^[df] $' > "$manifest"
   reload_systemd
   echo "installed ($build): $prefix/bin/wgsharp -> $libdir/wgsharp ($(du -sh "$libdir" | cut -f1) in $libdir)"

@@ -8,6 +8,13 @@ internal sealed record ProxyCredentials(string UserName, string Password);
 /// <summary>Every resource a client can make the proxy hold has a limit here (the defaults are the documented ones).</summary>
 internal sealed record ProxyLimits
 {
+    /// <summary>The largest MaxClients a CONF may ask for (each client holds two descriptors and a task).</summary>
+    public const int MaxMaxClients = 65536;
+    /// <summary>The largest MaxUdpFlows a CONF may ask for (each flow holds a socket and a 16 KiB buffer).</summary>
+    public const int MaxMaxUdpFlows = 65536;
+    /// <summary>The longest timeout a CONF may ask for.</summary>
+    public static readonly TimeSpan MaxTimeout = TimeSpan.FromHours(1);
+
     /// <summary>Client connections held at once per service; beyond it new ones are closed at once and counted refused.</summary>
     public int MaxClients { get; init; } = 1024;
     /// <summary>Time a client has to finish its greeting/request (SOCKS5 negotiation, HTTP request head).</summary>

@@ -5,7 +5,7 @@ namespace WgSharp.Tests.Packaging;
 
 /// <summary>
 /// install.sh into a scratch prefix: the NativeAOT executable (no managed assemblies, no runtime files),
-/// libsodium for Linux only, the two names on PATH, the systemd unit, the manual when there is one; then
+/// libsodium for Linux only, the two names on PATH, the systemd units (the daemon's, the proxy's user unit), the manual when there is one; then
 /// `install.sh --uninstall` leaves nothing behind.
 /// </summary>
 [Collection(NetnsCollection.Name)] // a NativeAOT compile: CPU-heavy, never alongside the network tests
@@ -32,8 +32,7 @@ public sealed class InstallScriptTests : IDisposable
         Assert.Equal("\u007fELF"u8.ToArray(), File.ReadAllBytes(Path.Combine(lib, "wgsharp"))[..4]);
         foreach (var name in new[] { "wgsharp", "wgsharp-go" })
             Assert.Equal(Path.Combine(lib, "wgsharp"), new FileInfo(Path.Combine(prefix, "bin", name)).LinkTarget);
-        string unit = File.ReadAllText(Path.Combine(prefix, "lib", "systemd", "system", "wgsharp@.service"));
-        Assert.Contains($"ExecStart={prefix}/bin/wgsharp -f %i", unit);
+        AssertUnits(prefix);
         bool hasManual = File.Exists(Path.Combine(RepositoryRoot.Path, "docs", "man", "wgsharp.8"));
         Assert.Equal(hasManual, File.Exists(Path.Combine(prefix, "share", "man", "man8", "wgsharp.8")));
 
@@ -43,6 +42,20 @@ public sealed class InstallScriptTests : IDisposable
         Assert.True(uninstall.ExitCode == 0, uninstall.StandardOutput + uninstall.StandardError);
         Assert.False(Directory.Exists(prefix), "left behind: " + string.Join(", ",
             Directory.Exists(prefix) ? Directory.GetFileSystemEntries(prefix, "*", SearchOption.AllDirectories) : []));
+    }
+
+    /// <summary>
+    /// The system unit for the daemon and the user unit for the rootless proxy (where a user manager finds it), each
+    /// running the installed `wgsharp`.
+    /// </summary>
+    private static void AssertUnits(string prefix)
+    {
+        string unit = File.ReadAllText(Path.Combine(prefix, "lib", "systemd", "system", "wgsharp@.service"));
+        Assert.Contains($"ExecStart={prefix}/bin/wgsharp -f %i", unit);
+        string userUnit = File.ReadAllText(Path.Combine(prefix, "lib", "systemd", "user", "wgsharp-proxy@.service"));
+        Assert.Contains($"ExecStart={prefix}/bin/wgsharp proxy %E/wgsharp/%i.conf", userUnit);
+        Assert.Contains("ExecReload=/bin/kill -HUP $MAINPID", userUnit);
+        Assert.DoesNotContain("@BINDIR@", userUnit);
     }
 
     /// <summary>
@@ -69,6 +82,7 @@ public sealed class InstallScriptTests : IDisposable
         Assert.True(install.ExitCode == 0, install.StandardOutput + install.StandardError);
         Assert.True(File.Exists(Path.Combine(prefix, "lib", "wgsharp", "WgSharp.Cli.dll")), "--jit installs the framework-dependent build");
         AssertInstalledNamesRun(prefix); // the apphost, published as wgsharp
+        AssertUnits(prefix);
 
         var uninstall = InstallScript("--prefix", prefix, "--uninstall");
         Assert.True(uninstall.ExitCode == 0, uninstall.StandardOutput + uninstall.StandardError);

@@ -104,6 +104,37 @@ public sealed class ForwardTests(ProxyTestNetwork network) : IClassFixture<Proxy
     }
 
     [Fact]
+    public async Task ARemoteTcpForwardOverMaxClientsResetsTheNewPeerAndCounts()
+    {
+        var ct = ProxyTestNetwork.Deadline();
+        using var local = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        local.Bind(Loopback);
+        local.Listen();
+        var context = network.Context(new ProxyLimits { MaxClients = 1 });
+        var localPort = ((IPEndPoint)local.LocalEndPoint!).Port;
+        await using var forward = ProxyServices.Create(new ProxyServiceSpec(ProxyServiceKind.RemoteTcpForward, new IPEndPoint(ProxyTestNetwork.Proxy4, 2225), "127.0.0.1", localPort), context);
+        forward.Start();
+
+        // The first peer holds the one slot (its local connection accepted and kept open)...
+        await using var first = await network.Far.ConnectAsync(new IPEndPoint(ProxyTestNetwork.Proxy4, 2225), ct);
+        using var firstLocal = await local.AcceptAsync(ct);
+        // ...so the second is reset at once and counted, and never reaches the local service.
+        await using var second = await network.Far.ConnectAsync(new IPEndPoint(ProxyTestNetwork.Proxy4, 2225), ct);
+        var error = await Assert.ThrowsAsync<IOException>(async () => _ = await second.ReadAsync(new byte[1], ct));
+        Assert.Equal(SocketError.ConnectionReset, Assert.IsType<SocketException>(error.InnerException).SocketErrorCode);
+        var counters = context.Counters.All().Single();
+        Assert.Equal(1, counters.Refused);
+        Assert.Equal(1, counters.Opened);
+
+        // The first still works.
+        await first.WriteAsync("still here"u8.ToArray(), ct);
+        var got = new byte[10];
+        int have = 0;
+        while (have < got.Length) have += await firstLocal.ReceiveAsync(got.AsMemory(have), SocketFlags.None, ct);
+        Assert.Equal("still here", Encoding.ASCII.GetString(got));
+    }
+
+    [Fact]
     public async Task DisposingATcpForwardClosesItsClients()
     {
         var ct = ProxyTestNetwork.Deadline();

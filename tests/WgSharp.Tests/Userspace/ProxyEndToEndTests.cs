@@ -17,8 +17,8 @@ namespace WgSharp.Tests.Userspace;
 [Trait(TestTiers.Name, TestTiers.Root)]
 public class ProxyEndToEndTests
 {
-    private const int HttpPort = 8000;
-    private static readonly TimeSpan Ready = TimeSpan.FromSeconds(60);
+    internal const int HttpPort = 8000;
+    internal static readonly TimeSpan Ready = TimeSpan.FromSeconds(60);
 
     [Fact]
     public void CurlFetchesThroughSocks5AndHttpProxyWithTunnelDnsPcapAndMetrics()
@@ -195,6 +195,16 @@ public class ProxyEndToEndTests
         CommandRunner.Run("kill", "-HUP", Invariant(proxy.Id)).EnsureSuccess();
         Assert.True(proxy.WaitForErrorText("MTU changed: not applied, restart to apply", TimeSpan.FromSeconds(20)), proxy.StandardError);
         AssertEchoes(open, "after");
+
+        // The [Proxy] limits: a bad one fails the whole reload with its line, a changed one is named as needing a restart.
+        File.WriteAllText(conf, ConfText(second, "") + "\n[Proxy]\nMaxClients = 0\n");
+        CommandRunner.Run("kill", "-HUP", Invariant(proxy.Id)).EnsureSuccess();
+        Assert.True(proxy.WaitForErrorText("nothing changed", TimeSpan.FromSeconds(20), count: 2), proxy.StandardError);
+        Assert.Contains($"reload: {conf}:11: MaxClients 0: not a number from 1 to 65536; nothing changed", proxy.StandardError);
+        File.WriteAllText(conf, ConfText(second, "") + "\n[Proxy]\nHandshakeTimeout = 5\n");
+        CommandRunner.Run("kill", "-HUP", Invariant(proxy.Id)).EnsureSuccess();
+        Assert.True(proxy.WaitForErrorText("limits changed: not applied, restart to apply", TimeSpan.FromSeconds(20)), proxy.StandardError);
+        AssertEchoes(open, "still");
     }
 
     [Fact]
@@ -255,7 +265,7 @@ public class ProxyEndToEndTests
         return buffer;
     }
 
-    private static string ConfText(TunnelPeerNamespace peer, string extraInterface) => $"""
+    internal static string ConfText(TunnelPeerNamespace peer, string extraInterface) => $"""
         [Interface]
         PrivateKey = {peer.ProbePrivateKey.ToBase64()}
         Address = {TunnelPeerNamespace.ProbeAddress}/24
@@ -267,7 +277,7 @@ public class ProxyEndToEndTests
         AllowedIPs = 10.77.0.0/24
         """;
 
-    private static string WriteConf(TunnelPeerNamespace peer, string extraInterface)
+    internal static string WriteConf(TunnelPeerNamespace peer, string extraInterface)
     {
         string conf = Path.Combine(UnprivilegedProgram.SharedDirectory, $"proxy-{Guid.NewGuid():N}.conf");
         File.WriteAllText(conf, ConfText(peer, extraInterface));
@@ -275,7 +285,7 @@ public class ProxyEndToEndTests
     }
 
     /// <summary>The bound address of the service whose "wgsharp: KIND ADDR[ -> TARGET] ready" line stderr has.</summary>
-    private static IPEndPoint ReadyEndPoint(RunningProgram program, string kind)
+    internal static IPEndPoint ReadyEndPoint(RunningProgram program, string kind)
     {
         foreach (string line in program.StandardError.Split('\n'))
         {
@@ -286,7 +296,7 @@ public class ProxyEndToEndTests
     }
 
     /// <summary>curl as user nobody; the sha256 of what it fetched.</summary>
-    private static string Curl(IEnumerable<string> arguments)
+    internal static string Curl(IEnumerable<string> arguments)
     {
         string output = Path.Combine(UnprivilegedProgram.SharedDirectory, "..", "home", $"curl-{Guid.NewGuid():N}");
         var result = CommandRunner.Run("setpriv", [$"--reuid={UnprivilegedProgram.NobodyId}", $"--regid={UnprivilegedProgram.NobodyId}", "--clear-groups",
@@ -296,20 +306,20 @@ public class ProxyEndToEndTests
         finally { File.Delete(output); }
     }
 
-    private static string Scrape(int port)
+    internal static string Scrape(int port)
     {
         using var client = new HttpClient();
         return client.GetStringAsync($"http://127.0.0.1:{port}/metrics").GetAwaiter().GetResult();
     }
 
-    private static int FreeTcpPort()
+    internal static int FreeTcpPort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private static (string Directory, string Sha256) WebRoot(int size)
+    internal static (string Directory, string Sha256) WebRoot(int size)
     {
         var directory = Path.Combine(UnprivilegedProgram.SharedDirectory, $"www-{Guid.NewGuid():N}");
         Directory.CreateDirectory(directory);
@@ -318,5 +328,5 @@ public class ProxyEndToEndTests
         return (directory, Convert.ToHexStringLower(SHA256.HashData(blob)));
     }
 
-    private static string Invariant(long value) => value.ToString(CultureInfo.InvariantCulture);
+    internal static string Invariant(long value) => value.ToString(CultureInfo.InvariantCulture);
 }

@@ -55,27 +55,15 @@ internal sealed class RemoteTcpForward : IProxyService
         _accepting = Task.Run(() => AcceptLoopAsync(listener));
     }
 
-    private async Task AcceptLoopAsync(TunnelListener listener)
-    {
-        var stopping = _clients.Stopping;
-        while (!stopping.IsCancellationRequested)
+    private Task AcceptLoopAsync(TunnelListener listener) => AcceptLoop.RunAsync(_clients,
+        ct => listener.AcceptAsync(ct),
+        ServeGuardedAsync,
+        peer =>
         {
-            TunnelStream peer;
-            try
-            {
-                peer = await listener.AcceptAsync(stopping).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
-            {
-                return; // disposed, or the stack shut down
-            }
-            if (!_clients.TryRun(ct => ServeGuardedAsync(peer, ct)))
-            {
-                _context.Logger.LogDebug("{Service}: peer connection refused: {Limit} already", Spec, _context.Limits.MaxClients);
-                peer.Abort();
-            }
-        }
-    }
+            _context.Logger.LogDebug("{Service}: peer connection refused: {Limit} already", Spec, _context.Limits.MaxClients);
+            peer.Abort();
+        },
+        _ => Task.FromResult(false)); // disposed, or the stack shut down
 
     private async Task ServeGuardedAsync(TunnelStream peer, CancellationToken stopping)
     {

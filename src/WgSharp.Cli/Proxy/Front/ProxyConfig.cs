@@ -26,6 +26,9 @@ internal sealed record ProxyConfig
     /// <summary>Credentials clients of the SOCKS5 and HTTP proxies must give; null for none.</summary>
     public ProxyCredentials? Credentials { get; init; }
 
+    /// <summary>The limits of every service ([Proxy] MaxClients, HandshakeTimeout...; the documented defaults when absent).</summary>
+    public ProxyLimits Limits { get; init; } = new();
+
     /// <summary>Keys and values that were read but are ignored (root-only wg-quick keys, DNS search domains), for the one warning line.</summary>
     public IReadOnlyList<string> Ignored { get; init; } = [];
 
@@ -38,6 +41,7 @@ internal sealed record ProxyConfig
         if (Mtu != next.Mtu) changes.Add("MTU");
         if (!Services.SequenceEqual(next.Services)) changes.Add("listeners and forwards");
         if (Credentials != next.Credentials) changes.Add("proxy credentials");
+        if (Limits != next.Limits) changes.Add("limits");
         return changes;
     }
 }

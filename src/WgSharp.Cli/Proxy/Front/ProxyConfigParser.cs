@@ -15,7 +15,8 @@ namespace WgSharp.Cli.Proxy.Front;
 /// <code>
 /// [Socks5]  Listen = [ADDR:]PORT        (repeatable)
 /// [Http]    Listen = [ADDR:]PORT        (repeatable)
-/// [Proxy]   Username = NAME, Password = SECRET | PasswordFile = PATH
+/// [Proxy]   Username = NAME, Password = SECRET | PasswordFile = PATH,
+///           MaxClients, HandshakeTimeout, ConnectTimeout, MaxUdpFlows, UdpIdleTimeout = N   (limits; seconds for timeouts)
 /// [Forward] tcp | udp | remote-tcp | remote-udp = SPEC without its kind   (repeatable)
 /// </code>
 /// Any error is one line "FILE:LINE: what", never a key.
@@ -38,6 +39,7 @@ internal sealed class ProxyConfigParser
     private readonly List<string> _ignored = [];
     private int _mtu = 1420;
     private string? _userName, _password;
+    private ProxyLimits _limits = new();
     private Section _section;
     private int _lineNumber;
 
@@ -158,8 +160,25 @@ internal sealed class ProxyConfigParser
         if (Is(key, "Username")) _userName = Credential(key, value);
         else if (Is(key, "Password")) _password = Credential(key, value);
         else if (Is(key, "PasswordFile")) _password = Credential(key, ReadPasswordFile(value));
-        else throw Error($"unknown key {key} in [Proxy] (Username, Password, PasswordFile)");
+        else if (Is(key, "MaxClients")) _limits = _limits with { MaxClients = Number(key, value, 1, ProxyLimits.MaxMaxClients) };
+        else if (Is(key, "HandshakeTimeout")) _limits = _limits with { HandshakeTimeout = Seconds(key, value) };
+        else if (Is(key, "ConnectTimeout")) _limits = _limits with { ConnectTimeout = Seconds(key, value) };
+        else if (Is(key, "MaxUdpFlows")) _limits = _limits with { MaxUdpFlows = Number(key, value, 1, ProxyLimits.MaxMaxUdpFlows) };
+        else if (Is(key, "UdpIdleTimeout")) _limits = _limits with { UdpFlowIdle = Seconds(key, value) };
+        else throw Error($"unknown key {key} in [Proxy] (Username, Password, PasswordFile, MaxClients, HandshakeTimeout, ConnectTimeout, MaxUdpFlows, UdpIdleTimeout)");
     }
+
+    /// <summary>A whole number from <paramref name="min"/> to <paramref name="max"/>.</summary>
+    private int Number(string key, string value, int min, int max)
+    {
+        if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int number) || number < min || number > max)
+            throw Error($"{key} {ServiceSpecParser.Shorten(value)}: not a number from {min} to {max}");
+        return number;
+    }
+
+    /// <summary>A whole number of seconds from 1 to an hour (longer would let a client hold a slot for as long).</summary>
+    private TimeSpan Seconds(string key, string value) =>
+        TimeSpan.FromSeconds(Number(key, value, 1, (int)ProxyLimits.MaxTimeout.TotalSeconds));
 
     private string ReadPasswordFile(string path)
     {
@@ -220,6 +239,7 @@ internal sealed class ProxyConfigParser
             Mtu = _mtu,
             Services = _services,
             Credentials = _userName is null ? null : new ProxyCredentials(_userName, _password!),
+            Limits = _limits,
             Ignored = _ignored,
         };
     }

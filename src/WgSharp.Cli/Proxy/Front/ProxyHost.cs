@@ -70,7 +70,7 @@ internal sealed class ProxyHost
             }
             _interface.Network.Stack.Tap = _pcap;
         }
-        var context = new ProxyContext(_interface.Network, _config.Credentials, new ProxyLimits(), _counters, _logger);
+        var context = new ProxyContext(_interface.Network, _config.Credentials, _config.Limits, _counters, _logger);
         foreach (var spec in _config.Services)
         {
             var service = ProxyServices.Create(spec, context);

@@ -61,30 +61,21 @@ internal abstract class HostTcpService : IProxyService
         _accepting = Task.Run(() => AcceptLoopAsync(listener));
     }
 
-    private async Task AcceptLoopAsync(Socket listener)
-    {
-        var stopping = _clients.Stopping;
-        while (!stopping.IsCancellationRequested)
+    private Task AcceptLoopAsync(Socket listener) => AcceptLoop.RunAsync(_clients,
+        ct => listener.AcceptAsync(ct),
+        ServeGuardedAsync,
+        client =>
         {
-            Socket client;
-            try
-            {
-                client = await listener.AcceptAsync(stopping).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
-            {
-                if (stopping.IsCancellationRequested) return;
-                Context.Logger.LogDebug("{Service}: accept failed: {Reason}", Spec, e.Message);
-                await Task.Delay(100, CancellationToken.None).ConfigureAwait(false); // e.g. out of descriptors: back off, do not spin
-                continue;
-            }
-            if (!_clients.TryRun(ct => ServeGuardedAsync(client, ct)))
-            {
-                Context.Logger.LogDebug("{Service}: client refused: {Limit} clients already", Spec, Context.Limits.MaxClients);
-                client.Dispose();
-            }
-        }
-    }
+            Context.Logger.LogDebug("{Service}: client refused: {Limit} clients already", Spec, Context.Limits.MaxClients);
+            client.Dispose();
+        },
+        async e =>
+        {
+            // At the descriptor limit (EMFILE) connections wait in the backlog: back off rather than spin.
+            Context.Logger.LogDebug("{Service}: accept failed: {Reason}", Spec, e.Message);
+            await Task.Delay(100, CancellationToken.None).ConfigureAwait(false);
+            return true;
+        });
 
     private async Task ServeGuardedAsync(Socket client, CancellationToken stopping)
     {

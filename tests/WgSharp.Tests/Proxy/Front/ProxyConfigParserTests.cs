@@ -116,7 +116,14 @@ public class ProxyConfigParserTests
     [InlineData("Address = 10.0.0.2/32\n", "[Bogus]", "c.conf:5: unknown section [Bogus]")]
     [InlineData("", "[Socks5]\nPort = 1080", "c.conf:5: unknown key Port in [Socks5] (Listen = [ADDR:]PORT)")]
     [InlineData("", "[Http]\nListen = nowhere:80", "c.conf:5: 'nowhere:80': 'nowhere' is not an IP address")]
-    [InlineData("", "[Proxy]\nUser = x", "c.conf:5: unknown key User in [Proxy] (Username, Password, PasswordFile)")]
+    [InlineData("", "[Proxy]\nUser = x", "c.conf:5: unknown key User in [Proxy] (Username, Password, PasswordFile, MaxClients, HandshakeTimeout, ConnectTimeout, MaxUdpFlows, UdpIdleTimeout)")]
+    [InlineData("", "[Proxy]\nMaxClients = 0", "c.conf:5: MaxClients 0: not a number from 1 to 65536")]
+    [InlineData("", "[Proxy]\nMaxClients = 100000", "c.conf:5: MaxClients 100000: not a number from 1 to 65536")]
+    [InlineData("", "[Proxy]\nMaxClients = -1", "c.conf:5: MaxClients -1: not a number from 1 to 65536")]
+    [InlineData("", "[Proxy]\nHandshakeTimeout = 2s", "c.conf:5: HandshakeTimeout 2s: not a number from 1 to 3600")]
+    [InlineData("", "[Proxy]\nConnectTimeout = 3601", "c.conf:5: ConnectTimeout 3601: not a number from 1 to 3600")]
+    [InlineData("", "[Proxy]\nMaxUdpFlows = lots", "c.conf:5: MaxUdpFlows lots: not a number from 1 to 65536")]
+    [InlineData("", "[Proxy]\nUdpIdleTimeout = 0", "c.conf:5: UdpIdleTimeout 0: not a number from 1 to 3600")]
     [InlineData("", "[Forward]\nsctp = 1:2.2.2.2:3", "c.conf:5: unknown key sctp in [Forward] (tcp, udp, remote-tcp, remote-udp)")]
     [InlineData("", "[Forward]\ntcp = 8080:a", "c.conf:5: 'tcp:8080:a': not tcp|udp:[LADDR:]LPORT:RHOST:RPORT")]
     [InlineData("", "[Proxy]\nPasswordFile = /nonexistent/pw", "c.conf:5: PasswordFile Could not find")]
@@ -169,11 +176,37 @@ public class ProxyConfigParserTests
     }
 
     [Fact]
+    public void ProxyLimitsAreReadFromTheFileAndDefaultWhenAbsent()
+    {
+        Assert.Equal(new ProxyLimits(), ProxyConfigParser.Parse(Interface(), "c.conf").Limits);
+        var config = ProxyConfigParser.Parse(Interface() + """
+
+            [Proxy]
+            MaxClients = 200
+            HandshakeTimeout = 3
+            ConnectTimeout = 20
+            maxudpflows = 64     # names are case-insensitive
+            UdpIdleTimeout = 120
+            """, "c.conf");
+        Assert.Equal(new ProxyLimits
+        {
+            MaxClients = 200,
+            HandshakeTimeout = TimeSpan.FromSeconds(3),
+            ConnectTimeout = TimeSpan.FromSeconds(20),
+            MaxUdpFlows = 64,
+            UdpFlowIdle = TimeSpan.FromSeconds(120),
+        }, config.Limits);
+        Assert.Null(config.Credentials); // limits alone ask for no credentials
+    }
+
+    [Fact]
     public void NeedRestartNamesWhatAReloadCannotApply()
     {
         var before = ProxyConfigParser.Parse(Interface() + "\n[Socks5]\nListen = 1080\n", "c.conf");
         Assert.Empty(before.NeedRestart(ProxyConfigParser.Parse(Interface() + "\n" + Peer + "\n[Socks5]\nListen = 1080\n", "c.conf")));
         var after = ProxyConfigParser.Parse(Interface("MTU = 1300\nDNS = 10.0.0.1").Replace("10.0.0.2/24", "10.0.0.3/24") + "\n[Socks5]\nListen = 1081\n[Proxy]\nUsername=a\nPassword=b", "c.conf");
         Assert.Equal(["Address", "DNS", "MTU", "listeners and forwards", "proxy credentials"], before.NeedRestart(after));
+        var limited = ProxyConfigParser.Parse(Interface() + "\n[Socks5]\nListen = 1080\n[Proxy]\nMaxClients = 10\n", "c.conf");
+        Assert.Equal(["limits"], before.NeedRestart(limited));
     }
 }
