@@ -10,10 +10,11 @@ namespace WgSharp.Cli.Daemon;
 /// `wgsharp wg0 ...` changes), CAP_NET_BIND_SERVICE (a listen or metrics port below 1024) and CAP_SYS_ADMIN, which
 /// routing domains need (creating and entering network namespaces; a unit without the rdomain drop-in has no
 /// CAP_SYS_ADMIN to keep). Linux capabilities belong to each thread, and the runtime has started threads before any
-/// managed code runs, so a capset here would leave every other thread privileged. Instead the start thread shrinks its
-/// bounding set and re-executes the same command line (same PID, same descriptors, so systemd's notify socket and
-/// the launcher's pipes still work): the new image starts with only the kept capabilities, on every thread, and sets
-/// no_new_privs so nothing it runs can gain more.
+/// managed code runs, so a capset here would leave every other thread privileged. So every thread narrows its own
+/// sets (<see cref="CapabilityBroadcast"/>). Where that cannot be done, the start thread shrinks its bounding set and
+/// re-executes the same command line (same PID, same descriptors, so systemd's notify socket and the launcher's pipes
+/// still work): the new image starts with only the kept capabilities, on every thread. Either way no_new_privs is set
+/// so nothing it runs can gain more. The re-execution cost 12 ms of start (NativeAOT, docs/performance.md).
 /// </summary>
 internal static partial class CapabilityDrop
 {
@@ -56,7 +57,7 @@ internal static partial class CapabilityDrop
 
     /// <summary>
     /// When the bounding set holds more than the kept capabilities and this process may shrink it (CAP_SETPCAP), does
-    /// so and re-executes itself: does not return then. Otherwise sets no_new_privs and returns a line for the log
+    /// so on every thread, or, when that cannot be done in place, re-executes itself: does not return then. Otherwise sets no_new_privs and returns a line for the log
     /// when some capability beyond the kept ones could not be dropped (null when all is as it should be).
     /// </summary>
     public static string? DropAndReexecute()
@@ -72,7 +73,10 @@ internal static partial class CapabilityDrop
             return "cannot read this process's capabilities; none dropped";
         }
         if ((bounding & ~Kept) != 0 && (effective & (1UL << CapSetPcap)) != 0)
+        {
+            if (OperatingSystem.IsLinux() && CapabilityBroadcast.TryNarrow(Kept, bounding, Read("CapPrm")) is null) return null;
             return ShrinkAndReexecute(bounding);
+        }
         Prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
         return (Read("CapPrm") & ~Kept) != 0 ? "running with more capabilities than it needs (could not drop them)" : null;
     }

@@ -1,5 +1,5 @@
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
-using System.Text;
 using WgSharp.Keys;
 
 namespace WgSharp.Cli.Wg;
@@ -20,7 +20,7 @@ internal static class KeyCommands
         if (console.OutputIsWorldAccessible())
             console.Error.Write("Warning: writing to world accessible file.\nConsider setting the umask to 077 and trying again.\n");
         var key = clamp ? KeyPair.GeneratePrivateKey() : KeyPair.GeneratePresharedKey();
-        console.Out.Write(key.ToBase64() + "\n");
+        WriteKey(console, key);
         return 0;
     }
 
@@ -32,7 +32,7 @@ internal static class KeyCommands
             console.Error.WriteLine($"Usage: {WgCommands.ProgramName} {args[0]}");
             return 1;
         }
-        byte[] head = new byte[Base64KeyLength];
+        byte[] head = GC.AllocateArray<byte>(Base64KeyLength, pinned: true); // zeroed below; pinned, so never moved and copied
         try
         {
             int length = ReadFully(console.Input, head);
@@ -45,7 +45,7 @@ internal static class KeyCommands
                 console.Error.WriteLine($"{WgCommands.ProgramName}: Trailing characters found after key");
                 return 1;
             }
-            if (!WgKeyText.TryParse(Encoding.Latin1.GetString(head), out var privateKey)) return KeyError(console);
+            if (WgValueParser.ParseKeyBytes(head) is not { } privateKey) return KeyError(console);
             console.Out.Write(KeyPair.DerivePublicKey(privateKey).ToBase64() + "\n");
             return 0;
         }
@@ -53,6 +53,17 @@ internal static class KeyCommands
         {
             CryptographicOperations.ZeroMemory(head);
         }
+    }
+
+    /// <summary>A secret key in base64 and a newline, from a zeroed stack copy: no string of it is made.</summary>
+    private static void WriteKey(WgConsole console, in Key key)
+    {
+        Span<char> text = stackalloc char[Base64KeyLength + 1];
+        Convert.TryToBase64Chars(key.AsSpan(), text, out int written);
+        text[written] = '\n';
+        console.Out.Write(text[..(written + 1)]);
+        console.Out.Flush();
+        CryptographicOperations.ZeroMemory(MemoryMarshal.AsBytes(text));
     }
 
     private static int KeyError(WgConsole console)

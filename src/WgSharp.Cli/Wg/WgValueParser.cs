@@ -61,40 +61,38 @@ internal static class WgValueParser
     /// </summary>
     public static Key ParseKeyFile(string path)
     {
-        byte[] content;
+        // Read into locked, no-dump memory that is zeroed when done: the file's base64 text never reaches the heap.
+        const int MaxKeyFileBytes = 64 * 1024; // key files are tiny; a huge or endless one (/dev/zero) is refused
+        using var memory = new SecretMemory(MaxKeyFileBytes + 1);
+        var content = memory.GetSpan();
+        int length = 0;
         try
         {
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.None);
-            using var buffer = new MemoryStream();
-            // Key files are tiny; refuse to read a huge or endless file (e.g. /dev/zero) whole.
-            var chunk = new byte[4096];
-            int n;
-            while ((n = stream.Read(chunk)) > 0)
-            {
-                buffer.Write(chunk, 0, n);
-                if (buffer.Length > 64 * 1024) throw new WgParseException("Invalid length key in key file");
-            }
-            content = buffer.ToArray();
+            for (int n; length < content.Length && (n = stream.Read(content[length..])) > 0;) length += n;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new WgParseException("fopen: " + Describe(e));
         }
-        try
-        {
-            if (content.Length == 0) return Key.Zero;
-            if (content.Length < 44) throw new WgParseException("Invalid length key in key file");
-            for (int i = 44; i < content.Length; i++)
-                if (!IsSpace((char)content[i]))
-                    throw new WgParseException($"Found trailing character in key file: `{(char)content[i]}'");
-            string text = System.Text.Encoding.Latin1.GetString(content, 0, 44);
-            if (!WgKeyText.TryParse(text, out var key)) throw new WgParseException(KeyFormatError);
-            return key;
-        }
-        finally
-        {
-            System.Security.Cryptography.CryptographicOperations.ZeroMemory(content);
-        }
+        if (length > MaxKeyFileBytes) throw new WgParseException("Invalid length key in key file");
+        if (length == 0) return Key.Zero;
+        if (length < 44) throw new WgParseException("Invalid length key in key file");
+        for (int i = 44; i < length; i++)
+            if (!IsSpace((char)content[i]))
+                throw new WgParseException($"Found trailing character in key file: `{(char)content[i]}'");
+        return ParseKeyBytes(content[..44]) ?? throw new WgParseException(KeyFormatError);
+    }
+
+    /// <summary>44 bytes of base64 as a key, through a zeroed stack copy: no string of the key is made.</summary>
+    public static Key? ParseKeyBytes(ReadOnlySpan<byte> base64)
+    {
+        Span<char> text = stackalloc char[44];
+        if (base64.Length != text.Length) return null;
+        for (int i = 0; i < text.Length; i++) text[i] = (char)base64[i];
+        bool parsed = Key.TryParseBase64(text, out var key, out _);
+        System.Security.Cryptography.CryptographicOperations.ZeroMemory(System.Runtime.InteropServices.MemoryMarshal.AsBytes(text));
+        return parsed ? key : null;
     }
 
     /// <summary>"off" or 0-65535 seconds (0 also means off).</summary>

@@ -62,5 +62,10 @@ internal static class NoiseKdf
         }
         CryptographicOperations.ZeroMemory(prk);
         CryptographicOperations.ZeroMemory(t);
+        // The inputs (chaining key, preshared key, DH results) also passed through HMAC's and BLAKE2s' frames.
+        Keys.SecretMemory.ScrubStack(TransientStackBytes);
     }
+
+    /// <summary>More than Derive's callees use (HMAC, BLAKE2s' compression): all of it is overwritten after each call.</summary>
+    private const int TransientStackBytes = 4096;
 }

@@ -38,7 +38,14 @@ internal static unsafe class X25519
         fixed (byte* sk = k)
             Sodium.crypto_scalarmult_curve25519_base(pk, sk);
         CryptographicOperations.ZeroMemory(k);
+        Keys.SecretMemory.ScrubStack(NativeStackBytes);
     }
+
+    /// <summary>
+    /// More than libsodium's scalar multiplication uses: it copies and clamps the private key in its own frame and
+    /// leaves it there, so that region is overwritten after every call (a core image held the key, issue 21).
+    /// </summary>
+    private const int NativeStackBytes = 16 * 1024;
 
     /// <summary>
     /// Computes the shared secret. Returns false (and zeroes the output) when the result is
@@ -54,6 +61,7 @@ internal static unsafe class X25519
         fixed (byte* n = privateKey)
         fixed (byte* p = publicKey)
             rc = Sodium.crypto_scalarmult_curve25519(q, n, p);
+        Keys.SecretMemory.ScrubStack(NativeStackBytes);
         // libsodium returns -1 exactly when the output is all zeros; double-check in constant time anyway.
         if (rc != 0 || IsZero(shared))
         {

@@ -87,6 +87,18 @@ internal sealed unsafe partial class SecretMemory : MemoryManager<byte>
         }
     }
 
+    /// <summary>
+    /// Overwrites the <paramref name="bytes"/> of stack just below the caller's frame: where the frames of what it
+    /// called (a KDF, native X25519, a parser) left copies of a secret in dead locals that nothing else zeroes and
+    /// that stay in the thread's stack, and in a core image of it, until overwritten. Call it right after such work.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    public static void ScrubStack(int bytes)
+    {
+        Span<byte> used = stackalloc byte[bytes];
+        CryptographicOperations.ZeroMemory(used);
+    }
+
     /// <summary>mmap, madvise and mlock: the calls .NET does not expose.</summary>
     [SupportedOSPlatform("linux")]
     private static partial class LinuxPages

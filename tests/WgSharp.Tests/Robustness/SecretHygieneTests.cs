@@ -51,7 +51,8 @@ public class SecretHygieneTests : IDisposable
         Assert.Null(peer.PresharedKey);
 
         device.SetPeer(peerKey, "10.9.0.2/32", presharedKey: psk1);
-        Assert.False(IsAllZero(stored));
+        stored = peer.Protocol.Handshake.PresharedKey; // a key set again may get another slot of the arena
+        Assert.True(stored.SequenceEqual(psk1.AsSpan()));
         device.Wg(["set", device.InterfaceName, "peer", peerKey.ToBase64(), "remove"]);
         Assert.True(IsAllZero(stored));
         Assert.True(IsAllZero(peer.Protocol.Handshake.PrecomputedStaticStatic));
@@ -162,6 +163,57 @@ public class SecretHygieneTests : IDisposable
     /// <summary>Runs a genkey command with stdout redirected into a new file created 0644 (umask 022).</summary>
     private static CommandResult GenkeyInto(string program, string[] prefix, string path) =>
         CommandRunner.Run("sh", ["-c", "umask 022; exec \"$0\" \"$@\" genkey > \"$OUT\"".Replace("$OUT", path, StringComparison.Ordinal), program, .. prefix]);
+
+    [Fact]
+    public void ArenaSlotsAreZeroedWhenReturnedAndTheArenaHasALimit()
+    {
+        var arena = new SecretArena(maxSlots: 3);
+        var slots = Enumerable.Range(0, 3).Select(_ => arena.Rent()).ToArray();
+        foreach (var slot in slots) Assert.True(IsAllZero(slot.Span));
+        for (int i = 0; i < slots.Length; i++) slots[i].Span.Fill((byte)(i + 1));
+        Assert.Throws<InvalidOperationException>(() => arena.Rent()); // the limit: a client cannot make us lock more
+
+        arena.Return(slots[1]);
+        Assert.True(IsAllZero(slots[1].Span)); // zeroed on return, even through a span someone kept
+        Assert.Equal(2, arena.InUse);
+        var again = arena.Rent();
+        Assert.True(IsAllZero(again.Span));
+        Assert.True(slots[0].Span.IndexOfAnyExcept((byte)1) < 0); // its neighbours untouched
+        Assert.True(slots[2].Span.IndexOfAnyExcept((byte)3) < 0);
+    }
+
+    [Fact]
+    public unsafe void ThousandsOfArenaSecretsShareAFewNoDumpMappings()
+    {
+        var arena = new SecretArena(maxSlots: 10_000);
+        var slots = Enumerable.Range(0, 5000).Select(_ => arena.Rent()).ToArray();
+        var mappings = new HashSet<string>();
+        var smaps = File.ReadAllLines("/proc/self/smaps");
+        foreach (var slot in slots)
+        {
+            ulong address;
+            fixed (byte* p = slot.Span) address = (ulong)p;
+            mappings.Add(MappingOf(smaps, address));
+        }
+        Assert.InRange(mappings.Count, 1, 3); // 5,000 keys in 64 KiB chunks: 3 chunks, each its own mapping at most
+        foreach (var flags in mappings) Assert.Contains(" dd", flags, StringComparison.Ordinal);
+        foreach (var slot in slots) arena.Return(slot);
+    }
+
+    /// <summary>The VmFlags line of the mapping that holds ADDRESS, prefixed with its range (so equal flags of two mappings differ).</summary>
+    private static string MappingOf(string[] smaps, ulong address)
+    {
+        for (int i = 0; i < smaps.Length; i++)
+        {
+            var words = smaps[i].Split(' ', 2);
+            var range = words[0].Split('-');
+            if (range.Length != 2 || !ulong.TryParse(range[0], System.Globalization.NumberStyles.HexNumber, null, out ulong start) ||
+                !ulong.TryParse(range[1], System.Globalization.NumberStyles.HexNumber, null, out ulong end) || address < start || address >= end) continue;
+            for (int j = i + 1; j < smaps.Length; j++)
+                if (smaps[j].StartsWith("VmFlags:", StringComparison.Ordinal)) return words[0] + " " + smaps[j] + " ";
+        }
+        throw new Xunit.Sdk.XunitException($"no mapping holds 0x{address:x}");
+    }
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 }

@@ -7,7 +7,10 @@ namespace WgSharp.Control.Uapi;
 
 /// <summary>
 /// Talks to a UAPI socket (ours or wireguard-go's) as wg(8) does: one connection per request.
-/// Used by the wgsharp CLI and by tests.
+/// Used by the wgsharp CLI and by tests. Keys never become text on the managed heap (issue 21): a set request is
+/// written through <see cref="UapiReplyWriter"/> (locked, no-dump memory, zeroed once sent) and a reply is read
+/// line by line through <see cref="UapiLineReader"/> (the same) into <see cref="UapiGetParser"/>, which parses keys
+/// from the bytes.
 /// </summary>
 [SupportedOSPlatform("linux")]
 internal sealed class UapiClient
@@ -43,10 +46,11 @@ internal sealed class UapiClient
     public async Task<DeviceStatus> GetAsync(bool extensions = false, CancellationToken cancellationToken = default)
     {
         string op = extensions ? UapiProtocol.ExtendedGetOperation : UapiProtocol.GetOperation;
-        var lines = await ExchangeAsync(op + "\n\n", cancellationToken).ConfigureAwait(false);
-        if (lines.Count == 0 && extensions)
+        var parser = new UapiGetParser();
+        bool answered = await ExchangeAsync(w => w.Write(op + "\n\n"), parser.Accept, cancellationToken).ConfigureAwait(false);
+        if (!answered && extensions)
             throw new UapiProtocolException(Errno.EPROTO, $"{SocketPath} does not understand {op} (not a wgsharp daemon?)");
-        return UapiGetParser.Parse(InterfaceName, lines);
+        return parser.Finish(InterfaceName);
     }
 
     /// <summary>Applies an update; the result carries the daemon's errno (positive) on failure.</summary>
@@ -58,7 +62,7 @@ internal sealed class UapiClient
     public ConfigResult Set(string setBody) => SetAsync(setBody).GetAwaiter().GetResult();
 
     public Task<ConfigResult> SetAsync(DeviceUpdate update, CancellationToken cancellationToken = default) =>
-        SendSetAsync(UapiSetFormatter.FormatRequest(update), cancellationToken);
+        SendSetAsync(w => UapiSetFormatter.WriteRequest(update, w), cancellationToken);
 
     public Task<ConfigResult> SetAsync(string setBody, CancellationToken cancellationToken = default)
     {
@@ -68,27 +72,35 @@ internal sealed class UapiClient
         if (body.StartsWith('\n') || body.Contains("\n\n", StringComparison.Ordinal))
             throw new ArgumentException("the set body contains a blank line before its end", nameof(setBody));
         string request = UapiProtocol.SetOperation + "\n" + body + "\n";
-        return SendSetAsync(request, cancellationToken);
+        return SendSetAsync(w => w.Write(request), cancellationToken);
     }
 
-    private async Task<ConfigResult> SendSetAsync(string request, CancellationToken cancellationToken)
+    private async Task<ConfigResult> SendSetAsync(Action<UapiReplyWriter> writeRequest, CancellationToken cancellationToken)
     {
-        var lines = await ExchangeAsync(request, cancellationToken).ConfigureAwait(false);
-        foreach (string line in lines)
+        int? errno = null;
+        bool malformed = false;
+        await ExchangeAsync(writeRequest, line =>
         {
-            if (!line.StartsWith("errno=", StringComparison.Ordinal)) continue;
-            string value = line["errno=".Length..];
-            bool negative = value.StartsWith('-');
-            if (!UapiDecimal.TryParse(negative ? value.AsSpan(1) : value, int.MaxValue, out ulong errno))
-                break;
-            return errno == 0 ? ConfigResult.Ok
-                : ConfigResult.Fail((int)errno, Errno.Describe((int)errno));
-        }
-        throw new UapiProtocolException(Errno.EPROTO, $"malformed reply to set from {SocketPath}");
+            if (line.IsEmpty) return false;
+            if (errno is not null || malformed || !line.StartsWith("errno="u8)) return true;
+            var value = line["errno=".Length..];
+            bool negative = value.StartsWith("-"u8);
+            if (UapiDecimal.TryParse(Encoding.ASCII.GetString(negative ? value[1..] : value), int.MaxValue, out ulong number)) errno = (int)number;
+            else malformed = true;
+            return true;
+        }, cancellationToken).ConfigureAwait(false);
+        if (errno is not { } code) throw new UapiProtocolException(Errno.EPROTO, $"malformed reply to set from {SocketPath}");
+        return code == 0 ? ConfigResult.Ok : ConfigResult.Fail(code, Errno.Describe(code));
     }
 
-    /// <summary>Sends one request and collects the reply lines up to (not including) the blank line.</summary>
-    private async Task<List<string>> ExchangeAsync(string request, CancellationToken cancellationToken)
+    /// <summary>A reply line handed to its reader as bytes, valid only during the call; false stops reading.</summary>
+    private delegate bool LineSink(ReadOnlySpan<byte> line);
+
+    /// <summary>
+    /// Sends one request and hands each reply line, up to and including the blank line, to <paramref name="sink"/>.
+    /// False when the daemon closed the connection without a word (it did not understand the request).
+    /// </summary>
+    private async Task<bool> ExchangeAsync(Action<UapiReplyWriter> writeRequest, LineSink sink, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_timeout);
@@ -97,23 +109,30 @@ internal sealed class UapiClient
         {
             await socket.ConnectAsync(new UnixDomainSocketEndPoint(SocketPath), timeout.Token).ConfigureAwait(false);
             await using var stream = new NetworkStream(socket, ownsSocket: false);
-            await stream.WriteAsync(Encoding.UTF8.GetBytes(request), timeout.Token).ConfigureAwait(false);
+            // The request is written synchronously from locked memory (a span cannot cross an await); the socket's
+            // send timeout bounds it as the token bounds the reads.
+            socket.SendTimeout = (int)Math.Min(int.MaxValue, _timeout.TotalMilliseconds);
+            using (var writer = new UapiReplyWriter(stream))
+            {
+                writeRequest(writer);
+                writer.Flush();
+            }
 
             using var reader = new UapiLineReader(stream);
-            var lines = new List<string>();
             long total = 0;
+            bool any = false;
             while (true)
             {
-                var line = await reader.ReadLineAsync(timeout.Token).ConfigureAwait(false);
-                if (line.Status == UapiLineReader.Status.EndOfStream)
+                var status = await reader.ReadLineBytesAsync(timeout.Token).ConfigureAwait(false);
+                if (status.Status == UapiLineReader.Status.EndOfStream)
                 {
-                    if (lines.Count == 0) return lines;
+                    if (!any) return false;
                     throw new UapiProtocolException(Errno.EPROTO, $"{SocketPath} closed the connection mid-reply");
                 }
-                if (line.Status != UapiLineReader.Status.Line || (total += line.ByteCount + 1) > MaxReplyBytes)
+                if (status.Status != UapiLineReader.Status.Line || (total += status.ByteCount + 1) > MaxReplyBytes)
                     throw new UapiProtocolException(Errno.EPROTO, $"unreadable reply from {SocketPath}");
-                if (line.Line!.Length == 0) return lines;
-                lines.Add(line.Line);
+                any = true;
+                if (!sink(reader.LastLine)) return true;
             }
         }
         catch (SocketException ex)

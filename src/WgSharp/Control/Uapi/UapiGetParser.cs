@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text;
 using WgSharp.Configuration;
 using WgSharp.Keys;
 
@@ -8,8 +9,10 @@ namespace WgSharp.Control.Uapi;
 /// Reads a `get=1` (or `get=wgsharp`) reply back into a <see cref="DeviceStatus"/>, the way wg(8)
 /// does: unknown keys are skipped (so newer daemons stay readable), values of known keys must be
 /// well formed, and the reply must carry an errno line; a nonzero errno becomes an exception.
+/// Lines are read as UTF-8 bytes, one at a time as they arrive: keys are parsed from the bytes, so the reply's
+/// private and preshared keys never become text on the managed heap (issue 21); other values are not secret.
 /// </summary>
-internal static class UapiGetParser
+internal sealed class UapiGetParser
 {
     private sealed class PeerBuilder(Key publicKey)
     {
@@ -52,6 +55,17 @@ internal static class UapiGetParser
     /// <summary>Largest handshake time DateTimeOffset can represent (end of year 9999).</summary>
     private const ulong MaxUnixSeconds = 253_402_300_799;
 
+    private Key? _privateKey;
+    private ushort _listenPort;
+    private uint _fwMark;
+    private bool _debug;
+    private int _rTable;
+    private readonly List<PeerBuilder> _peers = [];
+    private readonly List<KeyValuePair<string, ulong>> _counters = [];
+    private PeerBuilder? _peer;
+    private int? _errno;
+    private bool _ended;
+
     /// <summary>Parses reply text (lines up to and including the errno line; the blank line is optional).</summary>
     /// <exception cref="UapiProtocolException">The reply reported an errno or is malformed.</exception>
     public static DeviceStatus Parse(string interfaceName, string reply) =>
@@ -60,105 +74,125 @@ internal static class UapiGetParser
     /// <exception cref="UapiProtocolException">The reply reported an errno or is malformed.</exception>
     public static DeviceStatus Parse(string interfaceName, IEnumerable<string> lines)
     {
-        Key? privateKey = null;
-        ushort listenPort = 0;
-        uint fwMark = 0;
-        bool debug = false;
-        int rTable = 0;
-        var peers = new List<PeerBuilder>();
-        var counters = new List<KeyValuePair<string, ulong>>();
-        PeerBuilder? peer = null;
-        int? errno = null;
-
+        var parser = new UapiGetParser();
         foreach (string line in lines)
+            if (!parser.Accept(Encoding.UTF8.GetBytes(line))) break;
+        return parser.Finish(interfaceName);
+    }
+
+    /// <summary>Takes one line without its '\n'; false once the blank line that ends the reply has been seen.</summary>
+    /// <exception cref="UapiProtocolException">The line is malformed.</exception>
+    public bool Accept(ReadOnlySpan<byte> line)
+    {
+        if (_ended || line.IsEmpty) return !(_ended = true);
+        int equals = line.IndexOf((byte)'=');
+        if (equals < 0) throw Malformed("a line without '='");
+        var key = line[..equals];
+        var value = line[(equals + 1)..];
+
+        if (key.SequenceEqual("errno"u8))
         {
-            if (line.Length == 0) break;
-            int equals = line.IndexOf('=');
-            if (equals < 0) throw Malformed("a line without '='");
-            string key = line[..equals], value = line[(equals + 1)..];
-
-            if (key == "errno")
-            {
-                // wireguard-go writes failures negative; accept either sign, report it positive.
-                bool negative = value.StartsWith('-');
-                if (!UapiDecimal.TryParse(negative ? value.AsSpan(1) : value, int.MaxValue, out ulong number))
-                    throw Malformed("errno is not a number");
-                errno = (int)number;
-                continue;
-            }
-            if (key == "public_key")
-            {
-                peer = new PeerBuilder(ParseKey(key, value));
-                peers.Add(peer);
-                continue;
-            }
-
-            if (peer is null)
-            {
-                switch (key)
-                {
-                    case "private_key": privateKey = ParseKey(key, value); break;
-                    case "listen_port": listenPort = (ushort)ParseNumber(key, value, ushort.MaxValue); break;
-                    case "fwmark": fwMark = (uint)ParseNumber(key, value, uint.MaxValue); break;
-                    case "debug": debug = value == "true"; break;
-                    case "rtable": rTable = (int)ParseNumber(key, value, int.MaxValue); break;
-                    case var name when name.StartsWith(UapiProtocol.CounterKeyPrefix, StringComparison.Ordinal):
-                        counters.Add(ParseCounter(name, value));
-                        break;
-                }
-                continue;
-            }
-
-            switch (key)
-            {
-                case "preshared_key": peer.PresharedKey = ParseKey(key, value); break;
-                case "endpoint":
-                    peer.Endpoint = UapiAddressText.TryParseEndpoint(value, out var endpoint)
-                        ? endpoint : throw Malformed("endpoint is not an address and port");
-                    break;
-                case "last_handshake_time_sec": peer.HandshakeSeconds = ParseNumber(key, value, MaxUnixSeconds); break;
-                case "last_handshake_time_nsec": peer.HandshakeNanoseconds = ParseNumber(key, value, 999_999_999); break;
-                case "tx_bytes": peer.TxBytes = ParseNumber(key, value, ulong.MaxValue); break;
-                case "rx_bytes": peer.RxBytes = ParseNumber(key, value, ulong.MaxValue); break;
-                case "persistent_keepalive_interval": peer.Keepalive = (ushort)ParseNumber(key, value, ushort.MaxValue); break;
-                case "protocol_version": peer.ProtocolVersion = (int)ParseNumber(key, value, int.MaxValue); break;
-                case "description": peer.Description = value; break;
-                case UapiProtocol.EndpointHostKey:
-                    peer.EndpointName = EndpointName.TryParse(value) ?? throw Malformed("endpoint_host is not a host name and port");
-                    break;
-                case UapiProtocol.KeypairAgeKey: peer.KeypairAge = TimeSpan.FromMilliseconds((long)ParseNumber(key, value, MaxKeypairAgeMilliseconds)); break;
-                case var name when name.StartsWith(UapiProtocol.CounterKeyPrefix, StringComparison.Ordinal):
-                    peer.Counters.Add(ParseCounter(name, value));
-                    break;
-                case "allowed_ip":
-                    peer.AllowedIps.Add(UapiAddressText.TryParsePrefix(value, out var prefix)
-                        ? prefix.Value : throw Malformed("allowed_ip is not an address/prefix"));
-                    break;
-            }
+            // wireguard-go writes failures negative; accept either sign, report it positive.
+            bool negative = value.StartsWith("-"u8);
+            if (!UapiDecimal.TryParse(Text(negative ? value[1..] : value), int.MaxValue, out ulong number))
+                throw Malformed("errno is not a number");
+            _errno = (int)number;
+            return true;
         }
+        if (key.SequenceEqual("public_key"u8))
+        {
+            _peer = new PeerBuilder(ParseKey("public_key", value));
+            _peers.Add(_peer);
+            return true;
+        }
+        if (key.SequenceEqual("private_key"u8))
+        {
+            if (_peer is null) _privateKey = ParseKey("private_key", value);
+            return true;
+        }
+        if (key.SequenceEqual("preshared_key"u8))
+        {
+            if (_peer is not null) _peer.PresharedKey = ParseKey("preshared_key", value);
+            return true;
+        }
+        // No other value is secret: from here on, text.
+        string name = Text(key);
+        if (_peer is null) AcceptInterface(name, Text(value));
+        else AcceptPeer(_peer, name, Text(value));
+        return true;
+    }
 
-        if (errno is null) throw Malformed("reply has no errno line");
-        if (errno != 0) throw new UapiProtocolException(errno.Value, $"device reported errno {errno}");
+    private void AcceptInterface(string key, string value)
+    {
+        switch (key)
+        {
+            case "listen_port": _listenPort = (ushort)ParseNumber(key, value, ushort.MaxValue); break;
+            case "fwmark": _fwMark = (uint)ParseNumber(key, value, uint.MaxValue); break;
+            case "debug": _debug = value == "true"; break;
+            case "rtable": _rTable = (int)ParseNumber(key, value, int.MaxValue); break;
+            case var name when name.StartsWith(UapiProtocol.CounterKeyPrefix, StringComparison.Ordinal):
+                _counters.Add(ParseCounter(name, value));
+                break;
+        }
+    }
+
+    private static void AcceptPeer(PeerBuilder peer, string key, string value)
+    {
+        switch (key)
+        {
+            case "endpoint":
+                peer.Endpoint = UapiAddressText.TryParseEndpoint(value, out var endpoint)
+                    ? endpoint : throw Malformed("endpoint is not an address and port");
+                break;
+            case "last_handshake_time_sec": peer.HandshakeSeconds = ParseNumber(key, value, MaxUnixSeconds); break;
+            case "last_handshake_time_nsec": peer.HandshakeNanoseconds = ParseNumber(key, value, 999_999_999); break;
+            case "tx_bytes": peer.TxBytes = ParseNumber(key, value, ulong.MaxValue); break;
+            case "rx_bytes": peer.RxBytes = ParseNumber(key, value, ulong.MaxValue); break;
+            case "persistent_keepalive_interval": peer.Keepalive = (ushort)ParseNumber(key, value, ushort.MaxValue); break;
+            case "protocol_version": peer.ProtocolVersion = (int)ParseNumber(key, value, int.MaxValue); break;
+            case "description": peer.Description = value; break;
+            case UapiProtocol.EndpointHostKey:
+                peer.EndpointName = EndpointName.TryParse(value) ?? throw Malformed("endpoint_host is not a host name and port");
+                break;
+            case UapiProtocol.KeypairAgeKey: peer.KeypairAge = TimeSpan.FromMilliseconds((long)ParseNumber(key, value, MaxKeypairAgeMilliseconds)); break;
+            case var name when name.StartsWith(UapiProtocol.CounterKeyPrefix, StringComparison.Ordinal):
+                peer.Counters.Add(ParseCounter(name, value));
+                break;
+            case "allowed_ip":
+                peer.AllowedIps.Add(UapiAddressText.TryParsePrefix(value, out var prefix)
+                    ? prefix.Value : throw Malformed("allowed_ip is not an address/prefix"));
+                break;
+        }
+    }
+
+    /// <summary>The status the reply described.</summary>
+    /// <exception cref="UapiProtocolException">The reply reported an errno or had none.</exception>
+    public DeviceStatus Finish(string interfaceName)
+    {
+        if (_errno is null) throw Malformed("reply has no errno line");
+        if (_errno != 0) throw new UapiProtocolException(_errno.Value, $"device reported errno {_errno}");
 
         return new DeviceStatus
         {
             InterfaceName = interfaceName,
-            PrivateKey = privateKey,
-            PublicKey = privateKey is { } sk ? KeyPair.DerivePublicKey(sk) : null,
-            ListenPort = listenPort,
-            FwMark = fwMark,
-            Debug = debug,
-            RTable = rTable,
-            Peers = peers.Select(p => p.Build()).ToList(),
-            Counters = counters,
+            PrivateKey = _privateKey,
+            PublicKey = _privateKey is { } sk ? KeyPair.DerivePublicKey(sk) : null,
+            ListenPort = _listenPort,
+            FwMark = _fwMark,
+            Debug = _debug,
+            RTable = _rTable,
+            Peers = _peers.Select(p => p.Build()).ToList(),
+            Counters = _counters,
         };
     }
+
+    private static string Text(ReadOnlySpan<byte> utf8) => Encoding.UTF8.GetString(utf8);
 
     /// <summary>`count_NAME=N` as (NAME, N).</summary>
     private static KeyValuePair<string, ulong> ParseCounter(string key, string value) =>
         new(key[UapiProtocol.CounterKeyPrefix.Length..], ParseNumber(key, value, ulong.MaxValue));
 
-    private static Key ParseKey(string name, string value) =>
+    private static Key ParseKey(string name, ReadOnlySpan<byte> value) =>
         Key.TryParseHex(value, out var key) ? key : throw Malformed($"{name} is not 64 hex digits");
 
     private static ulong ParseNumber(string name, string value, ulong max) =>

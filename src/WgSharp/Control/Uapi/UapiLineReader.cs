@@ -85,6 +85,32 @@ internal sealed class UapiLineReader : IDisposable
         }
     }
 
+    /// <summary>
+    /// The next line as bytes, read asynchronously: on <see cref="Status.Line"/> the bytes are <see cref="LastLine"/>
+    /// until the next call on this reader, which zeroes them. For clients reading replies that carry keys.
+    /// </summary>
+    public async ValueTask<Result> ReadLineBytesAsync(CancellationToken cancellationToken)
+    {
+        ClearLastLine();
+        int scanned = 0;
+        while (true)
+        {
+            var status = TryFindLine(ref scanned, out int start, out int length);
+            if (status == Status.Line)
+            {
+                if (Utf8.IsValid(Buffer.Slice(start, length))) return new Result(Status.Line, null, length);
+                ClearLastLine();
+                return new Result(Status.NotUtf8, null, length);
+            }
+            if (status == Status.TooLong) return new Result(Status.TooLong, null, length);
+            if (!Fill(await _stream.ReadAsync(_memory.Memory[_end..], cancellationToken).ConfigureAwait(false)))
+                return new Result(Status.EndOfStream, null, 0);
+        }
+    }
+
+    /// <summary>The line the last <see cref="ReadLineBytesAsync"/> found (empty once the reader moved on).</summary>
+    public ReadOnlySpan<byte> LastLine => Buffer.Slice(_lineStart, _lineLength);
+
     /// <summary>The next byte, or -1 at end of stream (blocking).</summary>
     public int ReadByte()
     {

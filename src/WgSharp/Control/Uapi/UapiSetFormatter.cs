@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using WgSharp.Configuration;
 using WgSharp.Keys;
@@ -10,71 +9,107 @@ namespace WgSharp.Control.Uapi;
 /// (device keys, then per peer: public_key, remove or update_only, preshared_key, endpoint,
 /// persistent_keepalive_interval, replace_allowed_ips, allowed_ip...). wgsharp's extension keys are
 /// written only when the update uses them, so a plain update is understood by wireguard-go too.
-/// <see cref="UapiSetParser"/> turns the text back into an equal update.
+/// <see cref="UapiSetParser"/> turns the text back into an equal update. The client writes it through a
+/// <see cref="UapiReplyWriter"/>, so the keys' hex goes digit by digit into locked memory, never into a string.
 /// </summary>
 internal static class UapiSetFormatter
 {
-    /// <summary>The whole request: "set=1\n", the body, and the terminating blank line.</summary>
+    /// <summary>The whole request as text: "set=1\n", the body, and the terminating blank line (tests and tools; it holds the keys).</summary>
     public static string FormatRequest(DeviceUpdate update) =>
         UapiProtocol.SetOperation + "\n" + FormatBody(update) + "\n";
 
-    /// <summary>Only the key=value lines, each ending in '\n'.</summary>
+    /// <summary>Only the key=value lines, each ending in '\n' (tests and tools; it holds the keys).</summary>
     /// <exception cref="ArgumentException">A description contains a control character (it could not be framed).</exception>
     public static string FormatBody(DeviceUpdate update)
     {
-        var sb = new StringBuilder(128 + update.Peers.Count * 160);
-        if (update.PrivateKey is { } privateKey) AppendKey(sb, "private_key", privateKey);
-        if (update.ListenPort is { } port) AppendNumber(sb, "listen_port", port);
-        if (update.FwMark is { } mark) AppendNumber(sb, "fwmark", mark);
-        if (update.ReplacePeers) sb.Append("replace_peers=true\n");
-        if (update.RemoveAllPeers) sb.Append("remove_all_peers=true\n");
-        if (update.Debug is { } debug) sb.Append("debug=").Append(debug ? "true" : "false").Append('\n');
-        if (update.RTable is { } table)
+        using var text = new MemoryStream();
+        using (var writer = new UapiReplyWriter(text))
         {
-            if (table is < 0 or > 255) throw new ArgumentException($"rtable {table} is outside 0..255", nameof(update));
-            AppendNumber(sb, "rtable", (ulong)table);
+            Validate(update);
+            WriteBodyChecked(update, writer);
+            writer.Flush();
         }
-
-        foreach (var peer in update.Peers) AppendPeer(sb, peer);
-        return sb.ToString();
+        return Encoding.UTF8.GetString(text.GetBuffer(), 0, (int)text.Length);
     }
 
-    private static void AppendPeer(StringBuilder sb, PeerUpdate peer)
+    /// <summary>The whole request, "set=1" to the blank line, through <paramref name="w"/> (not flushed).</summary>
+    /// <exception cref="ArgumentException">A description contains a control character (it could not be framed).</exception>
+    public static void WriteRequest(DeviceUpdate update, UapiReplyWriter w)
     {
-        AppendKey(sb, "public_key", peer.PublicKey);
+        Validate(update);
+        w.Write("set=1\n"u8);
+        WriteBodyChecked(update, w);
+        w.Write("\n"u8);
+    }
+
+    /// <summary>Checked before a byte is written: a refused update must not leave half a request on the socket.</summary>
+    private static void Validate(DeviceUpdate update)
+    {
+        if (update.RTable is < 0 or > 255) throw new ArgumentException($"rtable {update.RTable} is outside 0..255", nameof(update));
+        foreach (var peer in update.Peers) Validate(peer);
+    }
+
+    private static void WriteBodyChecked(DeviceUpdate update, UapiReplyWriter w)
+    {
+        if (update.PrivateKey is { } privateKey) WriteKey(w, "private_key="u8, privateKey);
+        if (update.ListenPort is { } port) WriteNumber(w, "listen_port="u8, port);
+        if (update.FwMark is { } mark) WriteNumber(w, "fwmark="u8, mark);
+        if (update.ReplacePeers) w.Write("replace_peers=true\n"u8);
+        if (update.RemoveAllPeers) w.Write("remove_all_peers=true\n"u8);
+        if (update.Debug is { } debug) w.Write(debug ? "debug=true\n"u8 : "debug=false\n"u8);
+        if (update.RTable is { } table) WriteNumber(w, "rtable="u8, (ulong)table);
+        foreach (var peer in update.Peers) WritePeer(w, peer);
+    }
+
+    private static void Validate(PeerUpdate peer)
+    {
+        if (peer.Remove) return;
+        if (peer.EndpointName is { } name && !EndpointName.IsValidHost(name.Host))
+            throw new ArgumentException("an endpoint host name cannot contain ':', spaces or control characters", nameof(peer));
+        if (peer.Description is { } description && description.Any(char.IsControl))
+            throw new ArgumentException("a peer description cannot contain control characters", nameof(peer));
+    }
+
+    private static void WritePeer(UapiReplyWriter w, PeerUpdate peer)
+    {
+        WriteKey(w, "public_key="u8, peer.PublicKey);
         if (peer.Remove)
         {
             // As wg(8) does: nothing else about a peer that is going away matters.
-            sb.Append("remove=true\n");
+            w.Write("remove=true\n"u8);
             return;
         }
-        if (peer.UpdateOnly) sb.Append("update_only=true\n");
-        if (peer.PresharedKey is { } psk) AppendKey(sb, "preshared_key", psk);
-        if (peer.Endpoint is { } endpoint) sb.Append("endpoint=").Append(UapiAddressText.FormatEndpoint(endpoint)).Append('\n');
-        if (peer.PersistentKeepalive is { } keepalive) AppendNumber(sb, "persistent_keepalive_interval", keepalive);
-        if (peer.ProtocolVersion is { } version) AppendNumber(sb, "protocol_version", (ulong)version);
-        if (peer.EndpointName is { } name)
-        {
-            if (!EndpointName.IsValidHost(name.Host)) throw new ArgumentException("an endpoint host name cannot contain ':', spaces or control characters", nameof(peer));
-            sb.Append(UapiProtocol.EndpointHostKey).Append('=').Append(name.ToString()).Append('\n');
-        }
-        if (peer.Description is { } description)
-        {
-            if (description.Any(char.IsControl))
-                throw new ArgumentException("a peer description cannot contain control characters", nameof(peer));
-            sb.Append("description=").Append(description).Append('\n');
-        }
-        if (peer.ReplaceAllowedIps) sb.Append("replace_allowed_ips=true\n");
+        if (peer.UpdateOnly) w.Write("update_only=true\n"u8);
+        if (peer.PresharedKey is { } psk) WriteKey(w, "preshared_key="u8, psk);
+        if (peer.Endpoint is { } endpoint) WriteText(w, "endpoint="u8, UapiAddressText.FormatEndpoint(endpoint));
+        if (peer.PersistentKeepalive is { } keepalive) WriteNumber(w, "persistent_keepalive_interval="u8, keepalive);
+        if (peer.ProtocolVersion is { } version) WriteNumber(w, "protocol_version="u8, (ulong)version);
+        if (peer.EndpointName is { } name) WriteText(w, Encoding.ASCII.GetBytes(UapiProtocol.EndpointHostKey + "="), name.ToString());
+        if (peer.Description is { } description) WriteText(w, "description="u8, description);
+        if (peer.ReplaceAllowedIps) w.Write("replace_allowed_ips=true\n"u8);
         // Removals first: if a prefix is in both lists, the line order makes the addition win.
-        foreach (var prefix in peer.RemoveAllowedIps)
-            sb.Append("remove_allowed_ip=").Append(UapiAddressText.FormatPrefix(prefix)).Append('\n');
-        foreach (var prefix in peer.AddAllowedIps)
-            sb.Append("allowed_ip=").Append(UapiAddressText.FormatPrefix(prefix)).Append('\n');
+        foreach (var prefix in peer.RemoveAllowedIps) WriteText(w, "remove_allowed_ip="u8, UapiAddressText.FormatPrefix(prefix));
+        foreach (var prefix in peer.AddAllowedIps) WriteText(w, "allowed_ip="u8, UapiAddressText.FormatPrefix(prefix));
     }
 
-    private static void AppendKey(StringBuilder sb, string name, in Key key) =>
-        sb.Append(name).Append('=').Append(key.ToHex()).Append('\n');
+    private static void WriteKey(UapiReplyWriter w, ReadOnlySpan<byte> name, in Key key)
+    {
+        w.Write(name);
+        w.WriteKey(key);
+        w.Write("\n"u8);
+    }
 
-    private static void AppendNumber(StringBuilder sb, string name, ulong value) =>
-        sb.Append(name).Append('=').Append(value.ToString(CultureInfo.InvariantCulture)).Append('\n');
+    private static void WriteNumber(UapiReplyWriter w, ReadOnlySpan<byte> name, ulong value)
+    {
+        w.Write(name);
+        w.WriteNumber(value);
+        w.Write("\n"u8);
+    }
+
+    private static void WriteText(UapiReplyWriter w, ReadOnlySpan<byte> name, string value)
+    {
+        w.Write(name);
+        w.Write(value);
+        w.Write("\n"u8);
+    }
 }

@@ -18,12 +18,16 @@ internal sealed class Handshake
     public Key RemoteStatic { get; }
     public HandshakeState State { get; internal set; }
 
-    // The state's byte fields live in two arrays, not seven: what a peer keeps (preshared key, static-static
-    // secret, greatest timestamp) and what only a handshake in flight uses (hash, chaining key, ephemerals), made
-    // with the peer's first handshake: most of 100,000 configured peers never start one (docs/performance.md).
+    // The state's byte fields live in two arrays, not seven: what a peer keeps (static-static secret, greatest
+    // timestamp) and what only a handshake in flight uses (hash, chaining key, ephemerals), made with the peer's
+    // first handshake: most of 100,000 configured peers never start one (docs/performance.md).
     // Pinned, so a compacting GC never leaves a stale copy of a secret behind in memory it has freed.
+    // The preshared key, set by the operator and kept for the peer's life, lives in locked no-dump memory shared by
+    // all peers (issue 21: a core image held it), and only while one is set.
     private const int FieldSize = 32;
-    private readonly byte[] _kept = GC.AllocateArray<byte>(2 * FieldSize + Tai64N.Size, pinned: true);
+    private readonly byte[] _kept = GC.AllocateArray<byte>(FieldSize + Tai64N.Size, pinned: true);
+    private SecretSlot _presharedKey;
+    private static readonly byte[] NoPresharedKey = new byte[FieldSize];
     private byte[]? _inFlight;
 
     // Zeroes until first written, as a cleared handshake's are.
@@ -33,11 +37,12 @@ internal sealed class Handshake
     internal Span<byte> ChainKey => InFlight.AsSpan(FieldSize, FieldSize);
     internal Span<byte> LocalEphemeral => InFlight.AsSpan(2 * FieldSize, FieldSize);
     internal Span<byte> RemoteEphemeral => InFlight.AsSpan(3 * FieldSize, FieldSize);
-    internal Span<byte> PresharedKey => _kept.AsSpan(0, FieldSize);
+    /// <summary>The preshared key, 32 zeroes when none is set.</summary>
+    internal ReadOnlySpan<byte> PresharedKey => _presharedKey.IsEmpty ? NoPresharedKey : _presharedKey.Span;
     /// <summary>DH(our static, their static), fixed for a key pair, so computed once.</summary>
-    internal Span<byte> PrecomputedStaticStatic => _kept.AsSpan(FieldSize, FieldSize);
+    internal Span<byte> PrecomputedStaticStatic => _kept.AsSpan(0, FieldSize);
     internal bool StaticStaticValid;
-    internal Span<byte> GreatestTimestamp => _kept.AsSpan(2 * FieldSize, Tai64N.Size);
+    internal Span<byte> GreatestTimestamp => _kept.AsSpan(FieldSize, Tai64N.Size);
 
     private byte[] MakeInFlight()
     {
@@ -56,13 +61,26 @@ internal sealed class Handshake
     private const long Never = long.MinValue;
     private long _lastInitiationTicks = Never; // ticks, not a TimeSpan?: 8 bytes less for each of 100,000 peers
 
+    /// <summary>Sets or (null, or the zero key) removes the preshared key.</summary>
+    /// <exception cref="InvalidOperationException">The arena's limit of preshared keys is reached (nothing changed).</exception>
     public void SetPresharedKey(in Key? psk)
     {
-        if (psk is { } k) k.CopyTo(PresharedKey);
-        else CryptographicOperations.ZeroMemory(PresharedKey);
+        if (psk is { IsZero: false } k)
+        {
+            if (_presharedKey.IsEmpty) _presharedKey = SecretArena.Keys.Rent();
+            k.CopyTo(_presharedKey.Span);
+        }
+        else ForgetPresharedKey();
     }
 
-    public bool HasPresharedKey => !X25519.IsZero(PresharedKey);
+    private void ForgetPresharedKey()
+    {
+        var slot = _presharedKey;
+        _presharedKey = default;
+        SecretArena.Keys.Return(slot);
+    }
+
+    public bool HasPresharedKey => !_presharedKey.IsEmpty;
 
     /// <summary>Recomputes DH(local static, remote static); invalid if the result is the zero point.</summary>
     public void UpdateStaticStatic(StaticKeyPair? local)
@@ -85,7 +103,7 @@ internal sealed class Handshake
     public void Destroy()
     {
         Clear();
-        CryptographicOperations.ZeroMemory(PresharedKey);
+        ForgetPresharedKey();
         CryptographicOperations.ZeroMemory(PrecomputedStaticStatic);
         StaticStaticValid = false;
     }
