@@ -1,4 +1,5 @@
 using System.Net;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using WgSharp.Linux;
 using WgSharp.Linux.Netlink;
@@ -11,7 +12,7 @@ namespace WgSharp.Tests.Linux.Netlink;
 /// JSON, as an administrator would see them.
 /// </summary>
 [Collection(NetnsCollection.Name)]
-public sealed class NetlinkNamespaceTests : IDisposable
+public sealed partial class NetlinkNamespaceTests : IDisposable
 {
     private readonly string _name = TestNames.NewNamespace();
 
@@ -126,4 +127,41 @@ public sealed class NetlinkNamespaceTests : IDisposable
         NetNs.Delete(_name);
         Assert.False(NetNs.Exists(_name));
     }
+
+    [Fact]
+    public void WithoutPrivilegeCreatingSaysPermissionDeniedAndLeavesNothing()
+    {
+        // Capabilities belong to a thread, and the thread NetNs starts inherits this one's: no root needed to lose them.
+        Exception? error = null;
+        var thread = new Thread(() =>
+        {
+            DropAdminCapabilities();
+            try { NetNs.Create(_name); }
+            catch (Exception e) { error = e; }
+        });
+        thread.Start();
+        thread.Join();
+
+        var failure = Assert.IsType<NetworkSetupException>(error);
+        Assert.Equal($"cannot create network namespace '{_name}': make {NetNs.NamedNamespaceDirectory} a shared mount: operation not permitted (EPERM)", failure.Message);
+        Assert.False(NetNs.Exists(_name));
+    }
+
+    /// <summary>Clears CAP_NET_ADMIN and CAP_SYS_ADMIN from the calling thread's effective set (capget/capset, version 3).</summary>
+    private static unsafe void DropAdminCapabilities()
+    {
+        const uint Version3 = 0x20080522;
+        const int NetAdmin = 12, SysAdmin = 21;
+        var header = stackalloc uint[2] { Version3, 0 };
+        var data = stackalloc uint[6]; // two { effective, permitted, inheritable }
+        Assert.Equal(0, CapGet(header, data));
+        data[0] &= ~((1u << NetAdmin) | (1u << SysAdmin));
+        Assert.Equal(0, CapSet(header, data));
+    }
+
+    [LibraryImport("libc", EntryPoint = "capget", SetLastError = true)]
+    private static unsafe partial int CapGet(uint* header, uint* data);
+
+    [LibraryImport("libc", EntryPoint = "capset", SetLastError = true)]
+    private static unsafe partial int CapSet(uint* header, uint* data);
 }
