@@ -10,7 +10,7 @@ namespace WgSharp.Cli.Daemon;
 /// bounding, effective, permitted and ambient sets and no_new_privs per thread, and a thread can change only its own,
 /// so each thread must make the calls itself: as libcap's psx does, a signal is sent to every thread (tgkill) whose
 /// handler makes them. The handler must be safe in any thread at any instant (the runtime's own threads run no managed
-/// code we could call): it is 100-odd bytes of x86-64 that make raw syscalls and touch nothing but one counter, so no
+/// code we could call): it is a few hundred bytes of x86-64 that make raw syscalls and touch nothing but one counter, so no
 /// libc state, no errno, no allocation. Threads started later inherit the sets of the thread that starts them; the
 /// task list is read again until it holds no thread left unnarrowed, so one started by a not yet narrowed thread is
 /// caught too. Success is read back from /proc/self/task/TID/status, not assumed.

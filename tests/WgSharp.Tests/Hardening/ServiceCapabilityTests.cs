@@ -46,12 +46,17 @@ public sealed class ServiceCapabilityTests : IDisposable
         var start = new ProcessStartInfo("strace") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var word in (string[])["-f", "-qq", "-e", "trace=execve", "-o", trace, program, .. prefix, "-f", _name]) start.ArgumentList.Add(word);
         using var strace = Process.Start(start)!;
+        strace.OutputDataReceived += (_, _) => { }; // drained, so a full pipe never blocks the daemon
+        strace.ErrorDataReceived += (_, _) => { };
+        strace.BeginOutputReadLine();
+        strace.BeginErrorReadLine();
         try
         {
             var clock = Stopwatch.StartNew();
             while (!WgSharpCli.IsServing(_name))
             {
-                Assert.False(strace.HasExited || clock.Elapsed > TimeSpan.FromSeconds(30), "the daemon did not start: " + strace.StandardError.ReadToEnd());
+                if (strace.HasExited || clock.Elapsed > TimeSpan.FromSeconds(30))
+                    throw new Xunit.Sdk.XunitException("the daemon did not start under strace");
                 Thread.Sleep(20);
             }
             AssertDropped(DaemonPid("-f"));
@@ -62,7 +67,7 @@ public sealed class ServiceCapabilityTests : IDisposable
             strace.WaitForExit();
         }
         // The one exec that started it: the daemon's own command line is never executed again.
-        var daemonExecs = File.ReadAllLines(trace).Where(l => l.Contains("execve(", StringComparison.Ordinal) && l.Contains($"\"{_name}\"", StringComparison.Ordinal)).ToList();
+        var daemonExecs = File.ReadAllLines(trace).Where(l => l.Contains("execve(", StringComparison.Ordinal) && l.Contains($"\"-f\", \"{_name}\"]", StringComparison.Ordinal)).ToList();
         File.Delete(trace);
         Assert.True(daemonExecs.Count == 1, string.Join("\n", daemonExecs));
     }
