@@ -33,18 +33,73 @@ internal sealed class WgConfigParser
         _device.FwMark = 0;
     }
 
-    /// <summary>Parses a whole file's text; the exception message holds wg's error lines.</summary>
-    public static DeviceUpdate Parse(string text, bool append)
+    /// <summary>Parses a whole file's text; the exception message holds wg's error lines (tests and tools: it holds the keys).</summary>
+    public static DeviceUpdate Parse(string text, bool append) => Parse(Encoding.UTF8.GetBytes(text), append);
+
+    /// <summary>
+    /// Parses a whole file given as UTF-8, as the caller keeps it in locked memory: a PrivateKey or PresharedKey
+    /// line is recognised and parsed in a zeroed stack buffer and never becomes a string (issue 21).
+    /// </summary>
+    public static DeviceUpdate Parse(ReadOnlySpan<byte> utf8, bool append)
     {
         var parser = new WgConfigParser(append);
-        foreach (string line in text.Split('\n'))
+        while (true)
         {
+            int end = utf8.IndexOf((byte)'\n');
+            var line = end < 0 ? utf8 : utf8[..end];
             try { parser.ReadLine(line); }
             catch (WgParseException e) { throw new WgParseException(e.Message + "\n" + ParsingError); }
+            if (end < 0) break;
+            utf8 = utf8[(end + 1)..];
         }
         try { return parser.Finish(); }
         catch (WgParseException e) { throw new WgParseException(e.Message + "\n" + InvalidConfiguration); }
     }
+
+    /// <summary>Longer than any key line ("PresharedKey=" and 44 characters) once whitespace is gone.</summary>
+    private const int SecretLineChars = 64;
+
+    /// <summary>One line as UTF-8: a key line is handled without a string, any other line as text.</summary>
+    public void ReadLine(ReadOnlySpan<byte> rawLine)
+    {
+        int comment = rawLine.IndexOf((byte)'#');
+        if (comment >= 0) rawLine = rawLine[..comment];
+        Span<char> cleaned = stackalloc char[SecretLineChars];
+        try
+        {
+            int length = 0;
+            bool fits = true;
+            foreach (byte b in rawLine)
+            {
+                if (b >= 0x80 || length == cleaned.Length) { fits = false; break; } // not a key line
+                if (!WgValueParser.IsSpace((char)b)) cleaned[length++] = (char)b;
+            }
+            if (fits && TryReadSecretLine(cleaned[..length])) return;
+        }
+        finally
+        {
+            cleaned.Clear();
+        }
+        ReadLine(Encoding.UTF8.GetString(rawLine));
+    }
+
+    private bool TryReadSecretLine(ReadOnlySpan<char> line)
+    {
+        if (_section == Section.Interface && SecretValue(line, "PrivateKey") is { Length: > 0 } privateKey)
+            _device.PrivateKey = ParseSecret(privateKey);
+        else if (_section == Section.Peer && SecretValue(line, "PresharedKey") is { Length: > 0 } psk)
+            _peers[^1].PresharedKey = ParseSecret(psk);
+        else return false;
+        return true;
+    }
+
+    /// <summary>As <see cref="Value"/>, over characters; empty when the line is not KEY=VALUE.</summary>
+    private static ReadOnlySpan<char> SecretValue(ReadOnlySpan<char> line, string key) =>
+        line.Length > key.Length + 1 && line.StartsWith(key, StringComparison.OrdinalIgnoreCase) && line[key.Length] == '='
+            ? line[(key.Length + 1)..] : default;
+
+    private static Key ParseSecret(ReadOnlySpan<char> value) =>
+        Key.TryParseBase64(value, out var key, out _) ? key : throw new WgParseException(WgValueParser.KeyFormatError);
 
     public void ReadLine(string rawLine)
     {

@@ -15,7 +15,8 @@ namespace WgSharp.Tests.Uapi;
 /// Issue 21 round 2: the wg client (`wgsharp set`, `wgsharp show`) makes no text of a private or preshared key on
 /// its heap: it builds set requests and reads get replies in locked, no-dump memory zeroed after use. Checked on a
 /// core image (gcore) of a client held mid-exchange by a fake daemon: after it sent its set request (with both keys,
-/// read from key files), and after it read the lines of a get reply that carry both keys.
+/// read from key files, or from a configuration file by setconf), and after it read the lines of a get reply that carry
+/// both keys.
 /// </summary>
 [Collection(NetnsCollection.Name)]
 [SupportedOSPlatform("linux")]
@@ -36,6 +37,21 @@ public sealed class UapiClientKeyTextTests : IDisposable
         var client = StartClient("set", _name, "private-key", privateFile, "peer", _peer.ToBase64(), "preshared-key", presharedFile);
         string request = daemon.WaitForRequest();
         Assert.Contains("private_key=" + _privateKey.ToHex(), request, StringComparison.Ordinal); // it did send both keys
+        Assert.Contains("preshared_key=" + _presharedKey.ToHex(), request, StringComparison.Ordinal);
+        AssertNoKeyText(client);
+    }
+
+    [Fact]
+    public void AClientThatSentAConfigurationFileHoldsNoKeyText()
+    {
+        var config = Path.Combine(_directory, "wg.conf");
+        File.WriteAllText(config, $"[Interface]\nPrivateKey = {_privateKey.ToBase64()}\nListenPort = 51820\n\n" +
+            $"[Peer]\nPublicKey = {_peer.ToBase64()}\nPresharedKey = {_presharedKey.ToBase64()}\nAllowedIPs = 10.0.0.2/32\n");
+        File.SetUnixFileMode(config, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        using var daemon = new HoldingDaemon(_name, reply: "");
+        var client = StartClient("setconf", _name, config);
+        string request = daemon.WaitForRequest();
+        Assert.Contains("private_key=" + _privateKey.ToHex(), request, StringComparison.Ordinal);
         Assert.Contains("preshared_key=" + _presharedKey.ToHex(), request, StringComparison.Ordinal);
         AssertNoKeyText(client);
     }
