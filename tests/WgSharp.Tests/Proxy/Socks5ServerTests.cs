@@ -211,6 +211,37 @@ public sealed class Socks5ServerTests(ProxyTestNetwork network) : IClassFixture<
         await AssertEchoesAsync(third, "a free slot", ct);
     }
 
+    /// <summary>
+    /// Clients that connect and never finish their handshake (a slowloris flood) must not lock honest clients out for the
+    /// whole handshake timeout: when every slot is taken, a newcomer takes the slot of the oldest client still in its
+    /// handshake, which is closed and counted refused. Clients already relaying keep theirs (the test above).
+    /// </summary>
+    [Fact]
+    public async Task WhenFullOfClientsStillInTheirHandshake_ANewClientTakesTheOldestsSlot()
+    {
+        var ct = ProxyTestNetwork.Deadline();
+        var context = network.Context(new ProxyLimits { MaxClients = 2, HandshakeTimeout = TimeSpan.FromMinutes(5) });
+        await using var service = Start(context);
+        var counters = context.Counters.All().Single();
+        using var oldest = await Socks5TestClient.OpenAsync(service.LocalEndPoint!, ct);
+        while (Interlocked.Read(ref counters.Opened) < 1) await Task.Delay(10, ct);
+        using var younger = await Socks5TestClient.OpenAsync(service.LocalEndPoint!, ct);
+        await younger.SendAsync([5], ct); // half a greeting
+        while (Interlocked.Read(ref counters.Opened) < 2) await Task.Delay(10, ct);
+
+        using var honest = await ConnectedClientAsync(service, new IPEndPoint(ProxyTestNetwork.Far4, ProxyTestNetwork.EchoPort), ct);
+        await AssertEchoesAsync(honest, "served while the others stall", ct);
+        Assert.True(await oldest.ClosedAsync(ct));
+        Assert.Equal(1, Interlocked.Read(ref counters.Refused));
+
+        // The honest client is relaying now: a further newcomer takes the younger staller's slot, never the honest one's.
+        using var another = await ConnectedClientAsync(service, new IPEndPoint(ProxyTestNetwork.Far4, ProxyTestNetwork.EchoPort), ct);
+        Assert.True(await younger.ClosedAsync(ct));
+        await AssertEchoesAsync(honest, "still served", ct);
+        await AssertEchoesAsync(another, "and this one", ct);
+        Assert.Equal(2, Interlocked.Read(ref counters.Refused));
+    }
+
     [Fact]
     public async Task DisposingTheServiceClosesEveryClient()
     {

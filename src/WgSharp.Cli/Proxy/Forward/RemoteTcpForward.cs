@@ -24,7 +24,7 @@ internal sealed class RemoteTcpForward : IProxyService
         Spec = spec;
         _context = context;
         _counters = context.Counters.For(spec);
-        _clients = new ClientSet(_counters, context.Limits.MaxClients);
+        _clients = new ClientSet(_counters, context.Limits.MaxClients, clientsStartInHandshake: false);
         _target = LocalTarget(spec);
     }
 
@@ -65,8 +65,9 @@ internal sealed class RemoteTcpForward : IProxyService
         },
         _ => Task.FromResult(false)); // disposed, or the stack shut down
 
-    private async Task ServeGuardedAsync(TunnelStream peer, CancellationToken stopping)
+    private async Task ServeGuardedAsync(TunnelStream peer, ClientSlot slot)
     {
+        var stopping = slot.Stopping; // no handshake: a peer's connection is never taken back
         IPEndPoint? remote = null;
         var local = new Socket(_target.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try

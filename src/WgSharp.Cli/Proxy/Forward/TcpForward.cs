@@ -5,12 +5,13 @@ using WgSharp.Cli.Proxy.Relay;
 namespace WgSharp.Cli.Proxy.Forward;
 
 /// <summary>A host TCP port forwarded to a host:port behind the tunnel: each client gets its own tunnel connection.</summary>
-internal sealed class TcpForward(ProxyServiceSpec spec, ProxyContext context) : HostTcpService(spec, context)
+internal sealed class TcpForward(ProxyServiceSpec spec, ProxyContext context) : HostTcpService(spec, context, clientsSpeakFirst: false) // no handshake: clients keep their slots
 {
     private readonly EndPoint _target = TunnelConnector.Target(spec.TargetHost!, spec.TargetPort);
 
-    protected override async Task ServeClientAsync(Socket client, CancellationToken stopping)
+    protected override async Task ServeClientAsync(Socket client, ClientSlot slot)
     {
+        var stopping = slot.Stopping;
         TunnelStream tunnel;
         try
         {

@@ -18,11 +18,12 @@ internal sealed class HttpProxyServer(ProxyServiceSpec spec, ProxyContext contex
 
     private readonly byte[]? _credentials = context.Credentials is { } c ? Encoding.UTF8.GetBytes($"{c.UserName}:{c.Password}") : null;
 
-    protected override async Task ServeClientAsync(Socket client, CancellationToken stopping)
+    protected override async Task ServeClientAsync(Socket client, ClientSlot slot)
     {
+        var stopping = slot.Stopping;
         var buffer = new HandshakeBuffer(Context.Limits.MaxHttpHeadBytes);
         HttpRequestHead? head;
-        using (var deadline = HandshakeDeadline(stopping))
+        using (var deadline = HandshakeDeadline(slot))
         {
             while (true)
             {
@@ -77,7 +78,7 @@ internal sealed class HttpProxyServer(ProxyServiceSpec spec, ProxyContext contex
                 tunnel.Abort();
                 throw;
             }
-            await DrainQuietlyAsync(client, stopping).ConfigureAwait(false);
+            await DrainQuietlyAsync(client, slot).ConfigureAwait(false);
         }
     }
 
@@ -184,9 +185,9 @@ internal sealed class HttpProxyServer(ProxyServiceSpec spec, ProxyContext contex
     private const int MaxDrainBytes = 1 << 20;
 
     /// <summary>After a response: let the client close first (within the handshake timeout), so it reads all of it.</summary>
-    private async Task DrainQuietlyAsync(Socket client, CancellationToken stopping)
+    private async Task DrainQuietlyAsync(Socket client, ClientSlot slot)
     {
-        using var deadline = HandshakeDeadline(stopping);
+        using var deadline = HandshakeDeadline(slot);
         try
         {
             await DrainAsync(client, deadline.Token).ConfigureAwait(false);

@@ -14,7 +14,7 @@ internal static class AcceptLoop
     public static async Task RunAsync<T>(
         ClientSet clients,
         Func<CancellationToken, ValueTask<T>> accept,
-        Func<T, CancellationToken, Task> serve,
+        Func<T, ClientSlot, Task> serve,
         Action<T> refuse,
         Func<Exception, Task<bool>> acceptFailed)
     {
@@ -31,7 +31,7 @@ internal static class AcceptLoop
                 if (stopping.IsCancellationRequested || !await acceptFailed(e).ConfigureAwait(false)) return;
                 continue;
             }
-            if (!clients.TryRun(ct => serve(connection, ct))) refuse(connection);
+            if (!clients.TryRun(slot => serve(connection, slot))) refuse(connection);
         }
     }
 }

@@ -18,12 +18,18 @@ internal abstract class HostTcpService : IProxyService
     private Task _accepting = Task.CompletedTask;
     private int _disposed;
 
-    protected HostTcpService(ProxyServiceSpec spec, ProxyContext context)
+    /// <param name="spec">What to listen on and serve.</param>
+    /// <param name="context">The tunnel, limits, credentials and logger.</param>
+    /// <param name="clientsSpeakFirst">
+    /// True when a client must send a handshake before it is served (a proxy): until it has, a full service may give its
+    /// slot to a newcomer. A port forward serves at once and says false.
+    /// </param>
+    protected HostTcpService(ProxyServiceSpec spec, ProxyContext context, bool clientsSpeakFirst = true)
     {
         Spec = spec;
         Context = context;
         Counters = context.Counters.For(spec);
-        _clients = new ClientSet(Counters, context.Limits.MaxClients);
+        _clients = new ClientSet(Counters, context.Limits.MaxClients, clientsSpeakFirst);
     }
 
     /// <inheritdoc/>
@@ -77,14 +83,15 @@ internal abstract class HostTcpService : IProxyService
             return true;
         });
 
-    private async Task ServeGuardedAsync(Socket client, CancellationToken stopping)
+    private async Task ServeGuardedAsync(Socket client, ClientSlot slot)
     {
+        var stopping = slot.Stopping;
         EndPoint? remote = null;
         try
         {
             remote = client.RemoteEndPoint;
             client.NoDelay = true;
-            await ServeClientAsync(client, stopping).ConfigureAwait(false);
+            await ServeClientAsync(client, slot).ConfigureAwait(false);
         }
         catch (Exception e)
         {
@@ -97,16 +104,17 @@ internal abstract class HostTcpService : IProxyService
         }
     }
 
-    /// <summary>Serves one client until it is done; exceptions are logged at debug by the caller, which closes the socket.</summary>
-    protected abstract Task ServeClientAsync(Socket client, CancellationToken stopping);
+    /// <summary>
+    /// Serves one client until it is done (<paramref name="slot"/>.Stopping: the service stops or the slot was taken
+    /// back); exceptions are logged at debug by the caller, which closes the socket.
+    /// </summary>
+    protected abstract Task ServeClientAsync(Socket client, ClientSlot slot);
 
-    /// <summary>A token cancelled when the service stops or after <see cref="ProxyLimits.HandshakeTimeout"/>.</summary>
-    protected CancellationTokenSource HandshakeDeadline(CancellationToken stopping)
-    {
-        var deadline = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        deadline.CancelAfter(Context.Limits.HandshakeTimeout);
-        return deadline;
-    }
+    /// <summary>
+    /// The client's handshake phase: its token is cancelled after <see cref="ProxyLimits.HandshakeTimeout"/>, when the
+    /// service stops, or when the service is full and a newcomer takes this (oldest handshaking) client's slot.
+    /// </summary>
+    protected ClientSlot.HandshakePhase HandshakeDeadline(ClientSlot slot) => slot.BeginHandshake(Context.Limits.HandshakeTimeout);
 
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()

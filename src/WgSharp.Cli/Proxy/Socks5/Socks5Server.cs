@@ -20,12 +20,13 @@ internal sealed class Socks5Server(ProxyServiceSpec spec, ProxyContext context) 
     /// <summary>The clock of the UDP associations' name cache; the system clock by default.</summary>
     internal TimeProvider Time { get; init; } = TimeProvider.System;
 
-    protected override async Task ServeClientAsync(Socket client, CancellationToken stopping)
+    protected override async Task ServeClientAsync(Socket client, ClientSlot slot)
     {
+        var stopping = slot.Stopping;
         var buffer = new HandshakeBuffer(Socks5Protocol.MaxHandshakeMessage);
         EndPoint? address;
         byte command;
-        using (var deadline = HandshakeDeadline(stopping))
+        using (var deadline = HandshakeDeadline(slot))
         {
             if (!await NegotiateAsync(client, buffer, deadline.Token).ConfigureAwait(false)) return;
             (command, address) = await ReadRequestAsync(client, buffer, deadline.Token).ConfigureAwait(false);
