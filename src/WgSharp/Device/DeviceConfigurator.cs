@@ -3,18 +3,62 @@ using WgSharp.Configuration;
 using WgSharp.Device.IO;
 using WgSharp.Device.Pipeline;
 using WgSharp.Keys;
+using WgSharp.Protocol;
+using WgSharp.Routing;
 
 namespace WgSharp.Device;
 
-// The control plane: applying a parsed configuration change atomically, and taking snapshots.
-internal sealed partial class WireGuardDevice : IDeviceControl
+/// <summary>
+/// The control plane: applies a parsed configuration change atomically (one change at a time, under its lock),
+/// and takes status snapshots. It alone adds and removes peers and replaces the transport.
+/// </summary>
+internal sealed class DeviceConfigurator
 {
+    private readonly Lock _configLock = new();
+    private readonly string _interfaceName;
+    private readonly ProtocolEngine _engine;
+    private readonly AllowedIps<Peer> _allowedIps;
+    private readonly DeviceCounters _counters;
+    private readonly DeviceClock _clock;
+    private readonly InterfaceLog _log;
+    private readonly TransportSlot _transport;
+    private readonly IDatagramTransportFactory _transports;
+    private readonly TimerLoop _timers;
+
+    public DeviceConfigurator(string interfaceName, ProtocolEngine engine, AllowedIps<Peer> allowedIps, DeviceCounters counters,
+        DeviceClock clock, InterfaceLog log, TransportSlot transport, IDatagramTransportFactory transports, TimerLoop timers)
+    {
+        _interfaceName = interfaceName;
+        _engine = engine;
+        _allowedIps = allowedIps;
+        _counters = counters;
+        _clock = clock;
+        _log = log;
+        _transport = transport;
+        _transports = transports;
+        _timers = timers;
+    }
+
+    /// <summary>
+    /// The configured peers. The engine's table is the one table of peers (each protocol peer's owner is its device
+    /// peer): a second dictionary keyed by the public key cost 86 bytes for each of 100,000 peers.
+    /// </summary>
+    public IEnumerable<Peer> Peers => _engine.Peers.Select(p => p.Owner).OfType<Peer>(); // without an owner: being added
+
+    public Peer? FindPeer(in Key publicKey) => _engine.FindPeer(publicKey)?.Owner as Peer;
+
+    /// <summary>Closes the transport for good (the device shuts down); not while a change swaps in a new one.</summary>
+    public void CloseTransport()
+    {
+        lock (_configLock) _transport.Current.Dispose();
+    }
+
     public DeviceStatus GetStatus()
     {
         lock (_configLock)
         {
-            var now = Now;
-            var peers = new List<PeerStatus>(Engine.PeerCount);
+            var now = _clock.Now;
+            var peers = new List<PeerStatus>(_engine.PeerCount);
             foreach (var peer in Peers.OrderBy(p => p.CreatedOrder))
             {
                 peers.Add(new PeerStatus
@@ -26,7 +70,7 @@ internal sealed partial class WireGuardDevice : IDeviceControl
                     LastHandshake = peer.Protocol.LastHandshake,
                     RxBytes = peer.RxBytes,
                     TxBytes = peer.TxBytes,
-                    AllowedIps = AllowedIps.EntriesForPeer(peer).ToList(),
+                    AllowedIps = _allowedIps.EntriesForPeer(peer).ToList(),
                     Description = peer.Description,
                     Counters = peer.Counters, // a live view: no copy per peer in a snapshot of 100,000
                     KeypairAge = peer.KeypairAge(now),
@@ -35,15 +79,15 @@ internal sealed partial class WireGuardDevice : IDeviceControl
             }
             return new DeviceStatus
             {
-                InterfaceName = InterfaceName,
-                PrivateKey = Engine.Identity.Keys is { } keys ? new Key(keys.PrivateKey) : null,
-                PublicKey = Engine.Identity.PublicKey,
-                ListenPort = _transport.Port,
-                FwMark = _transport.FwMark,
-                Debug = _debug,
+                InterfaceName = _interfaceName,
+                PrivateKey = _engine.Identity.Keys is { } keys ? new Key(keys.PrivateKey) : null,
+                PublicKey = _engine.Identity.PublicKey,
+                ListenPort = _transport.Current.Port,
+                FwMark = _transport.Current.FwMark,
+                Debug = _log.Debug,
                 RTable = _rtable,
                 Peers = peers,
-                Counters = Counters.Snapshot(),
+                Counters = _counters.Snapshot(),
             };
         }
     }
@@ -65,7 +109,7 @@ internal sealed partial class WireGuardDevice : IDeviceControl
             // 1. Every fallible step, on new resources: a new transport for a new port or routing table is
             // opened complete (bound, marked, in its namespace); a mark alone is set on the live sockets last,
             // all or nothing. A failure returns here with nothing changed.
-            var current = _transport;
+            var current = _transport.Current;
             int rtable = update.RTable ?? _rtable;
             ushort port = update.ListenPort ?? current.Port;
             uint mark = update.FwMark ?? current.FwMark;
@@ -88,15 +132,15 @@ internal sealed partial class WireGuardDevice : IDeviceControl
             // 2. Infallible steps: swap the new transport in (its receivers move over when the old one closes).
             if (fresh is not null)
             {
-                _transport = fresh;
+                _transport.Swap(fresh);
                 _rtable = rtable;
                 current.Dispose();
             }
-            if (update.Debug is { } debug) _debug = debug;
+            if (update.Debug is { } debug) _log.Debug = debug;
             // As wireguard-go: re-sending the current key (setconf/syncconf always send it) keeps sessions.
             if (update.PrivateKey is { } privateKey && !IsCurrentPrivateKey(privateKey))
             {
-                foreach (var removed in Engine.SetPrivateKey(privateKey.IsZero ? null : privateKey))
+                foreach (var removed in _engine.SetPrivateKey(privateKey.IsZero ? null : privateKey))
                     if (removed.Owner is Peer peer) ForgetPeerLocked(peer); // the engine removed it already
             }
             if (update.ReplacePeers || update.RemoveAllPeers)
@@ -109,7 +153,7 @@ internal sealed partial class WireGuardDevice : IDeviceControl
 
     private bool IsCurrentPrivateKey(in Key privateKey)
     {
-        if (Engine.Identity.Keys is not { } current) return privateKey.IsZero;
+        if (_engine.Identity.Keys is not { } current) return privateKey.IsZero;
         return !privateKey.IsZero && current.IsPrivateKey(privateKey);
     }
 
@@ -124,7 +168,7 @@ internal sealed partial class WireGuardDevice : IDeviceControl
         if (peer is null)
         {
             if (pu.UpdateOnly) return;
-            var protocolPeer = Engine.AddPeer(pu.PublicKey);
+            var protocolPeer = _engine.AddPeer(pu.PublicKey);
             if (protocolPeer is null) return; // our own public key: ignored, as wireguard-go does
             peer = new Peer(protocolPeer)
             {
@@ -133,7 +177,7 @@ internal sealed partial class WireGuardDevice : IDeviceControl
             lock (protocolPeer.Lock)
             {
                 protocolPeer.Timers.ArmedState = peer;
-                protocolPeer.Timers.Armed = _onTimersArmed;
+                protocolPeer.Timers.Armed = _timers.OnArmed;
             }
         }
         if (pu.PresharedKey is { } psk)
@@ -142,9 +186,9 @@ internal sealed partial class WireGuardDevice : IDeviceControl
         }
         if (pu.Endpoint is { } endpoint) peer.SetEndpoint(UdpEndpoint.FromIPEndPoint(endpoint));
         if (pu.Endpoint is not null) peer.EndpointName = pu.EndpointName; // an address alone forgets the name
-        if (pu.ReplaceAllowedIps) AllowedIps.RemoveByPeer(peer);
-        AllowedIps.InsertRange(pu.AddAllowedIps, peer);
-        foreach (var prefix in pu.RemoveAllowedIps) AllowedIps.Remove(prefix, peer);
+        if (pu.ReplaceAllowedIps) _allowedIps.RemoveByPeer(peer);
+        _allowedIps.InsertRange(pu.AddAllowedIps, peer);
+        foreach (var prefix in pu.RemoveAllowedIps) _allowedIps.Remove(prefix, peer);
         if (pu.Description is { } description) peer.Description = description.Length == 0 ? null : description;
         if (pu.PersistentKeepalive is { } pka)
         {
@@ -152,8 +196,8 @@ internal sealed partial class WireGuardDevice : IDeviceControl
             peer.PersistentKeepalive = pka;
             lock (peer.Protocol.Lock) peer.Protocol.Timers.PersistentKeepaliveInterval = pka;
             // As wireguard-go: a newly set interval sends a keepalive at once (it opens NAT state).
-            if (turnedOn && Engine.Identity.HasKey && !peer.Endpoint.IsEmpty)
-                _keepalivesDue.Enqueue(peer); // by the timer thread, not under the configuration lock
+            if (turnedOn && _engine.Identity.HasKey && !peer.Endpoint.IsEmpty)
+                _timers.KeepaliveSoon(peer); // by the timer thread, not under the configuration lock
         }
     }
 
@@ -161,14 +205,14 @@ internal sealed partial class WireGuardDevice : IDeviceControl
     {
         if (FindPeer(publicKey) is not { } peer) return;
         ForgetPeerLocked(peer);
-        Engine.RemovePeer(publicKey);
+        _engine.RemovePeer(publicKey);
     }
 
     /// <summary>The device's side of removing a peer: no more routes to it, its staged packets dropped.</summary>
     private void ForgetPeerLocked(Peer peer)
     {
         peer.Removed = true;
-        AllowedIps.RemoveByPeer(peer);
-        Counters.CountStagedDropped(peer.ClearStaged());
+        _allowedIps.RemoveByPeer(peer);
+        _counters.CountStagedDropped(peer.ClearStaged());
     }
 }
