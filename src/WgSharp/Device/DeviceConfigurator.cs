@@ -16,7 +16,7 @@ internal sealed class DeviceConfigurator
 {
     private readonly Lock _configLock = new();
     private readonly string _interfaceName;
-    private readonly ProtocolEngine _engine;
+    private readonly ProtocolEngine<Peer> _engine;
     private readonly AllowedIps<Peer> _allowedIps;
     private readonly DeviceCounters _counters;
     private readonly DeviceClock _clock;
@@ -25,7 +25,7 @@ internal sealed class DeviceConfigurator
     private readonly IDatagramTransportFactory _transports;
     private readonly TimerLoop _timers;
 
-    public DeviceConfigurator(string interfaceName, ProtocolEngine engine, AllowedIps<Peer> allowedIps, DeviceCounters counters,
+    public DeviceConfigurator(string interfaceName, ProtocolEngine<Peer> engine, AllowedIps<Peer> allowedIps, DeviceCounters counters,
         DeviceClock clock, InterfaceLog log, TransportSlot transport, IDatagramTransportFactory transports, TimerLoop timers)
     {
         _interfaceName = interfaceName;
@@ -43,19 +43,19 @@ internal sealed class DeviceConfigurator
     /// The configured peers. The engine's table is the one table of peers (each protocol peer's owner is its device
     /// peer): a second dictionary keyed by the public key cost 86 bytes for each of 100,000 peers.
     /// </summary>
-    public IEnumerable<Peer> Peers => _engine.Peers.Select(p => p.Owner).OfType<Peer>(); // without an owner: being added
+    public IEnumerable<Peer> Peers => _engine.Peers.Select(p => p.Owner);
 
-    public Peer? FindPeer(in Key publicKey) => _engine.FindPeer(publicKey)?.Owner as Peer;
+    public Peer? FindPeer(in Key publicKey) => _engine.FindPeer(publicKey)?.Owner;
 
     /// <summary>Closes the transport for good (the device shuts down); not while a change swaps in a new one.</summary>
     public void CloseTransport()
     {
-        lock (_configLock) _transport.Current.Dispose();
+        using (LockOrder.Enter(_configLock, LockLevel.Config)) _transport.Current.Dispose();
     }
 
     public DeviceStatus GetStatus()
     {
-        lock (_configLock)
+        using (LockOrder.Enter(_configLock, LockLevel.Config))
         {
             var now = _clock.Now;
             var peers = new List<PeerStatus>(_engine.PeerCount);
@@ -104,7 +104,7 @@ internal sealed class DeviceConfigurator
     /// </summary>
     public ConfigResult Apply(DeviceUpdate update)
     {
-        lock (_configLock)
+        using (LockOrder.Enter(_configLock, LockLevel.Config))
         {
             // 1. Every fallible step, on new resources: a new transport for a new port or routing table is
             // opened complete (bound, marked, in its namespace); a mark alone is set on the live sockets last,
@@ -141,7 +141,7 @@ internal sealed class DeviceConfigurator
             if (update.PrivateKey is { } privateKey && !IsCurrentPrivateKey(privateKey))
             {
                 foreach (var removed in _engine.SetPrivateKey(privateKey.IsZero ? null : privateKey))
-                    if (removed.Owner is Peer peer) ForgetPeerLocked(peer); // the engine removed it already
+                    ForgetPeerLocked(removed.Owner); // the engine removed it already
             }
             if (update.ReplacePeers || update.RemoveAllPeers)
                 foreach (var peer in Peers.ToList()) RemovePeerLocked(peer.PublicKey);
@@ -168,21 +168,14 @@ internal sealed class DeviceConfigurator
         if (peer is null)
         {
             if (pu.UpdateOnly) return;
-            var protocolPeer = _engine.AddPeer(pu.PublicKey);
+            var protocolPeer = _engine.AddPeer(pu.PublicKey, p => new Peer(p) { CreatedOrder = Interlocked.Increment(ref _peerOrder) });
             if (protocolPeer is null) return; // our own public key: ignored, as wireguard-go does
-            peer = new Peer(protocolPeer)
-            {
-                CreatedOrder = Interlocked.Increment(ref _peerOrder),
-            };
-            lock (protocolPeer.Lock)
-            {
-                protocolPeer.Timers.ArmedState = peer;
-                protocolPeer.Timers.Armed = _timers.OnArmed;
-            }
+            peer = protocolPeer.Owner;
+            protocolPeer.SetTimerCallback(_timers.OnArmed, peer);
         }
         if (pu.PresharedKey is { } psk)
         {
-            lock (peer.Protocol.Handshake.Lock) peer.Protocol.Handshake.SetPresharedKey(psk.IsZero ? null : psk);
+            peer.Protocol.SetPresharedKey(psk);
         }
         if (pu.Endpoint is { } endpoint) peer.SetEndpoint(UdpEndpoint.FromIPEndPoint(endpoint));
         if (pu.Endpoint is not null) peer.EndpointName = pu.EndpointName; // an address alone forgets the name
@@ -194,7 +187,7 @@ internal sealed class DeviceConfigurator
         {
             bool turnedOn = pka > 0 && peer.PersistentKeepalive != pka;
             peer.PersistentKeepalive = pka;
-            lock (peer.Protocol.Lock) peer.Protocol.Timers.PersistentKeepaliveInterval = pka;
+            peer.Protocol.SetPersistentKeepalive(pka);
             // As wireguard-go: a newly set interval sends a keepalive at once (it opens NAT state).
             if (turnedOn && _engine.Identity.HasKey && !peer.Endpoint.IsEmpty)
                 _timers.KeepaliveSoon(peer); // by the timer thread, not under the configuration lock

@@ -10,12 +10,12 @@ namespace WgSharp.Device;
 // Handshake messages are handled off the data path by workers draining one bounded queue, so a flood of
 // initiations (each costs Diffie-Hellman) queues here instead of stalling transport packets, and a burst of
 // legitimate handshakes (a server restart with thousands of clients) uses every free core.
-// ProtocolEngine.ProcessHandshake is safe to run in parallel: handshake state is per peer under its lock,
+// ProtocolEngine<Peer>.ProcessHandshake is safe to run in parallel: handshake state is per peer under its lock,
 // the index table and the cookie checker are thread-safe, and the identity is read as one immutable object.
 internal sealed class HandshakeResponder : IDisposable
 {
     private readonly TransportSlot _transport;
-    private readonly ProtocolEngine _engine;
+    private readonly ProtocolEngine<Peer> _engine;
     private readonly DeviceCounters _counters;
     private readonly DeviceClock _clock;
     private readonly InterfaceLog _log;
@@ -26,7 +26,7 @@ internal sealed class HandshakeResponder : IDisposable
     private readonly Lock _workersLock = new();
     private int _handshakeWorkersStarted;
 
-    public HandshakeResponder(TransportSlot transport, ProtocolEngine engine, DeviceCounters counters, DeviceClock clock,
+    public HandshakeResponder(TransportSlot transport, ProtocolEngine<Peer> engine, DeviceCounters counters, DeviceClock clock,
         InterfaceLog log, DeviceThreads threads, SendPath send, DeviceOptions options)
     {
         _transport = transport;
@@ -141,7 +141,7 @@ internal sealed class HandshakeResponder : IDisposable
     {
         var type = (MessageType)message[0];
         var result = _engine.ProcessHandshake(message, source, _clock.Now, UnderLoad, reply);
-        var peer = result.Peer?.Owner as Peer;
+        var peer = result.Peer?.Owner;
         switch (result.Outcome)
         {
             case HandshakeOutcome.Rejected when result.Reason == RejectReason.RateLimited:

@@ -13,7 +13,7 @@ internal sealed class ReceivePath : IOrderedWork<ReceiveElement>
 {
     private readonly ITunnel _tunnel;
     private readonly TransportSlot _transport;
-    private readonly ProtocolEngine _engine;
+    private readonly ProtocolEngine<Peer> _engine;
     private readonly AllowedIps<Peer> _allowedIps;
     private readonly DeviceCounters _counters;
     private readonly CryptoPool _crypto;
@@ -26,7 +26,7 @@ internal sealed class ReceivePath : IOrderedWork<ReceiveElement>
     private readonly BatchLeasePool _receiveBatches;
     private readonly Recycler<ReceiveElement> _receiveElements;
 
-    public ReceivePath(ITunnel tunnel, TransportSlot transport, ProtocolEngine engine, AllowedIps<Peer> allowedIps,
+    public ReceivePath(ITunnel tunnel, TransportSlot transport, ProtocolEngine<Peer> engine, AllowedIps<Peer> allowedIps,
         DeviceCounters counters, CryptoPool crypto, DeviceClock clock, InterfaceLog log, CancellationToken stopping,
         SendPath send, HandshakeResponder handshakes)
     {
@@ -167,8 +167,8 @@ internal sealed class ReceivePath : IOrderedWork<ReceiveElement>
                     continue;
                 }
                 var result = _engine.LookupTransport(datagram, now, out ulong counter);
-                if (!result.IsOk) { CountRejected(result.Reason, result.Peer?.Owner as Peer); continue; }
-                var peer = (Peer)result.Peer!.Owner!;
+                if (!result.IsOk) { CountRejected(result.Reason, result.Peer?.Owner); continue; }
+                var peer = result.Peer!.Owner;
                 if (current is null || !ReferenceEquals(current.Peer, peer) || current.Count == current.Capacity)
                 {
                     current = _receiveElements.Rent();

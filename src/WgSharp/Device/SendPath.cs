@@ -15,7 +15,7 @@ internal sealed class SendPath : IOrderedWork<SendElement>
 {
     private readonly ITunnel _tunnel;
     private readonly TransportSlot _transport;
-    private readonly ProtocolEngine _engine;
+    private readonly ProtocolEngine<Peer> _engine;
     private readonly AllowedIps<Peer> _allowedIps;
     private readonly DeviceCounters _counters;
     private readonly CryptoPool _crypto;
@@ -34,7 +34,7 @@ internal sealed class SendPath : IOrderedWork<SendElement>
     /// The send path of one device: tunnelGone is called when the tunnel reader finds the interface deleted,
     /// sealObserver on the sealing thread after each sealed run (a test hook).
     /// </summary>
-    public SendPath(ITunnel tunnel, TransportSlot transport, ProtocolEngine engine, AllowedIps<Peer> allowedIps,
+    public SendPath(ITunnel tunnel, TransportSlot transport, ProtocolEngine<Peer> engine, AllowedIps<Peer> allowedIps,
         DeviceCounters counters, CryptoPool crypto, DeviceClock clock, InterfaceLog log, CancellationToken stopping,
         Action tunnelGone, Action? sealObserver)
     {
@@ -165,7 +165,7 @@ internal sealed class SendPath : IOrderedWork<SendElement>
         {
             SubmitOutcome outcome;
             bool handshake;
-            lock (peer.SendLock)
+            using (peer.EnterSendOrder())
             {
                 if (staged || peer.StagedCount > 0)
                 {
@@ -194,7 +194,7 @@ internal sealed class SendPath : IOrderedWork<SendElement>
 
     /// <summary>
     /// Reserves counters for slots [first, first + count) and submits them to the peer's send queue, in the order
-    /// of the calls (the caller holds peer.SendLock: counter order = queue order = wire order). Never waits.
+    /// of the calls (the caller holds the peer's send lock: counter order = queue order = wire order). Never waits.
     /// needsHandshake: no session, or the session is due for a rekey.
     /// </summary>
     private SubmitOutcome SubmitLocked(Peer peer, BatchLease lease, int first, int count, bool isKeepalive, out bool needsHandshake)
@@ -236,7 +236,7 @@ internal sealed class SendPath : IOrderedWork<SendElement>
     public void SendPacket(Peer peer, ReadOnlySpan<byte> packet)
     {
         bool needsHandshake;
-        lock (peer.SendLock) needsHandshake = SendPacketLocked(peer, packet);
+        using (peer.EnterSendOrder()) needsHandshake = SendPacketLocked(peer, packet);
         if (needsHandshake) SendHandshakeInitiation(peer, isRetry: false);
     }
 
@@ -265,7 +265,7 @@ internal sealed class SendPath : IOrderedWork<SendElement>
     }
 
     /// <summary>
-    /// Submits every staged packet, in order, ahead of anything newer (caller holds peer.SendLock). What cannot
+    /// Submits every staged packet, in order, ahead of anything newer (caller holds the peer's send lock). What cannot
     /// go now (no session, or the send queue is full) stays staged, in order. needsHandshake: no session or a rekey is due.
     /// </summary>
     private SubmitOutcome FlushStagedLocked(Peer peer, out bool needsHandshake)
@@ -307,7 +307,7 @@ internal sealed class SendPath : IOrderedWork<SendElement>
     public void SendStagedOrKeepalive(Peer peer, bool keepaliveIfEmpty)
     {
         bool needsHandshake;
-        lock (peer.SendLock)
+        using (peer.EnterSendOrder())
         {
             if (peer.StagedCount == 0)
             {

@@ -9,7 +9,7 @@ namespace WgSharp.Device;
 // Drives every peer's pure timer state machine from one thread and carries out what expired.
 internal sealed class TimerLoop
 {
-    private readonly ProtocolEngine _engine;
+    private readonly ProtocolEngine<Peer> _engine;
     private readonly DeviceCounters _counters;
     private readonly DeviceClock _clock;
     private readonly InterfaceLog _log;
@@ -19,7 +19,7 @@ internal sealed class TimerLoop
     private readonly ITunnel _tunnel;
     private readonly Action _tunnelGone;
 
-    public TimerLoop(ProtocolEngine engine, DeviceCounters counters, DeviceClock clock, InterfaceLog log,
+    public TimerLoop(ProtocolEngine<Peer> engine, DeviceCounters counters, DeviceClock clock, InterfaceLog log,
         CancellationToken stopping, SendPath send, ITunnel tunnel, Action tunnelGone)
     {
         _engine = engine;
@@ -83,11 +83,12 @@ internal sealed class TimerLoop
                 if (!peer.Removed && peer.Protocol.Timers.NextDeadlineTicks != long.MaxValue) continue;
                 // Nothing armed any more: leave the list. Under the lock that arming takes, so a deadline
                 // armed in between either shows here or finds the flag clear and queues the peer again.
-                lock (peer.Protocol.Lock)
-                {
-                    if (!peer.Removed && peer.Protocol.Timers.NextDeadlineTicks != long.MaxValue) continue;
-                    peer.OnTimerList = false;
-                }
+                if (!peer.Protocol.UnderTimerLock(static (p, owner) =>
+                    {
+                        if (!owner.Removed && p.Timers.NextDeadlineTicks != long.MaxValue) return false;
+                        owner.OnTimerList = false;
+                        return true;
+                    }, peer)) continue;
                 polled[i] = polled[^1];
                 polled.RemoveAt(polled.Count - 1);
             }

@@ -45,7 +45,7 @@ internal sealed class WireGuardDevice : IDeviceControl, IDisposable
         _clock = new DeviceClock(options.TimeScale);
         _threads = new DeviceThreads(_log);
         _crypto = new CryptoPool(new CryptoPoolOptions { Threads = options.EffectiveCryptoThreads });
-        Engine = new ProtocolEngine();
+        Engine = new ProtocolEngine<Peer>();
         var stopping = _threads.Stopping;
         _send = new SendPath(tunnel, _transport, Engine, AllowedIps, Counters, _crypto, _clock, _log, stopping, OnInterfaceGone, options.SealObserver);
         _handshakes = new HandshakeResponder(_transport, Engine, Counters, _clock, _log, _threads, _send, options);
@@ -61,7 +61,7 @@ internal sealed class WireGuardDevice : IDeviceControl, IDisposable
     public ITunnel Tunnel { get; }
     /// <summary>The datagram transport in service (replaced as a whole when the port or routing table changes).</summary>
     public IDatagramTransport Transport => _transport.Current;
-    public ProtocolEngine Engine { get; }
+    public ProtocolEngine<Peer> Engine { get; }
     public AllowedIps<Peer> AllowedIps { get; } = new();
     public DeviceCounters Counters { get; } = new();
     /// <summary>The configured peers.</summary>
