@@ -1,14 +1,15 @@
-using System.Diagnostics;
-
 namespace WgSharp.Device;
 
-/// <summary>The device's monotonic protocol time, from its start (every timer and session age is measured on it).</summary>
-internal sealed class DeviceClock(double scale)
+/// <summary>
+/// The device's monotonic protocol time, from its start: every timer, session age and the under-load hysteresis
+/// are measured on it. Its <see cref="TimeProvider"/> is the system's in production; tests pass a fake or a
+/// faster one (DeviceOptions.TimeProvider).
+/// </summary>
+internal sealed class DeviceClock(TimeProvider time)
 {
-    private readonly long _start = Stopwatch.GetTimestamp();
+    private readonly long _start = time.GetTimestamp();
 
-    public TimeSpan Now => Stopwatch.GetElapsedTime(_start) * scale;
+    public TimeProvider Time => time;
 
-    /// <summary>How many times faster than real time protocol time runs (a test hook; 1 in production).</summary>
-    public double Scale => scale;
+    public TimeSpan Now => time.GetElapsedTime(_start);
 }

@@ -14,7 +14,9 @@ namespace WgSharp.Device;
 /// </summary>
 internal sealed class DeviceConfigurator
 {
-    private readonly Lock _configLock = new();
+    private readonly Lock _applyLock = new();  // LockLevel.Apply: one change at a time, held while a transport opens
+    private readonly Lock _configLock = new(); // LockLevel.Config: the state a change swaps, and a status snapshot
+    private bool _closed;
     private readonly string _interfaceName;
     private readonly ProtocolEngine<Peer> _engine;
     private readonly AllowedIps<Peer> _allowedIps;
@@ -50,7 +52,11 @@ internal sealed class DeviceConfigurator
     /// <summary>Closes the transport for good (the device shuts down); not while a change swaps in a new one.</summary>
     public void CloseTransport()
     {
-        using (LockOrder.Enter(_configLock, LockLevel.Config)) _transport.Current.Dispose();
+        using (LockOrder.Enter(_configLock, LockLevel.Config))
+        {
+            _closed = true; // a change still opening a transport closes it instead of swapping it in
+            _transport.Current.Dispose();
+        }
     }
 
     public DeviceStatus GetStatus()
@@ -101,54 +107,76 @@ internal sealed class DeviceConfigurator
     /// <summary>
     /// Applies a change atomically: the steps that can fail (binding a port, setting a mark, opening a
     /// socket in another namespace) run first on new resources, and nothing else changes if they fail.
+    /// Opening a transport can be slow (it may create a namespace): it runs before the configuration lock is
+    /// taken, so a status snapshot or a shutdown never waits for it; changes themselves go one at a time.
     /// </summary>
     public ConfigResult Apply(DeviceUpdate update)
     {
-        using (LockOrder.Enter(_configLock, LockLevel.Config))
+        using (LockOrder.Enter(_applyLock, LockLevel.Apply))
         {
             // 1. Every fallible step, on new resources: a new transport for a new port or routing table is
             // opened complete (bound, marked, in its namespace); a mark alone is set on the live sockets last,
-            // all or nothing. A failure returns here with nothing changed.
+            // all or nothing. A failure returns here with nothing changed. Only Apply replaces the transport,
+            // and Applies run one at a time: what is read here stays current until the swap below.
             var current = _transport.Current;
-            int rtable = update.RTable ?? _rtable;
+            int currentRTable = RTable;
+            int rtable = update.RTable ?? currentRTable;
             ushort port = update.ListenPort ?? current.Port;
             uint mark = update.FwMark ?? current.FwMark;
             IDatagramTransport? fresh = null;
-            if (rtable != _rtable || port != current.Port)
+            if (rtable != currentRTable || port != current.Port)
             {
                 try { fresh = _transports.Open(new TransportSettings(port, mark, rtable)); }
                 catch (Exception e)
                 {
                     return ConfigResult.Fail(e is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse } ? Errno.EADDRINUSE : Errno.EIO,
-                        rtable != _rtable ? $"cannot open the UDP socket in rtable {rtable}: {e.Message}" : $"cannot listen on port {port}: {e.Message}");
+                        rtable != currentRTable ? $"cannot open the UDP socket in rtable {rtable}: {e.Message}" : $"cannot listen on port {port}: {e.Message}");
                 }
             }
-            else if (mark != current.FwMark)
+            IDatagramTransport? retired = null; // closed after the lock: closing is not the configuration's business
+            try
             {
-                try { current.SetFwMark(mark); }
-                catch (Exception e) { return ConfigResult.Fail(Errno.EIO, $"cannot set fwmark: {e.Message}"); }
-            }
+                using (LockOrder.Enter(_configLock, LockLevel.Config))
+                {
+                    if (_closed)
+                    {
+                        retired = fresh;
+                        return ConfigResult.Fail(Errno.EIO, "the interface is shutting down");
+                    }
+                    if (fresh is null && mark != current.FwMark)
+                    {
+                        try { current.SetFwMark(mark); }
+                        catch (Exception e) { return ConfigResult.Fail(Errno.EIO, $"cannot set fwmark: {e.Message}"); }
+                    }
 
-            // 2. Infallible steps: swap the new transport in (its receivers move over when the old one closes).
-            if (fresh is not null)
-            {
-                _transport.Swap(fresh);
-                _rtable = rtable;
-                current.Dispose();
+                    // 2. Infallible steps: swap the new transport in (its receivers move over when the old one closes).
+                    if (fresh is not null)
+                    {
+                        _transport.Swap(fresh);
+                        Volatile.Write(ref _rtable, rtable);
+                        retired = current;
+                    }
+                    ApplyInfallible(update);
+                    return ConfigResult.Ok;
+                }
             }
-            if (update.Debug is { } debug) _log.Debug = debug;
-            // As wireguard-go: re-sending the current key (setconf/syncconf always send it) keeps sessions.
-            if (update.PrivateKey is { } privateKey && !IsCurrentPrivateKey(privateKey))
-            {
-                foreach (var removed in _engine.SetPrivateKey(privateKey.IsZero ? null : privateKey))
-                    ForgetPeerLocked(removed.Owner); // the engine removed it already
-            }
-            if (update.ReplacePeers || update.RemoveAllPeers)
-                foreach (var peer in Peers.ToList()) RemovePeerLocked(peer.PublicKey);
-
-            foreach (var pu in update.Peers) ApplyPeer(pu);
-            return ConfigResult.Ok;
+            finally { retired?.Dispose(); }
         }
+    }
+
+    private void ApplyInfallible(DeviceUpdate update)
+    {
+        if (update.Debug is { } debug) _log.Debug = debug;
+        // As wireguard-go: re-sending the current key (setconf/syncconf always send it) keeps sessions.
+        if (update.PrivateKey is { } privateKey && !IsCurrentPrivateKey(privateKey))
+        {
+            foreach (var removed in _engine.SetPrivateKey(privateKey.IsZero ? null : privateKey))
+                ForgetPeerLocked(removed.Owner); // the engine removed it already
+        }
+        if (update.ReplacePeers || update.RemoveAllPeers)
+            foreach (var peer in Peers.ToList()) RemovePeerLocked(peer.PublicKey);
+
+        foreach (var pu in update.Peers) ApplyPeer(pu);
     }
 
     private bool IsCurrentPrivateKey(in Key privateKey)

@@ -82,7 +82,7 @@ internal sealed class HandshakeResponder : IDisposable
 
     private readonly BlockingCollection<HandshakeWork> _handshakeQueue;
 
-    /// <summary>Stopwatch timestamp until which we count as under load (the queue was an eighth full less than a second ago).</summary>
+    /// <summary>Timestamp (of the device clock's TimeProvider) until which we count as under load (the queue was an eighth full less than a second ago).</summary>
     private long _underLoadUntil;
 
     /// <summary>
@@ -94,11 +94,10 @@ internal sealed class HandshakeResponder : IDisposable
     {
         get
         {
-            if (_options.ForceUnderLoad) return true;
-            long now = System.Diagnostics.Stopwatch.GetTimestamp();
-            if (_handshakeQueue.Count >= _options.HandshakeQueueCapacity / 8)
+            long now = _clock.Time.GetTimestamp();
+            if (_handshakeQueue.Count >= _options.EffectiveUnderLoadQueueLength)
             {
-                Volatile.Write(ref _underLoadUntil, now + System.Diagnostics.Stopwatch.Frequency);
+                Volatile.Write(ref _underLoadUntil, now + _clock.Time.TimestampFrequency);
                 return true;
             }
             return Volatile.Read(ref _underLoadUntil) > now;

@@ -70,8 +70,11 @@ internal sealed class Peer
     public string LogName => _logName ??= FormatLogName(Protocol.PublicKey); // made on first use: most peers are never logged
     private string? _logName;
 
-    /// <summary>On the device's timer list (some deadline armed); read and written under the protocol peer's timer lock.</summary>
-    internal bool OnTimerList;
+    /// <summary>
+    /// The deadline (protocol ticks) the device's timer loop has this peer scheduled for; long.MaxValue: not
+    /// scheduled. Written under the timer loop's schedule lock; read without it to skip the lock when nothing moved earlier.
+    /// </summary>
+    internal long ScheduledTicks = long.MaxValue;
     /// <summary>Set when the peer leaves the device's configuration.</summary>
     internal volatile bool Removed;
 

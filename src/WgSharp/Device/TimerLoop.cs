@@ -6,8 +6,10 @@ using WgSharp.Protocol.Timers;
 
 namespace WgSharp.Device;
 
-// Drives every peer's pure timer state machine from one thread and carries out what expired.
-internal sealed class TimerLoop
+// Drives every peer's pure timer state machine from one thread and carries out what expired. The thread sleeps
+// until the earliest armed deadline (a heap of peers by deadline) and is woken only when a deadline moves earlier
+// than the one it sleeps for: an idle device with 100,000 peers and nothing armed never wakes (docs/performance.md).
+internal sealed class TimerLoop : IDisposable
 {
     private readonly ProtocolEngine<Peer> _engine;
     private readonly DeviceCounters _counters;
@@ -16,11 +18,24 @@ internal sealed class TimerLoop
     private readonly ILogger _logger;
     private readonly CancellationToken _stopping;
     private readonly SendPath _send;
-    private readonly ITunnel _tunnel;
-    private readonly Action _tunnelGone;
+
+    // The schedule (LockLevel.TimerSchedule, a leaf: nothing is taken under it). An entry (peer, t) is current while
+    // peer.ScheduledTicks == t; an earlier deadline adds a new entry and leaves the old one to be skipped when it
+    // comes up, so moving a deadline never searches the heap. A deadline that moved later is found when its old
+    // entry comes up: the peer is polled (nothing due) and scheduled again at its new deadline.
+    private readonly Lock _scheduleLock = new();
+    private readonly PriorityQueue<Peer, long> _schedule = new();
+    private long _wakeAt = long.MaxValue; // the deadline (protocol ticks) the thread sleeps until
+    private readonly ConcurrentQueue<Peer> _keepalivesDue = new();
+
+    // What wakes the thread: an earlier deadline or a keepalive owed (Set by whoever made it), the deadline itself
+    // (a timeout of the wait, or with a TimeProvider of the caller's the timer it makes), or the device stopping.
+    private readonly AutoResetEvent _wake = new(false);
+    private readonly WaitHandle[] _wakeOrStop;
+    private readonly ITimer? _deadlineTimer;
 
     public TimerLoop(ProtocolEngine<Peer> engine, DeviceCounters counters, DeviceClock clock, InterfaceLog log,
-        CancellationToken stopping, SendPath send, ITunnel tunnel, Action tunnelGone)
+        CancellationToken stopping, SendPath send)
     {
         _engine = engine;
         _counters = counters;
@@ -29,71 +44,137 @@ internal sealed class TimerLoop
         _logger = log.Logger;
         _stopping = stopping;
         _send = send;
-        _tunnel = tunnel;
-        _tunnelGone = tunnelGone;
+        _wakeOrStop = [_wake, stopping.WaitHandle];
         OnArmed = OnTimersArmed;
+        // Real time sleeps in the wait itself; another clock (a test's fake or scaled one) says when by its own timer.
+        if (clock.Time != TimeProvider.System)
+            _deadlineTimer = clock.Time.CreateTimer(static wake => ((AutoResetEvent)wake!).Set(), _wake, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>One delegate shared by every peer's timers (a delegate per peer would cost memory per peer).</summary>
     public Action<object?> OnArmed { get; }
 
+    /// <summary>Peers scheduled, counting entries left behind by deadlines that moved earlier (a test and benchmark view).</summary>
+    public int ScheduledEntries
+    {
+        get { using (LockOrder.Enter(_scheduleLock, LockLevel.TimerSchedule)) return _schedule.Count; }
+    }
+
     /// <summary>Sends <paramref name="peer"/> a keepalive from the timer thread (not under the caller's locks).</summary>
-    public void KeepaliveSoon(Peer peer) => _keepalivesDue.Enqueue(peer);
-
-    /// <summary>Timer resolution in real time; fine enough for the 333 ms jitter.</summary>
-    private static readonly TimeSpan TimerTick = TimeSpan.FromMilliseconds(50);
-
-    /// <summary>Peers whose timers were armed while they were not on the timer thread's list.</summary>
-    private readonly ConcurrentQueue<Peer> _armedPeers = new();
-
-    /// <summary>Peers owed a keepalive at once (a newly set persistent keepalive), sent on the next tick.</summary>
-    private readonly ConcurrentQueue<Peer> _keepalivesDue = new();
+    public void KeepaliveSoon(Peer peer)
+    {
+        _keepalivesDue.Enqueue(peer);
+        _wake.Set();
+    }
 
     /// <summary>
-    /// PeerTimers.Armed for every peer (called under the peer's protocol lock): a peer joins the timer
-    /// thread's list the first time something is armed, so 100,000 idle peers cost the thread nothing.
+    /// PeerTimers.Armed for every peer, called under the peer's timer lock whenever a change leaves a deadline
+    /// armed (with persistent keepalive: for every packet). Costs one read unless the deadline moved earlier than
+    /// the one the peer is scheduled for.
     /// </summary>
     private void OnTimersArmed(object? state)
     {
         var peer = (Peer)state!;
-        if (peer.OnTimerList) return;
-        peer.OnTimerList = true;
-        _armedPeers.Enqueue(peer);
+        long next = peer.Protocol.Timers.NextDeadlineTicks;
+        if (next < Volatile.Read(ref peer.ScheduledTicks)) Schedule(peer, next);
     }
 
-    /// <summary>The timer thread's loop; returns when the device stops or the tunnel is gone.</summary>
+    /// <summary>Schedules the peer at <paramref name="deadline"/> unless it is already scheduled no later; wakes the thread if that is earlier than its sleep.</summary>
+    private void Schedule(Peer peer, long deadline)
+    {
+        bool wake = false;
+        using (LockOrder.Enter(_scheduleLock, LockLevel.TimerSchedule))
+        {
+            if (deadline >= peer.ScheduledTicks) return;
+            Volatile.Write(ref peer.ScheduledTicks, deadline);
+            _schedule.Enqueue(peer, deadline);
+            if (deadline < _wakeAt)
+            {
+                _wakeAt = deadline;
+                wake = true;
+            }
+        }
+        if (wake) _wake.Set();
+    }
+
+    /// <summary>The timer thread's loop; returns when the device stops.</summary>
     public void Run()
     {
-        var realTick = TimerTick / Math.Max(1.0, _clock.Scale);
-        if (realTick < TimeSpan.FromMilliseconds(5)) realTick = TimeSpan.FromMilliseconds(5);
-        var polled = new List<Peer>(); // this thread's own: peers with at least one deadline armed
-        while (!_stopping.WaitHandle.WaitOne(realTick))
+        var due = new List<Peer>(); // this thread's own: the peers whose scheduled deadline has come
+        while (!_stopping.IsCancellationRequested)
         {
-            while (_armedPeers.TryDequeue(out var armed)) polled.Add(armed);
-            while (_keepalivesDue.TryDequeue(out var due))
-                if (!due.Removed) _send.SendKeepalive(due);
-            for (int i = polled.Count - 1; i >= 0; i--)
+            while (_keepalivesDue.TryDequeue(out var owed))
+                if (!owed.Removed) _send.SendKeepalive(owed);
+
+            var now = _clock.Now;
+            long sleepUntil = TakeDue(now.Ticks, due);
+            foreach (var peer in due)
             {
-                var peer = polled[i];
-                if (!peer.Removed)
+                try { RunTimers(peer); }
+                catch (Exception e) { if (_log.Debug) _logger.TimerError(_log.Name, peer.LogName, e.Message); }
+                // Under the lock arming takes: a deadline armed meanwhile either shows here or, armed after,
+                // finds the peer unscheduled and schedules it itself.
+                peer.Protocol.UnderTimerLock(static (protocol, loop) =>
                 {
-                    try { RunTimers(peer); }
-                    catch (Exception e) { if (_log.Debug) _logger.TimerError(_log.Name, peer.LogName, e.Message); }
-                }
-                if (!peer.Removed && peer.Protocol.Timers.NextDeadlineTicks != long.MaxValue) continue;
-                // Nothing armed any more: leave the list. Under the lock that arming takes, so a deadline
-                // armed in between either shows here or finds the flag clear and queues the peer again.
-                if (!peer.Protocol.UnderTimerLock(static (p, owner) =>
-                    {
-                        if (!owner.Removed && p.Timers.NextDeadlineTicks != long.MaxValue) return false;
-                        owner.OnTimerList = false;
-                        return true;
-                    }, peer)) continue;
-                polled[i] = polled[^1];
-                polled.RemoveAt(polled.Count - 1);
+                    var owner = protocol.Owner;
+                    long next = protocol.Timers.NextDeadlineTicks;
+                    if (!owner.Removed && next != long.MaxValue) loop.Schedule(owner, next);
+                    return true;
+                }, this);
             }
-            if (!_tunnel.Exists) { _tunnelGone(); return; }
+            if (due.Count > 0)
+            {
+                due.Clear();
+                continue; // what the peers armed may be due already
+            }
+            Sleep(sleepUntil == long.MaxValue ? Timeout.InfiniteTimeSpan : TimeSpan.FromTicks(sleepUntil - now.Ticks));
         }
+    }
+
+    /// <summary>
+    /// Takes every peer whose current entry is due at <paramref name="now"/> into <paramref name="due"/> (it is then
+    /// unscheduled) and returns the earliest deadline left, which the thread will sleep until.
+    /// </summary>
+    private long TakeDue(long now, List<Peer> due)
+    {
+        using (LockOrder.Enter(_scheduleLock, LockLevel.TimerSchedule))
+        {
+            while (_schedule.TryPeek(out var peer, out long deadline))
+            {
+                if (deadline != peer.ScheduledTicks || peer.Removed)
+                {
+                    _schedule.Dequeue(); // left behind by an earlier deadline, or the peer is gone
+                    if (deadline == peer.ScheduledTicks) Volatile.Write(ref peer.ScheduledTicks, long.MaxValue);
+                    continue;
+                }
+                if (deadline > now) break;
+                _schedule.Dequeue();
+                Volatile.Write(ref peer.ScheduledTicks, long.MaxValue);
+                due.Add(peer);
+            }
+            _wakeAt = _schedule.TryPeek(out _, out long next) ? next : long.MaxValue;
+            return due.Count > 0 ? now : _wakeAt;
+        }
+    }
+
+    /// <summary>Sleeps for <paramref name="timeout"/> of protocol time, or until woken (an earlier deadline, a keepalive owed, stopping).</summary>
+    private void Sleep(TimeSpan timeout)
+    {
+        // A whole millisecond at least: a timer rounds shorter waits down to none, and the loop would spin until then.
+        if (timeout != Timeout.InfiniteTimeSpan && timeout < TimeSpan.FromMilliseconds(1)) timeout = TimeSpan.FromMilliseconds(1);
+        if (_deadlineTimer is null)
+        {
+            WaitHandle.WaitAny(_wakeOrStop, timeout == Timeout.InfiniteTimeSpan || timeout.TotalMilliseconds < int.MaxValue ? timeout : TimeSpan.FromMilliseconds(int.MaxValue - 1));
+            return;
+        }
+        _deadlineTimer.Change(timeout, Timeout.InfiniteTimeSpan);
+        WaitHandle.WaitAny(_wakeOrStop);
+    }
+
+    public void Dispose()
+    {
+        _deadlineTimer?.Dispose();
+        _wake.Dispose();
     }
 
     private void RunTimers(Peer peer)

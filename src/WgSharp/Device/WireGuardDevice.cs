@@ -42,7 +42,7 @@ internal sealed class WireGuardDevice : IDeviceControl, IDisposable
         Tunnel = tunnel;
         InterfaceName = tunnel.Name;
         _log = new InterfaceLog(logger, InterfaceName, options.Debug);
-        _clock = new DeviceClock(options.TimeScale);
+        _clock = new DeviceClock(options.TimeProvider);
         _threads = new DeviceThreads(_log);
         _crypto = new CryptoPool(new CryptoPoolOptions { Threads = options.EffectiveCryptoThreads });
         Engine = new ProtocolEngine<Peer>();
@@ -50,7 +50,7 @@ internal sealed class WireGuardDevice : IDeviceControl, IDisposable
         _send = new SendPath(tunnel, _transport, Engine, AllowedIps, Counters, _crypto, _clock, _log, stopping, OnInterfaceGone, options.SealObserver);
         _handshakes = new HandshakeResponder(_transport, Engine, Counters, _clock, _log, _threads, _send, options);
         _receive = new ReceivePath(tunnel, _transport, Engine, AllowedIps, Counters, _crypto, _clock, _log, stopping, _send, _handshakes);
-        _timers = new TimerLoop(Engine, Counters, _clock, _log, stopping, _send, tunnel, OnInterfaceGone);
+        _timers = new TimerLoop(Engine, Counters, _clock, _log, stopping, _send);
         _configurator = new DeviceConfigurator(InterfaceName, Engine, AllowedIps, Counters, _clock, _log, _transport, transports, _timers);
     }
 
@@ -102,7 +102,7 @@ internal sealed class WireGuardDevice : IDeviceControl, IDisposable
         _threads.Start("wg-timers", _timers.Run);
     }
 
-    private int _gone; // both the tunnel reader and the timers may find the interface gone: raised once
+    private int _gone; // raised once, whatever reports it
 
     private void OnInterfaceGone()
     {
@@ -130,5 +130,6 @@ internal sealed class WireGuardDevice : IDeviceControl, IDisposable
         }
         Engine.SetPrivateKey(null);
         _handshakes.Dispose();
+        _timers.Dispose();
     }
 }

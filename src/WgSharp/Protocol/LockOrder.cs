@@ -10,16 +10,18 @@ namespace WgSharp.Protocol;
 /// </summary>
 internal enum LockLevel
 {
-    /// <summary>DeviceConfigurator: one configuration change or status snapshot at a time.</summary>
-    Config = 1,
+    /// <summary>DeviceConfigurator: one configuration change at a time (held while a new transport opens).</summary>
+    Apply = 1,
+    /// <summary>DeviceConfigurator: the state a change swaps in, and a status snapshot (nothing slow under it).</summary>
+    Config = 2,
     /// <summary>Peer: reserving send counters and submitting runs in one order (counter = queue = wire order).</summary>
-    PeerSend = 2,
+    PeerSend = 3,
     /// <summary>ProtocolPeer: its timers and handshake-sending bookkeeping.</summary>
-    PeerTimers = 3,
+    PeerTimers = 4,
     /// <summary>Handshake: the Noise state of one peer's handshake in flight.</summary>
-    Handshake = 4,
+    Handshake = 5,
     /// <summary>TimerLoop: the deadline heap (taken when a peer's timers are armed, under PeerTimers).</summary>
-    TimerSchedule = 5,
+    TimerSchedule = 6,
 }
 
 /// <summary>
