@@ -11,6 +11,8 @@ namespace WgSharp.Device;
 // in order: datagram transport; plus handshake initiations. One batch at a time: read, route each packet,
 // then per run of consecutive packets to one peer reserve its counters and submit it to the peer's send
 // queue; sealed runs leave in counter order, each in one call (one UDP GSO send on Linux). docs/pipeline.md.
+// About 400 lines: staging, counter reservation and submission share the send lock's one invariant (counter order
+// = queue order = wire order); split over two classes, that invariant would be spread over both.
 internal sealed class SendPath : IOrderedWork<SendElement>
 {
     private readonly ITunnel _tunnel;
