@@ -60,9 +60,9 @@ internal static class EnvironmentKnobs
             cryptoThreads = threads;
         return new DeviceOptions
         {
-            TimeScale = scale,
+            TimeProvider = scale > 1.0 ? new ScaledTimeProvider(scale) : TimeProvider.System,
             Debug = Logging.DebugRequested,
-            ForceUnderLoad = TestKnob("WGSHARP_FORCE_UNDER_LOAD", environment, baseDirectory) == "1",
+            UnderLoadQueueLength = TestKnob("WGSHARP_FORCE_UNDER_LOAD", environment, baseDirectory) == "1" ? 0 : -1,
             Offloads = environment("WGSHARP_OFFLOADS") != "0",
             CryptoThreads = cryptoThreads,
         };

@@ -5,7 +5,7 @@ namespace WgSharp.Device;
 /// <see cref="CounterScope.Device"/>); the overloads that take a peer count for the peer too
 /// (<see cref="Peer.Counters"/>). Only drop and handshake paths count here, never a forwarded packet.
 /// </summary>
-internal sealed class DeviceCounters
+internal sealed class DeviceCounters : IO.ITunnelDrops
 {
     private readonly CounterSet _counters = new(CounterScope.Device);
     private long _receiveQueueFull; // not a named counter: shown by ToString only, in no status or metric
@@ -28,8 +28,8 @@ internal sealed class DeviceCounters
     internal void CountHandshakeRateLimited() => _counters.Increment(Counter.HandshakeRateLimited);
     internal void CountCookieReplySent() => _counters.Increment(Counter.CookieRepliesSent);
     internal void CountStagedDropped(long n) => _counters.Add(Counter.StagedDropped, n);
-    internal void CountSendError() => _counters.Increment(Counter.SendErrors);
-    internal void CountMalformed() => _counters.Increment(Counter.Malformed);
+    public void CountSendError() => _counters.Increment(Counter.SendErrors);
+    public void CountMalformed() => _counters.Increment(Counter.Malformed);
     internal void CountReceiveQueueFull(long n) => Interlocked.Add(ref _receiveQueueFull, n);
 
     // The same drops attributed to a peer as well (null: no peer known, the device alone counts it).

@@ -4,19 +4,25 @@ namespace WgSharp.Device;
 internal sealed class DeviceOptions
 {
     /// <summary>
-    /// Makes protocol time run this many times faster than real time (all WireGuard timers
-    /// shrink by this factor). A test hook only (env WGSHARP_TIME_SCALE); 1 in production.
+    /// The clock of every protocol timer and session age: the system's in production; tests pass a fake one
+    /// (advanced by hand) or one that runs faster than real time.
     /// </summary>
-    public double TimeScale { get; init; } = 1.0;
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
     /// <summary>Start with the debug log on (env LOG_LEVEL=debug, as wireguard-go reads it).</summary>
     public bool Debug { get; init; }
 
-    /// <summary>Handshake messages queued before new ones are dropped; "under load" at 1/8 of it.</summary>
+    /// <summary>Handshake messages queued before new ones are dropped.</summary>
     public int HandshakeQueueCapacity { get; init; } = 4096;
 
-    /// <summary>Force "under load" (cookie replies for every initiation without mac2); a test hook.</summary>
-    public bool ForceUnderLoad { get; init; }
+    /// <summary>
+    /// Queued handshake messages from which the device counts as under load (cookie replies for initiations without
+    /// a valid mac2). Default (-1): an eighth of <see cref="HandshakeQueueCapacity"/>, as wireguard-go; 0: always.
+    /// </summary>
+    public int UnderLoadQueueLength { get; init; } = -1;
+
+    /// <summary>The queue length <see cref="UnderLoadQueueLength"/> stands for.</summary>
+    internal int EffectiveUnderLoadQueueLength => UnderLoadQueueLength >= 0 ? UnderLoadQueueLength : HandshakeQueueCapacity / 8;
 
     /// <summary>Threads doing handshake work (Diffie-Hellman); 0 means one per core.</summary>
     public int HandshakeWorkers { get; init; }

@@ -34,18 +34,19 @@ internal sealed class Peer
     private OrderedQueue<ReceiveElement>? _receiveQueue;
     private CounterSet? _counters;
 
-    public Peer(ProtocolPeer protocol)
-    {
-        Protocol = protocol;
-        protocol.Owner = this;
-    }
+    /// <summary>The device's side of <paramref name="protocol"/>, made as its owner (ProtocolEngine.AddPeer).</summary>
+    public Peer(ProtocolPeer<Peer> protocol) => Protocol = protocol;
 
-    public ProtocolPeer Protocol { get; }
+    public ProtocolPeer<Peer> Protocol { get; }
+
+    // Also guards the staging queue: staging happens under it anyway, and one lock costs each of 100,000 idle peers less.
+    private readonly Lock _sendLock = new();
+
     /// <summary>
-    /// Orders this peer's sends: counters are reserved and runs submitted to <see cref="SendQueue"/> under it,
-    /// so counter order is queue order is wire order (sealing itself runs on any thread).
+    /// Takes the lock that orders this peer's sends (LockLevel.PeerSend): counters are reserved and runs submitted
+    /// to <see cref="SendQueue"/> under it, so counter order is queue order is wire order (sealing runs on any thread).
     /// </summary>
-    public object SendLock { get; } = new();
+    public LockOrder.Scope EnterSendOrder() => LockOrder.Enter(_sendLock, LockLevel.PeerSend);
     /// <summary>This peer's outbound elements in counter order, made on the first send with the device's pool and work.</summary>
     internal OrderedQueue<SendElement> SendQueue(CryptoPool pool, IOrderedWork<SendElement> work) =>
         Volatile.Read(ref _sendQueue) ?? Publish(ref _sendQueue, new OrderedQueue<SendElement>(pool, work));
@@ -59,7 +60,7 @@ internal sealed class Peer
     /// </summary>
     public Key? PresharedKey
     {
-        get { lock (Protocol.Handshake.Lock) return Protocol.Handshake.HasPresharedKey ? new Key(Protocol.Handshake.PresharedKey) : null; }
+        get => Protocol.CopyPresharedKey();
     }
     /// <summary>Creation sequence number: `wg show` lists peers in the order they were added.</summary>
     public long CreatedOrder { get; init; }
@@ -69,8 +70,11 @@ internal sealed class Peer
     public string LogName => _logName ??= FormatLogName(Protocol.PublicKey); // made on first use: most peers are never logged
     private string? _logName;
 
-    /// <summary>On the device's timer list (some deadline armed); read and written under Protocol.Lock.</summary>
-    internal bool OnTimerList;
+    /// <summary>
+    /// The deadline (protocol ticks) the device's timer loop has this peer scheduled for; long.MaxValue: not
+    /// scheduled. Written under the timer loop's schedule lock; read without it to skip the lock when nothing moved earlier.
+    /// </summary>
+    internal long ScheduledTicks = long.MaxValue;
     /// <summary>Set when the peer leaves the device's configuration.</summary>
     internal volatile bool Removed;
 
@@ -137,7 +141,7 @@ internal sealed class Peer
     {
         var copy = StagedPacket.Rent(packet);
         var staged = Volatile.Read(ref _staged) ?? Publish(ref _staged, new Queue<StagedPacket>());
-        lock (staged)
+        using (EnterSendOrder())
         {
             bool dropped = false;
             while (staged.Count >= MaxStagedPackets)
@@ -154,7 +158,7 @@ internal sealed class Peer
     public int TakeStaged(List<StagedPacket> into)
     {
         if (Volatile.Read(ref _staged) is not { } staged) return 0;
-        lock (staged)
+        using (EnterSendOrder())
         {
             int n = staged.Count;
             while (staged.Count > 0) into.Add(staged.Dequeue());
@@ -167,7 +171,7 @@ internal sealed class Peer
         get
         {
             if (Volatile.Read(ref _staged) is not { } staged) return 0;
-            lock (staged) return staged.Count;
+            using (EnterSendOrder()) return staged.Count;
         }
     }
 
@@ -175,7 +179,7 @@ internal sealed class Peer
     public int ClearStaged()
     {
         if (Volatile.Read(ref _staged) is not { } staged) return 0;
-        lock (staged)
+        using (EnterSendOrder())
         {
             int n = staged.Count;
             while (staged.Count > 0) staged.Dequeue().Return();

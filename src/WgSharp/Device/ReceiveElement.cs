@@ -10,6 +10,8 @@ namespace WgSharp.Device;
 internal sealed class ReceiveElement(int capacity)
 {
     public Peer Peer = null!;
+    /// <summary>The reader that submitted it, when delivery runs inline on readers (no crypto workers); else null.</summary>
+    public ReceiveReader? Reader;
     public BatchLease Lease = null!;
     public int Count;
     public readonly int[] Slots = new int[capacity];
@@ -36,6 +38,7 @@ internal sealed class ReceiveElement(int capacity)
         Array.Clear(Keypairs, 0, Count); // hold no keys alive
         Count = Bytes = 0;
         Peer = null!;
+        Reader = null;
         Lease = null!;
     }
 }

@@ -7,23 +7,24 @@ namespace WgSharp.Device;
 internal sealed class Recycler<T>(Func<T> create) where T : class
 {
     private readonly Stack<T> _free = new();
+    private readonly Lock _lock = new();
 
     public T Rent()
     {
-        lock (_free)
+        lock (_lock)
             if (_free.TryPop(out var item)) return item;
         return create();
     }
 
     public void Return(T item)
     {
-        lock (_free) _free.Push(item);
+        lock (_lock) _free.Push(item);
     }
 
     /// <summary>Takes every free object out (the owner disposes them).</summary>
     public List<T> Drain()
     {
-        lock (_free)
+        lock (_lock)
         {
             var all = new List<T>(_free);
             _free.Clear();

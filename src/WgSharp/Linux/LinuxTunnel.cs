@@ -54,7 +54,7 @@ internal sealed class LinuxTunnel : ITunnel
 
     public bool Exists => _tun.Exists();
 
-    public int Read(PacketBatch packets, DeviceCounters counters)
+    public int Read(PacketBatch packets, ITunnelDrops counters)
     {
         packets.Count = 0;
         while (_nextSegment >= _segments)
@@ -95,7 +95,7 @@ internal sealed class LinuxTunnel : ITunnel
         return count;
     }
 
-    public bool Write(PacketBatch packets, DeviceCounters counters, bool mayHold)
+    public bool Write(PacketBatch packets, ITunnelDrops counters, bool mayHold)
     {
         if (_coalescers == null)
         {
@@ -119,7 +119,7 @@ internal sealed class LinuxTunnel : ITunnel
         return hold;
     }
 
-    public void Flush(DeviceCounters counters)
+    public void Flush(ITunnelDrops counters)
     {
         if (_coalescers is { IsValueCreated: true } coalescers) coalescers.Value!.Flush(counters);
     }

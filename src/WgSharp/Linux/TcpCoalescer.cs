@@ -1,3 +1,4 @@
+using WgSharp.Device.IO;
 using System.Runtime.Versioning;
 using WgSharp.Packets;
 using System.Buffers.Binary;
@@ -44,7 +45,7 @@ internal sealed class TcpCoalescer(TcpCoalescer.PacketWriter write)
     public bool CanGrow => _length > 0 && !_closed && _length + _segmentSize <= MaxLength && _segments < MaxSegments;
 
     /// <summary>Adds a decrypted, source-checked packet; writes out what can no longer grow.</summary>
-    public void Add(ReadOnlySpan<byte> packet, DeviceCounters counters)
+    public void Add(ReadOnlySpan<byte> packet, ITunnelDrops counters)
     {
         if (!TryParse(packet, out int ipLength, out int headerLength))
         {
@@ -152,7 +153,7 @@ internal sealed class TcpCoalescer(TcpCoalescer.PacketWriter write)
     }
 
     /// <summary>Writes the pending packet: as it is when it is one segment, else as a GSO super-packet.</summary>
-    public void Flush(DeviceCounters counters)
+    public void Flush(ITunnelDrops counters)
     {
         if (_length == 0) return;
         var packet = _buffer.AsSpan(0, _length);
@@ -192,13 +193,13 @@ internal sealed class TcpCoalescer(TcpCoalescer.PacketWriter write)
         _segments = 0;
     }
 
-    private void Write(ReadOnlySpan<byte> packet, DeviceCounters counters)
+    private void Write(ReadOnlySpan<byte> packet, ITunnelDrops counters)
     {
         if (!write(packet, new VirtioNetHeader { Flags = VirtioNetHeader.FlagDataValid })) counters.CountSendError();
     }
 
     /// <summary>Writes a packet without vouching for its checksum, so the receiving stack verifies it.</summary>
-    private void WriteUnverified(ReadOnlySpan<byte> packet, DeviceCounters counters)
+    private void WriteUnverified(ReadOnlySpan<byte> packet, ITunnelDrops counters)
     {
         if (!write(packet, default)) counters.CountSendError();
     }

@@ -24,7 +24,7 @@ internal sealed class NetstackTunnel(Netstack stack, string name) : ITunnel
 
     public bool Exists => !Stack.IsDisposed;
 
-    public int Read(PacketBatch packets, DeviceCounters counters)
+    public int Read(PacketBatch packets, ITunnelDrops counters)
     {
         int n = Stack.ReadOutput(packets);
         if (Stack.Tap is { } tap)
@@ -32,7 +32,7 @@ internal sealed class NetstackTunnel(Netstack stack, string name) : ITunnel
         return n;
     }
 
-    public bool Write(PacketBatch packets, DeviceCounters counters, bool mayHold)
+    public bool Write(PacketBatch packets, ITunnelDrops counters, bool mayHold)
     {
         // Input is processed before Write returns; only the wake-ups it causes (ACKs, readers) may be held back.
         Stack.BeginInputBurst(packets.Count);
@@ -46,7 +46,7 @@ internal sealed class NetstackTunnel(Netstack stack, string name) : ITunnel
         return Stack.EndInputBurst(mayHold);
     }
 
-    public void Flush(DeviceCounters counters) => Stack.FlushInputBurst();
+    public void Flush(ITunnelDrops counters) => Stack.FlushInputBurst();
 
     public void Dispose() => Stack.Dispose();
 }

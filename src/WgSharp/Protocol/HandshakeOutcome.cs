@@ -14,14 +14,16 @@ internal enum HandshakeOutcome
     CookieConsumed,
 }
 
-/// <summary>Result of <see cref="ProtocolEngine.ProcessHandshake"/>.</summary>
-internal readonly record struct HandshakeResult(HandshakeOutcome Outcome, RejectReason Reason, ProtocolPeer? Peer, int ReplyLength)
+/// <summary>Result of <see cref="ProtocolEngine{TOwner}.ProcessHandshake"/>.</summary>
+internal readonly record struct HandshakeResult<TOwner>(HandshakeOutcome Outcome, RejectReason Reason, ProtocolPeer<TOwner>? Peer, int ReplyLength)
+    where TOwner : class
 {
-    public static HandshakeResult Reject(RejectReason reason, ProtocolPeer? peer = null) => new(HandshakeOutcome.Rejected, reason, peer, 0);
+    public static HandshakeResult<TOwner> Reject(RejectReason reason, ProtocolPeer<TOwner>? peer = null) => new(HandshakeOutcome.Rejected, reason, peer, 0);
 }
 
-/// <summary>Result of <see cref="ProtocolEngine.OpenTransport"/>: the peer and plaintext length, or why it was refused.</summary>
-internal readonly record struct TransportResult(RejectReason Reason, ProtocolPeer? Peer, Transport.Keypair? Keypair, int PlaintextLength)
+/// <summary>Result of <see cref="ProtocolEngine{TOwner}.OpenTransport"/>: the peer and plaintext length, or why it was refused.</summary>
+internal readonly record struct TransportResult<TOwner>(RejectReason Reason, ProtocolPeer<TOwner>? Peer, Transport.Keypair? Keypair, int PlaintextLength)
+    where TOwner : class
 {
     public bool IsOk => Reason == RejectReason.None;
     public bool IsKeepalive => IsOk && PlaintextLength == 0;

@@ -1,3 +1,4 @@
+using WgSharp.Cli.Daemon;
 using WgSharp.Device;
 using WgSharp.Device.IO;
 using WgSharp.Keys;
@@ -197,7 +198,7 @@ public class DeviceTunnelTests(ITestOutputHelper output)
     {
         const double scale = 10; // a 25 s interval passes every 2.5 s
         using var net = new TwoNamespaces();
-        var (a, b) = ConnectPair(net, outerIPv6: false, psk: null, optionsA: new DeviceOptions { Debug = true, TimeScale = scale });
+        var (a, b) = ConnectPair(net, outerIPv6: false, psk: null, optionsA: new DeviceOptions { Debug = true, TimeProvider = new ScaledTimeProvider(scale) });
         using (a)
         using (b)
         {
@@ -216,7 +217,7 @@ public class DeviceTunnelTests(ITestOutputHelper output)
     {
         const double scale = 20; // 5 s -> 0.25 s, 90 s -> 4.5 s
         using var net = new TwoNamespaces();
-        using var a = WgSharpPeer.Start(net.A, new DeviceOptions { Debug = true, TimeScale = scale });
+        using var a = WgSharpPeer.Start(net.A, new DeviceOptions { Debug = true, TimeProvider = new ScaledTimeProvider(scale) });
         var silent = KeyPair.DerivePublicKey(KeyPair.GeneratePrivateKey());
         a.SetPeer(silent, "10.200.0.9/32", $"{OuterB4}:9"); // nothing listens there
         a.AddAddressAndUp($"{InnerA4}/24");

@@ -1,3 +1,4 @@
+using WgSharp.Cli.Daemon;
 using WgSharp.Device;
 using WgSharp.Keys;
 using WgSharp.Tests.Integration.Infrastructure;
@@ -104,7 +105,7 @@ public class WireGuardGoInteropTests(ITestOutputHelper output)
         // transfer wgsharp, the initiator, must rekey with wireguard-go several times.
         const double scale = 24;
         using var net = new TwoNamespaces();
-        var (ours, theirs) = Connect(net, outerIPv6: false, psk: null, new DeviceOptions { Debug = true, TimeScale = scale });
+        var (ours, theirs) = Connect(net, outerIPv6: false, psk: null, new DeviceOptions { Debug = true, TimeProvider = new ScaledTimeProvider(scale) });
         using (ours)
         using (theirs)
         {

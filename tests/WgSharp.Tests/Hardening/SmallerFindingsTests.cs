@@ -75,15 +75,15 @@ public sealed class SmallerFindingsTests : IDisposable
         string? Lookup(string name) => environment.GetValueOrDefault(name);
 
         var shipped = EnvironmentKnobs.ForDevice(Lookup, _directory); // no marker beside the program
-        Assert.Equal(1.0, shipped.TimeScale);
-        Assert.False(shipped.ForceUnderLoad);
+        Assert.Same(TimeProvider.System, shipped.TimeProvider);
+        Assert.Equal(-1, shipped.UnderLoadQueueLength);
         Assert.Null(EnvironmentKnobs.TestKnob("WGSHARP_HOSTNAME_DIR", Lookup, _directory));
         Assert.Equal(3, shipped.CryptoThreads); // an ordinary tuning knob still works
 
         File.WriteAllText(Path.Combine(_directory, EnvironmentKnobs.TestKnobsMarker), "");
         var tested = EnvironmentKnobs.ForDevice(Lookup, _directory);
-        Assert.Equal(30.0, tested.TimeScale);
-        Assert.True(tested.ForceUnderLoad);
+        Assert.Equal(30.0, Assert.IsType<ScaledTimeProvider>(tested.TimeProvider).Scale);
+        Assert.Equal(0, tested.UnderLoadQueueLength); // always under load
         Assert.Equal("/tmp", EnvironmentKnobs.TestKnob("WGSHARP_HOSTNAME_DIR", Lookup, _directory));
     }
 

@@ -103,7 +103,7 @@ public class HandshakeAndTransportTests
     public void MismatchedPresharedKeysNeverYieldASession()
     {
         var h = new ProtocolHarness();
-        lock (h.A.Peer.Handshake.Lock) h.A.Peer.Handshake.SetPresharedKey(KeyPair.GeneratePresharedKey());
+        h.A.Peer.SetPresharedKey(KeyPair.GeneratePresharedKey());
         var initiation = h.Initiate(h.A)!;
         // The initiation does not involve the psk, so the responder answers; the response cannot authenticate.
         Assert.Equal(HandshakeOutcome.ResponseWritten, h.DeliverHandshake(h.B, initiation, out var response).Outcome);

@@ -82,7 +82,7 @@ public class KnownAnswerTests
         Span<byte> timestamp = stackalloc byte[Tai64N.Size];
         Tai64N.Write(timestamp, Timestamp);
         var initiation = new byte[MessageLayout.InitiationSize];
-        lock (hsI.Lock)
+        using (hsI.Enter())
             Assert.True(NoiseProtocol.CreateInitiation(initiator, hsI, InitiatorIndex, timestamp, initiation, Run32(0x41)));
         new CookieGenerator(responderPublic.AsSpan()).AddMacs(initiation, TimeSpan.Zero);
 
@@ -92,7 +92,7 @@ public class KnownAnswerTests
         Assert.Same(hsR, consumed);
 
         var response = new byte[MessageLayout.ResponseSize];
-        lock (hsR.Lock)
+        using (hsR.Enter())
             Assert.True(NoiseProtocol.CreateResponse(hsR, ResponderIndex, response, Run32(0x61)));
         new CookieGenerator(initiatorPublic.AsSpan()).AddMacs(response, TimeSpan.Zero);
 
@@ -106,8 +106,8 @@ public class KnownAnswerTests
         Assert.Equal((InitiatorIndex, ResponderIndex), (keypairI.LocalIndex, keypairI.RemoteIndex));
         Assert.Equal((ResponderIndex, InitiatorIndex), (keypairR.LocalIndex, keypairR.RemoteIndex));
 
-        var peerAtInitiator = new ProtocolPeer(responderPublic);
-        var peerAtResponder = new ProtocolPeer(initiatorPublic);
+        var peerAtInitiator = new ProtocolPeer(responderPublic, _ => new object());
+        var peerAtResponder = new ProtocolPeer(initiatorPublic, _ => new object());
         peerAtInitiator.Keypairs.Install(keypairI, []);
         peerAtResponder.Keypairs.Install(keypairR, []);
 
@@ -127,7 +127,7 @@ public class KnownAnswerTests
     {
         var send = new byte[32];
         var receive = new byte[32];
-        lock (hs.Lock)
+        using (hs.Enter())
         {
             uint local = hs.LocalIndex, remote = hs.RemoteIndex;
             Assert.True(NoiseProtocol.DeriveTransportKeys(hs, send, receive, out bool isInitiator));

@@ -81,7 +81,7 @@ internal sealed class ProtocolHarness
     public static ProtocolPeer AddPeer(HarnessSide side, Key publicKey, Key? presharedKey)
     {
         var peer = side.Engine.AddPeer(publicKey) ?? throw new InvalidOperationException("peer refused");
-        lock (peer.Handshake.Lock) peer.Handshake.SetPresharedKey(presharedKey);
+        peer.SetPresharedKey(presharedKey);
         return peer;
     }
 

@@ -59,16 +59,16 @@ public static class FuzzTargets
         if (input.IsEmpty) return;
         int mode = input[0];
         var message = input[1..].ToArray();
-        var responder = new ProtocolEngine(() => Wall, () => TimeSpan.Zero);
+        var responder = new ProtocolEngine<object>(() => Wall, () => TimeSpan.Zero);
         responder.SetPrivateKey(ResponderPrivate);
-        var peer = responder.AddPeer(InitiatorPublic)!;
+        var peer = responder.AddPeer(InitiatorPublic, _ => new object())!;
         var reply = new byte[MessageLayout.InitiationSize];
 
         if ((mode & 4) != 0)
         {
-            var initiator = new ProtocolEngine(() => Wall, () => TimeSpan.Zero);
+            var initiator = new ProtocolEngine<object>(() => Wall, () => TimeSpan.Zero);
             initiator.SetPrivateKey(InitiatorPrivate);
-            var towardsResponder = initiator.AddPeer(ResponderPublic)!;
+            var towardsResponder = initiator.AddPeer(ResponderPublic, _ => new object())!;
             var initiation = new byte[MessageLayout.InitiationSize];
             if (towardsResponder.TryCreateInitiation(initiator, Now, Wall, false, initiation) &&
                 responder.ProcessHandshake(initiation, Source, Now, false, reply).Outcome == HandshakeOutcome.ResponseWritten &&

@@ -1,3 +1,4 @@
+using WgSharp.Cli.Daemon;
 using System.Diagnostics;
 using System.Net;
 using WgSharp.Device;
@@ -26,7 +27,7 @@ public class HandshakeFloodTests(ITestOutputHelper output)
     {
         using var net = new TwoNamespaces();
         // A's time runs 5x faster so its handshake retry (5 s) comes after 1 s: the flood window stays short.
-        using var a = WgSharpPeer.Start(net.A, new DeviceOptions { Debug = true, TimeScale = 5 });
+        using var a = WgSharpPeer.Start(net.A, new DeviceOptions { Debug = true, TimeProvider = new ScaledTimeProvider(5) });
         using var b = WgSharpPeer.Start(net.B, new DeviceOptions { Debug = false });
         a.SetPeer(b.PublicKey, $"{InnerB4}/32", $"{OuterB4}:{b.ListenPort}");
         b.SetPeer(a.PublicKey, $"{InnerA4}/32", $"{OuterA4}:{a.ListenPort}");

@@ -1,3 +1,4 @@
+using WgSharp.Cli.Daemon;
 using WgSharp.Device;
 using WgSharp.Tests.Integration.Infrastructure;
 using Xunit.Abstractions;
@@ -40,7 +41,7 @@ public class LossyNetworkTests(ITestOutputHelper output)
     public void HandshakeCompletesUnderThirtyPercentLoss()
     {
         // Time runs 5x faster so the 5 s retry interval is 1 s: a few lost attempts cost seconds, not half a minute.
-        var options = new DeviceOptions { Debug = true, TimeScale = 5 };
+        var options = new DeviceOptions { Debug = true, TimeProvider = new ScaledTimeProvider(5) };
         using var pair = new RelayedPair(new UdpFaults { DropRate = 0.30, Seed = 3 }, options);
         Assert.True(NetworkChecks.WaitForPing(pair.Net.A, InnerB4, TimeSpan.FromSeconds(40)), pair.Describe() + "\n" + pair.A.Log.Text);
         Assert.NotNull(pair.A.PeerFor(pair.B.PublicKey).Protocol.Keypairs.Current);

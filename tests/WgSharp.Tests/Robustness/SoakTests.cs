@@ -1,3 +1,4 @@
+using WgSharp.Cli.Daemon;
 using System.Diagnostics;
 using WgSharp.Device;
 using WgSharp.Keys;
@@ -24,7 +25,7 @@ public class SoakTests(ITestOutputHelper output)
     public void TrafficWithRekeysEveryFewSecondsKeepsMemoryDescriptorsAndThreadsFlat()
     {
         using var net = new TwoNamespaces();
-        using var b = WgSharpPeer.Start(net.B, new DeviceOptions { Debug = true, TimeScale = TimeScale });
+        using var b = WgSharpPeer.Start(net.B, new DeviceOptions { Debug = true, TimeProvider = new ScaledTimeProvider(TimeScale) });
         var keyA = KeyPair.GeneratePrivateKey();
         var keyFile = Path.GetTempFileName();
         File.WriteAllText(keyFile, keyA.ToBase64());

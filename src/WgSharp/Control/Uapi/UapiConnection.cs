@@ -21,17 +21,15 @@ internal sealed class UapiConnection
 
     private readonly SocketDeadlineStream _stream;
     private readonly IDeviceControl _device;
-    private readonly object _applyLock;
     private readonly ILogger _logger;
     private readonly TimeSpan _requestTimeout;
     private readonly UapiLineReader _reader;
     private readonly UapiReplyWriter _reply;
 
-    public UapiConnection(SocketDeadlineStream stream, IDeviceControl device, object applyLock, ILogger logger, TimeSpan requestTimeout)
+    public UapiConnection(SocketDeadlineStream stream, IDeviceControl device, ILogger logger, TimeSpan requestTimeout)
     {
         _stream = stream;
         _device = device;
-        _applyLock = applyLock;
         _logger = logger;
         _requestTimeout = requestTimeout;
         _reader = new UapiLineReader(stream);
@@ -179,8 +177,7 @@ internal sealed class UapiConnection
     {
         try
         {
-            // Sets are serialised as wireguard-go's ipcMutex does, whatever locking the device has itself.
-            lock (_applyLock) return _device.Apply(update);
+            return _device.Apply(update); // one at a time: the server hands every connection one SerializedDeviceControl
         }
         catch (Exception ex)
         {

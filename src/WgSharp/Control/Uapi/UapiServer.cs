@@ -30,7 +30,6 @@ internal sealed class UapiServer : IDisposable, IAsyncDisposable
     private readonly ILogger _logger;
     private readonly UnixStreamSocket _listener;
     private readonly TimeSpan _requestTimeout;
-    private readonly object _applyLock = new();
     private readonly CancellationTokenSource _socketRemoved = new();
     private readonly ConcurrentDictionary<UnixStreamSocket, Thread> _clients = new();
     private readonly Thread _acceptThread;
@@ -40,7 +39,7 @@ internal sealed class UapiServer : IDisposable, IAsyncDisposable
     {
         SocketPath = socketPath;
         _listener = listener;
-        _device = device;
+        _device = new SerializedDeviceControl(device); // shared by every connection: one set at a time
         _logger = logger;
         _requestTimeout = requestTimeout;
         _acceptThread = new Thread(AcceptLoop) { IsBackground = true, Name = "wg-uapi" };
@@ -157,7 +156,7 @@ internal sealed class UapiServer : IDisposable, IAsyncDisposable
         try
         {
             using var stream = new SocketDeadlineStream(client);
-            new UapiConnection(stream, _device, _applyLock, _logger, _requestTimeout).Run();
+            new UapiConnection(stream, _device, _logger, _requestTimeout).Run();
         }
         catch (Exception ex) when (ex is IOException or ObjectDisposedException)
         {

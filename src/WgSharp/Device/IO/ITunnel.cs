@@ -28,9 +28,9 @@ internal interface ITunnel : IDisposable
     /// Blocks until at least one packet is available and fills slots 0.. of <paramref name="packets"/>
     /// (packet view, <see cref="PacketBatch.Packet"/>), setting their lengths and <see cref="PacketBatch.Count"/>.
     /// Returns the count, or -1 once the tunnel is closed or gone: the reader should stop. Packets it cannot
-    /// make sense of (a bogus offload header) are dropped and counted in <paramref name="counters"/>.
+    /// make sense of (a bogus offload header) are dropped and reported to <paramref name="counters"/> (the device's counters, seen only as <see cref="ITunnelDrops"/>).
     /// </summary>
-    int Read(PacketBatch packets, DeviceCounters counters);
+    int Read(PacketBatch packets, ITunnelDrops counters);
 
     /// <summary>
     /// Writes every non-empty slot among the first <see cref="PacketBatch.Count"/> (packet view), in
@@ -39,8 +39,8 @@ internal interface ITunnel : IDisposable
     /// next write could still extend) and returns true when it did: this thread must then call
     /// <see cref="Write"/> or <see cref="Flush"/> again before it waits for anything.
     /// </summary>
-    bool Write(PacketBatch packets, DeviceCounters counters, bool mayHold);
+    bool Write(PacketBatch packets, ITunnelDrops counters, bool mayHold);
 
     /// <summary>Writes whatever this thread's last <see cref="Write"/> held back (nothing when it held nothing).</summary>
-    void Flush(DeviceCounters counters);
+    void Flush(ITunnelDrops counters);
 }

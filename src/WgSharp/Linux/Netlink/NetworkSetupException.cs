@@ -25,9 +25,9 @@ internal sealed class NetworkSetupException : InvalidOperationException
 
     private static string Describe(string attempted, int errno, string? kernelDetail)
     {
-        string text = Errno.Describe(errno);
+        string text = WgSharp.Errno.Describe(errno);
         if (text.Length > 0) text = char.ToLowerInvariant(text[0]) + text[1..];
         string detail = string.IsNullOrWhiteSpace(kernelDetail) ? "" : $" ({kernelDetail.Trim().ReplaceLineEndings(" ")})";
-        return $"cannot {attempted}: {text} ({Errno.Name(errno)}){detail}";
+        return $"cannot {attempted}: {text} ({WgSharp.Errno.Name(errno)}){detail}";
     }
 }

@@ -11,7 +11,7 @@ namespace WgSharp.Protocol.Cookies;
 /// </summary>
 internal sealed class CookieChecker
 {
-    private readonly object _lock = new();
+    private readonly Lock _lock = new();
     // Pinned, so a compacting GC never leaves a stale copy of the cookie secret behind.
     private readonly byte[] _mac1Key = GC.AllocateArray<byte>(32, pinned: true);
     private readonly byte[] _cookieKey = GC.AllocateArray<byte>(32, pinned: true);

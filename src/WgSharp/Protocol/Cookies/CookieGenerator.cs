@@ -14,6 +14,7 @@ internal sealed class CookieGenerator
     // The two keys, the last mac1 sent and the cookie share one array: one object header per peer, not four. The
     // array never leaves this class, so it is the lock too (a lock object of its own would be 24 bytes per peer).
     private readonly byte[] _fields = new byte[2 * 32 + 2 * MessageLayout.MacSize];
+    private readonly Lock _lock = new();
     private Span<byte> Mac1Key => _fields.AsSpan(0, 32);
     private Span<byte> CookieKey => _fields.AsSpan(32, 32);
     private Span<byte> LastMac1 => _fields.AsSpan(64, MessageLayout.MacSize);
@@ -33,7 +34,7 @@ internal sealed class CookieGenerator
     {
         int off1 = MacCalculator.Mac1Offset(message);
         int off2 = MacCalculator.Mac2Offset(message);
-        lock (_fields)
+        lock (_lock)
         {
             MacCalculator.Mac(message.Slice(off1, MessageLayout.MacSize), Mac1Key, message[..off1]);
             message.Slice(off1, MessageLayout.MacSize).CopyTo(LastMac1);
@@ -54,7 +55,7 @@ internal sealed class CookieGenerator
     {
         if (reply.Length != MessageLayout.CookieReplySize) return false;
         Span<byte> cookie = stackalloc byte[MessageLayout.MacSize];
-        lock (_fields)
+        lock (_lock)
         {
             if (!_hasLastMac1) return false;
             if (!XChaChaPoly.Open(CookieKey, reply.Slice(MessageLayout.CookieNonce, MessageLayout.CookieNonceSize),

@@ -33,7 +33,7 @@ internal sealed class HandshakeRateLimiter
     }
 
     private readonly Entry[] _entries;
-    private readonly object[] _setLocks;
+    private readonly Lock[] _setLocks;
     private readonly int _setMask;
     private readonly ulong _hashKey0, _hashKey1;
 
@@ -42,8 +42,8 @@ internal sealed class HandshakeRateLimiter
     {
         int count = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(1, sets));
         _entries = new Entry[count * Ways];
-        _setLocks = new object[count];
-        for (int i = 0; i < count; i++) _setLocks[i] = new object();
+        _setLocks = new Lock[count];
+        for (int i = 0; i < count; i++) _setLocks[i] = new Lock();
         _setMask = count - 1;
         Span<byte> key = stackalloc byte[16];
         SecureRandom.Fill(key);

@@ -7,11 +7,15 @@ namespace WgSharp.Protocol.Noise;
 /// <summary>
 /// The per-peer Noise_IKpsk2 state: the running hash and chaining key, our ephemeral, the
 /// indices, and what replay protection needs (greatest timestamp, last initiation time).
-/// Callers hold <see cref="Lock"/> while reading or changing it.
+/// Callers hold its lock (<see cref="Enter"/>) while reading or changing it: the protocol's own classes
+/// (ProtocolPeer, ProtocolEngine, NoiseProtocol) do; the device only calls ProtocolPeer's methods.
 /// </summary>
 internal sealed class Handshake
 {
-    public readonly object Lock = new();
+    private readonly Lock _lock = new();
+
+    /// <summary>Takes this handshake's lock (LockLevel.Handshake); dispose the result to leave it.</summary>
+    internal LockOrder.Scope Enter() => LockOrder.Enter(_lock, LockLevel.Handshake);
 
     public Handshake(in Key remoteStatic) => RemoteStatic = remoteStatic;
 

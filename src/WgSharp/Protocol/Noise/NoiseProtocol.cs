@@ -16,13 +16,14 @@ internal static class NoiseProtocol
     private const int KeyLen = 32;
 
     /// <summary>
-    /// Writes an initiation (without macs) into message[0..148]. The caller holds hs.Lock.
+    /// Writes an initiation (without macs) into message[0..148]. The caller holds the handshake's lock.
     /// ephemeralPrivate is for known-answer tests only; normally a fresh one is generated.
     /// </summary>
     public static bool CreateInitiation(LocalIdentity identity, Handshake hs, uint localIndex,
         ReadOnlySpan<byte> timestamp, Span<byte> message, ReadOnlySpan<byte> ephemeralPrivate = default)
     {
-        if (identity.Keys is not { } local) return false;
+        using var held = identity.Hold(); // a key change meanwhile does not zero what this step computes with
+        if (held.Keys is not { } local) return false;
         if (!hs.StaticStaticValid || message.Length < MessageLayout.InitiationSize) return false;
 
         Span<byte> hash = stackalloc byte[KeyLen];
@@ -83,7 +84,8 @@ internal static class NoiseProtocol
         Func<Key, Handshake?> findPeer, TimeSpan now, out Handshake? handshake)
     {
         handshake = null;
-        if (identity.Keys is not { } local) return RejectReason.NoPrivateKey;
+        using var held = identity.Hold(); // a key change meanwhile does not zero what this step computes with
+        if (held.Keys is not { } local) return RejectReason.NoPrivateKey;
         if (message.Length != MessageLayout.InitiationSize) return RejectReason.WrongLength;
 
         Span<byte> hash = stackalloc byte[KeyLen];
@@ -110,7 +112,7 @@ internal static class NoiseProtocol
             var hs = findPeer(new Key(peerStatic));
             if (hs is null) return RejectReason.UnknownPeer;
 
-            lock (hs.Lock)
+            using (hs.Enter())
             {
                 if (!hs.StaticStaticValid) return RejectReason.BadPublicKey;
                 NoiseKdf.Derive(ck, hs.PrecomputedStaticStatic, ck, key);
@@ -141,7 +143,7 @@ internal static class NoiseProtocol
         }
     }
 
-    /// <summary>Writes a response (without macs) to the initiation held in hs. The caller holds hs.Lock.</summary>
+    /// <summary>Writes a response (without macs) to the initiation held in hs. The caller holds the handshake's lock.</summary>
     public static bool CreateResponse(Handshake hs, uint localIndex, Span<byte> message,
         ReadOnlySpan<byte> ephemeralPrivate = default)
     {
@@ -206,7 +208,8 @@ internal static class NoiseProtocol
         Func<uint, Handshake?> findByLocalIndex, out Handshake? handshake)
     {
         handshake = null;
-        if (identity.Keys is not { } local) return RejectReason.NoPrivateKey;
+        using var held = identity.Hold(); // a key change meanwhile does not zero what this step computes with
+        if (held.Keys is not { } local) return RejectReason.NoPrivateKey;
         if (message.Length != MessageLayout.ResponseSize) return RejectReason.WrongLength;
         var hs = findByLocalIndex(MessageLayout.ReadUInt32(message, MessageLayout.RespReceiver));
         if (hs is null) return RejectReason.UnknownReceiverIndex;
@@ -216,7 +219,7 @@ internal static class NoiseProtocol
         Span<byte> key = stackalloc byte[KeyLen];
         Span<byte> tau = stackalloc byte[KeyLen];
         Span<byte> dh = stackalloc byte[KeyLen];
-        lock (hs.Lock)
+        using (hs.Enter())
         {
             try
             {
@@ -260,7 +263,7 @@ internal static class NoiseProtocol
 
     /// <summary>
     /// Splits the chaining key into the two transport keys once a handshake has completed on
-    /// our side, then wipes the handshake. The caller holds hs.Lock.
+    /// our side, then wipes the handshake. The caller holds the handshake's lock.
     /// </summary>
     public static bool DeriveTransportKeys(Handshake hs, Span<byte> sendKey, Span<byte> receiveKey, out bool isInitiator)
     {

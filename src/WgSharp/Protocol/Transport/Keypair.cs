@@ -12,7 +12,7 @@ internal sealed class Keypair
 {
     private readonly byte[] _sendKey = GC.AllocateArray<byte>(ChaChaPoly.KeySize, pinned: true);
     private readonly byte[] _receiveKey = GC.AllocateArray<byte>(ChaChaPoly.KeySize, pinned: true);
-    private readonly object _replayLock = new();
+    private readonly Lock _replayLock = new();
     private ReplayWindow _replay = new();
     private long _nextSendCounter;
     private volatile bool _zeroed;

@@ -8,7 +8,7 @@ namespace WgSharp.Protocol.Transport;
 /// </summary>
 internal sealed class KeypairSet
 {
-    private readonly object _lock = new();
+    private readonly Lock _lock = new();
     private Keypair? _previous;
     private Keypair? _current;
     private Keypair? _next;

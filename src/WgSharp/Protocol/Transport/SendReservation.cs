@@ -1,7 +1,7 @@
 namespace WgSharp.Protocol.Transport;
 
 /// <summary>
-/// A run of consecutive send counters taken from one keypair (<see cref="ProtocolPeer.TryReserveSend"/>),
+/// A run of consecutive send counters taken from one keypair (<see cref="ProtocolPeer{TOwner}.TryReserveSend"/>),
 /// so packets can be numbered in the order they must leave and sealed later on any thread, in any order.
 /// A reservation stays valid across a rekey: the keypair it names is still one the peer accepts (current
 /// or previous) until it is wiped, and a wiped keypair seals nothing (<see cref="Seal"/> returns 0).

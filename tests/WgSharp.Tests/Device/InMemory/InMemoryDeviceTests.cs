@@ -1,3 +1,4 @@
+using WgSharp.Cli.Daemon;
 using System.Net;
 using WgSharp.Device;
 using WgSharp.Protocol;
@@ -101,7 +102,7 @@ public class InMemoryDeviceTests
     [Fact]
     public void TheInitiatorRekeysAfterRekeyAfterTimeAndTrafficContinuesOnTheNewSession()
     {
-        var scaled = new DeviceOptions { Debug = true, TimeScale = 60 }; // REKEY_AFTER_TIME (120 s) in 2 s
+        var scaled = new DeviceOptions { Debug = true, TimeProvider = new ScaledTimeProvider(60) }; // REKEY_AFTER_TIME (120 s) in 2 s
         using var pair = new InMemoryPair(scaled, scaled);
         pair.A.Tunnel.Inject(Packet(InnerA, InnerB, 0));
         pair.B.Tunnel.NextWritten(HangGuard);
@@ -122,7 +123,7 @@ public class InMemoryDeviceTests
     [Fact]
     public void WithoutAnswerTheHandshakeIsRetriedThenGivenUpAndStagedPacketsAreDropped()
     {
-        var scaled = new DeviceOptions { Debug = true, TimeScale = 60 }; // REKEY_ATTEMPT_TIME (90 s) in 1.5 s
+        var scaled = new DeviceOptions { Debug = true, TimeProvider = new ScaledTimeProvider(60) }; // REKEY_ATTEMPT_TIME (90 s) in 1.5 s
         using var pair = new InMemoryPair(scaled);
         pair.Network.Filter = (_, _, _) => false; // the network swallows everything
         pair.A.Tunnel.Inject(Packet(InnerA, InnerB, 0), Packet(InnerA, InnerB, 1));
@@ -136,7 +137,7 @@ public class InMemoryDeviceTests
     [Fact]
     public void PersistentKeepaliveKeepsAnIdleTunnelAlive()
     {
-        var scaled = new DeviceOptions { Debug = true, TimeScale = 50 }; // a 25 s interval passes every 0.5 s
+        var scaled = new DeviceOptions { Debug = true, TimeProvider = new ScaledTimeProvider(50) }; // a 25 s interval passes every 0.5 s
         using var pair = new InMemoryPair(scaled);
         pair.A.SetPeer(pair.B, InMemoryPair.InnerB + "/32", persistentKeepalive: 25);
         Assert.True(DaemonWait.Until(() => pair.B.Log.Matching("Receiving keepalive packet").Count >= 3, HangGuard), pair.B.Log.Text);

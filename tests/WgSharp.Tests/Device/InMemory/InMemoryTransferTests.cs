@@ -1,3 +1,4 @@
+using WgSharp.Cli.Daemon;
 using WgSharp.Tests.Integration.Infrastructure;
 using System.Net;
 using WgSharp.Device;
@@ -28,7 +29,7 @@ public class InMemoryTransferTests(ITestOutputHelper output)
     [InlineData(4)]
     public void HundredMegabytesEachWayArriveInOrderAcrossARekey(int cryptoThreads)
     {
-        var options = new DeviceOptions { TimeScale = 30, CryptoThreads = cryptoThreads };
+        var options = new DeviceOptions { TimeProvider = new ScaledTimeProvider(30), CryptoThreads = cryptoThreads };
         using var pair = new InMemoryPair(options, options);
         Assert.Equal(cryptoThreads, pair.A.Device.CryptoThreads);
         var aToB = new Direction(pair.A, pair.B, stream: 1);

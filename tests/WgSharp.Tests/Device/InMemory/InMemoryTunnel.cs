@@ -43,7 +43,7 @@ internal sealed class InMemoryTunnel(string name = "mem0", int mtu = 1420, int b
         _outbound.CompleteAdding();
     }
 
-    public int Read(PacketBatch packets, DeviceCounters counters)
+    public int Read(PacketBatch packets, ITunnelDrops counters)
     {
         if (_pending is null || _pendingIndex >= _pending.Length)
         {
@@ -78,7 +78,7 @@ internal sealed class InMemoryTunnel(string name = "mem0", int mtu = 1420, int b
 
     [ThreadStatic] private static byte[]? t_held;
 
-    public bool Write(PacketBatch packets, DeviceCounters counters, bool mayHold)
+    public bool Write(PacketBatch packets, ITunnelDrops counters, bool mayHold)
     {
         ReleaseHeld();
         int last = -1;
@@ -93,7 +93,7 @@ internal sealed class InMemoryTunnel(string name = "mem0", int mtu = 1420, int b
         return t_held is not null;
     }
 
-    public void Flush(DeviceCounters counters) => ReleaseHeld();
+    public void Flush(ITunnelDrops counters) => ReleaseHeld();
 
     private void ReleaseHeld()
     {

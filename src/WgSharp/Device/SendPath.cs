@@ -1,6 +1,9 @@
 using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
 using WgSharp.Device.IO;
 using WgSharp.Device.Pipeline;
+using WgSharp.Protocol;
+using WgSharp.Routing;
 
 namespace WgSharp.Device;
 
@@ -8,9 +11,63 @@ namespace WgSharp.Device;
 // in order: datagram transport; plus handshake initiations. One batch at a time: read, route each packet,
 // then per run of consecutive packets to one peer reserve its counters and submit it to the peer's send
 // queue; sealed runs leave in counter order, each in one call (one UDP GSO send on Linux). docs/pipeline.md.
-internal sealed partial class WireGuardDevice
+// About 400 lines: staging, counter reservation and submission share the send lock's one invariant (counter order
+// = queue order = wire order); split over two classes, that invariant would be spread over both.
+internal sealed class SendPath : IOrderedWork<SendElement>
 {
-    private void RoutineReadFromTun()
+    private readonly ITunnel _tunnel;
+    private readonly TransportSlot _transport;
+    private readonly ProtocolEngine<Peer> _engine;
+    private readonly AllowedIps<Peer> _allowedIps;
+    private readonly DeviceCounters _counters;
+    private readonly CryptoPool _crypto;
+    private readonly DeviceClock _clock;
+    private readonly InterfaceLog _log;
+    private readonly ILogger _logger;
+    private readonly CancellationToken _stopping;
+    private readonly Action _tunnelGone;
+    private readonly Action? _sealObserver;
+    private readonly BatchLeasePool _tunnelBatches;
+    private readonly Recycler<SendElement> _sendElements = new(() => new SendElement());
+    private readonly Recycler<List<StagedPacket>> _stagedLists = new(() => new List<StagedPacket>(Peer.MaxStagedPackets));
+    private volatile int _mtu;
+
+    /// <summary>
+    /// The send path of one device: tunnelGone is called when the tunnel reader finds the interface deleted,
+    /// sealObserver on the sealing thread after each sealed run (a test hook).
+    /// </summary>
+    public SendPath(ITunnel tunnel, TransportSlot transport, ProtocolEngine<Peer> engine, AllowedIps<Peer> allowedIps,
+        DeviceCounters counters, CryptoPool crypto, DeviceClock clock, InterfaceLog log, CancellationToken stopping,
+        Action tunnelGone, Action? sealObserver)
+    {
+        _tunnel = tunnel;
+        _transport = transport;
+        _engine = engine;
+        _allowedIps = allowedIps;
+        _counters = counters;
+        _crypto = crypto;
+        _clock = clock;
+        _log = log;
+        _logger = log.Logger;
+        _stopping = stopping;
+        _tunnelGone = tunnelGone;
+        _sealObserver = sealObserver;
+        _mtu = tunnel.Mtu;
+        _tunnelBatches = new BatchLeasePool(Math.Max(1, tunnel.BatchSize));
+    }
+
+    /// <summary>The interface MTU; transport payloads are padded up to it, never beyond.</summary>
+    public int Mtu
+    {
+        get => _mtu;
+        set => _mtu = value;
+    }
+
+    /// <summary>The batches the tunnel reader fills (freed by the device once every thread has stopped).</summary>
+    public BatchLeasePool TunnelBatches => _tunnelBatches;
+
+    /// <summary>The tunnel reader's loop: read, route, submit per peer; returns when the tunnel closes or is gone.</summary>
+    public void RunTunnelReader()
     {
         var routes = new Peer?[_tunnelBatches.Capacity];
         while (!_stopping.IsCancellationRequested)
@@ -19,18 +76,18 @@ internal sealed partial class WireGuardDevice
             try
             {
                 int n;
-                try { n = Tunnel.Read(lease.Batch, Counters); }
+                try { n = _tunnel.Read(lease.Batch, _counters); }
                 catch (Exception e) when (!_stopping.IsCancellationRequested)
                 {
                     // The tunnel's own work on a packet (cutting a super-packet into segments) failed: that batch
                     // is lost, not the send path. A short pause keeps a failure that repeats from spinning a core.
                     CountSendPathFailure(e);
-                    _stopping.Token.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(1));
+                    _stopping.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(1));
                     continue;
                 }
                 if (n < 0)
                 {
-                    if (!_stopping.IsCancellationRequested && !Tunnel.Exists) OnInterfaceGone();
+                    if (!_stopping.IsCancellationRequested && !_tunnel.Exists) _tunnelGone();
                     return;
                 }
                 Route(lease.Batch, routes);
@@ -55,12 +112,12 @@ internal sealed partial class WireGuardDevice
             try
             {
                 var destination = IpPacket.Destination(packets.Packet(i));
-                if (destination.IsEmpty) { Counters.CountMalformed(); continue; }
+                if (destination.IsEmpty) { _counters.CountMalformed(); continue; }
                 // The segments of one super-packet share a destination: look it up once.
-                var peer = !previous.IsEmpty && destination.SequenceEqual(previous) ? previousPeer : AllowedIps.Lookup(destination);
+                var peer = !previous.IsEmpty && destination.SequenceEqual(previous) ? previousPeer : _allowedIps.Lookup(destination);
                 routes[i] = previousPeer = peer;
                 previous = destination;
-                if (peer is null) Counters.CountNoRoute();
+                if (peer is null) _counters.CountNoRoute();
             }
             catch (Exception e)
             {
@@ -91,8 +148,8 @@ internal sealed partial class WireGuardDevice
     /// <summary>The send path never stops for one packet: what fails is counted and (with debug on) logged.</summary>
     private void CountSendPathFailure(Exception e)
     {
-        Counters.CountSendError();
-        if (_debug) _logger.OutboundDropped(InterfaceName, e.GetType().Name);
+        _counters.CountSendError();
+        if (_log.Debug) _logger.OutboundDropped(_log.Name, e.GetType().Name);
     }
 
     private enum SubmitOutcome { Submitted, NoSession, QueueFull }
@@ -110,7 +167,7 @@ internal sealed partial class WireGuardDevice
         {
             SubmitOutcome outcome;
             bool handshake;
-            lock (peer.SendLock)
+            using (peer.EnterSendOrder())
             {
                 if (staged || peer.StagedCount > 0)
                 {
@@ -126,7 +183,7 @@ internal sealed partial class WireGuardDevice
             }
             needsHandshake |= handshake;
             if (outcome != SubmitOutcome.QueueFull || _stopping.IsCancellationRequested || _crypto.IsDisposed) break;
-            peer.SendQueue(_crypto, _sendWork).WaitForRoom();
+            peer.SendQueue(_crypto, this).WaitForRoom();
         }
         if (needsHandshake) SendHandshakeInitiation(peer, isRetry: false);
     }
@@ -134,20 +191,20 @@ internal sealed partial class WireGuardDevice
     private void StageRange(Peer peer, PacketBatch packets, int first, int end)
     {
         for (int i = first; i < end; i++)
-            if (!peer.Stage(packets.Packet(i))) Counters.CountStagedDropped(peer, 1);
+            if (!peer.Stage(packets.Packet(i))) _counters.CountStagedDropped(peer, 1);
     }
 
     /// <summary>
     /// Reserves counters for slots [first, first + count) and submits them to the peer's send queue, in the order
-    /// of the calls (the caller holds peer.SendLock: counter order = queue order = wire order). Never waits.
+    /// of the calls (the caller holds the peer's send lock: counter order = queue order = wire order). Never waits.
     /// needsHandshake: no session, or the session is due for a rekey.
     /// </summary>
     private SubmitOutcome SubmitLocked(Peer peer, BatchLease lease, int first, int count, bool isKeepalive, out bool needsHandshake)
     {
         needsHandshake = false;
-        var queue = peer.SendQueue(_crypto, _sendWork);
+        var queue = peer.SendQueue(_crypto, this);
         if (!queue.HasRoom) return SubmitOutcome.QueueFull;
-        if (!peer.Protocol.TryReserveSend(count, Now, out var reservation, out needsHandshake)) return SubmitOutcome.NoSession;
+        if (!peer.Protocol.TryReserveSend(count, _clock.Now, out var reservation, out needsHandshake)) return SubmitOutcome.NoSession;
         var element = _sendElements.Rent();
         element.Peer = peer;
         element.Lease = lease;
@@ -160,7 +217,7 @@ internal sealed partial class WireGuardDevice
         if (!queue.TrySubmit(element, element.Cost()))
         {
             // HasRoom held under the lock, so only a pool shutting down refuses: the packets are dropped.
-            Counters.CountSendError(peer);
+            _counters.CountSendError(peer);
             ReleaseSendElement(element);
         }
         return SubmitOutcome.Submitted;
@@ -178,10 +235,10 @@ internal sealed partial class WireGuardDevice
     /// no session. Never waits for the send queue (it may run inside a delivery): when it is full the packet is
     /// dropped (a keepalive: the timers send another).
     /// </summary>
-    internal void SendPacket(Peer peer, ReadOnlySpan<byte> packet)
+    public void SendPacket(Peer peer, ReadOnlySpan<byte> packet)
     {
         bool needsHandshake;
-        lock (peer.SendLock) needsHandshake = SendPacketLocked(peer, packet);
+        using (peer.EnterSendOrder()) needsHandshake = SendPacketLocked(peer, packet);
         if (needsHandshake) SendHandshakeInitiation(peer, isRetry: false);
     }
 
@@ -190,7 +247,7 @@ internal sealed partial class WireGuardDevice
         bool needsHandshake;
         if (peer.StagedCount > 0)
         {
-            if (!peer.Stage(packet)) Counters.CountStagedDropped(peer, 1);
+            if (!peer.Stage(packet)) _counters.CountStagedDropped(peer, 1);
             FlushStagedLocked(peer, out needsHandshake);
             return needsHandshake;
         }
@@ -203,22 +260,19 @@ internal sealed partial class WireGuardDevice
             batch.Count = 1;
             if (SubmitLocked(peer, lease, 0, 1, packet.IsEmpty, out needsHandshake) == SubmitOutcome.NoSession &&
                 !peer.Stage(packet))
-                Counters.CountStagedDropped(peer, 1);
+                _counters.CountStagedDropped(peer, 1);
         }
         finally { lease.Release(); }
         return needsHandshake;
     }
 
-    [ThreadStatic] private static List<StagedPacket>? t_staged;
-
     /// <summary>
-    /// Submits every staged packet, in order, ahead of anything newer (caller holds peer.SendLock). What cannot
+    /// Submits every staged packet, in order, ahead of anything newer (caller holds the peer's send lock). What cannot
     /// go now (no session, or the send queue is full) stays staged, in order. needsHandshake: no session or a rekey is due.
     /// </summary>
     private SubmitOutcome FlushStagedLocked(Peer peer, out bool needsHandshake)
     {
-        var list = t_staged ??= new List<StagedPacket>(Peer.MaxStagedPackets);
-        list.Clear();
+        var list = _stagedLists.Rent(); // pooled: any thread may flush (the tunnel reader, a delivery, the timers)
         peer.TakeStaged(list);
         needsHandshake = false;
         var outcome = SubmitOutcome.Submitted;
@@ -247,14 +301,15 @@ internal sealed partial class WireGuardDevice
             list[i].Return();
         }
         list.Clear();
+        _stagedLists.Return(list);
         return outcome;
     }
 
     /// <summary>Sends what waited for a session; if nothing waited, a keepalive confirms the session to the responder.</summary>
-    private void SendStagedOrKeepalive(Peer peer, bool keepaliveIfEmpty)
+    public void SendStagedOrKeepalive(Peer peer, bool keepaliveIfEmpty)
     {
         bool needsHandshake;
-        lock (peer.SendLock)
+        using (peer.EnterSendOrder())
         {
             if (peer.StagedCount == 0)
             {
@@ -267,39 +322,38 @@ internal sealed partial class WireGuardDevice
     }
 
     /// <summary>Sends a keepalive, or starts a handshake if there is no session to carry it.</summary>
-    internal void SendKeepalive(Peer peer) => SendPacket(peer, ReadOnlySpan<byte>.Empty);
+    public void SendKeepalive(Peer peer) => SendPacket(peer, ReadOnlySpan<byte>.Empty);
 
-    /// <summary>Seals on any thread; sends in counter order per peer (docs/pipeline.md).</summary>
-    private sealed class SendWork(WireGuardDevice device) : IOrderedWork<SendElement>
+    /// <summary>Seals a run in place on any thread (the crypto pool's work); it leaves in counter order by <see cref="Deliver"/>.</summary>
+    public void Process(SendElement element)
     {
-        public void Process(SendElement element)
+        var batch = element.Lease.Batch;
+        var lengths = batch.Lengths;
+        using var keys = Crypto.ChaChaPoly.KeepKeysForBatch(); // one key load per element, scrubbed at its end
+        for (int i = 0; i < element.Count; i++)
         {
-            var batch = element.Lease.Batch;
-            var lengths = batch.Lengths;
-            using var keys = Crypto.ChaChaPoly.KeepKeysForBatch(); // one key load per element, scrubbed at its end
-            for (int i = 0; i < element.Count; i++)
-            {
-                int index = element.First + i;
-                var slot = batch.Slot(index);
-                // In place: the packet sits after the headroom, the datagram starts at the slot's first byte.
-                // 0: the session was wiped meanwhile and nothing of this packet may leave.
-                lengths[index] = element.Reservation.Seal(i, slot.Slice(PacketBatch.Headroom, lengths[index]), slot, element.Mtu);
-            }
-            device._options.SealObserver?.Invoke();
+            int index = element.First + i;
+            var slot = batch.Slot(index);
+            // In place: the packet sits after the headroom, the datagram starts at the slot's first byte.
+            // 0: the session was wiped meanwhile and nothing of this packet may leave.
+            lengths[index] = element.Reservation.Seal(i, slot.Slice(PacketBatch.Headroom, lengths[index]), slot, element.Mtu);
         }
+        _sealObserver?.Invoke();
+    }
 
-        public void Deliver(SendElement element)
-        {
-            try { device.Transmit(element); }
-            catch (Exception e) { device.CountSendPathFailure(e); }
-            finally { device.ReleaseSendElement(element); }
-        }
+    /// <summary>Sends a sealed run, in this peer's counter order.</summary>
+    public void Deliver(SendElement element)
+    {
+        try { Transmit(element); }
+        catch (Exception e) { CountSendPathFailure(e); }
+        finally { ReleaseSendElement(element); }
+    }
 
-        public void Discard(SendElement element)
-        {
-            device.Counters.CountSendError(element.Peer);
-            device.ReleaseSendElement(element);
-        }
+    /// <summary>A run that failed to seal, or met a shutdown: counted and dropped.</summary>
+    public void Discard(SendElement element)
+    {
+        _counters.CountSendError(element.Peer);
+        ReleaseSendElement(element);
     }
 
     /// <summary>Sends a sealed run to the peer's endpoint as it is now (roaming applies to queued packets too).</summary>
@@ -318,33 +372,33 @@ internal sealed partial class WireGuardDevice
             if (lengths[first] == 0) { wiped++; first++; continue; }
             int next = first;
             while (next < end && lengths[next] != 0) bytes += lengths[next++];
-            if (!failed && _transport.Send(datagrams, first, next - first, endpoint, ref sentFrom) != SocketError.Success) failed = true;
+            if (!failed && _transport.Current.Send(datagrams, first, next - first, endpoint, ref sentFrom) != SocketError.Success) failed = true;
             first = next;
         }
         if (sentFrom != local) peer.ForgetLocalAddress(endpoint, local); // it left the host: the route picks from now on
-        if (wiped > 0) Counters.CountStagedDropped(peer, wiped);
+        if (wiped > 0) _counters.CountStagedDropped(peer, wiped);
         if (wiped == element.Count) return;
-        if (failed) Counters.CountSendError(peer);
+        if (failed) _counters.CountSendError(peer);
         else peer.AddTx(bytes);
-        peer.Protocol.OnTransportSent(element.IsKeepalive, Now);
+        peer.Protocol.OnTransportSent(element.IsKeepalive, _clock.Now);
     }
 
     /// <summary>Sends a handshake initiation unless one went out less than REKEY_TIMEOUT ago.</summary>
-    internal void SendHandshakeInitiation(Peer peer, bool isRetry)
+    public void SendHandshakeInitiation(Peer peer, bool isRetry)
     {
         var endpoint = peer.GetEndpoint(out var local);
         if (endpoint.IsEmpty)
         {
-            if (_debug) _logger.InitiationWithoutEndpoint(InterfaceName, peer.LogName);
+            if (_log.Debug) _logger.InitiationWithoutEndpoint(_log.Name, peer.LogName);
             return;
         }
         Span<byte> message = stackalloc byte[Protocol.MessageLayout.InitiationSize];
-        if (!peer.Protocol.TryCreateInitiation(Engine, Now, Engine.WallClock(), isRetry, message)) return;
-        if (_debug) _logger.SendingInitiation(InterfaceName, peer.LogName);
+        if (!peer.Protocol.TryCreateInitiation(_engine, _clock.Now, _engine.WallClock(), isRetry, message)) return;
+        if (_log.Debug) _logger.SendingInitiation(_log.Name, peer.LogName);
         var sentFrom = local;
-        var sent = _transport.Send(message, endpoint, ref sentFrom);
+        var sent = _transport.Current.Send(message, endpoint, ref sentFrom);
         if (sentFrom != local) peer.ForgetLocalAddress(endpoint, local); // it left the host: the route picks from now on
-        if (sent == SocketError.Success) Counters.CountHandshakeSent(peer, message.Length);
-        else Counters.CountSendError(peer);
+        if (sent == SocketError.Success) _counters.CountHandshakeSent(peer, message.Length);
+        else _counters.CountSendError(peer);
     }
 }
