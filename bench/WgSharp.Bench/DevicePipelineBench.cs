@@ -56,7 +56,7 @@ internal static class DevicePipelineBench
         b.Start();
         // Traffic starts once the session exists (no packet waits in staging, where the oldest would be dropped).
         var peerB = a.FindPeer(KeyPair.DerivePublicKey(keyB))!;
-        a.SendKeepalive(peerB);
+        a.SendPacket(peerB, ReadOnlySpan<byte>.Empty); // a keepalive starts the handshake
         var handshake = Stopwatch.StartNew();
         while (peerB.Protocol.Keypairs.Current is null)
         {
@@ -119,7 +119,7 @@ internal static class DevicePipelineBench
         public int BatchSize => 64;
         public bool Exists => !_stopped;
 
-        public int Read(PacketBatch packets, DeviceCounters counters)
+        public int Read(PacketBatch packets, ITunnelDrops counters)
         {
             lock (_window)
             {
@@ -153,9 +153,9 @@ internal static class DevicePipelineBench
             }
         }
 
-        public bool Write(PacketBatch packets, DeviceCounters counters, bool mayHold) => false;
+        public bool Write(PacketBatch packets, ITunnelDrops counters, bool mayHold) => false;
 
-        public void Flush(DeviceCounters counters) { }
+        public void Flush(ITunnelDrops counters) { }
 
         public void Stop()
         {
@@ -179,15 +179,15 @@ internal static class DevicePipelineBench
         public long Received => Interlocked.Read(ref _received);
         public string? Violation { get; private set; }
 
-        public int Read(PacketBatch packets, DeviceCounters counters)
+        public int Read(PacketBatch packets, ITunnelDrops counters)
         {
             _closed.Wait(); // B sends nothing of its own
             return -1;
         }
 
-        public void Flush(DeviceCounters counters) { }
+        public void Flush(ITunnelDrops counters) { }
 
-        public bool Write(PacketBatch packets, DeviceCounters counters, bool mayHold)
+        public bool Write(PacketBatch packets, ITunnelDrops counters, bool mayHold)
         {
             int count = 0;
             for (int i = 0; i < packets.Count; i++)

@@ -18,20 +18,20 @@ internal sealed class SessionPair
 
     public SessionPair()
     {
-        EngineA = new ProtocolEngine(() => Wall, () => TimeSpan.Zero);
-        EngineB = new ProtocolEngine(() => Wall, () => TimeSpan.Zero);
+        EngineA = new ProtocolEngine<object>(() => Wall, () => TimeSpan.Zero);
+        EngineB = new ProtocolEngine<object>(() => Wall, () => TimeSpan.Zero);
         EngineA.SetPrivateKey(KeyPair.GeneratePrivateKey());
         EngineB.SetPrivateKey(KeyPair.GeneratePrivateKey());
-        PeerA = EngineA.AddPeer(EngineB.Identity.PublicKey!.Value)!; // B as A sees it
-        PeerB = EngineB.AddPeer(EngineA.Identity.PublicKey!.Value)!; // A as B sees it
+        PeerA = EngineA.AddPeer(EngineB.Identity.PublicKey!.Value, static _ => new object())!; // B as A sees it
+        PeerB = EngineB.AddPeer(EngineA.Identity.PublicKey!.Value, static _ => new object())!; // A as B sees it
     }
 
     public TimeSpan Now { get; private set; } = TimeSpan.FromHours(1);
     public DateTimeOffset Wall { get; private set; } = new(2025, 1, 1, 0, 0, 0, TimeSpan.Zero);
-    public ProtocolEngine EngineA { get; }
-    public ProtocolEngine EngineB { get; }
-    public ProtocolPeer PeerA { get; }
-    public ProtocolPeer PeerB { get; }
+    public ProtocolEngine<object> EngineA { get; }
+    public ProtocolEngine<object> EngineB { get; }
+    public ProtocolPeer<object> PeerA { get; }
+    public ProtocolPeer<object> PeerB { get; }
 
     /// <summary>Moves both clocks past every handshake rate limit.</summary>
     public void Advance()
