@@ -26,6 +26,8 @@ namespace WgSharp;
 /// replaces it. Handle them (<see cref="System.Runtime.InteropServices.PosixSignalRegistration"/> or
 /// <see cref="Console.CancelKeyPress"/>, cancelling the signal) and let <c>await using</c> dispose; the Generic Host
 /// does this for you. docs/embedding.md, "Stopping", has the code.
+/// Why one class this long (about 420 lines): it is the public face of both modes (TUN and userspace), and most of
+/// its length is XML documentation; the assembly itself is InterfaceAssembly's.
 /// </remarks>
 public sealed class WireGuardInterface : IAsyncDisposable
 {

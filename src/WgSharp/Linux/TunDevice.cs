@@ -13,6 +13,8 @@ namespace WgSharp.Linux;
 /// eventfd that <see cref="Dispose"/> signals, so reader threads wake and exit promptly at shutdown.
 /// Interface settings (MTU, up/down) go through an ioctl socket created in whatever namespace the
 /// interface is in now (TUNGETDEVNETNS), so they keep working after `ip link set IF netns NS`.
+/// Why one class this long (about 420 lines): one descriptor's life (open in a namespace, offload negotiation, the
+/// poll-based read and its wake-up, the settings ioctls) with its failure messages; nothing in it has state of its own.
 /// </remarks>
 [SupportedOSPlatform("linux")]
 internal sealed class TunDevice : IDisposable

@@ -16,6 +16,9 @@ namespace WgSharp.Linux;
 /// (or when the family is unavailable), which is the reader's signal to exit. <see cref="Send"/> may
 /// be called from any thread. Neither allocates per packet: socket addresses are reused per thread.
 /// Batched receive (UDP GRO, recvmmsg) is in UdpTransport.BatchReceive.cs.
+/// Why one class this long (about 750 lines plus its batch-receive part): the two families' sockets, their rebind as
+/// a pair, the namespace they live in and the GSO send path share one swap-on-rebind state that readers follow without
+/// a lock; splitting the send path out is the next step.
 /// </remarks>
 [SupportedOSPlatform("linux")]
 internal sealed partial class UdpTransport : IDisposable

@@ -20,6 +20,8 @@ internal delegate bool RouteCheck(ReadOnlySpan<byte> destination);
 /// pull-based output queue the tunnel reader drains, the one-off packet queue, and the timer thread. Protocol work
 /// lives in the layers (<see cref="TcpLayer"/>, <see cref="UdpLayer"/>, <see cref="IcmpLayer"/>); this class only
 /// routes between them and the tunnel (<see cref="NetstackTunnel"/>). Thread-safe.
+/// Why one class this long (about 470 lines): input dispatch, the output queue and the timer thread share the input
+/// burst state (one ACK and one wake-up per received batch), which has to stay in one place to stay consistent.
 /// </summary>
 internal sealed class Netstack : INetstackHost, IDisposable
 {

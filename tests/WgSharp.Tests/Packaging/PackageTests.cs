@@ -51,9 +51,9 @@ public sealed class PackageTests : IDisposable
         Assert.Equal("WgSharp", Metadata(nuspec, "id"));
         Assert.False(string.IsNullOrWhiteSpace(Metadata(nuspec, "description")));
         Assert.Equal("MIT", Metadata(nuspec, "license"));
-        Assert.Equal("README.md", Metadata(nuspec, "readme"));
+        Assert.Equal("PACKAGE.md", Metadata(nuspec, "readme")); // the readme written for library users, not the repository's
         var files = package.Entries.Select(e => e.FullName).ToHashSet();
-        Assert.Contains("README.md", files);
+        Assert.Contains("PACKAGE.md", files);
         Assert.Contains("lib/net10.0/WgSharp.dll", files);
         Assert.Contains("lib/net10.0/WgSharp.xml", files);
         Assert.True(File.Exists(Path.Combine(feed, "WgSharp.0.1.0.snupkg")), "no symbols package");

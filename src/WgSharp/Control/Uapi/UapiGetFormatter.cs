@@ -38,38 +38,38 @@ internal static class UapiGetFormatter
     private static void WriteInterface(UapiReplyWriter w, DeviceStatus status, bool extensions)
     {
         // wg showconf needs the private key; this is the one place it leaves the device.
-        if (status.PrivateKey is { IsZero: false } privateKey) WriteKey(w, "private_key="u8, privateKey);
-        if (status.ListenPort != 0) WriteNumber(w, "listen_port="u8, status.ListenPort);
-        if (status.FwMark != 0) WriteNumber(w, "fwmark="u8, status.FwMark);
+        if (status.PrivateKey is { IsZero: false } privateKey) w.WriteLine("private_key="u8, privateKey);
+        if (status.ListenPort != 0) w.WriteLine("listen_port="u8, status.ListenPort);
+        if (status.FwMark != 0) w.WriteLine("fwmark="u8, status.FwMark);
         if (extensions)
         {
             if (status.Debug) w.Write("debug=true\n"u8);
-            if (status.RTable != 0) WriteNumber(w, "rtable="u8, (ulong)status.RTable);
+            if (status.RTable != 0) w.WriteLine("rtable="u8, (ulong)status.RTable);
             WriteCounters(w, status.Counters);
         }
     }
 
     private static void WritePeer(UapiReplyWriter w, PeerStatus peer, bool extensions)
     {
-        WriteKey(w, "public_key="u8, peer.PublicKey);
-        WriteKey(w, "preshared_key="u8, peer.PresharedKey ?? Key.Zero);
+        w.WriteLine("public_key="u8, peer.PublicKey);
+        w.WriteLine("preshared_key="u8, peer.PresharedKey ?? Key.Zero);
         w.Write("protocol_version=1\n"u8);
-        if (peer.Endpoint is not null) WriteText(w, "endpoint="u8, UapiAddressText.FormatEndpoint(peer.Endpoint));
+        if (peer.Endpoint is not null) w.WriteLine("endpoint="u8, UapiAddressText.FormatEndpoint(peer.Endpoint));
 
         var (seconds, nanoseconds) = ToUnixTime(peer.LastHandshake);
-        WriteNumber(w, "last_handshake_time_sec="u8, seconds);
-        WriteNumber(w, "last_handshake_time_nsec="u8, nanoseconds);
-        WriteNumber(w, "tx_bytes="u8, peer.TxBytes);
-        WriteNumber(w, "rx_bytes="u8, peer.RxBytes);
-        WriteNumber(w, "persistent_keepalive_interval="u8, peer.PersistentKeepalive);
-        if (extensions && !string.IsNullOrEmpty(peer.Description)) WriteText(w, "description="u8, SingleLine(peer.Description));
+        w.WriteLine("last_handshake_time_sec="u8, seconds);
+        w.WriteLine("last_handshake_time_nsec="u8, nanoseconds);
+        w.WriteLine("tx_bytes="u8, peer.TxBytes);
+        w.WriteLine("rx_bytes="u8, peer.RxBytes);
+        w.WriteLine("persistent_keepalive_interval="u8, peer.PersistentKeepalive);
+        if (extensions && !string.IsNullOrEmpty(peer.Description)) w.WriteLine("description="u8, SingleLine(peer.Description));
         if (extensions)
         {
-            if (peer.EndpointName is { } name) WriteText(w, "endpoint_host="u8, name.ToString());
+            if (peer.EndpointName is { } name) w.WriteLine("endpoint_host="u8, name.ToString());
             WriteCounters(w, peer.Counters);
-            if (peer.KeypairAge is { } age) WriteNumber(w, "keypair_age_msec="u8, (ulong)Math.Max(0, (long)age.TotalMilliseconds));
+            if (peer.KeypairAge is { } age) w.WriteLine("keypair_age_msec="u8, (ulong)Math.Max(0, (long)age.TotalMilliseconds));
         }
-        foreach (var prefix in peer.AllowedIps) WriteText(w, "allowed_ip="u8, UapiAddressText.FormatPrefix(prefix));
+        foreach (var prefix in peer.AllowedIps) w.WriteLine("allowed_ip="u8, UapiAddressText.FormatPrefix(prefix));
     }
 
     /// <summary>Seconds and nanoseconds since the Unix epoch; (0, 0) for "never", as wireguard-go prints it.</summary>
@@ -87,30 +87,12 @@ internal static class UapiGetFormatter
         {
             w.Write(UapiProtocol.CounterKeyPrefix);
             w.Write(name);
-            WriteNumber(w, "="u8, value);
+            w.WriteLine("="u8, value);
         }
     }
 
-    private static void WriteKey(UapiReplyWriter w, ReadOnlySpan<byte> nameAndEquals, in Key key)
-    {
-        w.Write(nameAndEquals);
-        w.WriteKey(key);
-        w.Write("\n"u8);
-    }
 
-    private static void WriteNumber(UapiReplyWriter w, ReadOnlySpan<byte> nameAndEquals, ulong value)
-    {
-        w.Write(nameAndEquals);
-        w.WriteNumber(value);
-        w.Write("\n"u8);
-    }
 
-    private static void WriteText(UapiReplyWriter w, ReadOnlySpan<byte> nameAndEquals, string value)
-    {
-        w.Write(nameAndEquals);
-        w.Write(value);
-        w.Write("\n"u8);
-    }
 
     /// <summary>A description set through another dialect could hold a newline; it must not break the framing.</summary>
     private static string SingleLine(string text) =>

@@ -62,6 +62,30 @@ internal sealed class UapiReplyWriter : IDisposable
         _used += written;
     }
 
+    /// <summary>One UAPI line, <paramref name="nameAndEquals"/> then the key in hex ("private_key=...\n").</summary>
+    public void WriteLine(ReadOnlySpan<byte> nameAndEquals, in Key key)
+    {
+        Write(nameAndEquals);
+        WriteKey(key);
+        Write("\n"u8);
+    }
+
+    /// <summary>One UAPI line, <paramref name="nameAndEquals"/> then the number in decimal.</summary>
+    public void WriteLine(ReadOnlySpan<byte> nameAndEquals, ulong value)
+    {
+        Write(nameAndEquals);
+        WriteNumber(value);
+        Write("\n"u8);
+    }
+
+    /// <summary>One UAPI line, <paramref name="nameAndEquals"/> then the text.</summary>
+    public void WriteLine(ReadOnlySpan<byte> nameAndEquals, string value)
+    {
+        Write(nameAndEquals);
+        Write(value);
+        Write("\n"u8);
+    }
+
     /// <summary>Sends what is buffered and zeroes it, even when sending fails.</summary>
     public void Flush()
     {

@@ -51,13 +51,13 @@ internal static class UapiSetFormatter
 
     private static void WriteBodyChecked(DeviceUpdate update, UapiReplyWriter w)
     {
-        if (update.PrivateKey is { } privateKey) WriteKey(w, "private_key="u8, privateKey);
-        if (update.ListenPort is { } port) WriteNumber(w, "listen_port="u8, port);
-        if (update.FwMark is { } mark) WriteNumber(w, "fwmark="u8, mark);
+        if (update.PrivateKey is { } privateKey) w.WriteLine("private_key="u8, privateKey);
+        if (update.ListenPort is { } port) w.WriteLine("listen_port="u8, port);
+        if (update.FwMark is { } mark) w.WriteLine("fwmark="u8, mark);
         if (update.ReplacePeers) w.Write("replace_peers=true\n"u8);
         if (update.RemoveAllPeers) w.Write("remove_all_peers=true\n"u8);
         if (update.Debug is { } debug) w.Write(debug ? "debug=true\n"u8 : "debug=false\n"u8);
-        if (update.RTable is { } table) WriteNumber(w, "rtable="u8, (ulong)table);
+        if (update.RTable is { } table) w.WriteLine("rtable="u8, (ulong)table);
         foreach (var peer in update.Peers) WritePeer(w, peer);
     }
 
@@ -72,7 +72,7 @@ internal static class UapiSetFormatter
 
     private static void WritePeer(UapiReplyWriter w, PeerUpdate peer)
     {
-        WriteKey(w, "public_key="u8, peer.PublicKey);
+        w.WriteLine("public_key="u8, peer.PublicKey);
         if (peer.Remove)
         {
             // As wg(8) does: nothing else about a peer that is going away matters.
@@ -80,36 +80,15 @@ internal static class UapiSetFormatter
             return;
         }
         if (peer.UpdateOnly) w.Write("update_only=true\n"u8);
-        if (peer.PresharedKey is { } psk) WriteKey(w, "preshared_key="u8, psk);
-        if (peer.Endpoint is { } endpoint) WriteText(w, "endpoint="u8, UapiAddressText.FormatEndpoint(endpoint));
-        if (peer.PersistentKeepalive is { } keepalive) WriteNumber(w, "persistent_keepalive_interval="u8, keepalive);
-        if (peer.ProtocolVersion is { } version) WriteNumber(w, "protocol_version="u8, (ulong)version);
-        if (peer.EndpointName is { } name) WriteText(w, Encoding.ASCII.GetBytes(UapiProtocol.EndpointHostKey + "="), name.ToString());
-        if (peer.Description is { } description) WriteText(w, "description="u8, description);
+        if (peer.PresharedKey is { } psk) w.WriteLine("preshared_key="u8, psk);
+        if (peer.Endpoint is { } endpoint) w.WriteLine("endpoint="u8, UapiAddressText.FormatEndpoint(endpoint));
+        if (peer.PersistentKeepalive is { } keepalive) w.WriteLine("persistent_keepalive_interval="u8, keepalive);
+        if (peer.ProtocolVersion is { } version) w.WriteLine("protocol_version="u8, (ulong)version);
+        if (peer.EndpointName is { } name) w.WriteLine(Encoding.ASCII.GetBytes(UapiProtocol.EndpointHostKey + "="), name.ToString());
+        if (peer.Description is { } description) w.WriteLine("description="u8, description);
         if (peer.ReplaceAllowedIps) w.Write("replace_allowed_ips=true\n"u8);
         // Removals first: if a prefix is in both lists, the line order makes the addition win.
-        foreach (var prefix in peer.RemoveAllowedIps) WriteText(w, "remove_allowed_ip="u8, UapiAddressText.FormatPrefix(prefix));
-        foreach (var prefix in peer.AddAllowedIps) WriteText(w, "allowed_ip="u8, UapiAddressText.FormatPrefix(prefix));
-    }
-
-    private static void WriteKey(UapiReplyWriter w, ReadOnlySpan<byte> name, in Key key)
-    {
-        w.Write(name);
-        w.WriteKey(key);
-        w.Write("\n"u8);
-    }
-
-    private static void WriteNumber(UapiReplyWriter w, ReadOnlySpan<byte> name, ulong value)
-    {
-        w.Write(name);
-        w.WriteNumber(value);
-        w.Write("\n"u8);
-    }
-
-    private static void WriteText(UapiReplyWriter w, ReadOnlySpan<byte> name, string value)
-    {
-        w.Write(name);
-        w.Write(value);
-        w.Write("\n"u8);
+        foreach (var prefix in peer.RemoveAllowedIps) w.WriteLine("remove_allowed_ip="u8, UapiAddressText.FormatPrefix(prefix));
+        foreach (var prefix in peer.AddAllowedIps) w.WriteLine("allowed_ip="u8, UapiAddressText.FormatPrefix(prefix));
     }
 }

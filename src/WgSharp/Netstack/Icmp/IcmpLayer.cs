@@ -9,6 +9,8 @@ namespace WgSharp.Netstack.Icmp;
 /// <summary>
 /// ICMP and ICMPv6: answers echo requests to our addresses (rate-limited), matches echo replies to pings, and hands
 /// destination-unreachable / packet-too-big / time-exceeded errors to TCP and UDP as socket errors.
+/// Why one class this long (about 450 lines): ICMP and ICMPv6 differ only in numbers, so both versions of each message
+/// (echo, the errors, the rate limit) sit side by side instead of in two copies.
 /// </summary>
 internal sealed class IcmpLayer : IDisposable
 {

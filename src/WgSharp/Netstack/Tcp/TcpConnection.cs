@@ -22,6 +22,10 @@ internal enum TcpState
 /// <summary>
 /// One TCP connection (its TCB, RFC 9293). The application side is non-blocking and thread-safe; waiting is done on the
 /// three <see cref="AsyncSignal"/>s, which the connection sets whenever what the signal is about may have changed.
+/// Why one class this long (about 1,200 lines plus its loss-recovery part): the TCB is one state machine whose fields
+/// every step reads and writes under one lock (a segment's arrival touches sending, receiving, timers and recovery at
+/// once). It is split by concern into partial files, and whatever has state of its own is a class of its own
+/// (ChunkedBuffer, SendScoreboard, RttEstimator, CongestionControl, SackBlockReporter).
 /// </summary>
 internal sealed partial class TcpConnection : StackSocket
 {
