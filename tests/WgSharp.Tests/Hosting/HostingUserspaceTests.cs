@@ -66,8 +66,9 @@ public class HostingUserspaceTests
         {
             lock (scopes)
             {
-                Assert.NotEmpty(scopes);
-                Assert.All(scopes, scope => Assert.Same(hostMeters, scope));
+                // A MeterListener hears every "WgSharp" meter of the process, other tests' interfaces included (those have
+                // no factory): what matters is that this host's factory made one.
+                Assert.Contains(scopes, scope => ReferenceEquals(scope, hostMeters));
             }
         }
         finally { await host.StopAsync(); }
