@@ -11,6 +11,7 @@ namespace WgSharp.Tests.Embedding;
 /// What a package consumer gets (dotnet pack of the built library, offline): the package readme, the repository and
 /// commit, XML docs of the public surface only, and Source Link in the symbol package's PDB.
 /// </summary>
+[Trait(TestTiers.Name, TestTiers.Root)]
 [Collection(NetnsCollection.Name)] // runs dotnet pack: never alongside the CPU-heavy tests there
 public class PackageArtefactTests
 {

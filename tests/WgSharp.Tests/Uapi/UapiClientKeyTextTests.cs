@@ -18,6 +18,7 @@ namespace WgSharp.Tests.Uapi;
 /// read from key files, or from a configuration file by setconf), and after it read the lines of a get reply that carry
 /// both keys.
 /// </summary>
+[Trait(TestTiers.Name, TestTiers.Root)]
 [Collection(NetnsCollection.Name)]
 [SupportedOSPlatform("linux")]
 public sealed class UapiClientKeyTextTests : IDisposable

@@ -15,6 +15,7 @@ namespace WgSharp.Tests.Userspace;
 /// local TCP forward, and UDP both ways, a local UDP forward to an echo behind the tunnel and a remote UDP forward that
 /// a client in the peer's namespace reaches on our tunnel address.
 /// </summary>
+[Trait(TestTiers.Name, TestTiers.Root)]
 [Collection(NetnsCollection.Name)]
 public class ProxyForwardEndToEndTests(ITestOutputHelper output)
 {

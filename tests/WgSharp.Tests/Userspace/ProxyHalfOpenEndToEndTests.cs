@@ -16,6 +16,7 @@ namespace WgSharp.Tests.Userspace;
 /// (set short in the CONF's [Proxy] section) closes the rest, the proxy's memory stays bounded, and real clients are
 /// served all the while: a download admitted before the flood, one through the HTTP proxy during it, one after it.
 /// </summary>
+[Trait(TestTiers.Name, TestTiers.Root)]
 [Collection(NetnsCollection.Name)]
 public class ProxyHalfOpenEndToEndTests(ITestOutputHelper output)
 {

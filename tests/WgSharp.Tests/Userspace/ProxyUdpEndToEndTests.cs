@@ -13,6 +13,7 @@ namespace WgSharp.Tests.Userspace;
 /// SOCKS5 UDP ASSOCIATE (RFC 1928 §7) as a user runs it: `wgsharp proxy` as user nobody, a Debian wireguard-go peer
 /// in a namespace with a DNS responder and a kernel UDP echo behind it, and a client of ours on the host side.
 /// </summary>
+[Trait(TestTiers.Name, TestTiers.Root)]
 [Collection(NetnsCollection.Name)]
 public class ProxyUdpEndToEndTests(ITestOutputHelper output)
 {

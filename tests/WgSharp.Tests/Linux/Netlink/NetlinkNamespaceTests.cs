@@ -11,6 +11,7 @@ namespace WgSharp.Tests.Linux.Netlink;
 /// Namespaces, links, addresses and routes made in-process (issue 22 item 4), checked from the outside with ip(8)'s
 /// JSON, as an administrator would see them.
 /// </summary>
+[Trait(TestTiers.Name, TestTiers.Root)]
 [Collection(NetnsCollection.Name)]
 public sealed partial class NetlinkNamespaceTests : IDisposable
 {
