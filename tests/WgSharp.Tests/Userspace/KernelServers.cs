@@ -157,20 +157,30 @@ internal sealed class KernelTcpServer : IDisposable
     }
 }
 
-/// <summary>A kernel UDP socket in the peer namespace that sends every datagram back to where it came from.</summary>
+/// <summary>A kernel UDP socket in the peer namespace (or on loopback) that sends every datagram back to where it came from.</summary>
 internal sealed class KernelUdpEcho : IDisposable
 {
     private readonly Socket _socket;
     private readonly Task _loop;
 
     public KernelUdpEcho(NetworkNamespace netns)
+        : this(netns.Run(() => BoundSocket(TunnelPeerNamespace.PeerIp)))
     {
-        _socket = netns.Run(() =>
-        {
-            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-            socket.Bind(new IPEndPoint(TunnelPeerNamespace.PeerIp, 0));
-            return socket;
-        });
+    }
+
+    /// <summary>The same echo on this machine's loopback (the local service a remote UDP forward leads to).</summary>
+    public static KernelUdpEcho OnLoopback() => new(BoundSocket(IPAddress.Loopback));
+
+    private static Socket BoundSocket(IPAddress address)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        socket.Bind(new IPEndPoint(address, 0));
+        return socket;
+    }
+
+    private KernelUdpEcho(Socket socket)
+    {
+        _socket = socket;
         Port = ((IPEndPoint)_socket.LocalEndPoint!).Port;
         _loop = Task.Run(async () =>
         {

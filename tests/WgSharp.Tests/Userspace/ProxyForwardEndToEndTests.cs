@@ -30,7 +30,7 @@ public class ProxyForwardEndToEndTests(ITestOutputHelper output)
         using var peer = new TunnelPeerNamespace();
         using var iperf = Iperf3Server.Start(peer);
         using var kernelEcho = new KernelUdpEcho(peer.Namespace);
-        using var hostEcho = new HostUdpEcho();
+        using var hostEcho = KernelUdpEcho.OnLoopback();
 
         string conf = WriteConf(peer, "");
         using var forward = UnprivilegedProgram.Start(UnprivilegedProgram.CliDll,
@@ -145,46 +145,6 @@ public class ProxyForwardEndToEndTests(ITestOutputHelper output)
             {
             }
             _process.Dispose();
-        }
-    }
-
-    /// <summary>A UDP echo on this machine's loopback (the local service a remote UDP forward leads to).</summary>
-    private sealed class HostUdpEcho : IDisposable
-    {
-        private readonly Socket _socket = new(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        private readonly Task _loop;
-        private int _echoed;
-
-        public HostUdpEcho()
-        {
-            _socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-            Port = ((IPEndPoint)_socket.LocalEndPoint!).Port;
-            _loop = Task.Run(async () =>
-            {
-                var buffer = new byte[65536];
-                EndPoint any = new IPEndPoint(IPAddress.Any, 0);
-                try
-                {
-                    while (true)
-                    {
-                        var received = await _socket.ReceiveFromAsync(buffer, any);
-                        Interlocked.Increment(ref _echoed);
-                        await _socket.SendToAsync(buffer.AsMemory(0, received.ReceivedBytes), received.RemoteEndPoint);
-                    }
-                }
-                catch (Exception e) when (e is SocketException or ObjectDisposedException)
-                {
-                }
-            });
-        }
-
-        public int Port { get; }
-        public int Echoed => Volatile.Read(ref _echoed);
-
-        public void Dispose()
-        {
-            _socket.Dispose();
-            _loop.Wait(TimeSpan.FromSeconds(5));
         }
     }
 }
