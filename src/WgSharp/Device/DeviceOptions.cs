@@ -45,7 +45,4 @@ internal sealed class DeviceOptions
     /// <summary>The crypto thread count <see cref="CryptoThreads"/> stands for on this machine.</summary>
     internal int EffectiveCryptoThreads =>
         CryptoThreads > 0 ? CryptoThreads : Environment.ProcessorCount <= 2 ? 1 : Environment.ProcessorCount;
-
-    /// <summary>Called on the sealing thread after each sealed run (a test hook: which threads seal).</summary>
-    internal Action? SealObserver { get; init; }
 }

@@ -26,19 +26,15 @@ internal sealed class SendPath : IOrderedWork<SendElement>
     private readonly ILogger _logger;
     private readonly CancellationToken _stopping;
     private readonly Action _tunnelGone;
-    private readonly Action? _sealObserver;
     private readonly BatchLeasePool _tunnelBatches;
     private readonly Recycler<SendElement> _sendElements = new(() => new SendElement());
     private readonly Recycler<List<StagedPacket>> _stagedLists = new(() => new List<StagedPacket>(Peer.MaxStagedPackets));
     private volatile int _mtu;
 
-    /// <summary>
-    /// The send path of one device: tunnelGone is called when the tunnel reader finds the interface deleted,
-    /// sealObserver on the sealing thread after each sealed run (a test hook).
-    /// </summary>
+    /// <summary>The send path of one device: tunnelGone is called when the tunnel reader finds the interface deleted.</summary>
     public SendPath(ITunnel tunnel, TransportSlot transport, ProtocolEngine<Peer> engine, AllowedIps<Peer> allowedIps,
         DeviceCounters counters, CryptoPool crypto, DeviceClock clock, InterfaceLog log, CancellationToken stopping,
-        Action tunnelGone, Action? sealObserver)
+        Action tunnelGone)
     {
         _tunnel = tunnel;
         _transport = transport;
@@ -51,7 +47,6 @@ internal sealed class SendPath : IOrderedWork<SendElement>
         _logger = log.Logger;
         _stopping = stopping;
         _tunnelGone = tunnelGone;
-        _sealObserver = sealObserver;
         _mtu = tunnel.Mtu;
         _tunnelBatches = new BatchLeasePool(Math.Max(1, tunnel.BatchSize));
     }
@@ -338,7 +333,6 @@ internal sealed class SendPath : IOrderedWork<SendElement>
             // 0: the session was wiped meanwhile and nothing of this packet may leave.
             lengths[index] = element.Reservation.Seal(i, slot.Slice(PacketBatch.Headroom, lengths[index]), slot, element.Mtu);
         }
-        _sealObserver?.Invoke();
     }
 
     /// <summary>Sends a sealed run, in this peer's counter order.</summary>

@@ -47,7 +47,7 @@ internal sealed class WireGuardDevice : IDeviceControl, IDisposable
         _crypto = new CryptoPool(new CryptoPoolOptions { Threads = options.EffectiveCryptoThreads });
         Engine = new ProtocolEngine<Peer>();
         var stopping = _threads.Stopping;
-        _send = new SendPath(tunnel, _transport, Engine, AllowedIps, Counters, _crypto, _clock, _log, stopping, OnInterfaceGone, options.SealObserver);
+        _send = new SendPath(tunnel, _transport, Engine, AllowedIps, Counters, _crypto, _clock, _log, stopping, OnInterfaceGone);
         _handshakes = new HandshakeResponder(_transport, Engine, Counters, _clock, _log, _threads, _send, options);
         _receive = new ReceivePath(tunnel, _transport, Engine, AllowedIps, Counters, _crypto, _clock, _log, stopping, _send, _handshakes);
         _timers = new TimerLoop(Engine, Counters, _clock, _log, stopping, _send);

@@ -64,40 +64,84 @@ public class InMemoryTransferTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// With a pool of several threads, 64 KiB runs are sealed on more than one thread. The first sealing thread
-    /// is held (bounded by the hang guard) until another thread has sealed a run, so the outcome does not
-    /// depend on how fast either one is.
+    /// With a pool of several threads, 64 KiB runs are sealed on more than one thread, seen from outside the device:
+    /// A sends one way to two peers (B and C), and the network holds the first thread that sends A's sealed data
+    /// (bounded by the hang guard) until another thread has sent some. A peer's runs leave from the thread that
+    /// sealed the one at its queue's head and one at a time, so while the first thread waits only another thread
+    /// can seal and send the other peer's runs: with sealing on one thread nothing more is sent and the test fails.
     /// </summary>
     [Fact]
-    public void SealingRunsOnMoreThanOneThread()
+    public void SealingRunsOnMoreThanOneThread() => AssertSealingOnMoreThanOneThread(cryptoThreads: 4, HangGuard);
+
+    /// <summary>
+    /// The observation above can fail: with one crypto thread the tunnel reader seals everything inline, and while
+    /// the network holds it no other thread sends A's data. The hold is short here: no amount of waiting helps.
+    /// </summary>
+    [Fact]
+    public void WithOneCryptoThreadTheSealingCheckFails()
     {
-        var threads = new System.Collections.Concurrent.ConcurrentDictionary<int, bool>();
-        using var another = new ManualResetEventSlim();
-        int firstThread = 0;
-        void Observe()
-        {
-            int id = Environment.CurrentManagedThreadId;
-            threads.TryAdd(id, true);
-            if (Interlocked.CompareExchange(ref firstThread, id, 0) == 0) another.Wait(HangGuard);
-            else if (id != Volatile.Read(ref firstThread)) another.Set();
-        }
-        var options = new DeviceOptions { CryptoThreads = 4, SealObserver = Observe };
-        using var pair = new InMemoryPair(options, new DeviceOptions { CryptoThreads = 4 });
-        var aToB = new Direction(pair.A, pair.B, stream: 1);
-        pair.B.Tunnel.OnWrite = aToB.Arrived;
-        aToB.SendBatch(); // staged until the first handshake completes
-        WaitFor(() => pair.A.PeerFor(pair.B).Protocol.Keypairs.Current, "the first handshake");
-
-        var sender = new Thread(() => aToB.SendUntil(4 * 1024 * 1024, () => true)) { Name = "inject" };
-        sender.Start();
-        Assert.True(sender.Join(HangGuard), "the sender hung");
-        aToB.WaitUntilAllArrived(HangGuard);
-
-        output.WriteLine($"sealing threads: {threads.Count}");
-        Assert.True(another.IsSet, "no second thread sealed while the first was held");
-        Assert.True(threads.Count >= 2);
-        Assert.Null(aToB.FirstViolation);
+        var failure = Assert.ThrowsAny<Xunit.Sdk.XunitException>(() => AssertSealingOnMoreThanOneThread(cryptoThreads: 1, TimeSpan.FromSeconds(2)));
+        Assert.Contains("no second thread", failure.Message);
     }
+
+    private void AssertSealingOnMoreThanOneThread(int cryptoThreads, TimeSpan hold)
+    {
+        // B and C open inline (one crypto thread each): A's pool does nothing but seal.
+        using var pair = new InMemoryPair(new DeviceOptions { CryptoThreads = cryptoThreads }, new DeviceOptions { CryptoThreads = 1 });
+        using var c = new InMemoryDevice(pair.Network, "192.0.2.3", "10.0.0.3", new DeviceOptions { CryptoThreads = 1 });
+        pair.A.SetPeer(c, "10.0.0.3/32");
+        c.SetPeer(pair.A, InMemoryPair.InnerA + "/32");
+        c.Start();
+        var toB = new Direction(pair.A, pair.B, stream: 1);
+        var toC = new Direction(pair.A, c, stream: 2);
+        pair.B.Tunnel.OnWrite = toB.Arrived;
+        c.Tunnel.OnWrite = toC.Arrived;
+        toB.SendBatch(); // staged until each first handshake completes
+        toC.SendBatch();
+        WaitFor(() => pair.A.PeerFor(pair.B).Protocol.Keypairs.Current, "handshake with B");
+        WaitFor(() => pair.A.PeerFor(c).Protocol.Keypairs.Current, "handshake with C");
+        toB.WaitUntilAllArrived(HangGuard);
+        toC.WaitUntilAllArrived(HangGuard);
+
+        // The network calls its filter on the sending thread: it sees which thread sent each of A's sealed packets.
+        var senders = new System.Collections.Concurrent.ConcurrentDictionary<int, bool>();
+        using var another = new ManualResetEventSlim();
+        var fromA = pair.A.Endpoint;
+        int firstSender = 0;
+        pair.Network.Filter = (from, _, datagram) =>
+        {
+            if (!from.Equals(fromA) || !IsSealedData(datagram)) return true;
+            int id = Environment.CurrentManagedThreadId;
+            senders.TryAdd(id, true);
+            if (Interlocked.CompareExchange(ref firstSender, id, 0) == 0) another.Wait(hold);
+            else if (id != Volatile.Read(ref firstSender)) another.Set();
+            return true;
+        };
+
+        // Alternate batches, so runs to both peers are in flight whichever peer the first sender holds up.
+        var sender = new Thread(() =>
+        {
+            while (toB.Sent * (PacketSize - TestPackets.HeaderLength) < 4 * 1024 * 1024)
+            {
+                toB.SendBatch();
+                toC.SendBatch();
+            }
+        }) { Name = "inject" };
+        sender.Start();
+        Assert.True(sender.Join(HangGuard + hold), "the sender hung");
+        toB.WaitUntilAllArrived(HangGuard);
+        toC.WaitUntilAllArrived(HangGuard);
+
+        output.WriteLine($"threads that sent sealed data: {senders.Count}");
+        Assert.True(another.IsSet, "no second thread sealed and sent while the first was held");
+        Assert.True(senders.Count >= 2);
+        Assert.Null(toB.FirstViolation);
+        Assert.Null(toC.FirstViolation);
+    }
+
+    /// <summary>A transport message carrying an inner packet (a keepalive is the 32-byte header and tag alone).</summary>
+    private static bool IsSealedData(byte[] datagram) =>
+        datagram.Length > WgSharp.Protocol.MessageLayout.MinTransportSize && datagram[0] == (byte)WgSharp.Protocol.MessageType.TransportData;
 
     private static T WaitFor<T>(Func<T?> value, string what) where T : class
     {
