@@ -21,7 +21,7 @@ internal readonly record struct HandshakeResult<TOwner>(HandshakeOutcome Outcome
     public static HandshakeResult<TOwner> Reject(RejectReason reason, ProtocolPeer<TOwner>? peer = null) => new(HandshakeOutcome.Rejected, reason, peer, 0);
 }
 
-/// <summary>Result of <see cref="ProtocolEngine{TOwner}.OpenTransport"/>: the peer and plaintext length, or why it was refused.</summary>
+/// <summary>Result of <see cref="ProtocolEngine{TOwner}.LookupTransport"/>: the peer, keypair and plaintext length, or why the message was refused.</summary>
 internal readonly record struct TransportResult<TOwner>(RejectReason Reason, ProtocolPeer<TOwner>? Peer, Transport.Keypair? Keypair, int PlaintextLength)
     where TOwner : class
 {

@@ -225,26 +225,7 @@ internal sealed class ProtocolEngine<TOwner> where TOwner : class
     }
 
     /// <summary>
-    /// Authenticates and decrypts a transport message into plaintext (which must hold
-    /// message.Length - 32 bytes) and records its counter. Thread-safe and allocation-free,
-    /// so workers can run it in parallel. Timer bookkeeping is left to
-    /// <see cref="ProtocolPeer{TOwner}.OnTransportReceived"/>, called in per-peer order.
-    /// </summary>
-    public TransportResult<TOwner> OpenTransport(ReadOnlySpan<byte> message, Span<byte> plaintext, TimeSpan now)
-    {
-        var lookup = LookupTransport(message, now, out ulong counter);
-        if (!lookup.IsOk) return lookup;
-        var keypair = lookup.Keypair!;
-        if (plaintext.Length < lookup.PlaintextLength) return lookup with { Reason = RejectReason.WrongLength, PlaintextLength = 0 };
-        if (!keypair.Open(counter, message[MessageLayout.DataPayload..], plaintext))
-            return lookup with { Reason = RejectReason.DecryptFailed, PlaintextLength = 0 };
-        if (!keypair.AcceptCounter(counter))
-            return lookup with { Reason = RejectReason.ReplayedCounter, PlaintextLength = 0 };
-        return lookup;
-    }
-
-    /// <summary>
-    /// The checks of <see cref="OpenTransport"/> that come before the AEAD: layout, receiver index,
+    /// The checks on a transport message that come before the AEAD: layout, receiver index,
     /// keypair expiry, counter limit. On success the result names the peer and keypair and the plaintext
     /// length, and counter is the message's counter; the caller then opens with
     /// <see cref="Transport.Keypair.Open"/> (on any thread) and, in arrival order per peer, records the

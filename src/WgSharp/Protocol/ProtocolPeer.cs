@@ -7,14 +7,6 @@ using WgSharp.Protocol.Transport;
 
 namespace WgSharp.Protocol;
 
-/// <summary>Outcome of sealing one outbound packet for a peer.</summary>
-internal enum SealStatus
-{
-    Sealed,
-    /// <summary>No usable session: queue the packet and start a handshake.</summary>
-    NoSession,
-}
-
 /// <summary>
 /// Everything the protocol knows about one peer: handshake, cookies, keypairs, timers. Pure
 /// (time is passed in); thread-safe for sealing from many workers. The device's peer object
@@ -105,29 +97,11 @@ internal sealed class ProtocolPeer<TOwner> where TOwner : class
     }
 
     /// <summary>
-    /// Seals an inner IP packet (or an empty keepalive) into a transport message in destination,
-    /// padding it to 16 bytes within mtu. Thread-safe. needsRekey tells the caller to start a
-    /// handshake (REKEY_AFTER_MESSAGES reached, or REKEY_AFTER_TIME on a session we initiated).
-    /// </summary>
-    public SealStatus Seal(ReadOnlySpan<byte> packet, Span<byte> destination, TimeSpan now, int mtu,
-        out int length, out bool needsRekey)
-    {
-        length = 0;
-        if (!TryReserveSend(1, now, out var reservation, out needsRekey)) return SealStatus.NoSession;
-        length = reservation.Seal(0, packet, destination, mtu);
-        if (length == 0)
-        {
-            needsRekey = true;
-            return SealStatus.NoSession;
-        }
-        return SealStatus.Sealed;
-    }
-
-    /// <summary>
     /// Reserves count consecutive send counters under the current keypair, for packets that are
     /// sealed later (possibly on other threads) with <see cref="SendReservation.Seal"/>. The caller
     /// reserves in the order the packets must leave. False when there is no usable session (queue the
-    /// packets and start a handshake). needsRekey as for <see cref="Seal"/>, judged by the run's last counter.
+    /// packets and start a handshake). needsRekey tells the caller to start a handshake: REKEY_AFTER_MESSAGES reached
+    /// (judged by the run's last counter), or REKEY_AFTER_TIME on a session we initiated.
     /// </summary>
     public bool TryReserveSend(int count, TimeSpan now, out SendReservation reservation, out bool needsRekey)
     {

@@ -5,6 +5,7 @@ using WgSharp.Control.Uapi;
 using WgSharp.Keys;
 using WgSharp.Protocol;
 using WgSharp.Protocol.Cookies;
+using WgSharp.Tests.Protocol;
 
 namespace WgSharp.Tests.Robustness;
 
