@@ -1,5 +1,6 @@
 using WgSharp.Keys;
 using WgSharp.Protocol;
+using WgSharp.Tests.Protocol;
 
 namespace WgSharp.Bench;
 

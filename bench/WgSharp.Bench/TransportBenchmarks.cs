@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using WgSharp.Protocol;
+using WgSharp.Tests.Protocol;
 
 namespace WgSharp.Bench;
 
