@@ -13,6 +13,7 @@ internal sealed class ProbeOptions
         "         [--buffer BYTES] COMMAND ARGS...\n" +
         "commands: whoami | fetch URL | download HOST:PORT BYTES | upload HOST:PORT BYTES | serve PORT echo|sha256 [COUNT [ADDRESS]]\n" +
         "          | connect-many HOST:PORT N | udp-echo HOST:PORT COUNT SIZE | ping ADDR | resolve NAME\n" +
+        "          | exit-undisposed SOCKET_DIRECTORY (returns from Main without disposing the interface)\n" +
         "          | relay LISTEN TARGET DROP REORDER DUPLICATE (a lossy UDP relay; no interface)";
 
     public Key PrivateKey { get; private set; }

@@ -35,6 +35,8 @@ using var terminate = System.Runtime.InteropServices.PosixSignalRegistration.Cre
     context.Cancel = true;
     timeout.Cancel();
 });
+if (options.Command == "exit-undisposed")
+    return await UndisposedExit.RunAsync(options, timeout.Token);
 try
 {
     bool debug = Environment.GetEnvironmentVariable("WGSHARP_PROBE_DEBUG") == "1";
