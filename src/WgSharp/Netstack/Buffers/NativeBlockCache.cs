@@ -18,19 +18,17 @@ internal static unsafe class NativeBlockCache
     private static readonly nuint[] Sizes = new nuint[MaxBlocks];
     private static int _cachedCount;
     private static long _cachedBytes;
-    private static long _blocksOut;
     private static readonly Lock Gate = new();
 
-    /// <summary>Blocks rented and not returned (for leak checks in tests).</summary>
-    public static long BlocksOut => Volatile.Read(ref _blocksOut);
-
-    /// <summary>A zeroed block of <paramref name="bytes"/> bytes; give it back with <see cref="Return"/> and the same size.</summary>
-    public static void* RentZeroed(nuint bytes)
+    /// <summary>
+    /// A block of <paramref name="bytes"/> bytes, zeroed if <paramref name="zeroed"/> (else its contents are
+    /// unspecified); give it back with <see cref="Return"/> and the same size.
+    /// </summary>
+    public static void* Rent(nuint bytes, bool zeroed)
     {
         void* block = null;
         lock (Gate)
         {
-            _blocksOut++;
             for (int i = _cachedCount - 1; i >= 0; i--)
             {
                 if (Sizes[i] != bytes) continue;
@@ -44,16 +42,15 @@ internal static unsafe class NativeBlockCache
             }
         }
         if (block == null) block = NativeMemory.Alloc(bytes);
-        NativeMemory.Clear(block, bytes);
+        if (zeroed) NativeMemory.Clear(block, bytes);
         return block;
     }
 
-    /// <summary>Gives back a block from <see cref="RentZeroed"/>: cached if there is room, freed otherwise.</summary>
+    /// <summary>Gives back a block from <see cref="Rent"/>: cached if there is room, freed otherwise.</summary>
     public static void Return(void* block, nuint bytes)
     {
         lock (Gate)
         {
-            _blocksOut--;
             if (_cachedCount < MaxBlocks && _cachedBytes + (long)bytes <= MaxCachedBytes)
             {
                 Blocks[_cachedCount] = (nint)block;

@@ -141,7 +141,7 @@ internal sealed unsafe class ChunkedBuffer
         if (_slots == null)
         {
             if (!create) return null;
-            _slots = (byte**)NativeBlockCache.RentZeroed(SlotBytes);
+            _slots = (byte**)NativeBlockCache.Rent(SlotBytes, zeroed: true);
         }
         int slot = (_head + index) % _slotCount;
         byte* chunk = _slots[slot];

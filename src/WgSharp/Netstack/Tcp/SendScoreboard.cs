@@ -65,7 +65,8 @@ internal sealed unsafe class SendScoreboard
     public void OnNewSegment(uint start, uint end, long nowMs, bool fin)
     {
         if (!Seq.Lt(start, end) || _count == _capacity) return;
-        if (_ring == null) _ring = (Entry*)NativeBlockCache.RentZeroed(RingBytes);
+        // Not zeroed: every field of an entry is set as it is added.
+        if (_ring == null) _ring = (Entry*)NativeBlockCache.Rent(RingBytes, zeroed: false);
         ref var e = ref At(_count);
         e.Start = start;
         e.End = end;
