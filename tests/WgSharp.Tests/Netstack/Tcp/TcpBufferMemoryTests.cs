@@ -122,4 +122,20 @@ public unsafe class TcpBufferMemoryTests
         Assert.Throws<ArgumentOutOfRangeException>(() => buffer.Write(99_990, new byte[11]));
         Assert.Equal(0, pool.ChunksOut);
     }
+
+    [Fact]
+    public void AnAbandonedBuffer_GivesItsChunksBack_WhenCollected()
+    {
+        var pool = new ChunkPool(maxSlabs: 1, keepFreeSlabs: 0);
+        FillAndDrop(pool);
+        Assert.Equal(3, pool.ChunksOut);
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        Assert.Equal(0, pool.ChunksOut);
+        Assert.Equal(0, pool.Slabs);
+    }
+
+    // Not inlined: the buffer must be unreachable once this returns.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static void FillAndDrop(ChunkPool pool) => new ChunkedBuffer(100_000, pool).Append(new byte[40_000]);
 }
