@@ -4,14 +4,15 @@ using System.Runtime.InteropServices;
 namespace WgSharp.Netstack.Tcp;
 
 /// <summary>
-/// The fixed-size byte chunks every TCP buffer of the process is made of, carved from native slabs of
-/// <see cref="ChunksPerSlab"/> chunks (<see cref="Shared"/>; tests make their own). Buffers take chunks only while they hold bytes, so an idle connection holds none,
-/// and a busy stack reuses them. Native memory, not managed arrays: a connection's first megabytes would otherwise be
-/// gen0 garbage and cost a collection per transfer, and pinned (POH) arrays count against the large-object budget and
-/// cost a gen2 collection past ~3 MB (docs/userspace.md, memory). Bounded: at most a set number of slabs (64 MiB for
-/// <see cref="Shared"/>); past that, chunks are allocated one by one and freed when returned, so the cap bounds what is kept and the
-/// connection and buffer limits bound what is in use. A slab that becomes wholly free is freed once enough free slabs are
-/// kept (4 for <see cref="Shared"/>), so an idle stack gives memory back.
+/// The fixed-size byte chunks TCP buffers are made of, carved from native slabs of <see cref="ChunksPerSlab"/> chunks
+/// (<see cref="Shared"/> for every connection of the process; tests make their own). Buffers take chunks only while
+/// they hold bytes, so an idle connection holds none, and a busy stack reuses them. Native memory, not managed arrays:
+/// a connection's first megabytes would otherwise be gen0 garbage and cost a collection per transfer, and pinned (POH)
+/// arrays count against the large-object budget and cost a gen2 collection past ~3 MB (docs/userspace.md, Memory).
+/// Bounded: at most a set number of slabs (64 MiB for <see cref="Shared"/>); past that, chunks are allocated one by one
+/// and freed when returned, so the cap bounds what is kept and the connection and buffer limits bound what is in use.
+/// A slab that becomes wholly free is freed once enough wholly free slabs are kept (4 for <see cref="Shared"/>), so an
+/// idle stack gives memory back.
 /// </summary>
 internal sealed unsafe class ChunkPool
 {
