@@ -1,4 +1,4 @@
-using System.Buffers;
+using WgSharp.Netstack.Buffers;
 
 namespace WgSharp.Netstack.Tcp;
 
@@ -6,11 +6,11 @@ namespace WgSharp.Netstack.Tcp;
 /// The sender's record of what is in flight: one entry per segment sent (its sequence range, when it was last sent,
 /// whether the peer SACKed it, whether it is deemed lost, whether it was retransmitted), and RACK's time-based loss
 /// detection over them (RFC 8985 6.2): a segment is lost when one sent after it was delivered and a reordering window
-/// has passed since it was sent. Entries live in a ring rented from the shared array pool when the first segment goes
-/// out and returned when everything is acknowledged, so an idle connection holds none and steady sending allocates
-/// nothing. Not thread-safe (the connection's lock guards it).
+/// has passed since it was sent. Entries live in a native ring (<see cref="NativeBlockCache"/>) taken when the first
+/// segment goes out and given back when everything is acknowledged, so an idle connection holds none and sending makes
+/// no garbage, not even the first time. Not thread-safe (the connection's lock guards it).
 /// </summary>
-internal sealed class SendScoreboard
+internal sealed unsafe class SendScoreboard
 {
     private const byte Sacked = 1, Lost = 2, Retransmitted = 4, Fin = 8;
 
@@ -23,7 +23,7 @@ internal sealed class SendScoreboard
     }
 
     private readonly int _capacity;
-    private Entry[]? _ring;
+    private Entry* _ring; // _capacity entries, or null while nothing is in flight
     private int _head, _count;
 
     // RACK (RFC 8985 6.1): the most recently sent segment known delivered, its RTT, and the highest delivered end.
@@ -37,6 +37,9 @@ internal sealed class SendScoreboard
 
     /// <summary>A scoreboard of at most <paramref name="capacity"/> segments in flight (sending waits when it is full).</summary>
     public SendScoreboard(int capacity) => _capacity = Math.Max(16, capacity);
+
+    // A scoreboard dropped without Release (its connection abandoned, never closed) gives its ring back here.
+    ~SendScoreboard() => Release();
 
     /// <summary>Bytes (sequence space) SACKed above SND.UNA.</summary>
     public long SackedBytes { get; private set; }
@@ -56,13 +59,14 @@ internal sealed class SendScoreboard
     /// <summary>The smallest RTT seen on a segment sent once (ms), long.MaxValue before any.</summary>
     public long MinRttMs => _minRttMs;
 
-    private ref Entry At(int i) => ref _ring![(_head + i) % _ring.Length];
+    private ref Entry At(int i) => ref _ring[(_head + i) % _capacity];
 
     /// <summary>A new segment [start, end) went out (end includes the FIN's sequence number when <paramref name="fin"/>).</summary>
     public void OnNewSegment(uint start, uint end, long nowMs, bool fin)
     {
         if (!Seq.Lt(start, end) || _count == _capacity) return;
-        _ring ??= ArrayPool<Entry>.Shared.Rent(_capacity);
+        // Not zeroed: every field of an entry is set as it is added.
+        if (_ring == null) _ring = (Entry*)NativeBlockCache.Rent(RingBytes, zeroed: false);
         ref var e = ref At(_count);
         e.Start = start;
         e.End = end;
@@ -82,7 +86,7 @@ internal sealed class SendScoreboard
             {
                 if ((e.Flags & Sacked) == 0) OnDelivered(ref e, nowMs);
                 Forget(ref e, e.End - e.Start);
-                _head = (_head + 1) % _ring!.Length;
+                _head = (_head + 1) % _capacity;
                 _count--;
                 continue;
             }
@@ -271,12 +275,14 @@ internal sealed class SendScoreboard
     {
         _count = _head = 0;
         SackedBytes = LostBytes = 0;
-        if (_ring is { } ring)
+        if (_ring != null)
         {
+            NativeBlockCache.Return(_ring, RingBytes);
             _ring = null;
-            ArrayPool<Entry>.Shared.Return(ring);
         }
     }
+
+    private nuint RingBytes => (nuint)_capacity * (nuint)sizeof(Entry);
 
     /// <summary>Gives the ring back when nothing is in flight (an idle connection holds none).</summary>
     public void ReleaseIfEmpty()
