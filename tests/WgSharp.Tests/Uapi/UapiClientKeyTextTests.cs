@@ -103,11 +103,11 @@ public sealed class UapiClientKeyTextTests : IDisposable
         Assert.Equal(0, client.ExitCode);
     }
 
-    /// <summary>Until one of the client's threads sleeps in pipe_write: stdout's pipe is full and nobody reads it.</summary>
+    /// <summary>Until one of the client's threads sleeps in (anon_)pipe_write: stdout's pipe is full and nobody reads it.</summary>
     private static void WaitUntilBlockedWritingOutput(Process client)
     {
         var clock = Stopwatch.StartNew();
-        while (!Directory.EnumerateDirectories($"/proc/{client.Id}/task").Any(task => ReadOrEmpty(Path.Combine(task, "wchan")) == "pipe_write"))
+        while (!Directory.EnumerateDirectories($"/proc/{client.Id}/task").Any(task => ReadOrEmpty(Path.Combine(task, "wchan")).EndsWith("pipe_write", StringComparison.Ordinal)))
         {
             Assert.False(client.HasExited, "the client exited before filling its output pipe");
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), "the client never blocked writing its output");
