@@ -96,8 +96,8 @@ public sealed class UapiClientKeyTextTests : IDisposable
         daemon.WaitForRequest();
         WaitUntilBlockedWritingOutput(client);
         AssertNoKeyText(client);
-        string output = client.StandardOutput.ReadToEnd(); // lets it finish: it did print both keys
-        Assert.Contains(_privateKey.ToBase64(), output, StringComparison.Ordinal);
+        string output = client.StandardOutput.ReadToEnd(); // lets it finish: it did print the keys
+        if (field != "preshared-keys") Assert.Contains(_privateKey.ToBase64(), output, StringComparison.Ordinal);
         Assert.Contains(_presharedKey.ToBase64(), output, StringComparison.Ordinal);
         Assert.True(client.WaitForExit(TimeSpan.FromSeconds(30)));
         Assert.Equal(0, client.ExitCode);
