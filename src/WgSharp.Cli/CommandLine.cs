@@ -82,6 +82,7 @@ internal static class CommandLine
         {
             Input = standard.Input,
             Out = standard.Out,
+            OutBytes = standard.OutBytes, // keys go to stdout's bytes, never via text
             Error = standard.Error,
             Colors = standard.Colors,
             Devices = new WgDevices(ControlSocketPath.DirectoryOf(args[1])),

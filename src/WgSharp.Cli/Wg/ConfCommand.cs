@@ -41,7 +41,8 @@ internal static class ConfCommand
                     console.Error.WriteLine($"Unable to retrieve current interface configuration: {e.Message}");
                     return 1;
                 }
-                update = SyncConfPlanner.Plan(update, running);
+                try { update = SyncConfPlanner.Plan(update, running); }
+                finally { running.ClearSecrets(); } // its keys' slots: the plan has what it needs
             }
             console.Devices.Set(args[1], update);
             return 0;

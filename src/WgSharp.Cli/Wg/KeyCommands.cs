@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using WgSharp.Keys;
 
@@ -55,15 +54,14 @@ internal static class KeyCommands
         }
     }
 
-    /// <summary>A secret key in base64 and a newline, from a zeroed stack copy: no string of it is made.</summary>
+    /// <summary>
+    /// A secret key in base64 and a newline, from its bytes to stdout's through a locked buffer zeroed after the write:
+    /// Console.Out's writer would keep the characters in its own buffers, which nothing zeroes.
+    /// </summary>
     private static void WriteKey(WgConsole console, in Key key)
     {
-        Span<char> text = stackalloc char[Base64KeyLength + 1];
-        Convert.TryToBase64Chars(key.AsSpan(), text, out int written);
-        text[written] = '\n';
-        console.Out.Write(text[..(written + 1)]);
-        console.Out.Flush();
-        CryptographicOperations.ZeroMemory(MemoryMarshal.AsBytes(text));
+        using var output = console.OpenKeyOutput();
+        output.WriteKey(key).Write('\n');
     }
 
     private static int KeyError(WgConsole console)

@@ -23,24 +23,30 @@ internal static class ShowCommand
             var names = console.Devices.List();
             if (args.Length == 3 && args[2] == JsonField) return ShowAllJson(names, console);
             int result = names.Count > 0 ? 1 : 0;
+            using var output = console.OpenKeyOutput();
             for (int i = 0; i < names.Count; i++)
             {
                 Configuration.DeviceStatus device;
                 try { device = console.Devices.Get(names[i]); }
                 catch (WgDeviceException e)
                 {
+                    output.Flush(); // what went before, before the error, as wg's unbuffered output would
                     console.Error.WriteLine($"Unable to access interface {names[i]}: {e.Message}");
                     continue;
                 }
-                if (args.Length == 3)
+                try
                 {
-                    if (!WriteField(device, args[2], withInterface: true, console)) return 1;
+                    if (args.Length == 3)
+                    {
+                        if (!WriteField(device, args[2], withInterface: true, output, console)) return 1;
+                    }
+                    else
+                    {
+                        WgShowFormatter.Pretty(device, console.Clock(), console.Colors, output, showKeys);
+                        if (i + 1 < names.Count) output.Write('\n');
+                    }
                 }
-                else
-                {
-                    console.Out.Write(WgShowFormatter.Pretty(device, console.Clock(), console.Colors, showKeys));
-                    if (i + 1 < names.Count) console.Out.Write("\n");
-                }
+                finally { device.ClearSecrets(); }
                 result = 0;
             }
             return result;
@@ -72,14 +78,19 @@ internal static class ShowCommand
             console.Error.WriteLine($"Unable to access interface: {e.Message}");
             return 1;
         }
-        if (json)
+        try
         {
-            console.Out.Write(StatusJson.Interface(status, console.Clock()));
+            if (json)
+            {
+                console.Out.Write(StatusJson.Interface(status, console.Clock()));
+                return 0;
+            }
+            using var output = console.OpenKeyOutput();
+            if (args.Length == 3) return WriteField(status, args[2], withInterface: false, output, console) ? 0 : 1;
+            WgShowFormatter.Pretty(status, console.Clock(), console.Colors, output, showKeys);
             return 0;
         }
-        if (args.Length == 3) return WriteField(status, args[2], withInterface: false, console) ? 0 : 1;
-        console.Out.Write(WgShowFormatter.Pretty(status, console.Clock(), console.Colors, showKeys));
-        return 0;
+        finally { status.ClearSecrets(); }
     }
 
     /// <summary>
@@ -95,21 +106,25 @@ internal static class ShowCommand
             try { statuses.Add(console.Devices.Get(name, extensions: true)); }
             catch (WgDeviceException e) { console.Error.WriteLine($"Unable to access interface {name}: {e.Message}"); }
         }
-        if (names.Count > 0 && statuses.Count == 0) return 1;
-        console.Out.Write(StatusJson.All(statuses, console.Clock()));
-        return 0;
+        try
+        {
+            if (names.Count > 0 && statuses.Count == 0) return 1;
+            console.Out.Write(StatusJson.All(statuses, console.Clock()));
+            return 0;
+        }
+        finally { foreach (var status in statuses) status.ClearSecrets(); }
     }
 
-    private static bool WriteField(Configuration.DeviceStatus device, string field, bool withInterface, WgConsole console)
+    private static bool WriteField(Configuration.DeviceStatus device, string field, bool withInterface, KeyTextOutput output, WgConsole console)
     {
-        var text = WgShowFormatter.Field(device, field, withInterface);
-        if (text is null)
+        if (!WgShowFormatter.IsField(field))
         {
+            output.Flush();
             console.Error.WriteLine($"Invalid parameter: `{field}'");
             console.Error.WriteLine(Usage);
             return false;
         }
-        console.Out.Write(text);
+        WgShowFormatter.Field(device, field, withInterface, output);
         return true;
     }
 }

@@ -12,7 +12,13 @@ internal static class ShowConfCommand
         }
         try
         {
-            console.Out.Write(WgConfFormatter.Format(console.Devices.Get(args[1])));
+            var status = console.Devices.Get(args[1]);
+            try
+            {
+                using var output = console.OpenKeyOutput();
+                WgConfFormatter.Format(status, output);
+            }
+            finally { status.ClearSecrets(); }
             return 0;
         }
         catch (WgDeviceException e)

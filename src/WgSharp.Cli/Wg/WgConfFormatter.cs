@@ -1,39 +1,37 @@
 using System.Globalization;
-using System.Text;
 using WgSharp.Configuration;
 
 namespace WgSharp.Cli.Wg;
 
 /// <summary>
 /// `wg showconf`: the running configuration as a file `setconf` accepts, in wg's exact layout.
-/// This is the one output that prints private and preshared keys, because restoring needs them.
+/// It prints private and preshared keys, because restoring needs them: from their bytes into a
+/// <see cref="KeyTextOutput"/>, never via a string.
 /// </summary>
 internal static class WgConfFormatter
 {
-    public static string Format(DeviceStatus device)
+    public static void Format(DeviceStatus device, KeyTextOutput o)
     {
-        var sb = new StringBuilder(256 + device.Peers.Count * 200);
-        sb.Append("[Interface]\n");
-        if (device.ListenPort != 0) sb.Append("ListenPort = ").Append(device.ListenPort.ToString(CultureInfo.InvariantCulture)).Append('\n');
-        if (device.FwMark != 0) sb.Append("FwMark = 0x").Append(device.FwMark.ToString("x", CultureInfo.InvariantCulture)).Append('\n');
-        if (device.PrivateKey is { } privateKey) sb.Append("PrivateKey = ").Append(privateKey.ToBase64()).Append('\n');
-        sb.Append('\n');
+        o.Write("[Interface]\n");
+        if (device.ListenPort != 0) o.Write("ListenPort = ").Write(device.ListenPort.ToString(CultureInfo.InvariantCulture)).Write('\n');
+        if (device.FwMark != 0) o.Write("FwMark = 0x").Write(device.FwMark.ToString("x", CultureInfo.InvariantCulture)).Write('\n');
+        if (device.PrivateKey is { } privateKey) o.Write("PrivateKey = ").WriteKey(privateKey).Write('\n');
+        o.Write('\n');
         for (int i = 0; i < device.Peers.Count; i++)
         {
             var peer = device.Peers[i];
-            sb.Append("[Peer]\nPublicKey = ").Append(peer.PublicKey.ToBase64()).Append('\n');
-            if (peer.PresharedKey is { } psk) sb.Append("PresharedKey = ").Append(psk.ToBase64()).Append('\n');
+            o.Write("[Peer]\nPublicKey = ").WriteKey(peer.PublicKey).Write('\n');
+            if (peer.PresharedKey is { } psk) o.Write("PresharedKey = ").WriteKey(psk).Write('\n');
             if (peer.AllowedIps.Count > 0)
             {
-                sb.Append("AllowedIPs = ")
-                  .AppendJoin(", ", peer.AllowedIps.Select(p => InetText.FormatAddress(p.Address) + "/" + p.Bits.ToString(CultureInfo.InvariantCulture)))
-                  .Append('\n');
+                o.Write("AllowedIPs = ")
+                 .Write(string.Join(", ", peer.AllowedIps.Select(p => InetText.FormatAddress(p.Address) + "/" + p.Bits.ToString(CultureInfo.InvariantCulture))))
+                 .Write('\n');
             }
-            if (peer.Endpoint is { } endpoint) sb.Append("Endpoint = ").Append(InetText.FormatEndpoint(endpoint)).Append('\n');
+            if (peer.Endpoint is { } endpoint) o.Write("Endpoint = ").Write(InetText.FormatEndpoint(endpoint)).Write('\n');
             if (peer.PersistentKeepalive != 0)
-                sb.Append("PersistentKeepalive = ").Append(peer.PersistentKeepalive.ToString(CultureInfo.InvariantCulture)).Append('\n');
-            if (i + 1 < device.Peers.Count) sb.Append('\n');
+                o.Write("PersistentKeepalive = ").Write(peer.PersistentKeepalive.ToString(CultureInfo.InvariantCulture)).Write('\n');
+            if (i + 1 < device.Peers.Count) o.Write('\n');
         }
-        return sb.ToString();
     }
 }

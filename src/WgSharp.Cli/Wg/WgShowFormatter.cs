@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using WgSharp.Configuration;
 using WgSharp.Keys;
 
@@ -7,7 +6,8 @@ namespace WgSharp.Cli.Wg;
 
 /// <summary>
 /// The outputs of `wg show`: the pretty report, the one-field "ugly" listings (public-key,
-/// endpoints, transfer ...) and the tab-separated dump, byte for byte as wg(8) writes them.
+/// endpoints, transfer ...) and the tab-separated dump, byte for byte as wg(8) writes them. Written into a
+/// <see cref="KeyTextOutput"/>, so private and preshared keys go from their bytes to stdout's, never via a string.
 /// </summary>
 internal static class WgShowFormatter
 {
@@ -23,47 +23,56 @@ internal static class WgShowFormatter
     /// exchanged anything last (a stable sort, as glibc's qsort is). Private and preshared keys
     /// show as "(hidden)" unless <paramref name="showKeys"/> (wg's WG_HIDE_KEYS=never).
     /// </summary>
-    public static string Pretty(DeviceStatus device, DateTimeOffset now, TerminalColors c, bool showKeys = false)
+    public static void Pretty(DeviceStatus device, DateTimeOffset now, TerminalColors c, KeyTextOutput o, bool showKeys = false)
     {
-        var sb = new StringBuilder(512);
-        sb.Append(c.Reset);
-        sb.Append(c.Green).Append(c.Bold).Append("interface").Append(c.Reset).Append(": ")
-          .Append(c.Green).Append(device.InterfaceName).Append(c.Reset).Append('\n');
-        if (device.PublicKey is { } publicKey) Field(sb, c, "public key", publicKey.ToBase64());
-        if (device.PrivateKey is { } privateKey) Field(sb, c, "private key", showKeys ? privateKey.ToBase64() : "(hidden)");
-        if (device.ListenPort != 0) Field(sb, c, "listening port", device.ListenPort.ToString(CultureInfo.InvariantCulture));
-        if (device.FwMark != 0) Field(sb, c, "fwmark", Hex(device.FwMark));
+        o.Write(c.Reset);
+        o.Write(c.Green).Write(c.Bold).Write("interface").Write(c.Reset).Write(": ")
+         .Write(c.Green).Write(device.InterfaceName).Write(c.Reset).Write('\n');
+        if (device.PublicKey is { } publicKey) FieldName(o, c, "public key").WriteKey(publicKey).Write('\n');
+        if (device.PrivateKey is { } privateKey) SecretField(o, c, "private key", privateKey, showKeys);
+        if (device.ListenPort != 0) Field(o, c, "listening port", device.ListenPort.ToString(CultureInfo.InvariantCulture));
+        if (device.FwMark != 0) Field(o, c, "fwmark", Hex(device.FwMark));
 
         var peers = SortForReport(device.Peers);
-        if (peers.Count > 0) sb.Append('\n');
+        if (peers.Count > 0) o.Write('\n');
         for (int i = 0; i < peers.Count; i++)
         {
             var peer = peers[i];
-            sb.Append(c.Yellow).Append(c.Bold).Append("peer").Append(c.Reset).Append(": ")
-              .Append(c.Yellow).Append(peer.PublicKey.ToBase64()).Append(c.Reset).Append('\n');
-            if (peer.PresharedKey is { } psk) Field(sb, c, "preshared key", showKeys ? psk.ToBase64() : "(hidden)");
-            if (peer.Endpoint is { } endpoint) Field(sb, c, "endpoint", InetText.FormatEndpoint(endpoint));
-            sb.Append("  ").Append(c.Bold).Append("allowed ips").Append(c.Reset).Append(": ");
-            if (peer.AllowedIps.Count == 0) sb.Append("(none)");
+            o.Write(c.Yellow).Write(c.Bold).Write("peer").Write(c.Reset).Write(": ")
+             .Write(c.Yellow).WriteKey(peer.PublicKey).Write(c.Reset).Write('\n');
+            if (peer.PresharedKey is { } psk) SecretField(o, c, "preshared key", psk, showKeys);
+            if (peer.Endpoint is { } endpoint) Field(o, c, "endpoint", InetText.FormatEndpoint(endpoint));
+            o.Write("  ").Write(c.Bold).Write("allowed ips").Write(c.Reset).Write(": ");
+            if (peer.AllowedIps.Count == 0) o.Write("(none)");
             for (int j = 0; j < peer.AllowedIps.Count; j++)
             {
-                if (j > 0) sb.Append(", ");
+                if (j > 0) o.Write(", ");
                 var prefix = peer.AllowedIps[j];
-                sb.Append(InetText.FormatAddress(prefix.Address)).Append(c.Cyan).Append('/').Append(c.Reset)
-                  .Append(prefix.Bits.ToString(CultureInfo.InvariantCulture));
+                o.Write(InetText.FormatAddress(prefix.Address)).Write(c.Cyan).Write('/').Write(c.Reset)
+                 .Write(prefix.Bits.ToString(CultureInfo.InvariantCulture));
             }
-            sb.Append('\n');
-            if (HandshakeSeconds(peer) != 0) Field(sb, c, "latest handshake", HumanText.Ago(peer.LastHandshake!.Value, now, c));
+            o.Write('\n');
+            if (HandshakeSeconds(peer) != 0) Field(o, c, "latest handshake", HumanText.Ago(peer.LastHandshake!.Value, now, c));
             if (peer.RxBytes != 0 || peer.TxBytes != 0)
-                Field(sb, c, "transfer", HumanText.Bytes(peer.RxBytes, c) + " received, " + HumanText.Bytes(peer.TxBytes, c) + " sent");
-            if (peer.PersistentKeepalive != 0) Field(sb, c, "persistent keepalive", HumanText.Every(peer.PersistentKeepalive, c));
-            if (i + 1 < peers.Count) sb.Append('\n');
+                Field(o, c, "transfer", HumanText.Bytes(peer.RxBytes, c) + " received, " + HumanText.Bytes(peer.TxBytes, c) + " sent");
+            if (peer.PersistentKeepalive != 0) Field(o, c, "persistent keepalive", HumanText.Every(peer.PersistentKeepalive, c));
+            if (i + 1 < peers.Count) o.Write('\n');
         }
-        return sb.ToString();
     }
 
-    private static void Field(StringBuilder sb, TerminalColors c, string name, string value) =>
-        sb.Append("  ").Append(c.Bold).Append(name).Append(c.Reset).Append(": ").Append(value).Append('\n');
+    private static KeyTextOutput FieldName(KeyTextOutput o, TerminalColors c, string name) =>
+        o.Write("  ").Write(c.Bold).Write(name).Write(c.Reset).Write(": ");
+
+    private static void Field(KeyTextOutput o, TerminalColors c, string name, string value) =>
+        FieldName(o, c, name).Write(value).Write('\n');
+
+    private static void SecretField(KeyTextOutput o, TerminalColors c, string name, in Key key, bool showKeys)
+    {
+        FieldName(o, c, name);
+        if (showKeys) o.WriteKey(key);
+        else o.Write("(hidden)");
+        o.Write('\n');
+    }
 
     /// <summary>wg's report order: newest handshake first; peers with no handshake and no traffic last.</summary>
     public static List<PeerStatus> SortForReport(IReadOnlyList<PeerStatus> peers)
@@ -90,41 +99,41 @@ internal static class WgShowFormatter
         return bTicks.CompareTo(aTicks);
     }
 
+    /// <summary>Whether <paramref name="field"/> is one `show IFNAME FIELD` accepts.</summary>
+    public static bool IsField(string field) => Fields.Contains(field);
+
     /// <summary>
-    /// One field per line: `show IFNAME FIELD` (or with the interface name first for `show all FIELD`).
-    /// Returns null for an unknown field.
+    /// One field per line: `show IFNAME FIELD` (or with the interface name first for `show all FIELD`);
+    /// <paramref name="field"/> must be one of <see cref="Fields"/>.
     /// </summary>
-    public static string? Field(DeviceStatus device, string field, bool withInterface)
+    public static void Field(DeviceStatus device, string field, bool withInterface, KeyTextOutput o)
     {
-        var sb = new StringBuilder(256);
         string prefix = withInterface ? device.InterfaceName + "\t" : "";
         switch (field)
         {
-            case "public-key": sb.Append(prefix).Append(MaybeKey(device.PublicKey)).Append('\n'); break;
-            case "private-key": sb.Append(prefix).Append(MaybeKey(device.PrivateKey)).Append('\n'); break;
-            case "listen-port": sb.Append(prefix).Append(device.ListenPort.ToString(CultureInfo.InvariantCulture)).Append('\n'); break;
-            case "fwmark": sb.Append(prefix).Append(FwMark(device.FwMark)).Append('\n'); break;
-            case "dump": return Dump(device, withInterface);
+            case "public-key": o.Write(prefix).WriteKeyOrNone(device.PublicKey).Write('\n'); break;
+            case "private-key": o.Write(prefix).WriteKeyOrNone(device.PrivateKey).Write('\n'); break;
+            case "listen-port": o.Write(prefix).Write(device.ListenPort.ToString(CultureInfo.InvariantCulture)).Write('\n'); break;
+            case "fwmark": o.Write(prefix).Write(FwMark(device.FwMark)).Write('\n'); break;
+            case "dump": Dump(device, withInterface, o); break;
             default:
-                if (!Fields.Contains(field)) return null;
                 foreach (var peer in device.Peers)
                 {
-                    sb.Append(prefix).Append(peer.PublicKey.ToBase64());
-                    sb.Append(field switch
+                    o.Write(prefix).WriteKey(peer.PublicKey);
+                    switch (field)
                     {
-                        "peers" => "",
-                        "endpoints" => "\t" + Endpoint(peer),
-                        "allowed-ips" => "\t" + AllowedIps(peer, ' '),
-                        "latest-handshakes" => "\t" + HandshakeSeconds(peer).ToString(CultureInfo.InvariantCulture),
-                        "transfer" => "\t" + Number(peer.RxBytes) + "\t" + Number(peer.TxBytes),
-                        "persistent-keepalive" => "\t" + Keepalive(peer),
-                        _ /* preshared-keys */ => "\t" + MaybeKey(peer.PresharedKey),
-                    });
-                    sb.Append('\n');
+                        case "peers": break;
+                        case "endpoints": o.Write('\t').Write(Endpoint(peer)); break;
+                        case "allowed-ips": o.Write('\t').Write(AllowedIps(peer, ' ')); break;
+                        case "latest-handshakes": o.Write('\t').Write(HandshakeSeconds(peer).ToString(CultureInfo.InvariantCulture)); break;
+                        case "transfer": o.Write('\t').Write(Number(peer.RxBytes)).Write('\t').Write(Number(peer.TxBytes)); break;
+                        case "persistent-keepalive": o.Write('\t').Write(Keepalive(peer)); break;
+                        default /* preshared-keys */: o.Write('\t').WriteKeyOrNone(peer.PresharedKey); break;
+                    }
+                    o.Write('\n');
                 }
                 break;
         }
-        return sb.ToString();
     }
 
     /// <summary>
@@ -132,30 +141,26 @@ internal static class WgShowFormatter
     /// then one line per peer (public key, preshared key, endpoint, allowed ips, latest handshake,
     /// rx, tx, persistent keepalive), tab-separated; every line prefixed by the name for `show all dump`.
     /// </summary>
-    public static string Dump(DeviceStatus device, bool withInterface)
+    public static void Dump(DeviceStatus device, bool withInterface, KeyTextOutput o)
     {
-        var sb = new StringBuilder(256 + device.Peers.Count * 200);
         string prefix = withInterface ? device.InterfaceName + "\t" : "";
-        sb.Append(prefix).Append(MaybeKey(device.PrivateKey)).Append('\t').Append(MaybeKey(device.PublicKey)).Append('\t')
-          .Append(device.ListenPort.ToString(CultureInfo.InvariantCulture)).Append('\t').Append(FwMark(device.FwMark)).Append('\n');
+        o.Write(prefix).WriteKeyOrNone(device.PrivateKey).Write('\t').WriteKeyOrNone(device.PublicKey).Write('\t')
+         .Write(device.ListenPort.ToString(CultureInfo.InvariantCulture)).Write('\t').Write(FwMark(device.FwMark)).Write('\n');
         foreach (var peer in device.Peers)
         {
-            sb.Append(prefix).Append(peer.PublicKey.ToBase64()).Append('\t')
-              .Append(MaybeKey(peer.PresharedKey)).Append('\t')
-              .Append(Endpoint(peer)).Append('\t')
-              .Append(AllowedIps(peer, ',')).Append('\t')
-              .Append(HandshakeSeconds(peer).ToString(CultureInfo.InvariantCulture)).Append('\t')
-              .Append(Number(peer.RxBytes)).Append('\t').Append(Number(peer.TxBytes)).Append('\t')
-              .Append(Keepalive(peer)).Append('\n');
+            o.Write(prefix).WriteKey(peer.PublicKey).Write('\t')
+             .WriteKeyOrNone(peer.PresharedKey).Write('\t')
+             .Write(Endpoint(peer)).Write('\t')
+             .Write(AllowedIps(peer, ',')).Write('\t')
+             .Write(HandshakeSeconds(peer).ToString(CultureInfo.InvariantCulture)).Write('\t')
+             .Write(Number(peer.RxBytes)).Write('\t').Write(Number(peer.TxBytes)).Write('\t')
+             .Write(Keepalive(peer)).Write('\n');
         }
-        return sb.ToString();
     }
 
     /// <summary>Whole seconds of the last handshake since the epoch, 0 for none (what wg prints).</summary>
     public static long HandshakeSeconds(PeerStatus peer) =>
         peer.LastHandshake is { } t ? Math.Max(0, t.ToUnixTimeSeconds()) : 0;
-
-    private static string MaybeKey(Key? key) => key is { } k ? k.ToBase64() : "(none)";
 
     private static string FwMark(uint mark) => mark == 0 ? "off" : Hex(mark);
 

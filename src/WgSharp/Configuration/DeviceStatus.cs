@@ -7,9 +7,11 @@ namespace WgSharp.Configuration;
 internal sealed class DeviceStatus
 {
     public required string InterfaceName { get; init; }
-    private Key? _privateKey;
+    // Keys live in arena slots, not in this heap object: a collection that moves it would leave a copy behind.
+    private SecretKeyCell? _privateKey;
 
-    public Key? PrivateKey { get => _privateKey; init => _privateKey = value; }
+    /// <summary>The private key, held in a locked arena slot until <see cref="ClearSecrets"/>; the getter returns a copy.</summary>
+    public Key? PrivateKey { get => SecretKeyCell.Read(_privateKey); init => SecretKeyCell.Replace(ref _privateKey, value); }
     public Key? PublicKey { get; init; }
     public ushort ListenPort { get; init; }
     public uint FwMark { get; init; }
@@ -19,10 +21,10 @@ internal sealed class DeviceStatus
     /// <summary>The interface's drop and handshake counters by name (WgSharp.Device.CounterNames); empty from a plain `get=1`.</summary>
     public IReadOnlyList<KeyValuePair<string, ulong>> Counters { get; init; } = [];
 
-    /// <summary>Overwrites the private and preshared keys once the snapshot has been shown, so no stale copy waits in the heap.</summary>
+    /// <summary>Zeroes and returns the private and preshared keys' slots once the snapshot has been shown.</summary>
     public void ClearSecrets()
     {
-        _privateKey = null; // assigning null zeroes the whole Nullable<Key>, value bytes included
+        SecretKeyCell.Replace(ref _privateKey, null);
         foreach (var peer in Peers) peer.ClearSecrets();
     }
 }
@@ -30,9 +32,10 @@ internal sealed class DeviceStatus
 internal sealed class PeerStatus
 {
     public required Key PublicKey { get; init; }
-    private Key? _presharedKey;
+    private SecretKeyCell? _presharedKey;
 
-    public Key? PresharedKey { get => _presharedKey; init => _presharedKey = value; }
+    /// <summary>The preshared key, held in a locked arena slot until cleared; the getter returns a copy.</summary>
+    public Key? PresharedKey { get => SecretKeyCell.Read(_presharedKey); init => SecretKeyCell.Replace(ref _presharedKey, value); }
     public IPEndPoint? Endpoint { get; init; }
     public ushort PersistentKeepalive { get; init; }
     /// <summary>Wall-clock time of the last completed handshake; null if none.</summary>
@@ -49,5 +52,5 @@ internal sealed class PeerStatus
     /// <summary>The host name the endpoint follows (wgsharp); null when it was given as an address.</summary>
     public EndpointName? EndpointName { get; init; }
 
-    internal void ClearSecrets() => _presharedKey = null;
+    internal void ClearSecrets() => SecretKeyCell.Replace(ref _presharedKey, null);
 }

@@ -11,8 +11,11 @@ namespace WgSharp.Configuration;
 /// </summary>
 internal sealed class DeviceUpdate
 {
-    /// <summary>New private key; <see cref="Key.Zero"/> removes it.</summary>
-    public Key? PrivateKey { get; set; }
+    // Keys live in arena slots, not in this heap object: a collection that moves it would leave a copy behind.
+    private SecretKeyCell? _privateKey;
+
+    /// <summary>New private key; <see cref="Key.Zero"/> removes it. Held in a locked arena slot; the getter returns a copy.</summary>
+    public Key? PrivateKey { get => SecretKeyCell.Read(_privateKey); set => SecretKeyCell.Replace(ref _privateKey, value); }
     public ushort? ListenPort { get; set; }
     /// <summary>New fwmark; 0 removes it.</summary>
     public uint? FwMark { get; set; }
@@ -31,10 +34,10 @@ internal sealed class DeviceUpdate
         PrivateKey is null && ListenPort is null && FwMark is null && !ReplacePeers && Peers.Count == 0 &&
         !RemoveAllPeers && Debug is null && RTable is null;
 
-    /// <summary>Overwrites the keys this change carried once it has been applied, so no stale copy waits in the heap.</summary>
+    /// <summary>Zeroes and returns the key slots this change held once it has been applied (or refused).</summary>
     public void ClearSecrets()
     {
-        PrivateKey = null; // assigning null zeroes the whole Nullable<Key>, value bytes included
+        PrivateKey = null;
         foreach (var peer in Peers) peer.PresharedKey = null;
     }
 }
@@ -56,8 +59,10 @@ internal sealed class PeerUpdate
     public bool Remove { get; set; }
     /// <summary>Only change an existing peer; do not create it (UAPI update_only).</summary>
     public bool UpdateOnly { get; set; }
-    /// <summary>New preshared key; <see cref="Key.Zero"/> removes it.</summary>
-    public Key? PresharedKey { get; set; }
+    private SecretKeyCell? _presharedKey;
+
+    /// <summary>New preshared key; <see cref="Key.Zero"/> removes it. Held in a locked arena slot; the getter returns a copy.</summary>
+    public Key? PresharedKey { get => SecretKeyCell.Read(_presharedKey); set => SecretKeyCell.Replace(ref _presharedKey, value); }
     public IPEndPoint? Endpoint { get; set; }
     /// <summary>The name <see cref="Endpoint"/> was resolved from, kept by the daemon to follow DNS; null for an address.</summary>
     public EndpointName? EndpointName { get; set; }

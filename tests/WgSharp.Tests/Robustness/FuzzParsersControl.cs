@@ -60,10 +60,13 @@ public static class FuzzParsersControl
         try { status = UapiGetParser.Parse("wg0", Encoding.UTF8.GetString(input)); }
         catch (UapiProtocolException) { return; }
         var now = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
-        _ = WgShowFormatter.Pretty(status, now, TerminalColors.Ansi, showKeys: true);
-        _ = WgShowFormatter.Dump(status, withInterface: true);
-        foreach (string field in WgShowFormatter.Fields) _ = WgShowFormatter.Field(status, field, withInterface: false);
-        _ = WgConfFormatter.Format(status);
+        using (var output = new KeyTextOutput(Stream.Null))
+        {
+            WgShowFormatter.Pretty(status, now, TerminalColors.Ansi, output, showKeys: true);
+            WgShowFormatter.Dump(status, withInterface: true, output);
+            foreach (string field in WgShowFormatter.Fields) WgShowFormatter.Field(status, field, withInterface: false, output);
+            WgConfFormatter.Format(status, output);
+        }
         _ = StatusJson.Interface(status, now);
         status.ClearSecrets();
     }

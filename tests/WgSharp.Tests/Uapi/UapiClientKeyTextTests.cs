@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
+using System.Security.Cryptography;
 using System.Text;
 using WgSharp.Keys;
 using WgSharp.Linux;
@@ -15,8 +16,8 @@ namespace WgSharp.Tests.Uapi;
 /// Issue 21 round 2: the wg client (`wgsharp set`, `wgsharp show`) makes no text of a private or preshared key on
 /// its heap: it builds set requests and reads get replies in locked, no-dump memory zeroed after use. Checked on a
 /// core image (gcore) of a client held mid-exchange by a fake daemon: after it sent its set request (with both keys,
-/// read from key files, or from a configuration file by setconf), and after it read the lines of a get reply that carry
-/// both keys.
+/// read from key files, or from a configuration file by setconf), after it read the lines of a get reply that carry
+/// both keys, and while it prints them (dump, showconf, preshared-keys, the report), blocked on a full stdout pipe.
 /// </summary>
 [Trait(TestTiers.Name, TestTiers.Root)]
 [Collection(NetnsCollection.Name)]
@@ -72,6 +73,54 @@ public sealed class UapiClientKeyTextTests : IDisposable
         AssertNoKeyText(client);
     }
 
+    /// <summary>
+    /// The output side: the client prints both keys (dump, showconf, preshared-keys, the report with WG_HIDE_KEYS=never)
+    /// for 3,000 peers, more than stdout's pipe holds; the test reads nothing, so the client blocks in write() with the
+    /// keys formatted, and its core image is taken there. Before the fix each output was one managed string.
+    /// </summary>
+    [Theory]
+    [InlineData("show", "dump")]
+    [InlineData("showconf", null)]
+    [InlineData("show", "preshared-keys")]
+    [InlineData("show", null)]
+    public void AClientPrintingKeysHoldsNoKeyText(string command, string? field)
+    {
+        var reply = new StringBuilder($"private_key={_privateKey.ToHex()}\nlisten_port=51820\n");
+        reply.Append(CultureInfo.InvariantCulture, $"public_key={_peer.ToHex()}\npreshared_key={_presharedKey.ToHex()}\nallowed_ip=10.0.0.2/32\n");
+        for (int i = 0; i < 3000; i++)
+            reply.Append(CultureInfo.InvariantCulture, $"public_key={Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(Key.Size))}\nallowed_ip=10.1.{i / 256}.{i % 256}/32\n");
+        reply.Append("errno=0\n\n");
+        using var daemon = new HoldingDaemon(_name, reply.ToString());
+        string[] args = field is null ? [command, _name] : [command, _name, field];
+        var client = StartClient(new Dictionary<string, string> { ["WG_HIDE_KEYS"] = "never" }, args);
+        daemon.WaitForRequest();
+        WaitUntilBlockedWritingOutput(client);
+        AssertNoKeyText(client);
+        string output = client.StandardOutput.ReadToEnd(); // lets it finish: it did print the keys
+        if (field != "preshared-keys") Assert.Contains(_privateKey.ToBase64(), output, StringComparison.Ordinal);
+        Assert.Contains(_presharedKey.ToBase64(), output, StringComparison.Ordinal);
+        Assert.True(client.WaitForExit(TimeSpan.FromSeconds(30)));
+        Assert.Equal(0, client.ExitCode);
+    }
+
+    /// <summary>Until one of the client's threads sleeps in (anon_)pipe_write: stdout's pipe is full and nobody reads it.</summary>
+    private static void WaitUntilBlockedWritingOutput(Process client)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!Directory.EnumerateDirectories($"/proc/{client.Id}/task").Any(task => ReadOrEmpty(Path.Combine(task, "wchan")).EndsWith("pipe_write", StringComparison.Ordinal)))
+        {
+            Assert.False(client.HasExited, "the client exited before filling its output pipe");
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), "the client never blocked writing its output");
+            Thread.Sleep(20);
+        }
+    }
+
+    private static string ReadOrEmpty(string path)
+    {
+        try { return File.ReadAllText(path).Trim(); }
+        catch (IOException) { return ""; }
+    }
+
     private void AssertNoKeyText(Process client)
     {
         Assert.False(client.HasExited, client.HasExited ? client.StandardError.ReadToEnd() : "");
@@ -101,10 +150,13 @@ public sealed class UapiClientKeyTextTests : IDisposable
 
     private readonly List<Process> _clients = [];
 
-    private Process StartClient(params string[] args)
+    private Process StartClient(params string[] args) => StartClient(new Dictionary<string, string>(), args);
+
+    private Process StartClient(Dictionary<string, string> environment, params string[] args)
     {
         var (program, prefix) = WgSharpCli.Command;
         var start = new ProcessStartInfo(program) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var (name, value) in environment) start.Environment[name] = value;
         foreach (var word in prefix.Concat(args)) start.ArgumentList.Add(word);
         var client = Process.Start(start)!;
         _clients.Add(client);

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text;
 using WgSharp.Cli.Wg;
 using WgSharp.Configuration;
 
@@ -61,16 +62,16 @@ public class WgShowFormatterTests
             $"{PeerA}\t{Psk}\t(none)\t10.0.0.0/24,fd00::/64\t0\t0\t0\t25\n" +
             $"{PeerB}\t(none)\t[2001:db8::1]:51821\t(none)\t{Now.ToUnixTimeSeconds() - 65}\t1536\t100\toff\n" +
             $"{PeerC}\t(none)\t192.0.2.1:9\t192.0.2.0/24\t{Now.ToUnixTimeSeconds() - 6}\t3145728\t5368709120\toff\n";
-        Assert.Equal(expected, WgShowFormatter.Dump(Device(), withInterface: false));
+        Assert.Equal(expected, FormatterText.Dump(Device(), withInterface: false));
         Assert.Equal(string.Concat(expected.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => "wgsw9\t" + l + "\n")),
-            WgShowFormatter.Dump(Device(), withInterface: true));
+            FormatterText.Dump(Device(), withInterface: true));
     }
 
     [Fact]
     public void Dump_of_an_empty_device()
     {
         var empty = new DeviceStatus { InterfaceName = "wgsw9" };
-        Assert.Equal("(none)\t(none)\t0\toff\n", WgShowFormatter.Dump(empty, withInterface: false));
+        Assert.Equal("(none)\t(none)\t0\toff\n", FormatterText.Dump(empty, withInterface: false));
     }
 
     [Fact]
@@ -99,17 +100,17 @@ public class WgShowFormatterTests
             "  preshared key: (hidden)\n" +
             "  allowed ips: 10.0.0.0/24, fd00::/64\n" +
             "  persistent keepalive: every 25 seconds\n";
-        string pretty = WgShowFormatter.Pretty(Device(), Now, TerminalColors.None);
+        string pretty = FormatterText.Pretty(Device(), Now, TerminalColors.None);
         Assert.Equal(expected, pretty);
         Assert.DoesNotContain(Priv, pretty);
         Assert.DoesNotContain(Psk, pretty);
-        Assert.Contains(Priv, WgShowFormatter.Pretty(Device(), Now, TerminalColors.None, showKeys: true));
+        Assert.Contains(Priv, FormatterText.Pretty(Device(), Now, TerminalColors.None, showKeys: true));
     }
 
     [Fact]
     public void Pretty_report_in_color()
     {
-        string pretty = WgShowFormatter.Pretty(new DeviceStatus { InterfaceName = "wgsw9", ListenPort = 1 }, Now, TerminalColors.Ansi);
+        string pretty = FormatterText.Pretty(new DeviceStatus { InterfaceName = "wgsw9", ListenPort = 1 }, Now, TerminalColors.Ansi);
         Assert.Equal("\x1b[0m\x1b[32m\x1b[1minterface\x1b[0m: \x1b[32mwgsw9\x1b[0m\n  \x1b[1mlistening port\x1b[0m: 1\n", pretty);
     }
 
@@ -131,11 +132,11 @@ public class WgShowFormatterTests
         string expected = template.Replace("PSK", Psk).Replace("PRIV", Priv).Replace("PUB", Pub)
             .Replace("A\t", PeerA + "\t").Replace("A\n", PeerA + "\n").Replace("B\t", PeerB + "\t").Replace("B\n", PeerB + "\n")
             .Replace("C\t", PeerC + "\t").Replace("C\n", PeerC + "\n");
-        Assert.Equal(expected, WgShowFormatter.Field(Device(), field, withInterface));
+        Assert.Equal(expected, FormatterText.Field(Device(), field, withInterface));
     }
 
     [Fact]
-    public void Unknown_field_is_null() => Assert.Null(WgShowFormatter.Field(Device(), "bogus", false));
+    public void Unknown_field_is_null() => Assert.Null(FormatterText.Field(Device(), "bogus", false));
 
     [Fact]
     public void Showconf_layout()
@@ -160,15 +161,15 @@ public class WgShowFormatterTests
             $"PublicKey = {PeerC}\n" +
             "AllowedIPs = 192.0.2.0/24\n" +
             "Endpoint = 192.0.2.1:9\n";
-        Assert.Equal(expected, WgConfFormatter.Format(Device()));
-        Assert.Equal("[Interface]\n\n", WgConfFormatter.Format(new DeviceStatus { InterfaceName = "x" }));
+        Assert.Equal(expected, FormatterText.Showconf(Device()));
+        Assert.Equal("[Interface]\n\n", FormatterText.Showconf(new DeviceStatus { InterfaceName = "x" }));
     }
 
     [Fact]
     public void Showconf_output_parses_back_to_the_same_configuration()
     {
         var device = Device();
-        var update = WgConfigParser.Parse(WgConfFormatter.Format(device), append: false);
+        var update = WgConfigParser.Parse(FormatterText.Showconf(device), append: false);
         Assert.Equal(device.PrivateKey, update.PrivateKey);
         Assert.Equal(device.ListenPort, update.ListenPort);
         Assert.Equal(device.FwMark, update.FwMark);
@@ -176,4 +177,46 @@ public class WgShowFormatterTests
         Assert.Equal(device.Peers.Select(p => p.Endpoint), update.Peers.Select(p => p.Endpoint));
         Assert.Equal(device.Peers.Select(p => string.Join(",", p.AllowedIps)), update.Peers.Select(p => string.Join(",", p.AddAllowedIps)));
     }
+
+    [Fact]
+    public void Key_output_to_stdout_bytes_is_the_same_as_to_text_across_buffer_flushes()
+    {
+        // 600 peers make a dump of ~55 KB: several flushes of the 16 KiB buffer, one inside a key or a
+        // multi-byte character (the description-free dump has none, so the interface name adds some).
+        var peers = Enumerable.Range(0, 600).Select(i => new PeerStatus
+        {
+            PublicKey = WgCliTestKeys.Public((byte)(i % 200 + 10)),
+            PresharedKey = i % 3 == 0 ? WgCliTestKeys.Preshared(4) : null,
+            AllowedIps = [P("10.1.0.0", 16)],
+        }).ToList();
+        var device = new DeviceStatus { InterfaceName = "wg\u00e9\u20ac\U0001F511", PrivateKey = WgCliTestKeys.Private(1), Peers = peers };
+        var bytes = new MemoryStream();
+        using (var output = new KeyTextOutput(bytes)) WgShowFormatter.Dump(device, withInterface: true, output);
+        string text = FormatterText.Dump(device, withInterface: true);
+        Assert.True(bytes.Length > 32 * 1024);
+        Assert.Equal(Encoding.UTF8.GetBytes(text), bytes.ToArray());
+        Assert.Equal(601, text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        Assert.StartsWith("wg\u00e9\u20ac\U0001F511\t" + Priv + "\t(none)\t0\toff\n", text, StringComparison.Ordinal);
+    }
+}
+
+/// <summary>The formatters' output as text, through a <see cref="KeyTextOutput"/> over a string writer.</summary>
+internal static class FormatterText
+{
+    private static string Render(Action<KeyTextOutput> write)
+    {
+        var text = new StringWriter { NewLine = "\n" };
+        using (var output = new KeyTextOutput(text)) write(output);
+        return text.ToString();
+    }
+
+    public static string Pretty(DeviceStatus device, DateTimeOffset now, TerminalColors colors, bool showKeys = false) =>
+        Render(o => WgShowFormatter.Pretty(device, now, colors, o, showKeys));
+
+    public static string? Field(DeviceStatus device, string field, bool withInterface) =>
+        WgShowFormatter.IsField(field) ? Render(o => WgShowFormatter.Field(device, field, withInterface, o)) : null;
+
+    public static string Dump(DeviceStatus device, bool withInterface) => Render(o => WgShowFormatter.Dump(device, withInterface, o));
+
+    public static string Showconf(DeviceStatus device) => Render(o => WgConfFormatter.Format(device, o));
 }

@@ -47,10 +47,14 @@ internal sealed class UapiClient
     {
         string op = extensions ? UapiProtocol.ExtendedGetOperation : UapiProtocol.GetOperation;
         var parser = new UapiGetParser();
-        bool answered = await ExchangeAsync(w => w.Write(op + "\n\n"), parser.Accept, cancellationToken).ConfigureAwait(false);
-        if (!answered && extensions)
-            throw new UapiProtocolException(Errno.EPROTO, $"{SocketPath} does not understand {op} (not a wgsharp daemon?)");
-        return parser.Finish(InterfaceName);
+        try
+        {
+            bool answered = await ExchangeAsync(w => w.Write(op + "\n\n"), parser.Accept, cancellationToken).ConfigureAwait(false);
+            if (!answered && extensions)
+                throw new UapiProtocolException(Errno.EPROTO, $"{SocketPath} does not understand {op} (not a wgsharp daemon?)");
+            return parser.Finish(InterfaceName);
+        }
+        finally { parser.ClearSecrets(); } // the status has its own copies; the parser's slots go back now
     }
 
     /// <summary>Applies an update; the result carries the daemon's errno (positive) on failure.</summary>

@@ -17,7 +17,9 @@ internal sealed class UapiGetParser
     private sealed class PeerBuilder(Key publicKey)
     {
         public Key PublicKey { get; } = publicKey;
-        public Key? PresharedKey;
+        // In an arena slot, not a Key? field: a collection moving this builder would leave the key behind.
+        private SecretKeyCell? _presharedKey;
+        public Key? PresharedKey { get => SecretKeyCell.Read(_presharedKey); set => SecretKeyCell.Replace(ref _presharedKey, value); }
         public IPEndPoint? Endpoint;
         public ulong HandshakeSeconds, HandshakeNanoseconds;
         public ulong RxBytes, TxBytes;
@@ -28,6 +30,8 @@ internal sealed class UapiGetParser
         public List<KeyValuePair<string, ulong>> Counters { get; } = [];
         public TimeSpan? KeypairAge;
         public EndpointName? EndpointName;
+
+        public void ClearSecrets() => PresharedKey = null;
 
         public PeerStatus Build() => new()
         {
@@ -55,7 +59,7 @@ internal sealed class UapiGetParser
     /// <summary>Largest handshake time DateTimeOffset can represent (end of year 9999).</summary>
     private const ulong MaxUnixSeconds = 253_402_300_799;
 
-    private Key? _privateKey;
+    private SecretKeyCell? _privateKey; // as the builders' preshared keys: never a Key? on the heap
     private ushort _listenPort;
     private uint _fwMark;
     private bool _debug;
@@ -75,9 +79,13 @@ internal sealed class UapiGetParser
     public static DeviceStatus Parse(string interfaceName, IEnumerable<string> lines)
     {
         var parser = new UapiGetParser();
-        foreach (string line in lines)
-            if (!parser.Accept(Encoding.UTF8.GetBytes(line))) break;
-        return parser.Finish(interfaceName);
+        try
+        {
+            foreach (string line in lines)
+                if (!parser.Accept(Encoding.UTF8.GetBytes(line))) break;
+            return parser.Finish(interfaceName);
+        }
+        finally { parser.ClearSecrets(); }
     }
 
     /// <summary>Takes one line without its '\n'; false once the blank line that ends the reply has been seen.</summary>
@@ -107,7 +115,7 @@ internal sealed class UapiGetParser
         }
         if (key.SequenceEqual("private_key"u8))
         {
-            if (_peer is null) _privateKey = ParseKey("private_key", value);
+            if (_peer is null) SecretKeyCell.Replace(ref _privateKey, ParseKey("private_key", value));
             return true;
         }
         if (key.SequenceEqual("preshared_key"u8))
@@ -172,11 +180,12 @@ internal sealed class UapiGetParser
         if (_errno is null) throw Malformed("reply has no errno line");
         if (_errno != 0) throw new UapiProtocolException(_errno.Value, $"device reported errno {_errno}");
 
+        var privateKey = SecretKeyCell.Read(_privateKey);
         return new DeviceStatus
         {
             InterfaceName = interfaceName,
-            PrivateKey = _privateKey,
-            PublicKey = _privateKey is { } sk ? KeyPair.DerivePublicKey(sk) : null,
+            PrivateKey = privateKey,
+            PublicKey = privateKey is { } sk ? KeyPair.DerivePublicKey(sk) : null,
             ListenPort = _listenPort,
             FwMark = _fwMark,
             Debug = _debug,
@@ -184,6 +193,13 @@ internal sealed class UapiGetParser
             Peers = _peers.Select(p => p.Build()).ToList(),
             Counters = _counters,
         };
+    }
+
+    /// <summary>Zeroes and returns the key slots the parser held; the status <see cref="Finish"/> made has its own.</summary>
+    public void ClearSecrets()
+    {
+        SecretKeyCell.Replace(ref _privateKey, null);
+        foreach (var peer in _peers) peer.ClearSecrets();
     }
 
     private static string Text(ReadOnlySpan<byte> utf8) => Encoding.UTF8.GetString(utf8);
