@@ -14,19 +14,27 @@
 # Env:   SIZE (bytes, suffix K/M/G allowed; default 1G), LOSSY_SIZE (default 100M), DURATION (iperf3 s, default 10),
 #        WGSHARP (a published wgsharp; default: publish Release NativeAOT into $OUT/wgsharp-bin),
 #        OUT (default /tmp/wgsb-userspace: probe build, logs, results), SKIP_LOSSY=1 leaves out part 3,
+#        PROBE (a built WgSharp.UserspaceProbe.dll, readable by nobody: compare builds without rebuilding),
 #        PROBE_ENV (extra VAR=value words for the probe, e.g. DOTNET_PerfMapEnabled=1 to profile it with perf),
-#        PROXY=1 adds part 4 (curl needed).
+#        PROXY=1 adds part 4 (curl needed),
+#        BENCH_ID (0-99, default 0: names and subnets of its own, so two runs on one machine do not collide),
+#        PERF_STAT=1 counts each userspace transfer's context switches and syscalls (perf stat over the probe's life;
+#        the summary prints them per GB).
 set -u
 DURATION=${DURATION:-10}
 OUT=${OUT:-/tmp/wgsb-userspace}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-NSA=wgsbu-a NSB=wgsbu-b
-WGA=wgsbu0 WGB=wgsbu1
-VETH_AB=wgsbuab VETH_BA=wgsbuba VETH_R=wgsbur VETH_RB=wgsburb
-OUTER_A=10.234.0.1 OUTER_B=10.234.0.2      # A <-> B
-ROOT_SIDE=10.235.0.1 B_SIDE=10.235.0.2     # root <-> B, the probe's path
-INNER_A=10.236.0.1 INNER_B=10.236.0.2 INNER_PROBE=10.236.0.3
-PORT_A=52401 PORT_B=52402 RELAY_PORT=52403
+ID=${BENCH_ID:-0}
+case $ID in [0-9] | [1-9][0-9]) ;; *) echo "BENCH_ID is 0-99" >&2; exit 1 ;; esac
+S=${ID#0}                                  # the default keeps the names it always had
+NSA=wgsbu$S-a NSB=wgsbu$S-b
+WGA=wgsbu${S}x0 WGB=wgsbu${S}x1
+[ -z "$S" ] && WGA=wgsbu0 WGB=wgsbu1
+VETH_AB=wgsbu${S}ab VETH_BA=wgsbu${S}ba VETH_R=wgsbu${S}r VETH_RB=wgsbu${S}rb
+OUTER_A=10.234.$ID.1 OUTER_B=10.234.$ID.2      # A <-> B
+ROOT_SIDE=10.235.$ID.1 B_SIDE=10.235.$ID.2     # root <-> B, the probe's path
+INNER_A=10.236.$ID.1 INNER_B=10.236.$ID.2 INNER_PROBE=10.236.$ID.3
+PORT_A=$((52401 + 10 * ID)) PORT_B=$((52402 + 10 * ID)) RELAY_PORT=$((52403 + 10 * ID))
 NOBODY=65534
 
 bytes() { # 1G -> 1073741824
@@ -61,11 +69,13 @@ if [ -z "${WGSHARP:-}" ]; then
     dotnet publish "$ROOT/src/WgSharp.Cli" -c Release -r $RID -o "$OUT/wgsharp-bin" -v q -nologo >"$OUT/publish.log" 2>&1 \
         || { cat "$OUT/publish.log" >&2; echo "publish failed" >&2; exit 1; }
 fi
-echo "building the probe into $OUT/probe ..." >&2
-dotnet build "$ROOT/tests/WgSharp.UserspaceProbe" -c Release -o "$OUT/probe" -v q -nologo >"$OUT/probe-build.log" 2>&1 \
-    || { cat "$OUT/probe-build.log" >&2; echo "probe build failed" >&2; exit 1; }
-chmod -R a+rX "$OUT/probe"
-PROBE="$OUT/probe/WgSharp.UserspaceProbe.dll"
+if [ -z "${PROBE:-}" ]; then
+    echo "building the probe into $OUT/probe ..." >&2
+    dotnet build "$ROOT/tests/WgSharp.UserspaceProbe" -c Release -o "$OUT/probe" -v q -nologo >"$OUT/probe-build.log" 2>&1 \
+        || { cat "$OUT/probe-build.log" >&2; echo "probe build failed" >&2; exit 1; }
+    chmod -R a+rX "$OUT/probe"
+    PROBE="$OUT/probe/WgSharp.UserspaceProbe.dll"
+fi
 mkdir -p "$OUT/home"; chmod 777 "$OUT/home"
 
 # The bytes the servers send and the probe uploads: byte i is i mod 251 (tests/WgSharp.UserspaceProbe/Pattern.cs).
@@ -109,11 +119,15 @@ ip netns exec $NSA ping -c 3 -i 0.2 -W 2 $INNER_B >/dev/null || { echo "TUN <-> 
 RESULTS="$OUT/results.tsv"; : > "$RESULTS"; : > "$OUT/gc.txt"
 
 # probe ENDPOINT COMMAND... : the probe as nobody; its result line on stdout, everything in $OUT/probe.log
+PERF_EVENTS=context-switches,cpu-migrations,syscalls:sys_enter_sched_yield,syscalls:sys_enter_futex,syscalls:sys_enter_recvmsg,syscalls:sys_enter_recvmmsg,syscalls:sys_enter_sendmsg,syscalls:sys_enter_sendmmsg,syscalls:sys_enter_epoll_wait,syscalls:sys_enter_write,syscalls:sys_enter_read
+PROBE_LABEL=probe
 probe() {
     local endpoint=$1; shift
-    setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups env HOME="$OUT/home" DOTNET_CLI_HOME="$OUT/home" DOTNET_NOLOGO=1 ${PROBE_ENV:-} \
+    local wrap=()
+    [ -n "${PERF_STAT:-}" ] && wrap=(perf stat -x, -o "$OUT/perf-$PROBE_LABEL.txt" -e "$PERF_EVENTS" --)
+    "${wrap[@]}" setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups env HOME="$OUT/home" DOTNET_CLI_HOME="$OUT/home" DOTNET_NOLOGO=1 ${PROBE_ENV:-} \
         dotnet "$PROBE" --private-key "$(cat "$OUT/probe.key")" --peer-public-key "$(wg pubkey < "$OUT/b.key")" \
-        --peer-endpoint "$endpoint" --address $INNER_PROBE/32 --allowed-ips 10.236.0.0/24 --timeout 900 "$@" >>"$OUT/probe.log" 2>&1
+        --peer-endpoint "$endpoint" --address $INNER_PROBE/32 --allowed-ips 10.236.$ID.0/24 --timeout 900 "$@" >>"$OUT/probe.log" 2>&1
     grep -E '^(result|error)' "$OUT/probe.log" | tail -1
 }
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
@@ -124,6 +138,7 @@ userspace() {
     expected=$(pattern_sha "$size")
     ip netns exec $NSB bash -c "python3 -c '$PATTERN' $size | socat -u STDIN TCP-LISTEN:5001,bind=$INNER_B,reuseaddr" 2>>"$OUT/socat.log" &
     local source=$!; PIDS+=("$source"); sleep 0.5
+    PROBE_LABEL=$name-download
     line=$(probe "$endpoint" download $INNER_B:5001 "$size")
     pkill -P "$source" 2>/dev/null; kill "$source" 2>/dev/null   # gone already unless the probe failed to connect
     got=$(field sha256 "$line"); seconds=$(field seconds "$line"); cpu=$(field cpu-seconds "$line")
@@ -137,6 +152,7 @@ userspace() {
     rm -f "$OUT/upload.sha"
     ip netns exec $NSB bash -c "socat -u TCP-LISTEN:5002,bind=$INNER_B,reuseaddr STDOUT | sha256sum | cut -d' ' -f1 > '$OUT/upload.sha'" 2>>"$OUT/socat.log" &
     local sink=$!; PIDS+=("$sink"); sleep 0.5
+    PROBE_LABEL=$name-upload
     line=$(probe "$endpoint" upload $INNER_B:5002 "$size")
     printf '%s upload: %s\n' "$name" "$(grep -o 'gc0=.*' <<<"$line")" >> "$OUT/gc.txt"
     # The sink ends with the probe's connection; it never started if the probe failed.
@@ -207,7 +223,7 @@ Address = $INNER_PROBE/32
 [Peer]
 PublicKey = $(wg pubkey < "$OUT/b.key")
 Endpoint = $B_SIDE:$PORT_B
-AllowedIPs = 10.236.0.0/24
+AllowedIPs = 10.236.$ID.0/24
 CONF
     chown $NOBODY "$OUT/proxy.conf"; chmod 600 "$OUT/proxy.conf"
     setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups "$WGSHARP" proxy "$OUT/proxy.conf" --socks5 1080 2>"$OUT/proxy.log" &
@@ -273,3 +289,22 @@ print("download = the far end sends (compared with tcp1-R, B to A); upload = the
 EOF
 echo "garbage collections and bytes allocated by the probe during each transfer (after connecting):"
 cat "$OUT/gc.txt"
+if [ -n "${PERF_STAT:-}" ]; then
+    echo "per GB moved, over the probe's whole life (perf stat; start-up included):"
+    python3 - "$OUT" "$RESULTS" <<'EOF'
+import os, sys
+out = sys.argv[1]
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[2]) if l.strip()]
+for r in rows:
+    if r[1] not in ("download", "upload") or not r[2].isdigit(): continue
+    path = f"{out}/perf-{r[0]}-{r[1]}.txt"
+    if not os.path.exists(path): continue
+    gb = int(r[2]) / 1e9
+    counts = []
+    for line in open(path):
+        f = line.strip().split(",")
+        if len(f) > 2 and f[0].replace(".", "").isdigit():
+            counts.append("%s %.1fK" % (f[2].replace("syscalls:sys_enter_", ""), float(f[0]) / gb / 1000))
+    print(f"  {r[0]} {r[1]}: " + ", ".join(counts))
+EOF
+fi
