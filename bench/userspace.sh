@@ -15,6 +15,7 @@
 #        WGSHARP (a published wgsharp; default: publish Release NativeAOT into $OUT/wgsharp-bin),
 #        OUT (default /tmp/wgsb-userspace: probe build, logs, results), SKIP_LOSSY=1 leaves out part 3,
 #        PROBE (a built WgSharp.UserspaceProbe.dll, readable by nobody: compare builds without rebuilding),
+#        PROBE_ARGS (extra probe options, e.g. --inline-completions),
 #        PROBE_ENV (extra VAR=value words for the probe, e.g. DOTNET_PerfMapEnabled=1 to profile it with perf),
 #        PROXY=1 adds part 4 (curl needed),
 #        BENCH_ID (0-99, default 0: names and subnets of its own, so two runs on one machine do not collide),
@@ -127,7 +128,7 @@ probe() {
     [ -n "${PERF_STAT:-}" ] && wrap=(perf stat -x, -o "$OUT/perf-$PROBE_LABEL.txt" -e "$PERF_EVENTS" --)
     "${wrap[@]}" setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups env HOME="$OUT/home" DOTNET_CLI_HOME="$OUT/home" DOTNET_NOLOGO=1 ${PROBE_ENV:-} \
         dotnet "$PROBE" --private-key "$(cat "$OUT/probe.key")" --peer-public-key "$(wg pubkey < "$OUT/b.key")" \
-        --peer-endpoint "$endpoint" --address $INNER_PROBE/32 --allowed-ips 10.236.$ID.0/24 --timeout 900 "$@" >>"$OUT/probe.log" 2>&1
+        --peer-endpoint "$endpoint" --address $INNER_PROBE/32 --allowed-ips 10.236.$ID.0/24 --timeout 900 ${PROBE_ARGS:-} "$@" >>"$OUT/probe.log" 2>&1
     grep -E '^(result|error)' "$OUT/probe.log" | tail -1
 }
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }

@@ -323,8 +323,10 @@ internal sealed partial class TcpConnection : StackSocket
             send = _sendWakeDeferred;
             _receiveWakeDeferred = _sendWakeDeferred = false;
         }
-        if (receive) ReceiveSignal.Set();
-        if (send) SendSignal.Set();
+        // No lock held here, on the thread that delivered the burst: the waiters may run inline (InlineCompletions).
+        bool inline = _settings.InlineCompletions;
+        if (receive) ReceiveSignal.Set(inline);
+        if (send) SendSignal.Set(inline);
     }
 
     /// <summary>In-order bytes received and not yet read (the FIN's sequence number excluded).</summary>
