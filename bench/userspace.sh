@@ -1,7 +1,7 @@
 #!/bin/bash
 # Userspace mode's throughput against the kernel, in ONE run so the ratios are comparable on a shared machine.
 # The probe (tests/WgSharp.UserspaceProbe: a userspace-mode interface, no TUN) runs as user nobody in the root
-# namespace; its peer is a wgsharp TUN-mode daemon in namespace B, behind which the kernel's TCP serves (socat).
+# namespace; its peer is a wgsharp TUN-mode daemon in namespace B, behind which the kernel's TCP serves (python).
 #   1. userspace download and upload of SIZE bytes (default 1 GiB), sha256 checked on both ends; Gbit/s each way
 #      and the probe's CPU seconds per GB (the whole process: stack, crypto, sockets);
 #   2. wgsharp TUN <-> TUN, tcp1 (iperf3, one stream, as bench/e2e.sh measures it): namespace A's daemon to B's;
@@ -85,6 +85,27 @@ n = int(sys.argv[1]); block = bytes(i % 251 for i in range(251 * 256)) * 16; out
 while n > 0:
     out.write(block[:min(n, len(block))]); n -= len(block)'
 pattern_sha() { python3 -c "$PATTERN" "$1" | sha256sum | cut -d' ' -f1; }
+# The far end of the userspace transfers: the kernel's TCP driven by one python process each way, with 1 MiB
+# sends and receives and an OpenSSL SHA-256 (socat's 8 KiB copies through a pipe into coreutils' sha256sum took a
+# quarter of this 2-core machine, which the TUN <-> TUN baseline's iperf3 does not pay).
+SOURCE='import socket, sys
+n, host, port = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+block = memoryview(bytes(i % 251 for i in range(251 * 256)) * 16)  # a whole number of 251-byte periods
+server = socket.socket(); server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); server.bind((host, port)); server.listen(1)
+conn, _ = server.accept()
+while n > 0:
+    conn.sendall(block[:min(n, len(block))]); n -= len(block)
+conn.close()'
+SINK='import hashlib, socket, sys
+host, port, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+server = socket.socket(); server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); server.bind((host, port)); server.listen(1)
+conn, _ = server.accept()
+digest, buffer = hashlib.sha256(), bytearray(1 << 20)
+view = memoryview(buffer)
+while (n := conn.recv_into(buffer)) > 0:
+    digest.update(view[:n])
+conn.close()
+open(out, "w").write(digest.hexdigest() + "\n")'
 
 # --- the network: A <-> B (TUN <-> TUN), root <-> B (the probe's UDP) ---
 cleanup
@@ -133,12 +154,17 @@ probe() {
 }
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
 
+# listening PORT: waits (up to 10 s) until B listens on PORT
+listening() {
+    for _ in $(seq 100); do ip netns exec $NSB ss -Hltn "sport = :$1" | grep -q . && return 0; sleep 0.1; done
+}
+
 # userspace NAME ENDPOINT BYTES: download then upload through the probe, sha256 checked against the kernel's side
 userspace() {
     local name=$1 endpoint=$2 size=$3 expected line seconds cpu got
     expected=$(pattern_sha "$size")
-    ip netns exec $NSB bash -c "python3 -c '$PATTERN' $size | socat -u STDIN TCP-LISTEN:5001,bind=$INNER_B,reuseaddr" 2>>"$OUT/socat.log" &
-    local source=$!; PIDS+=("$source"); sleep 0.5
+    ip netns exec $NSB python3 -c "$SOURCE" "$size" $INNER_B 5001 2>>"$OUT/socat.log" &
+    local source=$!; PIDS+=("$source"); listening 5001
     PROBE_LABEL=$name-download
     line=$(probe "$endpoint" download $INNER_B:5001 "$size")
     pkill -P "$source" 2>/dev/null; kill "$source" 2>/dev/null   # gone already unless the probe failed to connect
@@ -151,8 +177,8 @@ userspace() {
     fi
 
     rm -f "$OUT/upload.sha"
-    ip netns exec $NSB bash -c "socat -u TCP-LISTEN:5002,bind=$INNER_B,reuseaddr STDOUT | sha256sum | cut -d' ' -f1 > '$OUT/upload.sha'" 2>>"$OUT/socat.log" &
-    local sink=$!; PIDS+=("$sink"); sleep 0.5
+    ip netns exec $NSB python3 -c "$SINK" $INNER_B 5002 "$OUT/upload.sha" 2>>"$OUT/socat.log" &
+    local sink=$!; PIDS+=("$sink"); listening 5002
     PROBE_LABEL=$name-upload
     line=$(probe "$endpoint" upload $INNER_B:5002 "$size")
     printf '%s upload: %s\n' "$name" "$(grep -o 'gc0=.*' <<<"$line")" >> "$OUT/gc.txt"
