@@ -15,7 +15,8 @@
 #        WGSHARP (a published wgsharp; default: publish Release NativeAOT into $OUT/wgsharp-bin),
 #        OUT (default /tmp/wgsb-userspace: probe build, logs, results), SKIP_LOSSY=1 leaves out part 3,
 #        PROBE (a built WgSharp.UserspaceProbe.dll, readable by nobody: compare builds without rebuilding),
-#        PROBE_ARGS (extra probe options, e.g. --inline-completions),
+#        PROBE_ARGS (extra probe options), MODES (default "default inline": each userspace transfer once as the
+#        library's default, once with UserspaceNetworkOptions.InlineCompletions; "default" or "inline" for one),
 #        PROBE_ENV (extra VAR=value words for the probe, e.g. DOTNET_PerfMapEnabled=1 to profile it with perf),
 #        PROXY=1 adds part 4 (curl needed),
 #        BENCH_ID (0-99, default 0: names and subnets of its own, so two runs on one machine do not collide),
@@ -142,14 +143,15 @@ RESULTS="$OUT/results.tsv"; : > "$RESULTS"; : > "$OUT/gc.txt"
 
 # probe ENDPOINT COMMAND... : the probe as nobody; its result line on stdout, everything in $OUT/probe.log
 PERF_EVENTS=context-switches,cpu-migrations,syscalls:sys_enter_sched_yield,syscalls:sys_enter_futex,syscalls:sys_enter_recvmsg,syscalls:sys_enter_recvmmsg,syscalls:sys_enter_sendmsg,syscalls:sys_enter_sendmmsg,syscalls:sys_enter_epoll_wait,syscalls:sys_enter_write,syscalls:sys_enter_read
-PROBE_LABEL=probe
+PROBE_LABEL=probe MODE_ARGS=
+MODES=${MODES:-default inline}
 probe() {
     local endpoint=$1; shift
     local wrap=()
     [ -n "${PERF_STAT:-}" ] && wrap=(perf stat -x, -o "$OUT/perf-$PROBE_LABEL.txt" -e "$PERF_EVENTS" --)
     "${wrap[@]}" setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups env HOME="$OUT/home" DOTNET_CLI_HOME="$OUT/home" DOTNET_NOLOGO=1 ${PROBE_ENV:-} \
         dotnet "$PROBE" --private-key "$(cat "$OUT/probe.key")" --peer-public-key "$(wg pubkey < "$OUT/b.key")" \
-        --peer-endpoint "$endpoint" --address $INNER_PROBE/32 --allowed-ips 10.236.$ID.0/24 --timeout 900 ${PROBE_ARGS:-} "$@" >>"$OUT/probe.log" 2>&1
+        --peer-endpoint "$endpoint" --address $INNER_PROBE/32 --allowed-ips 10.236.$ID.0/24 --timeout 900 ${PROBE_ARGS:-} $MODE_ARGS "$@" >>"$OUT/probe.log" 2>&1
     grep -E '^(result|error)' "$OUT/probe.log" | tail -1
 }
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
@@ -210,7 +212,17 @@ EOF
 }
 
 echo "== userspace probe <-> wgsharp TUN, $SIZE bytes each way" >&2
-userspace userspace "$B_SIDE:$PORT_B" "$SIZE"
+# each_mode NAME ENDPOINT BYTES: the userspace transfers in each of MODES (NAME, NAME-inline)
+each_mode() {
+    for mode in $MODES; do
+        case $mode in
+            default) MODE_ARGS= userspace "$1" "$2" "$3" ;;
+            inline) MODE_ARGS=--inline-completions userspace "$1-inline" "$2" "$3" ;;
+            *) echo "MODES: default and/or inline, not $mode" >&2; exit 1 ;;
+        esac
+    done
+}
+each_mode userspace "$B_SIDE:$PORT_B" "$SIZE"
 echo "== wgsharp TUN <-> TUN tcp1, $DURATION s" >&2
 tun tun tcp1
 tun tun tcp1-R -R
@@ -281,7 +293,7 @@ if [ -z "${SKIP_LOSSY:-}" ]; then
     echo "== through the lossy relay (3 % loss, 5 % reorder, 1 % duplication)" >&2
     dotnet "$PROBE" relay $ROOT_SIDE:$RELAY_PORT $B_SIDE:$PORT_B 0.03 0.05 0.01 >"$OUT/relay-userspace.log" 2>&1 &
     relay=$!; PIDS+=("$relay"); sleep 1
-    userspace lossy-userspace "$ROOT_SIDE:$RELAY_PORT" "$LOSSY_SIZE"
+    each_mode lossy-userspace "$ROOT_SIDE:$RELAY_PORT" "$LOSSY_SIZE"
     kill -TERM $relay; wait $relay 2>/dev/null
     ip netns exec $NSA dotnet "$PROBE" relay $OUTER_A:$RELAY_PORT $OUTER_B:$PORT_B 0.03 0.05 0.01 >"$OUT/relay-tun.log" 2>&1 &
     relay=$!; PIDS+=("$relay"); sleep 1
@@ -300,7 +312,8 @@ def gbit(r):
     try: return int(r[2]) * 8 / float(r[3]) / 1e9
     except ValueError: return None
 rate = {(r[0], r[1]): gbit(r) for r in rows}
-names = {"userspace": "userspace probe (stack) <-> wgsharp TUN", "tun": "wgsharp TUN <-> TUN (kernel TCP)", "proxy": "wgsharp proxy (SOCKS5) <-> wgsharp TUN",
+names = {"userspace": "userspace probe (stack) <-> wgsharp TUN", "userspace-inline": "  the same, InlineCompletions",
+         "lossy-userspace-inline": "  the same, InlineCompletions", "tun": "wgsharp TUN <-> TUN (kernel TCP)", "proxy": "wgsharp proxy (SOCKS5) <-> wgsharp TUN",
          "lossy-userspace": "lossy: userspace probe", "lossy-tun": "lossy: wgsharp TUN <-> TUN"}
 print(f"\n{'configuration':42} {'test':9} {'Gbit/s':>8} {'probe CPU s/GB':>15} {'vs TUN tcp1':>12}")
 for r in rows:
