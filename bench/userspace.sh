@@ -289,18 +289,27 @@ CONF
     kill -TERM $proxy; wait $proxy 2>/dev/null
 fi
 
+# udp_overflows [NS]: the namespace's UDP receive-buffer overflows so far (RcvbufErrors)
+udp_overflows() {
+    ${1:+ip netns exec $1} awk '/^Udp:/ { getline; print $6; exit }' /proc/net/snmp
+}
+
 if [ -z "${SKIP_LOSSY:-}" ]; then
     echo "== through the lossy relay (3 % loss, 5 % reorder, 1 % duplication)" >&2
     dotnet "$PROBE" relay $ROOT_SIDE:$RELAY_PORT $B_SIDE:$PORT_B 0.03 0.05 0.01 >"$OUT/relay-userspace.log" 2>&1 &
     relay=$!; PIDS+=("$relay"); sleep 1
+    overflows_before=$(udp_overflows)
     each_mode lossy-userspace "$ROOT_SIDE:$RELAY_PORT" "$LOSSY_SIZE"
+    echo "datagrams dropped by full socket buffers in the root namespace (relay, probe) during the lossy userspace transfers: $(( $(udp_overflows) - overflows_before ))" >&2
     kill -TERM $relay; wait $relay 2>/dev/null
     ip netns exec $NSA dotnet "$PROBE" relay $OUTER_A:$RELAY_PORT $OUTER_B:$PORT_B 0.03 0.05 0.01 >"$OUT/relay-tun.log" 2>&1 &
     relay=$!; PIDS+=("$relay"); sleep 1
     ip netns exec $NSA wg set $WGA peer "$(wg pubkey < "$OUT/b.key")" endpoint $OUTER_A:$RELAY_PORT
     ip netns exec $NSA ping -c 3 -i 0.2 -W 2 $INNER_B >/dev/null
+    overflows_before=$(udp_overflows $NSA)
     tun lossy-tun tcp1
     tun lossy-tun tcp1-R -R
+    echo "datagrams dropped by full socket buffers in namespace A (relay, daemon A) during the lossy TUN <-> TUN runs: $(( $(udp_overflows $NSA) - overflows_before ))" >&2
     kill -TERM $relay; wait $relay 2>/dev/null
     grep -h '^result' "$OUT"/relay-*.log >&2
 fi
