@@ -101,6 +101,43 @@ public class TcpLossRecoveryTests
         Assert.Equal(3 * unit, client.ReorderWindow);
     }
 
+    /// <summary>RFC 2883: data that arrives twice is reported once, as the first SACK block of the ACK it draws.</summary>
+    [Fact]
+    public void AReceiverReportsDataThatArrivedTwiceAsADuplicateSack()
+    {
+        var wire = new TcpWire();
+        var (client, server, _) = wire.Connect();
+        uint first = client.SendNext;
+        Assert.Equal(2000, client.Send(new byte[2000]));
+        wire.Pump();
+        wire.Advance(100); // the delayed ACK, then the short last segment Nagle held
+        Assert.Equal(first + 2000, server.ReceiveNext);
+
+        var acks = new List<byte[]>();
+        wire.Tap = (toB, packet) => { if (!toB) acks.Add(packet.ToArray()); };
+        wire.Inject(wire.B, TestIp.BuildSegment(wire.A.At(client.LocalEndPoint.Port), wire.B.At(80), first, server.SendNext, TcpFlags.Ack, 1000, new byte[500]));
+        wire.Inject(wire.B, TestIp.BuildSegment(wire.A.At(client.LocalEndPoint.Port), wire.B.At(80), first, server.SendNext, TcpFlags.Ack, 1000, new byte[500]));
+
+        Assert.Equal(2, acks.Count); // each copy draws its ACK, and each ACK reports its copy once
+        foreach (var packet in acks)
+        {
+            var dsack = Parse(packet);
+            Assert.Equal(1, dsack.SackCount);
+            Assert.Equal(first, dsack.Sacks[0]);
+            Assert.Equal(first + 500, dsack.Sacks[1]);
+            Assert.Equal(first + 2000, dsack.Ack); // below the cumulative ACK: a DSACK
+        }
+        wire.Advance(1000);
+        Assert.Equal(2, acks.Count); // nothing more: no ACK repeats it
+
+        static TcpSegment Parse(byte[] packet)
+        {
+            Assert.True(TestIp.TryParse(packet, out var ip));
+            Assert.True(TcpSegment.TryParse(ip.Payload, out var segment));
+            return segment;
+        }
+    }
+
     private static byte[] DuplicateSack(TcpWire wire, TcpConnection server, uint ack, uint start, uint end)
     {
         Span<uint> blocks = start == end ? [] : [start, end];
