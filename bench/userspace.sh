@@ -1,7 +1,7 @@
 #!/bin/bash
 # Userspace mode's throughput against the kernel, in ONE run so the ratios are comparable on a shared machine.
 # The probe (tests/WgSharp.UserspaceProbe: a userspace-mode interface, no TUN) runs as user nobody in the root
-# namespace; its peer is a wgsharp TUN-mode daemon in namespace B, behind which the kernel's TCP serves (socat).
+# namespace; its peer is a wgsharp TUN-mode daemon in namespace B, behind which the kernel's TCP serves (python).
 #   1. userspace download and upload of SIZE bytes (default 1 GiB), sha256 checked on both ends; Gbit/s each way
 #      and the probe's CPU seconds per GB (the whole process: stack, crypto, sockets);
 #   2. wgsharp TUN <-> TUN, tcp1 (iperf3, one stream, as bench/e2e.sh measures it): namespace A's daemon to B's;
@@ -14,19 +14,29 @@
 # Env:   SIZE (bytes, suffix K/M/G allowed; default 1G), LOSSY_SIZE (default 100M), DURATION (iperf3 s, default 10),
 #        WGSHARP (a published wgsharp; default: publish Release NativeAOT into $OUT/wgsharp-bin),
 #        OUT (default /tmp/wgsb-userspace: probe build, logs, results), SKIP_LOSSY=1 leaves out part 3,
+#        PROBE (a built WgSharp.UserspaceProbe.dll, readable by nobody: compare builds without rebuilding),
+#        PROBE_ARGS (extra probe options), MODES (default "default inline": each userspace transfer once as the
+#        library's default, once with UserspaceNetworkOptions.InlineCompletions; "default" or "inline" for one),
 #        PROBE_ENV (extra VAR=value words for the probe, e.g. DOTNET_PerfMapEnabled=1 to profile it with perf),
-#        PROXY=1 adds part 4 (curl needed).
+#        PROXY=1 adds part 4 (curl needed),
+#        BENCH_ID (0-99, default 0: names and subnets of its own, so two runs on one machine do not collide),
+#        PERF_STAT=1 counts each userspace transfer's context switches and syscalls (perf stat over the probe's life;
+#        the summary prints them per GB).
 set -u
 DURATION=${DURATION:-10}
 OUT=${OUT:-/tmp/wgsb-userspace}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-NSA=wgsbu-a NSB=wgsbu-b
-WGA=wgsbu0 WGB=wgsbu1
-VETH_AB=wgsbuab VETH_BA=wgsbuba VETH_R=wgsbur VETH_RB=wgsburb
-OUTER_A=10.234.0.1 OUTER_B=10.234.0.2      # A <-> B
-ROOT_SIDE=10.235.0.1 B_SIDE=10.235.0.2     # root <-> B, the probe's path
-INNER_A=10.236.0.1 INNER_B=10.236.0.2 INNER_PROBE=10.236.0.3
-PORT_A=52401 PORT_B=52402 RELAY_PORT=52403
+ID=${BENCH_ID:-0}
+case $ID in [0-9] | [1-9][0-9]) ;; *) echo "BENCH_ID is 0-99" >&2; exit 1 ;; esac
+S=${ID#0}                                  # the default keeps the names it always had
+NSA=wgsbu$S-a NSB=wgsbu$S-b
+WGA=wgsbu${S}x0 WGB=wgsbu${S}x1
+[ -z "$S" ] && WGA=wgsbu0 WGB=wgsbu1
+VETH_AB=wgsbu${S}ab VETH_BA=wgsbu${S}ba VETH_R=wgsbu${S}r VETH_RB=wgsbu${S}rb
+OUTER_A=10.234.$ID.1 OUTER_B=10.234.$ID.2      # A <-> B
+ROOT_SIDE=10.235.$ID.1 B_SIDE=10.235.$ID.2     # root <-> B, the probe's path
+INNER_A=10.236.$ID.1 INNER_B=10.236.$ID.2 INNER_PROBE=10.236.$ID.3
+PORT_A=$((52401 + 10 * ID)) PORT_B=$((52402 + 10 * ID)) RELAY_PORT=$((52403 + 10 * ID))
 NOBODY=65534
 
 bytes() { # 1G -> 1073741824
@@ -61,11 +71,13 @@ if [ -z "${WGSHARP:-}" ]; then
     dotnet publish "$ROOT/src/WgSharp.Cli" -c Release -r $RID -o "$OUT/wgsharp-bin" -v q -nologo >"$OUT/publish.log" 2>&1 \
         || { cat "$OUT/publish.log" >&2; echo "publish failed" >&2; exit 1; }
 fi
-echo "building the probe into $OUT/probe ..." >&2
-dotnet build "$ROOT/tests/WgSharp.UserspaceProbe" -c Release -o "$OUT/probe" -v q -nologo >"$OUT/probe-build.log" 2>&1 \
-    || { cat "$OUT/probe-build.log" >&2; echo "probe build failed" >&2; exit 1; }
-chmod -R a+rX "$OUT/probe"
-PROBE="$OUT/probe/WgSharp.UserspaceProbe.dll"
+if [ -z "${PROBE:-}" ]; then
+    echo "building the probe into $OUT/probe ..." >&2
+    dotnet build "$ROOT/tests/WgSharp.UserspaceProbe" -c Release -o "$OUT/probe" -v q -nologo >"$OUT/probe-build.log" 2>&1 \
+        || { cat "$OUT/probe-build.log" >&2; echo "probe build failed" >&2; exit 1; }
+    chmod -R a+rX "$OUT/probe"
+    PROBE="$OUT/probe/WgSharp.UserspaceProbe.dll"
+fi
 mkdir -p "$OUT/home"; chmod 777 "$OUT/home"
 
 # The bytes the servers send and the probe uploads: byte i is i mod 251 (tests/WgSharp.UserspaceProbe/Pattern.cs).
@@ -74,6 +86,27 @@ n = int(sys.argv[1]); block = bytes(i % 251 for i in range(251 * 256)) * 16; out
 while n > 0:
     out.write(block[:min(n, len(block))]); n -= len(block)'
 pattern_sha() { python3 -c "$PATTERN" "$1" | sha256sum | cut -d' ' -f1; }
+# The far end of the userspace transfers: the kernel's TCP driven by one python process each way, with 1 MiB
+# sends and receives and an OpenSSL SHA-256 (socat's 8 KiB copies through a pipe into coreutils' sha256sum took a
+# quarter of this 2-core machine, which the TUN <-> TUN baseline's iperf3 does not pay).
+SOURCE='import socket, sys
+n, host, port = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+block = memoryview(bytes(i % 251 for i in range(251 * 256)) * 16)  # a whole number of 251-byte periods
+server = socket.socket(); server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); server.bind((host, port)); server.listen(1)
+conn, _ = server.accept()
+while n > 0:
+    conn.sendall(block[:min(n, len(block))]); n -= len(block)
+conn.close()'
+SINK='import hashlib, socket, sys
+host, port, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+server = socket.socket(); server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); server.bind((host, port)); server.listen(1)
+conn, _ = server.accept()
+digest, buffer = hashlib.sha256(), bytearray(1 << 20)
+view = memoryview(buffer)
+while (n := conn.recv_into(buffer)) > 0:
+    digest.update(view[:n])
+conn.close()
+open(out, "w").write(digest.hexdigest() + "\n")'
 
 # --- the network: A <-> B (TUN <-> TUN), root <-> B (the probe's UDP) ---
 cleanup
@@ -109,21 +142,32 @@ ip netns exec $NSA ping -c 3 -i 0.2 -W 2 $INNER_B >/dev/null || { echo "TUN <-> 
 RESULTS="$OUT/results.tsv"; : > "$RESULTS"; : > "$OUT/gc.txt"
 
 # probe ENDPOINT COMMAND... : the probe as nobody; its result line on stdout, everything in $OUT/probe.log
+PERF_EVENTS=context-switches,cpu-migrations,syscalls:sys_enter_sched_yield,syscalls:sys_enter_futex,syscalls:sys_enter_recvmsg,syscalls:sys_enter_recvmmsg,syscalls:sys_enter_sendmsg,syscalls:sys_enter_sendmmsg,syscalls:sys_enter_epoll_wait,syscalls:sys_enter_write,syscalls:sys_enter_read
+PROBE_LABEL=probe MODE_ARGS=
+MODES=${MODES:-default inline}
 probe() {
     local endpoint=$1; shift
-    setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups env HOME="$OUT/home" DOTNET_CLI_HOME="$OUT/home" DOTNET_NOLOGO=1 ${PROBE_ENV:-} \
+    local wrap=()
+    [ -n "${PERF_STAT:-}" ] && wrap=(perf stat -x, -o "$OUT/perf-$PROBE_LABEL.txt" -e "$PERF_EVENTS" --)
+    "${wrap[@]}" setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups env HOME="$OUT/home" DOTNET_CLI_HOME="$OUT/home" DOTNET_NOLOGO=1 ${PROBE_ENV:-} \
         dotnet "$PROBE" --private-key "$(cat "$OUT/probe.key")" --peer-public-key "$(wg pubkey < "$OUT/b.key")" \
-        --peer-endpoint "$endpoint" --address $INNER_PROBE/32 --allowed-ips 10.236.0.0/24 --timeout 900 "$@" >>"$OUT/probe.log" 2>&1
+        --peer-endpoint "$endpoint" --address $INNER_PROBE/32 --allowed-ips 10.236.$ID.0/24 --timeout 900 ${PROBE_ARGS:-} $MODE_ARGS "$@" >>"$OUT/probe.log" 2>&1
     grep -E '^(result|error)' "$OUT/probe.log" | tail -1
 }
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
+
+# listening PORT: waits (up to 10 s) until B listens on PORT
+listening() {
+    for _ in $(seq 100); do ip netns exec $NSB ss -Hltn "sport = :$1" | grep -q . && return 0; sleep 0.1; done
+}
 
 # userspace NAME ENDPOINT BYTES: download then upload through the probe, sha256 checked against the kernel's side
 userspace() {
     local name=$1 endpoint=$2 size=$3 expected line seconds cpu got
     expected=$(pattern_sha "$size")
-    ip netns exec $NSB bash -c "python3 -c '$PATTERN' $size | socat -u STDIN TCP-LISTEN:5001,bind=$INNER_B,reuseaddr" 2>>"$OUT/socat.log" &
-    local source=$!; PIDS+=("$source"); sleep 0.5
+    ip netns exec $NSB python3 -c "$SOURCE" "$size" $INNER_B 5001 2>>"$OUT/socat.log" &
+    local source=$!; PIDS+=("$source"); listening 5001
+    PROBE_LABEL=$name-download
     line=$(probe "$endpoint" download $INNER_B:5001 "$size")
     pkill -P "$source" 2>/dev/null; kill "$source" 2>/dev/null   # gone already unless the probe failed to connect
     got=$(field sha256 "$line"); seconds=$(field seconds "$line"); cpu=$(field cpu-seconds "$line")
@@ -135,8 +179,9 @@ userspace() {
     fi
 
     rm -f "$OUT/upload.sha"
-    ip netns exec $NSB bash -c "socat -u TCP-LISTEN:5002,bind=$INNER_B,reuseaddr STDOUT | sha256sum | cut -d' ' -f1 > '$OUT/upload.sha'" 2>>"$OUT/socat.log" &
-    local sink=$!; PIDS+=("$sink"); sleep 0.5
+    ip netns exec $NSB python3 -c "$SINK" $INNER_B 5002 "$OUT/upload.sha" 2>>"$OUT/socat.log" &
+    local sink=$!; PIDS+=("$sink"); listening 5002
+    PROBE_LABEL=$name-upload
     line=$(probe "$endpoint" upload $INNER_B:5002 "$size")
     printf '%s upload: %s\n' "$name" "$(grep -o 'gc0=.*' <<<"$line")" >> "$OUT/gc.txt"
     # The sink ends with the probe's connection; it never started if the probe failed.
@@ -167,7 +212,17 @@ EOF
 }
 
 echo "== userspace probe <-> wgsharp TUN, $SIZE bytes each way" >&2
-userspace userspace "$B_SIDE:$PORT_B" "$SIZE"
+# each_mode NAME ENDPOINT BYTES: the userspace transfers in each of MODES (NAME, NAME-inline)
+each_mode() {
+    for mode in $MODES; do
+        case $mode in
+            default) MODE_ARGS= userspace "$1" "$2" "$3" ;;
+            inline) MODE_ARGS=--inline-completions userspace "$1-inline" "$2" "$3" ;;
+            *) echo "MODES: default and/or inline, not $mode" >&2; exit 1 ;;
+        esac
+    done
+}
+each_mode userspace "$B_SIDE:$PORT_B" "$SIZE"
 echo "== wgsharp TUN <-> TUN tcp1, $DURATION s" >&2
 tun tun tcp1
 tun tun tcp1-R -R
@@ -207,7 +262,7 @@ Address = $INNER_PROBE/32
 [Peer]
 PublicKey = $(wg pubkey < "$OUT/b.key")
 Endpoint = $B_SIDE:$PORT_B
-AllowedIPs = 10.236.0.0/24
+AllowedIPs = 10.236.$ID.0/24
 CONF
     chown $NOBODY "$OUT/proxy.conf"; chmod 600 "$OUT/proxy.conf"
     setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups "$WGSHARP" proxy "$OUT/proxy.conf" --socks5 1080 2>"$OUT/proxy.log" &
@@ -234,18 +289,27 @@ CONF
     kill -TERM $proxy; wait $proxy 2>/dev/null
 fi
 
+# udp_overflows [NS]: the namespace's UDP receive-buffer overflows so far (RcvbufErrors)
+udp_overflows() {
+    ${1:+ip netns exec $1} awk '/^Udp:/ { getline; print $6; exit }' /proc/net/snmp
+}
+
 if [ -z "${SKIP_LOSSY:-}" ]; then
     echo "== through the lossy relay (3 % loss, 5 % reorder, 1 % duplication)" >&2
     dotnet "$PROBE" relay $ROOT_SIDE:$RELAY_PORT $B_SIDE:$PORT_B 0.03 0.05 0.01 >"$OUT/relay-userspace.log" 2>&1 &
     relay=$!; PIDS+=("$relay"); sleep 1
-    userspace lossy-userspace "$ROOT_SIDE:$RELAY_PORT" "$LOSSY_SIZE"
+    overflows_before=$(udp_overflows)
+    each_mode lossy-userspace "$ROOT_SIDE:$RELAY_PORT" "$LOSSY_SIZE"
+    echo "datagrams dropped by full socket buffers in the root namespace (relay, probe) during the lossy userspace transfers: $(( $(udp_overflows) - overflows_before ))" >&2
     kill -TERM $relay; wait $relay 2>/dev/null
     ip netns exec $NSA dotnet "$PROBE" relay $OUTER_A:$RELAY_PORT $OUTER_B:$PORT_B 0.03 0.05 0.01 >"$OUT/relay-tun.log" 2>&1 &
     relay=$!; PIDS+=("$relay"); sleep 1
     ip netns exec $NSA wg set $WGA peer "$(wg pubkey < "$OUT/b.key")" endpoint $OUTER_A:$RELAY_PORT
     ip netns exec $NSA ping -c 3 -i 0.2 -W 2 $INNER_B >/dev/null
+    overflows_before=$(udp_overflows $NSA)
     tun lossy-tun tcp1
     tun lossy-tun tcp1-R -R
+    echo "datagrams dropped by full socket buffers in namespace A (relay, daemon A) during the lossy TUN <-> TUN runs: $(( $(udp_overflows $NSA) - overflows_before ))" >&2
     kill -TERM $relay; wait $relay 2>/dev/null
     grep -h '^result' "$OUT"/relay-*.log >&2
 fi
@@ -257,7 +321,8 @@ def gbit(r):
     try: return int(r[2]) * 8 / float(r[3]) / 1e9
     except ValueError: return None
 rate = {(r[0], r[1]): gbit(r) for r in rows}
-names = {"userspace": "userspace probe (stack) <-> wgsharp TUN", "tun": "wgsharp TUN <-> TUN (kernel TCP)", "proxy": "wgsharp proxy (SOCKS5) <-> wgsharp TUN",
+names = {"userspace": "userspace probe (stack) <-> wgsharp TUN", "userspace-inline": "  the same, InlineCompletions",
+         "lossy-userspace-inline": "  the same, InlineCompletions", "tun": "wgsharp TUN <-> TUN (kernel TCP)", "proxy": "wgsharp proxy (SOCKS5) <-> wgsharp TUN",
          "lossy-userspace": "lossy: userspace probe", "lossy-tun": "lossy: wgsharp TUN <-> TUN"}
 print(f"\n{'configuration':42} {'test':9} {'Gbit/s':>8} {'probe CPU s/GB':>15} {'vs TUN tcp1':>12}")
 for r in rows:
@@ -273,3 +338,22 @@ print("download = the far end sends (compared with tcp1-R, B to A); upload = the
 EOF
 echo "garbage collections and bytes allocated by the probe during each transfer (after connecting):"
 cat "$OUT/gc.txt"
+if [ -n "${PERF_STAT:-}" ]; then
+    echo "per GB moved, over the probe's whole life (perf stat; start-up included):"
+    python3 - "$OUT" "$RESULTS" <<'EOF'
+import os, sys
+out = sys.argv[1]
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[2]) if l.strip()]
+for r in rows:
+    if r[1] not in ("download", "upload") or not r[2].isdigit(): continue
+    path = f"{out}/perf-{r[0]}-{r[1]}.txt"
+    if not os.path.exists(path): continue
+    gb = int(r[2]) / 1e9
+    counts = []
+    for line in open(path):
+        f = line.strip().split(",")
+        if len(f) > 2 and f[0].replace(".", "").isdigit():
+            counts.append("%s %.1fK" % (f[2].replace("syscalls:sys_enter_", ""), float(f[0]) / gb / 1000))
+    print(f"  {r[0]} {r[1]}: " + ", ".join(counts))
+EOF
+fi

@@ -8,6 +8,8 @@ internal static class InterfaceOptions
         var userspace = new UserspaceNetworkOptions { Addresses = options.Addresses, DnsServers = options.DnsServers };
         if (options.TcpBufferSize is { } buffer)
             userspace = userspace with { TcpBufferSize = buffer };
+        if (options.InlineCompletions)
+            userspace = userspace with { InlineCompletions = true };
         return new WireGuardInterfaceOptions
         {
             Name = "probe",

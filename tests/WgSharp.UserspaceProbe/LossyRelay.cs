@@ -29,8 +29,10 @@ internal sealed class LossyRelay
         _target = target;
         (_drop, _reorder, _duplicate) = (drop, reorder, duplicate);
         _front = new Socket(listen.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        GrowReceiveBuffer(_front);
         _front.Bind(listen);
         _back = new Socket(target.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        GrowReceiveBuffer(_back);
         _back.Bind(new IPEndPoint(target.AddressFamily == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any, 0));
     }
 
@@ -42,7 +44,7 @@ internal sealed class LossyRelay
             return 1;
         }
         var relay = new LossyRelay(IPEndPoint.Parse(arguments[0]), IPEndPoint.Parse(arguments[1]), Rate(arguments[2]), Rate(arguments[3]), Rate(arguments[4]));
-        Console.WriteLine($"relaying listen={relay._front.LocalEndPoint} target={relay._target}");
+        Console.WriteLine($"relaying listen={relay._front.LocalEndPoint} target={relay._target} receive-buffer={relay._front.ReceiveBufferSize}");
         new Thread(() => relay.Pump(relay._front, toTarget: true)) { IsBackground = true }.Start();
         new Thread(() => relay.Pump(relay._back, toTarget: false)) { IsBackground = true }.Start();
         new Thread(relay.ReleaseHeld) { IsBackground = true }.Start();
@@ -55,6 +57,23 @@ internal sealed class LossyRelay
             Console.WriteLine($"result command=relay forwarded={relay._forwarded} dropped={relay._dropped} reordered={relay._reordered} duplicated={relay._duplicated}");
         return 0;
     }
+
+    /// <summary>
+    /// The relay stands for a lossy path, not for a shallow queue: with the default receive buffer (~208 KB, ~140
+    /// datagrams) a sender's burst overflowed the relay's sockets while its one thread forwarded, losses it never
+    /// counted (155 K datagrams in one lossy benchmark run, against the 6 K it meant to drop). 32 MiB; beyond
+    /// net.core.rmem_max only as root (SO_RCVBUFFORCE), else what the system allows.
+    /// </summary>
+    private static void GrowReceiveBuffer(Socket socket)
+    {
+        const int Size = 32 << 20;
+        socket.ReceiveBufferSize = Size;
+        if (!OperatingSystem.IsLinux() || socket.ReceiveBufferSize >= Size) return;
+        try { socket.SetRawSocketOption(SolSocket, SoRcvBufForce, BitConverter.GetBytes(Size)); }
+        catch (SocketException) { } // not root: keep what rmem_max allowed
+    }
+
+    private const int SolSocket = 1, SoRcvBufForce = 33; // Linux <asm-generic/socket.h>
 
     private static double Rate(string text) => double.Parse(text, CultureInfo.InvariantCulture);
 

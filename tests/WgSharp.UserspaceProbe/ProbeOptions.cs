@@ -10,7 +10,7 @@ internal sealed class ProbeOptions
     public const string Usage =
         "usage: WgSharp.UserspaceProbe --private-key B64 --peer-public-key B64 --peer-endpoint IP:PORT --address CIDR\n" +
         "         [--dns IP] [--allowed-ips CIDR,...] [--no-fast-paths] [--timeout SECONDS] [--wake IP] [--keepalive SECONDS]\n" +
-        "         [--buffer BYTES] COMMAND ARGS...\n" +
+        "         [--buffer BYTES] [--inline-completions] COMMAND ARGS...\n" +
         "commands: whoami | fetch URL | download HOST:PORT BYTES | upload HOST:PORT BYTES | serve PORT echo|sha256 [COUNT [ADDRESS]]\n" +
         "          | connect-many HOST:PORT N | udp-echo HOST:PORT COUNT SIZE | ping ADDR | resolve NAME\n" +
         "          | exit-undisposed SOCKET_DIRECTORY (returns from Main without disposing the interface)\n" +
@@ -27,6 +27,7 @@ internal sealed class ProbeOptions
     public IPAddress? Wake { get; private set; }
     public int KeepaliveSeconds { get; private set; }
     public int? TcpBufferSize { get; private set; }
+    public bool InlineCompletions { get; private set; }
     public string Command { get; private set; } = "";
     public string[] Arguments { get; private set; } = [];
 
@@ -40,6 +41,11 @@ internal sealed class ProbeOptions
             if (name == "--no-fast-paths")
             {
                 options.FastPaths = false;
+                continue;
+            }
+            if (name == "--inline-completions")
+            {
+                options.InlineCompletions = true;
                 continue;
             }
             if (i + 1 >= args.Length)

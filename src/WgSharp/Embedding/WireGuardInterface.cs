@@ -124,6 +124,7 @@ public sealed class WireGuardInterface : IAsyncDisposable
                             SendBufferSize = userspace.TcpBufferSize,
                             ReceiveBufferSize = userspace.TcpBufferSize,
                             MaxOutOfOrderBytes = userspace.TcpBufferSize,
+                            InlineCompletions = userspace.InlineCompletions,
                         },
                     });
                     return new NetstackTunnel(stack, options.Name);

@@ -295,6 +295,9 @@ internal sealed class Netstack : INetstackHost, IDisposable
         }
     }
 
+    /// <summary>As <see cref="ReadOutput"/> without blocking: 0 when the stack has nothing to send now (tests drive a stack by hand).</summary>
+    internal int TryReadOutput(PacketBatch batch) => _disposed ? -1 : FillBatch(batch);
+
     private int FillBatch(PacketBatch batch)
     {
         int count = 0;

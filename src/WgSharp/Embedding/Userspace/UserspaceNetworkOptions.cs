@@ -38,6 +38,16 @@ public sealed record UserspaceNetworkOptions
     /// <summary>Each TCP connection's send and receive buffer, in bytes (the most in flight each way).</summary>
     public int TcpBufferSize { get; init; } = 4 << 20;
 
+    /// <summary>
+    /// When data (or send-buffer room) arrives for a <see cref="TunnelStream"/> read (or write) that is waiting, its
+    /// continuation runs at once on the interface's receive thread instead of being queued to the thread pool: one
+    /// thread hand-off less per received batch, which on small machines is most of a stream's CPU cost (see
+    /// docs/userspace.md). Off by default: with it on, code that runs after awaiting a TunnelStream read or write must
+    /// not block (no synchronous I/O, no waiting on locks or tasks; a synchronous write to a TunnelStream there can
+    /// deadlock), as with .NET's DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS for sockets.
+    /// </summary>
+    public bool InlineCompletions { get; init; }
+
     private bool PrintMembers(StringBuilder builder)
     {
         builder.Append("Addresses = ");
@@ -45,7 +55,8 @@ public sealed record UserspaceNetworkOptions
         RecordText.List(builder, DnsServers)
             .Append(", MaxTcpConnections = ").Append(MaxTcpConnections)
             .Append(", TcpSynBacklog = ").Append(TcpSynBacklog)
-            .Append(", TcpBufferSize = ").Append(TcpBufferSize);
+            .Append(", TcpBufferSize = ").Append(TcpBufferSize)
+            .Append(", InlineCompletions = ").Append(InlineCompletions);
         return true;
     }
 }

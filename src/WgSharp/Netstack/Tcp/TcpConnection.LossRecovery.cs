@@ -14,6 +14,34 @@ internal sealed partial class TcpConnection
 
     private bool _lossProbeOutstanding; // a probe went out and no ACK moved SND.UNA since (RFC 8985 7.3: one at a time)
 
+    // RFC 8985 6.2 step 4: the reordering window grows by one unit per round trip in which a DSACK said a retransmission
+    // was spurious, and falls back to one unit after 16 recoveries without one.
+    private const int ReorderWindowPersist = 16;
+    private int _reorderWindowMultiplier = 1;
+    private int _recoveriesWithoutDsack;
+    private bool _dsackRoundOpen;
+    private uint _dsackRoundEnd;
+
+    /// <summary>
+    /// A duplicate SACK (RFC 2883: the first block at or below the cumulative ACK, or inside the second block) reported
+    /// data that arrived twice: a retransmission was spurious, so the path reorders more than the window allowed.
+    /// </summary>
+    private void OnDuplicateSack(uint ack)
+    {
+        _recoveriesWithoutDsack = 0;
+        if (_dsackRoundOpen && Seq.Ge(ack, _dsackRoundEnd)) _dsackRoundOpen = false; // the round trip is over
+        if (_dsackRoundOpen) return; // once per round trip
+        _dsackRoundOpen = true;
+        _dsackRoundEnd = _sndNxt;
+        if (_reorderWindowMultiplier < 64) _reorderWindowMultiplier++;
+    }
+
+    /// <summary>The reordering window in use (tests).</summary>
+    internal long ReorderWindow
+    {
+        get { lock (_lock) return ReorderWindowMs(); }
+    }
+
     /// <summary>RFC 6675's pipe: bytes believed in the network (sent, not ACKed, not SACKed, not deemed lost).</summary>
     private int Pipe()
     {
@@ -84,7 +112,8 @@ internal sealed partial class TcpConnection
     {
         if (!_scoreboard.ReorderingSeen && (_inRecovery || _scoreboard.SackedBytes >= DupAckThreshold * EffectiveMss)) return 0;
         long minRtt = _scoreboard.MinRttMs == long.MaxValue ? _rtt.SmoothedRtt : _scoreboard.MinRttMs;
-        long window = minRtt / 4;
+        // The unit is a quarter of the minimum RTT, but never under the clock's tick (a sub-millisecond path reads 0).
+        long window = Math.Max(MinReorderWindowMs, minRtt / 4) * _reorderWindowMultiplier;
         if (_rtt.HasSample) window = Math.Min(window, _rtt.SmoothedRtt);
         return Math.Max(MinReorderWindowMs, window);
     }
@@ -94,6 +123,11 @@ internal sealed partial class TcpConnection
     {
         _host.RequestOutput(this);
         if (_inRecovery || Seq.Lt(_sndUna, _recoveryPoint)) return;
+        if (++_recoveriesWithoutDsack >= ReorderWindowPersist)
+        {
+            _recoveriesWithoutDsack = 0;
+            _reorderWindowMultiplier = 1;
+        }
         _inRecovery = true;
         _recoveryPoint = _sndMax;
         _retransmitFirstHole = true;

@@ -64,6 +64,10 @@ internal sealed partial class TcpConnection : StackSocket
     private bool _unreadKept;
     private bool _outOfOrderFin;
     private uint _outOfOrderFinSeq;
+    // A duplicate segment to report in the next ACK's first SACK block (RFC 2883 DSACK): the sender learns that a
+    // retransmission was spurious, so it can undo its window cut and widen its reordering window.
+    private bool _dsackPending;
+    private uint _dsackStart, _dsackEnd;
     private int _segmentsSinceAck;
 
     // Options (RFC 7323, RFC 2018).
@@ -323,8 +327,10 @@ internal sealed partial class TcpConnection : StackSocket
             send = _sendWakeDeferred;
             _receiveWakeDeferred = _sendWakeDeferred = false;
         }
-        if (receive) ReceiveSignal.Set();
-        if (send) SendSignal.Set();
+        // No lock held here, on the thread that delivered the burst: the waiters may run inline (InlineCompletions).
+        bool inline = _settings.InlineCompletions;
+        if (receive) ReceiveSignal.Set(inline);
+        if (send) SendSignal.Set(inline);
     }
 
     /// <summary>In-order bytes received and not yet read (the FIN's sequence number excluded).</summary>
@@ -508,6 +514,7 @@ internal sealed partial class TcpConnection : StackSocket
         if (!IsAcceptable(segment.Seq, segLen))
         {
             _counters.Increment(NetstackCounter.TcpOutOfWindow);
+            if (segment.Payload.Length > 0) NoteDuplicate(segment.Seq, segment.Seq + (uint)segment.Payload.Length);
             if (!segment.Has(TcpFlags.Rst)) SendAckForUnacceptable(nowMs, segment.Has(TcpFlags.Syn));
             return;
         }
@@ -680,6 +687,10 @@ internal sealed partial class TcpConnection : StackSocket
 
     private void TakeSackBlocks(in TcpSegment segment, long nowMs)
     {
+        uint firstStart = segment.Sacks[0], firstEnd = segment.Sacks[1];
+        if (Seq.Lt(firstStart, firstEnd) && (Seq.Le(firstEnd, segment.Ack)
+            || (segment.SackCount > 1 && Seq.Ge(firstStart, segment.Sacks[2]) && Seq.Le(firstEnd, segment.Sacks[3]))))
+            OnDuplicateSack(segment.Ack);
         for (int i = 0; i < segment.SackCount; i++)
         {
             uint start = segment.Sacks[i * 2], end = segment.Sacks[i * 2 + 1];
@@ -743,6 +754,7 @@ internal sealed partial class TcpConnection : StackSocket
         if (Seq.Lt(seq, _rcvNxt))
         {
             int skip = (int)(_rcvNxt - seq);
+            NoteDuplicate(seq, seq + (uint)Math.Min(skip, data.Length));
             if (skip >= data.Length) { _ackNow = true; return; } // a duplicate: ACK so the sender learns
             data = data[skip..];
             seq = _rcvNxt;
@@ -785,6 +797,15 @@ internal sealed partial class TcpConnection : StackSocket
             _ackNow = true;
             if (_duplicateAcksOwed < 8) _duplicateAcksOwed++;
         }
+    }
+
+    /// <summary>Data below RCV.NXT arrived again: reported once as a DSACK block (only data we did receive, within one buffer back).</summary>
+    private void NoteDuplicate(uint start, uint end)
+    {
+        if (!_sackOk || !Seq.Lt(start, end) || Seq.Gt(end, _rcvNxt) || Seq.Lt(start, _rcvNxt - (uint)_settings.ReceiveBufferSize)) return;
+        _dsackPending = true;
+        _dsackStart = start;
+        _dsackEnd = end;
     }
 
     private void AcceptFin(long nowMs)
@@ -1003,7 +1024,8 @@ internal sealed partial class TcpConnection : StackSocket
             TsEcr = syn && !isSynAck ? 0 : _tsRecent,
             SackBlocks = sackBlocks[..(sackCount * 2)],
         };
-        if (!syn && _sackOk && _outOfOrder.Count > 0)
+        bool dsack = !syn && _sackOk && _dsackPending;
+        if (!syn && _sackOk && (_outOfOrder.Count > 0 || dsack))
         {
             // As many SACK blocks as fit beside the data: a segment sent again must carry all it carried the first time.
             int maxBlocks = _timestampsOk ? 3 : 4;
@@ -1013,7 +1035,16 @@ internal sealed partial class TcpConnection : StackSocket
                 if (packet.Length - ipHeader - TcpSegmentWriter.HeaderLength(fields) >= length) break;
                 maxBlocks--;
             }
-            sackCount = maxBlocks > 0 ? _sackReporter.Fill(sackBlocks, maxBlocks, _outOfOrder) : 0;
+            int first = 0;
+            if (dsack && maxBlocks > 0)
+            {
+                // RFC 2883: the duplicate goes first, the usual blocks after it.
+                sackBlocks[0] = _dsackStart;
+                sackBlocks[1] = _dsackEnd;
+                _dsackPending = false;
+                first = 1;
+            }
+            sackCount = first + (maxBlocks > first && _outOfOrder.Count > 0 ? _sackReporter.Fill(sackBlocks[(first * 2)..], maxBlocks - first, _outOfOrder) : 0);
             fields.SackBlocks = sackBlocks[..(sackCount * 2)];
         }
         int tcpHeader = TcpSegmentWriter.HeaderLength(fields);

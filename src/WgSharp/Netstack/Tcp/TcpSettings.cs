@@ -51,4 +51,11 @@ internal sealed record TcpSettings
 
     /// <summary>Whether we offer and accept SACK (RFC 2018); off leaves loss recovery to NewReno's partial ACKs.</summary>
     public bool Sack { get; init; } = true;
+
+    /// <summary>
+    /// A reader or writer waiting on a connection resumes on the thread that delivered the input burst (the device's
+    /// receive thread) instead of the thread pool: no hand-off per burst. Off by default (a blocking call in such a
+    /// continuation stalls the stack's input).
+    /// </summary>
+    public bool InlineCompletions { get; init; }
 }

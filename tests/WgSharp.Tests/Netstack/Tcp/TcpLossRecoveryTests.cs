@@ -60,6 +60,99 @@ public class TcpLossRecoveryTests
         Assert.True(retransmits <= factor * lost + 20, $"{retransmits} retransmissions for {lost} data segments lost; {client.DebugState()}");
     }
 
+    /// <summary>
+    /// RFC 8985 6.2 step 4: a DSACK (a retransmission was spurious: the path reorders beyond the window) widens RACK's
+    /// reordering window by one unit, at most once per round trip, and never beyond SRTT.
+    /// </summary>
+    [Fact]
+    public void ADuplicateSackWidensTheReorderingWindowOncePerRoundTrip()
+    {
+        var wire = new TcpWire();
+        var listener = wire.B.Tcp.Listen(wire.B.At(80), 16);
+        var client = wire.A.Tcp.Connect(wire.A.At(0), wire.B.At(80));
+        bool synAckDropped = false;
+        wire.DropFilter = (toB, _, _) => !toB && !synAckDropped && (synAckDropped = true); // SYN-ACK lost once: a 1 s RTT sample
+        wire.Pump();
+        wire.AdvanceToNextTimer();
+        wire.DropFilter = null;
+        var server = listener.TryAccept();
+        Assert.NotNull(server);
+        Assert.True(client.IsEstablished);
+        Assert.Equal(1000, client.Send(new byte[1000]));
+        wire.Pump();
+        uint ack = client.SendNext;
+        wire.Inject(wire.A, DuplicateSack(wire, server!, ack, 0, 0)); // the same ACK without a block: nothing changes
+        long unit = client.ReorderWindow;
+        Assert.True(unit >= 2 && 3 * unit <= 1000, $"unit {unit}");
+
+        wire.BlackHole = true; // a segment in flight: the round trip lasts until it is acknowledged
+        Assert.Equal(1000, client.Send(new byte[1000]));
+        wire.Pump();
+        wire.Inject(wire.A, DuplicateSack(wire, server!, ack, ack - 600, ack - 100));
+        Assert.Equal(2 * unit, client.ReorderWindow);
+        wire.Inject(wire.A, DuplicateSack(wire, server!, ack, ack - 500, ack - 100)); // the same round trip: no more
+        Assert.Equal(2 * unit, client.ReorderWindow);
+
+        wire.BlackHole = false;
+        for (int i = 0; i < 20 && client.SendUnacknowledged != client.SendNext; i++) wire.AdvanceToNextTimer();
+        Assert.Equal(client.SendNext, client.SendUnacknowledged);
+        ack = client.SendNext;
+        wire.Inject(wire.A, DuplicateSack(wire, server!, ack, ack - 600, ack - 100)); // the next round trip
+        Assert.Equal(3 * unit, client.ReorderWindow);
+    }
+
+    /// <summary>RFC 2883: data that arrives twice is reported once, as the first SACK block of the ACK it draws.</summary>
+    [Fact]
+    public void AReceiverReportsDataThatArrivedTwiceAsADuplicateSack()
+    {
+        var wire = new TcpWire();
+        var (client, server, _) = wire.Connect();
+        uint first = client.SendNext;
+        Assert.Equal(2000, client.Send(new byte[2000]));
+        wire.Pump();
+        wire.Advance(100); // the delayed ACK, then the short last segment Nagle held
+        Assert.Equal(first + 2000, server.ReceiveNext);
+
+        var acks = new List<byte[]>();
+        wire.Tap = (toB, packet) => { if (!toB) acks.Add(packet.ToArray()); };
+        wire.Inject(wire.B, TestIp.BuildSegment(wire.A.At(client.LocalEndPoint.Port), wire.B.At(80), first, server.SendNext, TcpFlags.Ack, 1000, new byte[500]));
+        wire.Inject(wire.B, TestIp.BuildSegment(wire.A.At(client.LocalEndPoint.Port), wire.B.At(80), first, server.SendNext, TcpFlags.Ack, 1000, new byte[500]));
+
+        Assert.Equal(2, acks.Count); // each copy draws its ACK, and each ACK reports its copy once
+        foreach (var packet in acks)
+        {
+            var dsack = Parse(packet);
+            Assert.Equal(1, dsack.SackCount);
+            Assert.Equal(first, dsack.Sacks[0]);
+            Assert.Equal(first + 500, dsack.Sacks[1]);
+            Assert.Equal(first + 2000, dsack.Ack); // below the cumulative ACK: a DSACK
+        }
+        wire.Advance(1000);
+        Assert.Equal(2, acks.Count); // nothing more: no ACK repeats it
+
+        static TcpSegment Parse(byte[] packet)
+        {
+            Assert.True(TestIp.TryParse(packet, out var ip));
+            Assert.True(TcpSegment.TryParse(ip.Payload, out var segment));
+            return segment;
+        }
+    }
+
+    private static byte[] DuplicateSack(TcpWire wire, TcpConnection server, uint ack, uint start, uint end)
+    {
+        Span<uint> blocks = start == end ? [] : [start, end];
+        var fields = new TcpHeaderFields
+        {
+            SourcePort = 80, DestinationPort = server.RemoteEndPoint.Port, Seq = server.SendNext, Ack = ack,
+            Flags = TcpFlags.Ack, Window = 65535, WindowScale = -1, SackBlocks = blocks,
+        };
+        int tcpHeader = TcpSegmentWriter.HeaderLength(fields);
+        var packet = new byte[20 + tcpHeader];
+        int tcpLength = TcpSegmentWriter.Write(packet.AsSpan(20), fields, 0, wire.B.Address, wire.A.Address);
+        TestIp.WriteIpHeader(packet, wire.B.Address, wire.A.Address, tcpLength);
+        return packet;
+    }
+
     /// <summary>Sends everything, half-closes, reads until the FIN; fails when virtual time runs past the limit.</summary>
     internal static byte[] SendCloseAndReadToEnd(TcpWire wire, TcpConnection sender, TcpConnection receiver, byte[] data, long maxTimeMs)
     {
