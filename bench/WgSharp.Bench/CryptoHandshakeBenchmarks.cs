@@ -28,8 +28,8 @@ public class CryptoHandshakeBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _private = KeyPair.GeneratePrivateKey().ToArray();
-        _peerPublic = KeyPair.DerivePublicKey(KeyPair.GeneratePrivateKey()).ToArray();
+        _private = KeyGenerator.GeneratePrivateKey().ToArray();
+        _peerPublic = KeyGenerator.DerivePublicKey(KeyGenerator.GeneratePrivateKey()).ToArray();
         var r = new Random(3);
         _input32 = new byte[32]; r.NextBytes(_input32);
         _input148 = new byte[148]; r.NextBytes(_input148);

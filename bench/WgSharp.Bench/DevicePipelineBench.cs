@@ -48,14 +48,14 @@ internal static class DevicePipelineBench
         var options = new DeviceOptions { CryptoThreads = cryptoThreads };
         using var a = new WireGuardDevice(source, network.HostA, NullLogger.Instance, options);
         using var b = new WireGuardDevice(sink, network.HostB, NullLogger.Instance, options);
-        var keyA = KeyPair.GeneratePrivateKey();
-        var keyB = KeyPair.GeneratePrivateKey();
-        Configure(a, keyA, KeyPair.DerivePublicKey(keyB), "10.0.0.2/32", BenchNetwork.EndpointB);
-        Configure(b, keyB, KeyPair.DerivePublicKey(keyA), "10.0.0.1/32", BenchNetwork.EndpointA);
+        var keyA = KeyGenerator.GeneratePrivateKey();
+        var keyB = KeyGenerator.GeneratePrivateKey();
+        Configure(a, keyA, KeyGenerator.DerivePublicKey(keyB), "10.0.0.2/32", BenchNetwork.EndpointB);
+        Configure(b, keyB, KeyGenerator.DerivePublicKey(keyA), "10.0.0.1/32", BenchNetwork.EndpointA);
         a.Start();
         b.Start();
         // Traffic starts once the session exists (no packet waits in staging, where the oldest would be dropped).
-        var peerB = a.FindPeer(KeyPair.DerivePublicKey(keyB))!;
+        var peerB = a.FindPeer(KeyGenerator.DerivePublicKey(keyB))!;
         a.SendPacket(peerB, ReadOnlySpan<byte>.Empty); // a keepalive starts the handshake
         var handshake = Stopwatch.StartNew();
         while (peerB.Protocol.Keypairs.Current is null)

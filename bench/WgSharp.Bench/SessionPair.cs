@@ -21,8 +21,8 @@ internal sealed class SessionPair
     {
         EngineA = new ProtocolEngine<object>(() => Wall, () => TimeSpan.Zero);
         EngineB = new ProtocolEngine<object>(() => Wall, () => TimeSpan.Zero);
-        EngineA.SetPrivateKey(KeyPair.GeneratePrivateKey());
-        EngineB.SetPrivateKey(KeyPair.GeneratePrivateKey());
+        EngineA.SetPrivateKey(KeyGenerator.GeneratePrivateKey());
+        EngineB.SetPrivateKey(KeyGenerator.GeneratePrivateKey());
         PeerA = EngineA.AddPeer(EngineB.Identity.PublicKey!.Value, static _ => new object())!; // B as A sees it
         PeerB = EngineB.AddPeer(EngineA.Identity.PublicKey!.Value, static _ => new object())!; // A as B sees it
     }

@@ -120,7 +120,7 @@ internal static class DemoCommand
             foreach (int i in new[] { 0, 1 })
             {
                 // The key goes straight to the daemon; it is never shown.
-                string key = KeyPair.GeneratePrivateKey().ToBase64();
+                string key = KeyGenerator.GeneratePrivateKey().ToBase64();
                 if (!Step($"wgsharp {names[i]} create wgport {Num(ports[i])} wgkey `openssl rand -base64 32` rdomain {Num(rdomains[i])}",
                         () => Ifconfig(names[i], "create", "wgport", Num(ports[i]), "wgkey", key, "rdomain", Num(rdomains[i]))))
                     return false;

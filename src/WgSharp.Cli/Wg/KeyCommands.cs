@@ -18,7 +18,7 @@ internal static class KeyCommands
         }
         if (console.OutputIsWorldAccessible())
             console.Error.Write("Warning: writing to world accessible file.\nConsider setting the umask to 077 and trying again.\n");
-        var key = clamp ? KeyPair.GeneratePrivateKey() : KeyPair.GeneratePresharedKey();
+        var key = clamp ? KeyGenerator.GeneratePrivateKey() : KeyGenerator.GeneratePresharedKey();
         WriteKey(console, key);
         return 0;
     }
@@ -45,7 +45,7 @@ internal static class KeyCommands
                 return 1;
             }
             if (WgValueParser.ParseKeyBytes(head) is not { } privateKey) return KeyError(console);
-            console.Out.Write(KeyPair.DerivePublicKey(privateKey).ToBase64() + "\n");
+            console.Out.Write(KeyGenerator.DerivePublicKey(privateKey).ToBase64() + "\n");
             return 0;
         }
         finally

@@ -53,15 +53,3 @@ public static class KeyGenerator
         return new Key(pub);
     }
 }
-
-/// <summary>
-/// The name the library's own code, the CLI and the tests used before <see cref="KeyGenerator"/> became the public one;
-/// kept internal so a rename of the public surface does not touch every caller at once.
-/// </summary>
-internal static class KeyPair
-{
-    public static Key GeneratePrivateKey() => KeyGenerator.GeneratePrivateKey();
-    public static Key GeneratePresharedKey() => KeyGenerator.GeneratePresharedKey();
-    public static Key ClampPrivateKey(in Key raw) => KeyGenerator.ClampPrivateKey(raw);
-    public static Key DerivePublicKey(in Key privateKey) => KeyGenerator.DerivePublicKey(privateKey);
-}

@@ -10,8 +10,8 @@ public sealed class BadInputTests : IClassFixture<BadInputTests.ConfiguredInterf
 {
     private static readonly string If = TestNames.NewInterface(); // unique: other test runs may be going on
     private static readonly string Port = FreePorts.Udp().ToString(System.Globalization.CultureInfo.InvariantCulture);
-    private static readonly string Peer = KeyPair.DerivePublicKey(KeyPair.GeneratePrivateKey()).ToBase64();
-    private static readonly string Psk = KeyPair.GeneratePresharedKey().ToBase64();
+    private static readonly string Peer = KeyGenerator.DerivePublicKey(KeyGenerator.GeneratePrivateKey()).ToBase64();
+    private static readonly string Psk = KeyGenerator.GeneratePresharedKey().ToBase64();
 
     /// <summary>One configured interface for all cases: none of them may change it.</summary>
     public sealed class ConfiguredInterface : IDisposable
@@ -19,7 +19,7 @@ public sealed class BadInputTests : IClassFixture<BadInputTests.ConfiguredInterf
         public ConfiguredInterface()
         {
             WgSharpCli.CleanUp([If], []);
-            WgSharpCli.Ok(If, "create", "wgkey", KeyPair.GeneratePrivateKey().ToBase64(), "wgport", Port,
+            WgSharpCli.Ok(If, "create", "wgkey", KeyGenerator.GeneratePrivateKey().ToBase64(), "wgport", Port,
                 "wgpeer", Peer, "wgaip", "10.204.0.0/24", "wgendpoint", "127.0.0.1", "7345");
         }
 

@@ -148,7 +148,7 @@ public sealed class CrashRestartTests
         try
         {
             string conf = Path.Combine(directory, name + ".conf");
-            File.WriteAllText(conf, $"[Interface]\nPrivateKey = {KeyPair.GeneratePrivateKey().ToBase64()}\nAddress = 10.246.0.1/24\n");
+            File.WriteAllText(conf, $"[Interface]\nPrivateKey = {KeyGenerator.GeneratePrivateKey().ToBase64()}\nAddress = 10.246.0.1/24\n");
             if (OperatingSystem.IsLinux()) File.SetUnixFileMode(conf, UnixFileMode.UserRead | UnixFileMode.UserWrite);
             string[] environment = [$"PATH={OperatorCli.LauncherDirectory}:{Environment.GetEnvironmentVariable("PATH")}", "WG_QUICK_USERSPACE_IMPLEMENTATION=wgsharp-go"];
 

@@ -35,14 +35,14 @@ public sealed class DebugLogTests : IDisposable
     {
         using var receiver = new ForegroundDaemon(_receiver);
         using var sender = new ForegroundDaemon(_sender);
-        var receiverKey = KeyPair.GeneratePrivateKey();
+        var receiverKey = KeyGenerator.GeneratePrivateKey();
         WgSharpCli.Ok(_receiver, "wgkey", receiverKey.ToBase64(), "wgport", _receiverPort, "debug");
-        ConfigureSender(KeyPair.DerivePublicKey(receiverKey));
+        ConfigureSender(KeyGenerator.DerivePublicKey(receiverKey));
 
         Trigger();
         Assert.True(sender.WaitForLog("did not complete after 5 seconds, retrying", LogTimeout), sender.Log);
         // X names the peer by the start and end of its public key, as wireguard-go does.
-        string receiverPublic = KeyPair.DerivePublicKey(receiverKey).ToBase64();
+        string receiverPublic = KeyGenerator.DerivePublicKey(receiverKey).ToBase64();
         Assert.Matches(@"Handshake for peer\S*" + System.Text.RegularExpressions.Regex.Escape(receiverPublic[..4]) +
                        @"\S* did not complete after 5 seconds, retrying", sender.Log);
         Assert.True(receiver.WaitForLog("Invalid handshake initiation", LogTimeout), receiver.Log);
@@ -55,8 +55,8 @@ public sealed class DebugLogTests : IDisposable
     {
         using var receiver = new ForegroundDaemon(_receiver);
         using var sender = new ForegroundDaemon(_sender);
-        WgSharpCli.Ok(_receiver, "wgkey", KeyPair.GeneratePrivateKey().ToBase64(), "wgport", _receiverPort);
-        ConfigureSender(KeyPair.DerivePublicKey(KeyPair.GeneratePrivateKey()));
+        WgSharpCli.Ok(_receiver, "wgkey", KeyGenerator.GeneratePrivateKey().ToBase64(), "wgport", _receiverPort);
+        ConfigureSender(KeyGenerator.DerivePublicKey(KeyGenerator.GeneratePrivateKey()));
 
         // Without debug the receiver stays quiet.
         Trigger();
@@ -71,7 +71,7 @@ public sealed class DebugLogTests : IDisposable
     /// <summary>The sender's interface lives in its own rdomain, so the traffic that starts the handshake stays there.</summary>
     private void ConfigureSender(Key receiverPublic)
     {
-        WgSharpCli.Ok(_sender, "wgkey", KeyPair.GeneratePrivateKey().ToBase64(), "debug", "rdomain", $"{_senderRDomain.Number}",
+        WgSharpCli.Ok(_sender, "wgkey", KeyGenerator.GeneratePrivateKey().ToBase64(), "debug", "rdomain", $"{_senderRDomain.Number}",
             "wgpeer", receiverPublic.ToBase64(), "wgendpoint", "127.0.0.1", _receiverPort, "wgaip", $"{ReceiverTunnelAddress}/32");
         WgSharpCli.Ok(_sender, SenderTunnelAddress);
     }

@@ -11,7 +11,7 @@ namespace WgSharp.Tests.BsdCli;
 [Trait(TestTiers.Name, TestTiers.Root)]
 public sealed class ErrorTextTests
 {
-    private static readonly string Peer = KeyPair.DerivePublicKey(KeyPair.GeneratePrivateKey()).ToBase64();
+    private static readonly string Peer = KeyGenerator.DerivePublicKey(KeyGenerator.GeneratePrivateKey()).ToBase64();
 
     [Fact]
     public void BadInputsAreOneShortSentenceWithoutDotNetText()

@@ -55,7 +55,7 @@ public sealed class ManualExampleTests : IDisposable
             string privateLine = WgSharpCli.Wg("showconf", name).EnsureSuccess().StandardOutput
                 .Split('\n').Single(l => l.StartsWith("PrivateKey", StringComparison.Ordinal));
             var privateKey = Key.ParseBase64(privateLine[(privateLine.IndexOf('=') + 1)..].Trim());
-            Assert.Equal(KeyPair.DerivePublicKey(privateKey).ToBase64(), shown);
+            Assert.Equal(KeyGenerator.DerivePublicKey(privateKey).ToBase64(), shown);
         }
 
         // Both interfaces live in their rdomains; the UDP sockets stay in the default namespace.

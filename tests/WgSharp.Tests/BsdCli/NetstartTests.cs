@@ -25,9 +25,9 @@ public sealed class NetstartTests : IDisposable
     [Fact]
     public void AllHostnameWgFilesAreAppliedAndBadLinesReported()
     {
-        var key = KeyPair.GeneratePrivateKey();
-        var peer1 = KeyPair.DerivePublicKey(KeyPair.GeneratePrivateKey());
-        var peer2 = KeyPair.DerivePublicKey(KeyPair.GeneratePrivateKey());
+        var key = KeyGenerator.GeneratePrivateKey();
+        var peer1 = KeyGenerator.DerivePublicKey(KeyGenerator.GeneratePrivateKey());
+        var peer2 = KeyGenerator.DerivePublicKey(KeyGenerator.GeneratePrivateKey());
         string marker = Path.Combine(_directory, "shell.out");
         File.WriteAllText(Path.Combine(_directory, "hostname." + _first), $"""
             wgkey {key.ToBase64()} wgport {_firstPort}

@@ -40,7 +40,7 @@ public sealed class OptionTests : IDisposable
 
     private string ShowConf() => WgSharpCli.Wg("showconf", _if).EnsureSuccess().StandardOutput;
 
-    private static Key NewKey() => KeyPair.GeneratePrivateKey();
+    private static Key NewKey() => KeyGenerator.GeneratePrivateKey();
 
     [Fact]
     public void WgkeyAndWgportAreShownAndSeenByWg()
@@ -48,11 +48,11 @@ public sealed class OptionTests : IDisposable
         var key = NewKey();
         string port = $"{FreePorts.Udp()}";
         WgSharpCli.Ok(_if, "wgkey", key.ToBase64(), "wgport", port);
-        Assert.Contains("\twgpubkey " + KeyPair.DerivePublicKey(key).ToBase64(), StatusLines());
+        Assert.Contains("\twgpubkey " + KeyGenerator.DerivePublicKey(key).ToBase64(), StatusLines());
         Assert.Contains($"\twgport {port}", StatusLines());
         var device = Dump()[0].Split('\t');
         Assert.Equal(key.ToBase64(), device[0]);
-        Assert.Equal(KeyPair.DerivePublicKey(key).ToBase64(), device[1]);
+        Assert.Equal(KeyGenerator.DerivePublicKey(key).ToBase64(), device[1]);
         Assert.Equal(port, device[2]);
         Assert.Contains($"ListenPort = {port}", ShowConf());
 
@@ -67,8 +67,8 @@ public sealed class OptionTests : IDisposable
     [Fact]
     public void PeerOptionsAndTheirNegations()
     {
-        var peer = KeyPair.DerivePublicKey(NewKey());
-        var psk = KeyPair.GeneratePresharedKey();
+        var peer = KeyGenerator.DerivePublicKey(NewKey());
+        var psk = KeyGenerator.GeneratePresharedKey();
         WgSharpCli.Ok(_if, "wgpeer", peer.ToBase64(), "wgpsk", psk.ToBase64(), "wgpka", "25",
             "wgendpoint", "127.0.0.1", "5555", "wgaip", "10.203.0.0/24", "wgaip", "fd00:203::/64", "wgdescr", "branch-office");
 
@@ -107,7 +107,7 @@ public sealed class OptionTests : IDisposable
     [Fact]
     public void RemovingOnePeerAndAllPeers()
     {
-        var peers = Enumerable.Range(0, 3).Select(_ => KeyPair.DerivePublicKey(NewKey())).ToArray();
+        var peers = Enumerable.Range(0, 3).Select(_ => KeyGenerator.DerivePublicKey(NewKey())).ToArray();
         foreach (var (peer, index) in peers.Select((p, i) => (p, i)))
             WgSharpCli.Ok(_if, "wgpeer", peer.ToBase64(), "wgaip", $"10.203.{index}.0/24");
         Assert.Equal(3, Dump().Length - 1);

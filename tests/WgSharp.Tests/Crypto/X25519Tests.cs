@@ -58,7 +58,7 @@ public class X25519Tests
         Assert.Equal(BobPublic, ToHex(pub));
 
         // The same through the Key-level API the CLI uses (`wg pubkey`).
-        Assert.Equal(AlicePublic, KeyPair.DerivePublicKey(new Key(Hex(AlicePrivate))).ToHex());
+        Assert.Equal(AlicePublic, KeyGenerator.DerivePublicKey(new Key(Hex(AlicePrivate))).ToHex());
     }
 
     [Fact]
@@ -96,23 +96,23 @@ public class X25519Tests
     public void AnyRandom32BytesAreAUsablePrivateKey(int seed)
     {
         var raw = new Key(TestBytes.Random(32, seed));
-        var clamped = KeyPair.ClampPrivateKey(raw);
+        var clamped = KeyGenerator.ClampPrivateKey(raw);
 
         var c = clamped.AsSpan();
         Assert.Equal(0, c[0] & 7);
         Assert.Equal(0x40, c[31] & 0xC0);
         Assert.True(c[1..31].SequenceEqual(raw.AsSpan()[1..31]));
-        Assert.Equal(clamped, KeyPair.ClampPrivateKey(clamped)); // idempotent
+        Assert.Equal(clamped, KeyGenerator.ClampPrivateKey(clamped)); // idempotent
 
         // Deriving from the raw bytes equals deriving from the clamped key, and the input is left untouched.
         var rawCopy = raw.ToArray();
-        Assert.Equal(KeyPair.DerivePublicKey(clamped), KeyPair.DerivePublicKey(raw));
+        Assert.Equal(KeyGenerator.DerivePublicKey(clamped), KeyGenerator.DerivePublicKey(raw));
         Assert.Equal(rawCopy, raw.ToArray());
 
         // Agreement with a second random key works both ways, clamped or not.
         var other = new Key(TestBytes.Random(32, seed + 100));
-        var otherPub = KeyPair.DerivePublicKey(other);
-        var myPub = KeyPair.DerivePublicKey(raw);
+        var otherPub = KeyGenerator.DerivePublicKey(other);
+        var myPub = KeyGenerator.DerivePublicKey(raw);
         var s1 = new byte[32];
         var s2 = new byte[32];
         var s3 = new byte[32];
@@ -126,11 +126,11 @@ public class X25519Tests
     [Fact]
     public void GeneratedKeysAreClampedAndDistinct()
     {
-        var a = KeyPair.GeneratePrivateKey();
-        var b = KeyPair.GeneratePrivateKey();
+        var a = KeyGenerator.GeneratePrivateKey();
+        var b = KeyGenerator.GeneratePrivateKey();
         Assert.NotEqual(a, b);
-        Assert.Equal(a, KeyPair.ClampPrivateKey(a));
-        Assert.NotEqual(KeyPair.GeneratePresharedKey(), KeyPair.GeneratePresharedKey());
+        Assert.Equal(a, KeyGenerator.ClampPrivateKey(a));
+        Assert.NotEqual(KeyGenerator.GeneratePresharedKey(), KeyGenerator.GeneratePresharedKey());
     }
 
     // Points of small order (and their non-canonical encodings): every clamped scalar maps them
@@ -147,7 +147,7 @@ public class X25519Tests
     [InlineData("0000000000000000000000000000000000000000000000000000000000000080")] // 0, top bit set
     public void LowOrderPublicKeyIsRefused(string publicKey)
     {
-        var priv = KeyPair.GeneratePrivateKey();
+        var priv = KeyGenerator.GeneratePrivateKey();
         var shared = Enumerable.Repeat((byte)0xAA, 32).ToArray();
         Assert.False(X25519.SharedSecret(priv.AsSpan(), Hex(publicKey), shared));
         Assert.All(shared, b => Assert.Equal(0, b)); // never leaves stale or partial output behind

@@ -26,8 +26,8 @@ public class IdleThreadsTests
                 var socket = UapiProtocol.SocketPathFor(name);
                 Assert.True(DaemonProcess.WaitUntil(() => UapiSocketProbe.IsServing(socket), TimeSpan.FromSeconds(15)), output.ToString());
                 var client = new UapiClient(socket);
-                var peer = KeyPair.DerivePublicKey(KeyPair.GeneratePrivateKey());
-                Assert.True(client.Set($"private_key={KeyPair.GeneratePrivateKey().ToHex()}\nlisten_port=0\npublic_key={peer.ToHex()}\n" +
+                var peer = KeyGenerator.DerivePublicKey(KeyGenerator.GeneratePrivateKey());
+                Assert.True(client.Set($"private_key={KeyGenerator.GeneratePrivateKey().ToHex()}\nlisten_port=0\npublic_key={peer.ToHex()}\n" +
                     "allowed_ip=10.233.0.2/32\nendpoint=127.0.0.1:9\n").IsOk);
                 for (int i = 0; i < 5; i++) client.Get(); // connections come and go
 

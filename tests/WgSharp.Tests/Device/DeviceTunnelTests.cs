@@ -35,7 +35,7 @@ public class DeviceTunnelTests(ITestOutputHelper output)
     public void PingAndHundredMegabytesBothWaysForBothInnerFamilies(bool outerIPv6, bool withPresharedKey)
     {
         using var net = new TwoNamespaces();
-        Key? psk = withPresharedKey ? KeyPair.GeneratePresharedKey() : null;
+        Key? psk = withPresharedKey ? KeyGenerator.GeneratePresharedKey() : null;
         var (a, b) = ConnectPair(net, outerIPv6, psk);
         using (a)
         using (b)
@@ -218,7 +218,7 @@ public class DeviceTunnelTests(ITestOutputHelper output)
         const double scale = 20; // 5 s -> 0.25 s, 90 s -> 4.5 s
         using var net = new TwoNamespaces();
         using var a = WgSharpPeer.Start(net.A, new DeviceOptions { Debug = true, TimeProvider = new ScaledTimeProvider(scale) });
-        var silent = KeyPair.DerivePublicKey(KeyPair.GeneratePrivateKey());
+        var silent = KeyGenerator.DerivePublicKey(KeyGenerator.GeneratePrivateKey());
         a.SetPeer(silent, "10.200.0.9/32", $"{OuterB4}:9"); // nothing listens there
         a.AddAddressAndUp($"{InnerA4}/24");
 

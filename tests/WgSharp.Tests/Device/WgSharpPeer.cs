@@ -23,7 +23,7 @@ internal sealed class WgSharpPeer : IDisposable
         _server = server;
         Log = log;
         PrivateKey = privateKey;
-        PublicKey = KeyPair.DerivePublicKey(privateKey);
+        PublicKey = KeyGenerator.DerivePublicKey(privateKey);
     }
 
     public NetworkNamespace Namespace { get; }
@@ -41,7 +41,7 @@ internal sealed class WgSharpPeer : IDisposable
         var log = new CapturingLogger();
         options ??= new DeviceOptions { Debug = true };
         var device = new WireGuardDevice(new LinuxTunnel(tun, options.Offloads), new LinuxDatagramTransportFactory(netns.Name, options.Offloads), log, options);
-        var privateKey = KeyPair.GeneratePrivateKey();
+        var privateKey = KeyGenerator.GeneratePrivateKey();
         var result = device.Apply(new DeviceUpdate { PrivateKey = privateKey, ListenPort = listenPort == 0 ? null : listenPort });
         if (!result.IsOk) throw new InvalidOperationException(result.Message);
         var server = UapiServer.Start(device, log);

@@ -45,7 +45,7 @@ public class WireGuardGoInteropTests(ITestOutputHelper output)
     public void HandshakeAndDataBothWays(bool wgsharpInitiates, bool outerIPv6, bool withPresharedKey)
     {
         using var net = new TwoNamespaces();
-        var (ours, theirs) = Connect(net, outerIPv6, withPresharedKey ? KeyPair.GeneratePresharedKey() : null);
+        var (ours, theirs) = Connect(net, outerIPv6, withPresharedKey ? KeyGenerator.GeneratePresharedKey() : null);
         using (ours)
         using (theirs)
         {

@@ -15,8 +15,8 @@ internal sealed class EmbeddedPair : IAsyncDisposable
     public NetworkNamespace NamespaceB { get; } = NetworkNamespace.Create();
     public WireGuardInterface A { get; private set; } = null!;
     public WireGuardInterface B { get; private set; } = null!;
-    public Key KeyA { get; } = KeyPair.GeneratePrivateKey();
-    public Key KeyB { get; } = KeyPair.GeneratePrivateKey();
+    public Key KeyA { get; } = KeyGenerator.GeneratePrivateKey();
+    public Key KeyB { get; } = KeyGenerator.GeneratePrivateKey();
 
     public static async Task<EmbeddedPair> StartAsync(bool controlSocket = false)
     {
@@ -53,7 +53,7 @@ internal sealed class EmbeddedPair : IAsyncDisposable
         [
             new PeerConfiguration
             {
-                PublicKey = KeyPair.DerivePublicKey(peer),
+                PublicKey = KeyGenerator.DerivePublicKey(peer),
                 Endpoint = new IPEndPoint(IPAddress.Loopback, peerPort),
                 AllowedIPs = [IPNetwork.Parse(allowedIp)],
             },

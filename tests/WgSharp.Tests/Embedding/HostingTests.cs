@@ -16,8 +16,8 @@ public class HostingTests
     public async Task AHostStartsItsInterfacesAndRemovesThemWhenItStops()
     {
         using var netns = NetworkNamespace.Create();
-        var first = EmbeddedPair.Options(netns, KeyPair.GeneratePrivateKey());
-        var second = EmbeddedPair.Options(netns, KeyPair.GeneratePrivateKey());
+        var first = EmbeddedPair.Options(netns, KeyGenerator.GeneratePrivateKey());
+        var second = EmbeddedPair.Options(netns, KeyGenerator.GeneratePrivateKey());
         var builder = Host.CreateApplicationBuilder();
         builder.Services.AddWireGuardInterface(first).AddWireGuardInterface(second);
         using var host = builder.Build();
@@ -27,7 +27,7 @@ public class HostingTests
         Assert.Equal([first.Name, second.Name], services.Select(s => s.Interface!.Name));
         Assert.True(NetNs.LinkExists(netns.Name, first.Name));
         Assert.True(NetNs.LinkExists(netns.Name, second.Name));
-        Assert.Equal(KeyPair.DerivePublicKey(first.Configuration.PrivateKey!.Value), services[0].Interface!.GetStatus().PublicKey);
+        Assert.Equal(KeyGenerator.DerivePublicKey(first.Configuration.PrivateKey!.Value), services[0].Interface!.GetStatus().PublicKey);
 
         await host.StopAsync();
 
@@ -40,7 +40,7 @@ public class HostingTests
     public async Task AnInterfaceThatCannotStartFailsTheHostAndUndoesTheOthers()
     {
         using var netns = NetworkNamespace.Create();
-        var good = EmbeddedPair.Options(netns, KeyPair.GeneratePrivateKey());
+        var good = EmbeddedPair.Options(netns, KeyGenerator.GeneratePrivateKey());
         var bad = new WireGuardInterfaceOptions { Name = TestNames.NewInterface(), NetworkNamespace = TestNames.NewNamespace() };
         var builder = Host.CreateApplicationBuilder();
         builder.Services.AddWireGuardInterface(good).AddWireGuardInterface(bad);
@@ -56,7 +56,7 @@ public class HostingTests
     public async Task WithStopHostWhenGoneADeletedInterfaceStopsTheHost()
     {
         using var netns = NetworkNamespace.Create();
-        var options = EmbeddedPair.Options(netns, KeyPair.GeneratePrivateKey());
+        var options = EmbeddedPair.Options(netns, KeyGenerator.GeneratePrivateKey());
         var builder = Host.CreateApplicationBuilder();
         builder.Services.AddWireGuardInterface(options, stopHostWhenGone: true);
         using var host = builder.Build();

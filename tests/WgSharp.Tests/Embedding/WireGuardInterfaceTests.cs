@@ -22,10 +22,10 @@ public class WireGuardInterfaceTests
 
         var status = pair.A.GetStatus();
         Assert.Equal(pair.A.Name, status.Name);
-        Assert.Equal(KeyPair.DerivePublicKey(pair.KeyA), status.PublicKey);
+        Assert.Equal(KeyGenerator.DerivePublicKey(pair.KeyA), status.PublicKey);
         Assert.Equal(pair.A.ListenPort, status.ListenPort);
         var peer = Assert.Single(status.Peers);
-        Assert.Equal(KeyPair.DerivePublicKey(pair.KeyB), peer.PublicKey);
+        Assert.Equal(KeyGenerator.DerivePublicKey(pair.KeyB), peer.PublicKey);
         Assert.Equal([IPNetwork.Parse("10.77.0.2/32")], peer.AllowedIPs);
         Assert.NotNull(peer.LastHandshake);
         Assert.True(peer.SentBytes > 0 && peer.ReceivedBytes > 0);
@@ -60,7 +60,7 @@ public class WireGuardInterfaceTests
 
         var dump = CommandRunner.Run("wg", ["show", pair.A.Name, "dump"]).EnsureSuccess().StandardOutput;
 
-        Assert.Contains(KeyPair.DerivePublicKey(pair.KeyB).ToBase64(), dump);
+        Assert.Contains(KeyGenerator.DerivePublicKey(pair.KeyB).ToBase64(), dump);
         Assert.Contains($"127.0.0.1:{pair.B.ListenPort}", dump);
     }
 
@@ -68,7 +68,7 @@ public class WireGuardInterfaceTests
     public async Task DeletingTheKernelInterfaceRaisesGoneAndCompletes()
     {
         using var netns = NetworkNamespace.Create();
-        await using var wg = await WireGuardInterface.StartAsync(EmbeddedPair.Options(netns, KeyPair.GeneratePrivateKey()));
+        await using var wg = await WireGuardInterface.StartAsync(EmbeddedPair.Options(netns, KeyGenerator.GeneratePrivateKey()));
         int raised = 0;
         wg.Gone += (_, _) => Interlocked.Increment(ref raised);
 
@@ -84,7 +84,7 @@ public class WireGuardInterfaceTests
     public async Task RemovingTheControlSocketFileRaisesGoneAsWgQuickDownExpects()
     {
         using var netns = NetworkNamespace.Create();
-        await using var wg = await WireGuardInterface.StartAsync(EmbeddedPair.Options(netns, KeyPair.GeneratePrivateKey(), controlSocket: true));
+        await using var wg = await WireGuardInterface.StartAsync(EmbeddedPair.Options(netns, KeyGenerator.GeneratePrivateKey(), controlSocket: true));
         int raised = 0;
         wg.Gone += (_, _) => Interlocked.Increment(ref raised);
 
@@ -98,7 +98,7 @@ public class WireGuardInterfaceTests
     public async Task DisposingRemovesTheKernelInterfaceAndTheControlSocket()
     {
         using var netns = NetworkNamespace.Create();
-        var wg = await WireGuardInterface.StartAsync(EmbeddedPair.Options(netns, KeyPair.GeneratePrivateKey(), controlSocket: true));
+        var wg = await WireGuardInterface.StartAsync(EmbeddedPair.Options(netns, KeyGenerator.GeneratePrivateKey(), controlSocket: true));
         var socket = $"/var/run/wireguard/{wg.Name}.sock";
         Assert.True(NetNs.LinkExists(netns.Name, wg.Name));
         Assert.True(File.Exists(socket));
@@ -115,7 +115,7 @@ public class WireGuardInterfaceTests
     public async Task TheNameOfAnExistingNonTunInterfaceFailsWithInterfaceExists()
     {
         using var netns = NetworkNamespace.Create(); // its own lo: the one interface every namespace has
-        var options = EmbeddedPair.Options(netns, KeyPair.GeneratePrivateKey()) with { Name = "lo" };
+        var options = EmbeddedPair.Options(netns, KeyGenerator.GeneratePrivateKey()) with { Name = "lo" };
 
         var e = await Assert.ThrowsAsync<WireGuardException>(() => WireGuardInterface.StartAsync(options));
 
@@ -129,7 +129,7 @@ public class WireGuardInterfaceTests
         using var netns = NetworkNamespace.Create();
         using var taken = new UdpClient(new IPEndPoint(IPAddress.Any, 0));
         var port = ((IPEndPoint)taken.Client.LocalEndPoint!).Port;
-        var options = EmbeddedPair.Options(netns, KeyPair.GeneratePrivateKey()) is var o
+        var options = EmbeddedPair.Options(netns, KeyGenerator.GeneratePrivateKey()) is var o
             ? o with { Configuration = o.Configuration with { ListenPort = port } } : null!;
 
         var e = await Assert.ThrowsAsync<WireGuardException>(() => WireGuardInterface.StartAsync(options));
@@ -182,7 +182,7 @@ public class WireGuardInterfaceTests
             Name = TestNames.NewInterface(),
             Configuration = new InterfaceConfiguration
             {
-                Peers = [new PeerConfiguration { PublicKey = KeyPair.DerivePublicKey(KeyPair.GeneratePrivateKey()), PersistentKeepalive = TimeSpan.FromDays(2) }],
+                Peers = [new PeerConfiguration { PublicKey = KeyGenerator.DerivePublicKey(KeyGenerator.GeneratePrivateKey()), PersistentKeepalive = TimeSpan.FromDays(2) }],
             },
         };
         var e = await Assert.ThrowsAsync<WireGuardException>(() => WireGuardInterface.StartAsync(options));
@@ -193,7 +193,7 @@ public class WireGuardInterfaceTests
     public async Task ACancelledStartCreatesNothing()
     {
         using var netns = NetworkNamespace.Create();
-        var options = EmbeddedPair.Options(netns, KeyPair.GeneratePrivateKey());
+        var options = EmbeddedPair.Options(netns, KeyGenerator.GeneratePrivateKey());
         using var cancelled = new CancellationTokenSource();
         await cancelled.CancelAsync();
 
@@ -207,7 +207,7 @@ public class WireGuardInterfaceTests
     {
         // Issue 22: a status is for logs and debuggers, so it shows the peer's public key; it holds no secret at all
         // (HasPresharedKey, not the key; the records' text is checked against secrets in PublicRecordTextTests).
-        var publicKey = KeyPair.DerivePublicKey(KeyPair.GeneratePrivateKey());
+        var publicKey = KeyGenerator.DerivePublicKey(KeyGenerator.GeneratePrivateKey());
         var status = new WireGuardPeerStatus { PublicKey = publicKey, HasPresharedKey = true };
         Assert.Contains(publicKey.ToBase64(), status.ToString());
         Assert.DoesNotContain(typeof(WireGuardPeerStatus).GetProperties(), p => p.PropertyType == typeof(Key) && p.Name != nameof(WireGuardPeerStatus.PublicKey));

@@ -9,10 +9,10 @@ namespace WgSharp.Tests.Hardening;
 /// </summary>
 public sealed class IfconfigKeyEchoTests : IDisposable
 {
-    private static readonly Key PrivateKey = KeyPair.ClampPrivateKey(KeyPair.GeneratePrivateKey());
+    private static readonly Key PrivateKey = KeyGenerator.ClampPrivateKey(KeyGenerator.GeneratePrivateKey());
     private static readonly string Base64 = PrivateKey.ToBase64();
     private static readonly string Hex = PrivateKey.ToHex();
-    private static readonly string PeerKey = KeyPair.DerivePublicKey(KeyPair.GeneratePrivateKey()).ToBase64();
+    private static readonly string PeerKey = KeyGenerator.DerivePublicKey(KeyGenerator.GeneratePrivateKey()).ToBase64();
 
     private readonly string _directory = Directory.CreateTempSubdirectory("wgsh-keyecho-").FullName;
 

@@ -31,7 +31,7 @@ public sealed class ServiceNetstartTrustTests : IDisposable
 
     private void WriteFile(UnixFileMode mode, int owner = 0)
     {
-        File.WriteAllText(FilePath, $"!touch {Marker}\nwgkey {KeyPair.GeneratePrivateKey().ToBase64()}\n");
+        File.WriteAllText(FilePath, $"!touch {Marker}\nwgkey {KeyGenerator.GeneratePrivateKey().ToBase64()}\n");
         File.SetUnixFileMode(FilePath, mode);
         if (owner != 0) WgSharpCli.Shell($"chown {owner} {FilePath}").EnsureSuccess();
     }

@@ -9,8 +9,8 @@ namespace WgSharp.Tests.Ifconfig;
 public class StatusFormatterTests
 {
     private static readonly DateTimeOffset Now = DateTimeOffset.FromUnixTimeSeconds(1_700_000_000);
-    private static readonly Key PrivateKey = KeyPair.ClampPrivateKey(TestKeys.Make(0x41));
-    private static readonly Key PublicKey = KeyPair.DerivePublicKey(PrivateKey);
+    private static readonly Key PrivateKey = KeyGenerator.ClampPrivateKey(TestKeys.Make(0x41));
+    private static readonly Key PublicKey = KeyGenerator.DerivePublicKey(PrivateKey);
 
     private static IpPrefix P(string address, int bits) => new(IPAddress.Parse(address), bits);
 

@@ -88,6 +88,6 @@ public class WireGuardGoHarnessTests(ITestOutputHelper output)
         var (privateKey, publicKey) = WgKeys.Generate();
         Assert.Equal(publicKey, WgKeys.PublicKeyWithWgTool(privateKey));
         var (toolPrivate, toolPublic) = WgKeys.GenerateWithWgTool();
-        Assert.Equal(toolPublic, WgSharp.Keys.KeyPair.DerivePublicKey(toolPrivate));
+        Assert.Equal(toolPublic, WgSharp.Keys.KeyGenerator.DerivePublicKey(toolPrivate));
     }
 }

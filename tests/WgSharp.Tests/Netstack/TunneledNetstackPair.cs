@@ -47,8 +47,8 @@ internal sealed class TunneledNetstackPair : IDisposable
             Device = new WireGuardDevice(new NetstackTunnel(Stack, "ns" + host.Address.GetAddressBytes()[^1]), host, new CapturingLogger(), options ?? new DeviceOptions());
             var routes = Device.AllowedIps;
             Stack.Routes = destination => routes.Lookup(destination) is not null;
-            PrivateKey = KeyPair.GeneratePrivateKey();
-            PublicKey = KeyPair.DerivePublicKey(PrivateKey);
+            PrivateKey = KeyGenerator.GeneratePrivateKey();
+            PublicKey = KeyGenerator.DerivePublicKey(PrivateKey);
             Apply(new DeviceUpdate { PrivateKey = PrivateKey });
         }
 

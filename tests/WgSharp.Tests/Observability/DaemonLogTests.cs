@@ -28,8 +28,8 @@ public sealed class DaemonLogTests : IDisposable
     public void DetachedDaemonLogsToSyslogAndDebugOnARunningInterfaceShowsThere()
     {
         using var syslog = new FakeSyslog();
-        var key = KeyPair.GeneratePrivateKey();
-        var peer = KeyPair.DerivePublicKey(KeyPair.GeneratePrivateKey());
+        var key = KeyGenerator.GeneratePrivateKey();
+        var peer = KeyGenerator.DerivePublicKey(KeyGenerator.GeneratePrivateKey());
         var environment = new Dictionary<string, string> { [SyslogLoggerProvider.SocketVariable] = syslog.Path, ["LOG_LEVEL"] = "" };
         WgSharpCli.Shell($"wgsharp {_name} create wgkey {key.ToBase64()}", environment).EnsureSuccess();
 
@@ -53,8 +53,8 @@ public sealed class DaemonLogTests : IDisposable
     {
         using var daemon = new ForegroundDaemon(_name, environment: new Dictionary<string, string> { [JournalLoggerProvider.StreamVariable] = "8:12345" });
         Assert.True(daemon.WaitForLog($"<6>{_name}: device started", LogTimeout), daemon.Log);
-        WgSharpCli.Ok(_name, "wgkey", KeyPair.GeneratePrivateKey().ToBase64(), "debug");
-        WgSharpCli.Ok(_name, "wgpeer", KeyPair.DerivePublicKey(KeyPair.GeneratePrivateKey()).ToBase64(), "wgendpoint", "127.0.0.1", "9", "wgpka", "1");
+        WgSharpCli.Ok(_name, "wgkey", KeyGenerator.GeneratePrivateKey().ToBase64(), "debug");
+        WgSharpCli.Ok(_name, "wgpeer", KeyGenerator.DerivePublicKey(KeyGenerator.GeneratePrivateKey()).ToBase64(), "wgendpoint", "127.0.0.1", "9", "wgpka", "1");
         Assert.True(daemon.WaitForLog("<7>" + _name + ": Sending handshake initiation", LogTimeout), daemon.Log);
         Assert.True(daemon.WaitForLog($"<6>{_name}: configuration changed: private key set, debug on", LogTimeout), daemon.Log);
     }
@@ -88,9 +88,9 @@ public sealed class DaemonLogTests : IDisposable
     [Fact]
     public void ConfigurationChangesNameNoKey()
     {
-        var psk = KeyPair.GeneratePrivateKey();
-        var update = new DeviceUpdate { PrivateKey = KeyPair.GeneratePrivateKey(), ListenPort = 51820 };
-        var peer = new PeerUpdate(KeyPair.DerivePublicKey(psk)) { PresharedKey = psk };
+        var psk = KeyGenerator.GeneratePrivateKey();
+        var update = new DeviceUpdate { PrivateKey = KeyGenerator.GeneratePrivateKey(), ListenPort = 51820 };
+        var peer = new PeerUpdate(KeyGenerator.DerivePublicKey(psk)) { PresharedKey = psk };
         update.Peers.Add(peer);
         Assert.Equal("private key set, listen port 51820", ConfigurationLog.DescribeInterface(update));
         Assert.Equal("preshared key set", ConfigurationLog.DescribePeer(peer));

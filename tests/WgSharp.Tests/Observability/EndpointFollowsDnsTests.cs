@@ -31,15 +31,15 @@ public sealed class EndpointFollowsDnsTests
         try
         {
             File.WriteAllText(hosts, $"127.0.0.1 localhost\n{TwoNamespaces.OuterB4} {HostName}\n");
-            Key keyA = KeyPair.GeneratePrivateKey(), keyB = KeyPair.GeneratePrivateKey();
+            Key keyA = KeyGenerator.GeneratePrivateKey(), keyB = KeyGenerator.GeneratePrivateKey();
             string[] environment = ["WGSHARP_TIME_SCALE=10", "LOG_LEVEL=", $"{SyslogLoggerProvider.SocketVariable}={syslog.Path}"];
             CommandResult Wgsharp(NetworkNamespace ns, params string[] args) => OperatorCli.OkWithEnvironment(ns, environment, args);
 
             Wgsharp(net.B, b, "create", "wgkey", keyB.ToBase64(), "wgport", "51822",
-                "wgpeer", KeyPair.DerivePublicKey(keyA).ToBase64(), "wgaip", "10.234.0.1/32");
+                "wgpeer", KeyGenerator.DerivePublicKey(keyA).ToBase64(), "wgaip", "10.234.0.1/32");
             Wgsharp(net.B, b, "10.234.0.2/24", "up");
             Wgsharp(net.A, a, "create", "wgkey", keyA.ToBase64(), "wgport", "51821",
-                "wgpeer", KeyPair.DerivePublicKey(keyB).ToBase64(), "wgendpoint", HostName, "51822", "wgaip", "10.234.0.2/32");
+                "wgpeer", KeyGenerator.DerivePublicKey(keyB).ToBase64(), "wgendpoint", HostName, "51822", "wgaip", "10.234.0.2/32");
             Wgsharp(net.A, a, "10.234.0.1/24", "up");
             Assert.True(NetworkChecks.WaitForPing(net.A, "10.234.0.2", TimeSpan.FromSeconds(15)), syslog.Text);
             Assert.Contains($"endpoint_host={HostName}:51822\n", GetExtended(a)); // the daemon kept the name

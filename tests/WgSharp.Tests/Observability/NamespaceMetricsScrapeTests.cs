@@ -30,15 +30,15 @@ public sealed partial class NamespaceMetricsScrapeTests
         string metricsUrl = $"http://{TwoNamespaces.OuterB4}:{MetricsPort}/metrics";
         try
         {
-            Key keyA = KeyPair.GeneratePrivateKey(), keyB = KeyPair.GeneratePrivateKey();
-            string publicA = KeyPair.DerivePublicKey(keyA).ToBase64();
+            Key keyA = KeyGenerator.GeneratePrivateKey(), keyB = KeyGenerator.GeneratePrivateKey();
+            string publicA = KeyGenerator.DerivePublicKey(keyA).ToBase64();
             string[] quiet = ["LOG_LEVEL=", $"{SyslogLoggerProvider.SocketVariable}={syslog.Path}"];
 
             OperatorCli.OkWithEnvironment(net.B, [.. quiet, $"WGSHARP_METRICS={TwoNamespaces.OuterB4}:{MetricsPort}"], b, "create", "wgkey", keyB.ToBase64(), "wgport", "51822",
                 "wgpeer", publicA, "wgaip", InnerA + "/32");
             OperatorCli.OkWithEnvironment(net.B, quiet, b, InnerB + "/24", "up");
             OperatorCli.OkWithEnvironment(net.A, quiet, a, "create", "wgkey", keyA.ToBase64(), "wgport", "51821",
-                "wgpeer", KeyPair.DerivePublicKey(keyB).ToBase64(), "wgendpoint", TwoNamespaces.OuterB4, "51822", "wgaip", InnerB + "/32");
+                "wgpeer", KeyGenerator.DerivePublicKey(keyB).ToBase64(), "wgendpoint", TwoNamespaces.OuterB4, "51822", "wgaip", InnerB + "/32");
             OperatorCli.OkWithEnvironment(net.A, quiet, a, InnerA + "/24", "up");
 
             var before = Scrape(net.B, metricsUrl);

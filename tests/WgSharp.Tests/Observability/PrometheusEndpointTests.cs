@@ -37,14 +37,14 @@ public sealed class PrometheusEndpointTests : IDisposable
         int port = FreePorts.Tcp();
         using var receiver = new ForegroundDaemon(_receiver, environment: new Dictionary<string, string> { ["WGSHARP_METRICS"] = port.ToString(CultureInfo.InvariantCulture) });
         using var sender = new ForegroundDaemon(_sender);
-        Key receiverKey = KeyPair.GeneratePrivateKey(), senderKey = KeyPair.GeneratePrivateKey();
-        string senderPublic = KeyPair.DerivePublicKey(senderKey).ToBase64();
+        Key receiverKey = KeyGenerator.GeneratePrivateKey(), senderKey = KeyGenerator.GeneratePrivateKey();
+        string senderPublic = KeyGenerator.DerivePublicKey(senderKey).ToBase64();
         int udpPort = FreePorts.Udp();
         WgSharpCli.Ok(_receiver, "wgkey", receiverKey.ToBase64(), "wgport", udpPort.ToString(CultureInfo.InvariantCulture), "rdomain", $"{ReceiverRDomain}",
             "wgpeer", senderPublic, "wgaip", "10.231.0.1/32");
         WgSharpCli.Ok(_receiver, "10.231.0.2/24", "up");
         WgSharpCli.Ok(_sender, "wgkey", senderKey.ToBase64(), "rdomain", $"{SenderRDomain}",
-            "wgpeer", KeyPair.DerivePublicKey(receiverKey).ToBase64(), "wgendpoint", "127.0.0.1", udpPort.ToString(CultureInfo.InvariantCulture), "wgaip", "10.231.0.2/32");
+            "wgpeer", KeyGenerator.DerivePublicKey(receiverKey).ToBase64(), "wgendpoint", "127.0.0.1", udpPort.ToString(CultureInfo.InvariantCulture), "wgaip", "10.231.0.2/32");
         WgSharpCli.Ok(_sender, "10.231.0.1/24", "up");
 
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };

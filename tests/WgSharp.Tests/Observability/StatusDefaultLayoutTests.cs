@@ -14,7 +14,7 @@ namespace WgSharp.Tests.Observability;
 public class StatusDefaultLayoutTests
 {
     private static readonly DateTimeOffset Now = DateTimeOffset.FromUnixTimeSeconds(1_700_000_000);
-    private static readonly Key PublicKey = KeyPair.DerivePublicKey(KeyPair.ClampPrivateKey(TestKeys.Make(0x41)));
+    private static readonly Key PublicKey = KeyGenerator.DerivePublicKey(KeyGenerator.ClampPrivateKey(TestKeys.Make(0x41)));
 
     private static IpPrefix P(string address, int bits) => new(IPAddress.Parse(address), bits);
 

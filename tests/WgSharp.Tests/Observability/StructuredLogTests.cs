@@ -94,7 +94,7 @@ public class StructuredLogTests
         using var pair = new InMemoryPair();
         var log = new CapturingLogger();
         var control = new ConfigurationLog(pair.A.Device, log);
-        var psk = KeyPair.GeneratePrivateKey();
+        var psk = KeyGenerator.GeneratePrivateKey();
         var update = new DeviceUpdate { ListenPort = 0 };
         update.Peers.Add(new PeerUpdate(pair.B.PublicKey) { PersistentKeepalive = 25, PresharedKey = psk });
         Assert.True(control.Apply(update).IsOk);

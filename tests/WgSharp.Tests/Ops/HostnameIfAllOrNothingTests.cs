@@ -38,11 +38,11 @@ public sealed class HostnameIfAllOrNothingTests : IDisposable
     [Fact]
     public void AQuotedDescriptionAppliesAndAFileWithABadLineAppliesNothing()
     {
-        var peer = KeyPair.DerivePublicKey(KeyPair.GeneratePrivateKey()).ToBase64();
+        var peer = KeyGenerator.DerivePublicKey(KeyGenerator.GeneratePrivateKey()).ToBase64();
         File.WriteAllText(Path.Combine(_directory, "hostname." + _good),
-            $"wgkey {KeyPair.GeneratePrivateKey().ToBase64()}\nwgpeer {peer} wgdescr \"peer nine\" wgaip 10.208.0.9/32\ninet 10.208.0.1/24\nup\n");
+            $"wgkey {KeyGenerator.GeneratePrivateKey().ToBase64()}\nwgpeer {peer} wgdescr \"peer nine\" wgaip 10.208.0.9/32\ninet 10.208.0.1/24\nup\n");
         File.WriteAllText(Path.Combine(_directory, "hostname." + _bad),
-            $"wgkey {KeyPair.GeneratePrivateKey().ToBase64()}\nwgpeer {peer} wgdescr \"peer nine\" wgaip 10.209.0.9/32 wgport 99999\ninet 10.209.0.1/24\nup\n");
+            $"wgkey {KeyGenerator.GeneratePrivateKey().ToBase64()}\nwgpeer {peer} wgdescr \"peer nine\" wgaip 10.209.0.9/32 wgport 99999\ninet 10.209.0.1/24\nup\n");
         var env = new Dictionary<string, string> { ["WGSHARP_HOSTNAME_DIR"] = _directory };
 
         var good = WgSharpCli.Shell($"wgsharp netstart {_good}", env);

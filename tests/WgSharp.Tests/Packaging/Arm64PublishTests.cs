@@ -38,7 +38,7 @@ public sealed class Arm64PublishTests : IDisposable
         // pubkey is X25519 in the arm64 libsodium.so: the same public key this process derives.
         var pubkey = RunArm64(Path.Combine(output, "wgsharp"), "pubkey", standardInput: genkey.StandardOutput);
         Assert.True(pubkey.ExitCode == 0, pubkey.StandardError);
-        Assert.Equal(KeyPair.DerivePublicKey(privateKey).ToBase64(), pubkey.StandardOutput.Trim());
+        Assert.Equal(KeyGenerator.DerivePublicKey(privateKey).ToBase64(), pubkey.StandardOutput.Trim());
     }
 
     /// <summary>e_machine of an ELF file (little-endian, the only kind Linux x86_64 and aarch64 use).</summary>

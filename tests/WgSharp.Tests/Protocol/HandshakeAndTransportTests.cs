@@ -12,7 +12,7 @@ public class HandshakeAndTransportTests
     [InlineData(true)]
     public void HandshakeThenDataBothWays(bool withPresharedKey)
     {
-        var h = new ProtocolHarness(withPresharedKey ? KeyPair.GeneratePresharedKey() : null);
+        var h = new ProtocolHarness(withPresharedKey ? KeyGenerator.GeneratePresharedKey() : null);
         Assert.Equal(withPresharedKey, h.A.Peer.Handshake.HasPresharedKey);
         Assert.Equal(SealStatus.NoSession, h.A.Peer.Seal([1, 2, 3], new byte[64], h.Clock.Now, ProtocolHarness.Mtu, out _, out bool rekey));
         Assert.True(rekey);
@@ -103,7 +103,7 @@ public class HandshakeAndTransportTests
     public void MismatchedPresharedKeysNeverYieldASession()
     {
         var h = new ProtocolHarness();
-        h.A.Peer.SetPresharedKey(KeyPair.GeneratePresharedKey());
+        h.A.Peer.SetPresharedKey(KeyGenerator.GeneratePresharedKey());
         var initiation = h.Initiate(h.A)!;
         // The initiation does not involve the psk, so the responder answers; the response cannot authenticate.
         Assert.Equal(HandshakeOutcome.ResponseWritten, h.DeliverHandshake(h.B, initiation, out var response).Outcome);
@@ -137,7 +137,7 @@ public class HandshakeAndTransportTests
         Assert.Same(session, h.A.Peer.Keypairs.Current);
         Assert.True(h.Receive(h.B, h.SealOrFail(h.A, [1])).IsOk);
 
-        h.A.Engine.SetPrivateKey(KeyPair.GeneratePrivateKey());
+        h.A.Engine.SetPrivateKey(KeyGenerator.GeneratePrivateKey());
         Assert.Null(h.A.Peer.Keypairs.Current);
         Assert.True(session!.IsZeroed);
         Assert.Equal(0, h.A.Engine.Indices.Count);

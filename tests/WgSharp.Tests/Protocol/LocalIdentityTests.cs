@@ -10,14 +10,14 @@ public class LocalIdentityTests
     public void AHandshakeHoldingTheOldKeysIsNotHandedZeroedKeysWhenTheKeyChanges()
     {
         var identity = new LocalIdentity();
-        var first = KeyPair.GeneratePrivateKey();
+        var first = KeyGenerator.GeneratePrivateKey();
         identity.SetPrivateKey(first);
-        var expected = KeyPair.ClampPrivateKey(first).AsSpan().ToArray();
+        var expected = KeyGenerator.ClampPrivateKey(first).AsSpan().ToArray();
 
         using (var held = identity.Hold()) // a handshake worker in the middle of its Diffie-Hellman
         {
             var old = held.Keys!;
-            identity.SetPrivateKey(KeyPair.GeneratePrivateKey()); // the control plane swaps the key meanwhile
+            identity.SetPrivateKey(KeyGenerator.GeneratePrivateKey()); // the control plane swaps the key meanwhile
             Assert.NotSame(old, identity.Keys);
             Assert.Equal(expected, old.PrivateKey.ToArray()); // still whole while held
         }
@@ -27,7 +27,7 @@ public class LocalIdentityTests
     public void TheOldKeysAreZeroedWhenTheLastHoldIsLetGo()
     {
         var identity = new LocalIdentity();
-        identity.SetPrivateKey(KeyPair.GeneratePrivateKey());
+        identity.SetPrivateKey(KeyGenerator.GeneratePrivateKey());
         var held = identity.Hold();
         var old = held.Keys!;
         identity.SetPrivateKey(null);
@@ -42,9 +42,9 @@ public class LocalIdentityTests
     public void KeysNoHandshakeHoldsAreZeroedAtOnce()
     {
         var identity = new LocalIdentity();
-        identity.SetPrivateKey(KeyPair.GeneratePrivateKey());
+        identity.SetPrivateKey(KeyGenerator.GeneratePrivateKey());
         var old = identity.Keys!;
-        identity.SetPrivateKey(KeyPair.GeneratePrivateKey());
+        identity.SetPrivateKey(KeyGenerator.GeneratePrivateKey());
         Assert.All(old.PrivateKey.ToArray(), b => Assert.Equal(0, b));
     }
 }

@@ -17,12 +17,12 @@ public class ParallelHandshakeTests
     public void ABurstOfClientsHandledByFourWorkersAllGetASession()
     {
         var server = new ProtocolEngine();
-        server.SetPrivateKey(KeyPair.GeneratePrivateKey());
+        server.SetPrivateKey(KeyGenerator.GeneratePrivateKey());
         var serverPublic = server.Identity.PublicKey!.Value;
         var clients = Enumerable.Range(0, 300).Select(_ =>
         {
             var engine = new ProtocolEngine();
-            engine.SetPrivateKey(KeyPair.GeneratePrivateKey());
+            engine.SetPrivateKey(KeyGenerator.GeneratePrivateKey());
             var peer = engine.AddPeer(serverPublic)!;
             Assert.NotNull(server.AddPeer(engine.Identity.PublicKey!.Value));
             return (Engine: engine, Peer: peer);
@@ -70,8 +70,8 @@ public class ParallelHandshakeTests
     public void AKeyPairReadWhileThePrivateKeyChangesIsAlwaysOneIdentity()
     {
         var identity = new WgSharp.Protocol.Noise.LocalIdentity();
-        identity.SetPrivateKey(KeyPair.GeneratePrivateKey());
-        var keys = Enumerable.Range(0, 64).Select(_ => KeyPair.GeneratePrivateKey()).ToArray();
+        identity.SetPrivateKey(KeyGenerator.GeneratePrivateKey());
+        var keys = Enumerable.Range(0, 64).Select(_ => KeyGenerator.GeneratePrivateKey()).ToArray();
         int checkedPairs = 0, mixed = 0;
         using var stop = new CancellationTokenSource();
         var readers = Enumerable.Range(0, 2).Select(_ => new Thread(() =>
@@ -83,7 +83,7 @@ public class ParallelHandshakeTests
                 var publicKey = pair.PublicKey;
                 pair.PrivateKey.CopyTo(privateKey);
                 if (privateKey.AsSpan().IndexOf(new byte[8]) >= 0) continue; // replaced and (partly) zeroed meanwhile
-                if (KeyPair.DerivePublicKey(new Key(privateKey)) != publicKey) Interlocked.Increment(ref mixed);
+                if (KeyGenerator.DerivePublicKey(new Key(privateKey)) != publicKey) Interlocked.Increment(ref mixed);
                 Interlocked.Increment(ref checkedPairs);
             }
         })).ToList();

@@ -63,8 +63,8 @@ internal sealed class ProtocolHarness
 
     public ProtocolHarness(Key? presharedKey = null, bool connect = true)
     {
-        A = new HarnessSide("A", KeyPair.GeneratePrivateKey(), [192, 0, 2, 1, 0xCA, 0x6C], Clock, () => Jitter);
-        B = new HarnessSide("B", KeyPair.GeneratePrivateKey(), [198, 51, 100, 7, 0x1B, 0xCF], Clock, () => Jitter);
+        A = new HarnessSide("A", KeyGenerator.GeneratePrivateKey(), [192, 0, 2, 1, 0xCA, 0x6C], Clock, () => Jitter);
+        B = new HarnessSide("B", KeyGenerator.GeneratePrivateKey(), [198, 51, 100, 7, 0x1B, 0xCF], Clock, () => Jitter);
         if (connect)
         {
             A.Peer = AddPeer(A, B.PublicKey, presharedKey);

@@ -42,7 +42,7 @@ public class RejectionTests
     public void InitiatorWithTheWrongPublicKeyForUsFailsMac1()
     {
         var h = new ProtocolHarness(connect: false);
-        h.A.Peer = ProtocolHarness.AddPeer(h.A, KeyPair.DerivePublicKey(KeyPair.GeneratePrivateKey()), null);
+        h.A.Peer = ProtocolHarness.AddPeer(h.A, KeyGenerator.DerivePublicKey(KeyGenerator.GeneratePrivateKey()), null);
         h.B.Peer = ProtocolHarness.AddPeer(h.B, h.A.PublicKey, null);
         var result = h.DeliverHandshake(h.B, h.Initiate(h.A)!, out _);
         Assert.Equal(RejectReason.BadMac1, result.Reason);

@@ -49,10 +49,10 @@ public sealed class ProxyTestNetwork : IDisposable
         _farDevice = new WireGuardDevice(new NetstackTunnel(farStack, "far"), farHost, new CapturingLogger(), new DeviceOptions());
         proxyStack.Routes = destination => _proxyDevice.AllowedIps.Lookup(destination) is not null;
         farStack.Routes = destination => _farDevice.AllowedIps.Lookup(destination) is not null;
-        var proxyKey = KeyPair.GeneratePrivateKey();
-        var farKey = KeyPair.GeneratePrivateKey();
-        Configure(_proxyDevice, proxyKey, KeyPair.DerivePublicKey(farKey), farHost.EndpointOf(_farDevice.Transport.Port).ToIPEndPoint(), "10.97.0.0/24", "fd97::/64");
-        Configure(_farDevice, farKey, KeyPair.DerivePublicKey(proxyKey), proxyHost.EndpointOf(_proxyDevice.Transport.Port).ToIPEndPoint(), "10.97.0.1/32", "fd97::1/128");
+        var proxyKey = KeyGenerator.GeneratePrivateKey();
+        var farKey = KeyGenerator.GeneratePrivateKey();
+        Configure(_proxyDevice, proxyKey, KeyGenerator.DerivePublicKey(farKey), farHost.EndpointOf(_farDevice.Transport.Port).ToIPEndPoint(), "10.97.0.0/24", "fd97::/64");
+        Configure(_farDevice, farKey, KeyGenerator.DerivePublicKey(proxyKey), proxyHost.EndpointOf(_proxyDevice.Transport.Port).ToIPEndPoint(), "10.97.0.1/32", "fd97::1/128");
         _proxyDevice.Start();
         _farDevice.Start();
         Proxy = new WireGuardNetwork(proxyStack);

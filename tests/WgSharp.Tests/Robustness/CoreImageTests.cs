@@ -28,13 +28,13 @@ public sealed class CoreImageTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public void TheDaemonIsNonDumpableAndItsCoreImageHoldsNoPrivateKey()
     {
-        var privateKey = KeyPair.ClampPrivateKey(KeyPair.GeneratePrivateKey());
-        var presharedKey = KeyPair.GeneratePrivateKey();
-        var rotatedKey = KeyPair.ClampPrivateKey(KeyPair.GeneratePrivateKey());
+        var privateKey = KeyGenerator.ClampPrivateKey(KeyGenerator.GeneratePrivateKey());
+        var presharedKey = KeyGenerator.GeneratePrivateKey();
+        var rotatedKey = KeyGenerator.ClampPrivateKey(KeyGenerator.GeneratePrivateKey());
         using var net = new TwoNamespaces();
         using var b = WgSharpPeer.Start(net.B);
         ushort port = (ushort)Random.Shared.Next(40000, 50000);
-        b.SetPeer(KeyPair.DerivePublicKey(privateKey), $"{InnerA4}/32", $"{OuterA4}:{port}", presharedKey);
+        b.SetPeer(KeyGenerator.DerivePublicKey(privateKey), $"{InnerA4}/32", $"{OuterA4}:{port}", presharedKey);
         b.AddAddressAndUp($"{InnerB4}/24");
 
         using var a = WgSharpDaemon.Start(net.A, TestNames.NewInterface(), debug: false);
@@ -43,7 +43,7 @@ public sealed class CoreImageTests(ITestOutputHelper output) : IDisposable
             .Append(CultureInfo.InvariantCulture, $"[Peer]\nPublicKey = {b.PublicKey.ToBase64()}\nPresharedKey = {presharedKey.ToBase64()}\nAllowedIPs = {InnerB4}/32\nEndpoint = {OuterB4}:{b.ListenPort}\n\n");
         for (int i = 0; i < 1099; i++)
             config.Append(CultureInfo.InvariantCulture,
-                $"[Peer]\nPublicKey = {KeyPair.DerivePublicKey(KeyPair.GeneratePrivateKey()).ToBase64()}\nAllowedIPs = 172.16.{i / 256}.{i % 256}/32\n\n");
+                $"[Peer]\nPublicKey = {KeyGenerator.DerivePublicKey(KeyGenerator.GeneratePrivateKey()).ToBase64()}\nAllowedIPs = 172.16.{i / 256}.{i % 256}/32\n\n");
         var file = Path.Combine(_directory, "wg.conf");
         File.WriteAllText(file, config.ToString());
         File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
@@ -64,7 +64,7 @@ public sealed class CoreImageTests(ITestOutputHelper output) : IDisposable
         // B, made to forget its session, initiates again to A's old public key: A's handshake worker computes
         // DH(rotated private key, B's ephemeral) before the initiation fails to decrypt, so the rotated key passes
         // through native X25519 code on a worker's stack, as it does whenever a peer initiates.
-        var oldPublicKey = KeyPair.DerivePublicKey(privateKey);
+        var oldPublicKey = KeyGenerator.DerivePublicKey(privateKey);
         b.Wg(["set", b.InterfaceName, "peer", oldPublicKey.ToBase64(), "remove"]);
         b.SetPeer(oldPublicKey, $"{InnerA4}/32", $"{OuterA4}:{port}", presharedKey);
         Assert.False(NetworkChecks.WaitForPing(net.B, InnerA4, TimeSpan.FromSeconds(3)), "A still answered with its old key");

@@ -157,14 +157,14 @@ public static class FuzzParsersControl
     /// <summary>A device with one peer of every kind of field, which accepts every well-formed update and keeps none.</summary>
     private sealed class FixedDevice : IDeviceControl
     {
-        private static readonly Key Peer = KeyPair.DerivePublicKey(KeyPair.ClampPrivateKey(new Key(Enumerable.Repeat((byte)0x33, 32).ToArray())));
+        private static readonly Key Peer = KeyGenerator.DerivePublicKey(KeyGenerator.ClampPrivateKey(new Key(Enumerable.Repeat((byte)0x33, 32).ToArray())));
 
         public string InterfaceName => "wgfuzz0";
 
         public DeviceStatus GetStatus() => new()
         {
             InterfaceName = InterfaceName,
-            PrivateKey = KeyPair.ClampPrivateKey(new Key(Enumerable.Repeat((byte)0x44, 32).ToArray())),
+            PrivateKey = KeyGenerator.ClampPrivateKey(new Key(Enumerable.Repeat((byte)0x44, 32).ToArray())),
             ListenPort = 51820,
             FwMark = 7,
             Peers =

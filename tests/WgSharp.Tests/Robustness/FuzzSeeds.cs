@@ -10,8 +10,8 @@ public static class FuzzSeeds
     public static IEnumerable<(string Target, string Name, byte[] Bytes)> All()
     {
         var initiator = new ProtocolEngine<object>();
-        initiator.SetPrivateKey(KeyPair.ClampPrivateKey(new Key(Enumerable.Repeat((byte)0x22, 32).ToArray())));
-        var responderPublic = KeyPair.DerivePublicKey(KeyPair.ClampPrivateKey(new Key(Enumerable.Repeat((byte)0x11, 32).ToArray())));
+        initiator.SetPrivateKey(KeyGenerator.ClampPrivateKey(new Key(Enumerable.Repeat((byte)0x22, 32).ToArray())));
+        var responderPublic = KeyGenerator.DerivePublicKey(KeyGenerator.ClampPrivateKey(new Key(Enumerable.Repeat((byte)0x11, 32).ToArray())));
         var peer = initiator.AddPeer(responderPublic, _ => new object())!;
         var initiation = new byte[MessageLayout.InitiationSize];
         peer.TryCreateInitiation(initiator, TimeSpan.FromHours(1), DateTimeOffset.UnixEpoch.AddYears(55), false, initiation);

@@ -19,10 +19,10 @@ public static class FuzzTargets
     public static readonly string[] Names =
         ["handshake", "uapi", "ifconfig", "netstack", "uapiframe", "getreply", "metrics", "hostnameif", "wgconf", "wgset", "inner", "tun", "socks5", "http-proxy"];
 
-    private static readonly Key ResponderPrivate = KeyPair.ClampPrivateKey(new Key(Enumerable.Repeat((byte)0x11, 32).ToArray()));
-    private static readonly Key InitiatorPrivate = KeyPair.ClampPrivateKey(new Key(Enumerable.Repeat((byte)0x22, 32).ToArray()));
-    private static readonly Key ResponderPublic = KeyPair.DerivePublicKey(ResponderPrivate);
-    private static readonly Key InitiatorPublic = KeyPair.DerivePublicKey(InitiatorPrivate);
+    private static readonly Key ResponderPrivate = KeyGenerator.ClampPrivateKey(new Key(Enumerable.Repeat((byte)0x11, 32).ToArray()));
+    private static readonly Key InitiatorPrivate = KeyGenerator.ClampPrivateKey(new Key(Enumerable.Repeat((byte)0x22, 32).ToArray()));
+    private static readonly Key ResponderPublic = KeyGenerator.DerivePublicKey(ResponderPrivate);
+    private static readonly Key InitiatorPublic = KeyGenerator.DerivePublicKey(InitiatorPrivate);
     private static readonly byte[] Source = [192, 0, 2, 9, 0xCA, 0x6C];
     private static readonly TimeSpan Now = TimeSpan.FromHours(1);
     private static readonly DateTimeOffset Wall = new(2025, 1, 1, 0, 0, 0, TimeSpan.Zero);

@@ -33,7 +33,7 @@ public class RestartTests(ITestOutputHelper output) : IDisposable
         var net = new TwoNamespaces();
         var b = WgSharpPeer.Start(net.B);
         var portA = (ushort)Random.Shared.Next(40000, 50000);
-        b.SetPeer(KeyPair.DerivePublicKey(privateKeyA), $"{InnerA4}/32", $"{OuterA4}:{portA}");
+        b.SetPeer(KeyGenerator.DerivePublicKey(privateKeyA), $"{InnerA4}/32", $"{OuterA4}:{portA}");
         b.AddAddressAndUp($"{InnerB4}/24");
         return new Setup(net, b, TestNames.NewInterface(), portA);
     }
@@ -54,7 +54,7 @@ public class RestartTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public void TrafficResumesAfterKillNineAndRestartWithTheSameConfiguration()
     {
-        var keyA = KeyPair.GeneratePrivateKey();
+        var keyA = KeyGenerator.GeneratePrivateKey();
         using var setup = Prepare(keyA);
         var net = setup.Net;
         using (var a = StartA(setup, keyA))
@@ -80,8 +80,8 @@ public class RestartTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public void RestartWithANewKeyIsRefusedUntilTheOtherSideIsReconfigured()
     {
-        var oldKey = KeyPair.GeneratePrivateKey();
-        var newKey = KeyPair.GeneratePrivateKey();
+        var oldKey = KeyGenerator.GeneratePrivateKey();
+        var newKey = KeyGenerator.GeneratePrivateKey();
         using var setup = Prepare(oldKey);
         var net = setup.Net;
         var b = setup.B;
@@ -90,7 +90,7 @@ public class RestartTests(ITestOutputHelper output) : IDisposable
             Assert.True(NetworkChecks.WaitForPing(net.A, InnerB4, HandshakeTimeout), a.Output);
             a.KillHard();
         }
-        var oldPeerAtB = b.PeerFor(KeyPair.DerivePublicKey(oldKey));
+        var oldPeerAtB = b.PeerFor(KeyGenerator.DerivePublicKey(oldKey));
         using var restarted = StartA(setup, newKey);
         var rejectedBefore = b.Device.Counters[Counter.HandshakeRejected];
         var rxBefore = oldPeerAtB.RxBytes;
@@ -98,15 +98,15 @@ public class RestartTests(ITestOutputHelper output) : IDisposable
         // A (new key) initiates: B does not know that key and refuses every attempt.
         Assert.False(NetworkChecks.WaitForPing(net.A, InnerB4, TimeSpan.FromSeconds(6)));
         Assert.True(b.Device.Counters[Counter.HandshakeRejected] > rejectedBefore, b.Device.Counters.ToString());
-        Assert.Null(b.Device.FindPeer(KeyPair.DerivePublicKey(newKey)));
+        Assert.Null(b.Device.FindPeer(KeyGenerator.DerivePublicKey(newKey)));
         // B still sends with the old session: the restarted A has no such session and nothing comes back.
         Assert.False(NetworkChecks.Ping(net.B, InnerA4, count: 2, waitSeconds: 1));
         Assert.Equal(rxBefore, oldPeerAtB.RxBytes);
         Assert.Contains("Invalid handshake initiation", b.Log.Text);
 
         // Reconfigured for the new key, B accepts it.
-        b.Wg(["set", b.InterfaceName, "peer", KeyPair.DerivePublicKey(oldKey).ToBase64(), "remove"]);
-        b.SetPeer(KeyPair.DerivePublicKey(newKey), $"{InnerA4}/32", $"{OuterA4}:{setup.PortA}");
+        b.Wg(["set", b.InterfaceName, "peer", KeyGenerator.DerivePublicKey(oldKey).ToBase64(), "remove"]);
+        b.SetPeer(KeyGenerator.DerivePublicKey(newKey), $"{InnerA4}/32", $"{OuterA4}:{setup.PortA}");
         Assert.True(NetworkChecks.WaitForPing(net.A, InnerB4, HandshakeTimeout), restarted.Output);
         Assert.True(oldPeerAtB.Protocol.Keypairs.Current is null); // the removed peer's sessions are gone
         output.WriteLine($"B: {b.Device.Counters}");

@@ -36,9 +36,9 @@ public class SecretHygieneTests : IDisposable
     {
         using var netns = NetworkNamespace.Create();
         using var device = WgSharpPeer.Start(netns);
-        var peerKey = KeyPair.DerivePublicKey(KeyPair.GeneratePrivateKey());
-        var psk1 = KeyPair.GeneratePresharedKey();
-        var psk2 = KeyPair.GeneratePresharedKey();
+        var peerKey = KeyGenerator.DerivePublicKey(KeyGenerator.GeneratePrivateKey());
+        var psk1 = KeyGenerator.GeneratePresharedKey();
+        var psk2 = KeyGenerator.GeneratePresharedKey();
         device.SetPeer(peerKey, "10.9.0.2/32", presharedKey: psk1);
         var peer = device.PeerFor(peerKey);
         var stored = peer.Protocol.Handshake.PresharedKey; // the one buffer the handshake reads
@@ -63,7 +63,7 @@ public class SecretHygieneTests : IDisposable
     public void SessionKeysAreZeroedOnPeerRemovalAndPrivateKeyChangeAndThePrivateKeyOnRemoval()
     {
         using var net = new TwoNamespaces();
-        var (a, b) = DeviceTunnelTests.ConnectPair(net, outerIPv6: false, psk: KeyPair.GeneratePresharedKey());
+        var (a, b) = DeviceTunnelTests.ConnectPair(net, outerIPv6: false, psk: KeyGenerator.GeneratePresharedKey());
         using (a)
         using (b)
         {
@@ -73,7 +73,7 @@ public class SecretHygieneTests : IDisposable
             Assert.False(atA.IsZeroed || atB.IsZeroed);
 
             // A new private key on A: every session bound to the old identity is wiped.
-            var newKey = KeyPair.GeneratePrivateKey();
+            var newKey = KeyGenerator.GeneratePrivateKey();
             a.Wg(["set", a.InterfaceName, "private-key", KeyFile("new.key", newKey, UnixFileMode.UserRead)]);
             Assert.True(atA.IsZeroed);
             var identity = a.Device.Engine.Identity.Keys!;
@@ -94,7 +94,7 @@ public class SecretHygieneTests : IDisposable
     public void DebugLogsOfAHandshakeAndTrafficContainNoPrivateOrPresharedKey()
     {
         using var net = new TwoNamespaces();
-        var psk = KeyPair.GeneratePresharedKey();
+        var psk = KeyGenerator.GeneratePresharedKey();
         var (a, b) = DeviceTunnelTests.ConnectPair(net, outerIPv6: false, psk: psk);
         using (a)
         using (b)
@@ -141,7 +141,7 @@ public class SecretHygieneTests : IDisposable
         using var netns = NetworkNamespace.Create();
         using var device = WgSharpPeer.Start(netns);
         var worldReadable = (UnixFileMode)Convert.ToInt32("644", 8);
-        var exposed = KeyFile("exposed.key", KeyPair.GeneratePrivateKey(), worldReadable);
+        var exposed = KeyFile("exposed.key", KeyGenerator.GeneratePrivateKey(), worldReadable);
 
         var wgSet = CommandRunner.Run("wg", "set", device.InterfaceName, "private-key", exposed);
         Assert.Equal(0, wgSet.ExitCode);

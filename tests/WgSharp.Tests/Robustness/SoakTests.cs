@@ -26,7 +26,7 @@ public class SoakTests(ITestOutputHelper output)
     {
         using var net = new TwoNamespaces();
         using var b = WgSharpPeer.Start(net.B, new DeviceOptions { Debug = true, TimeProvider = new ScaledTimeProvider(TimeScale) });
-        var keyA = KeyPair.GeneratePrivateKey();
+        var keyA = KeyGenerator.GeneratePrivateKey();
         var keyFile = Path.GetTempFileName();
         File.WriteAllText(keyFile, keyA.ToBase64());
         using var a = WgSharpDaemon.Start(net.A, TestNames.NewInterface(), TimeScale, debug: false);
@@ -34,7 +34,7 @@ public class SoakTests(ITestOutputHelper output)
             "allowed-ips", $"{InnerB4}/32", "endpoint", $"{OuterB4}:{b.ListenPort}");
         File.Delete(keyFile);
         a.AddAddressAndUp($"{InnerA4}/24");
-        b.SetPeer(KeyPair.DerivePublicKey(keyA), $"{InnerA4}/32");
+        b.SetPeer(KeyGenerator.DerivePublicKey(keyA), $"{InnerA4}/32");
         b.AddAddressAndUp($"{InnerB4}/24");
         Assert.True(NetworkChecks.WaitForPing(net.A, InnerB4, TimeSpan.FromSeconds(15)), a.Output);
 

@@ -64,7 +64,7 @@ internal sealed class FakeDeviceControl : IDeviceControl
             {
                 InterfaceName = InterfaceName,
                 PrivateKey = _privateKey,
-                PublicKey = _privateKey is { } k ? KeyPair.DerivePublicKey(k) : null,
+                PublicKey = _privateKey is { } k ? KeyGenerator.DerivePublicKey(k) : null,
                 ListenPort = _port,
                 FwMark = _fwMark,
                 Debug = _debug,
@@ -98,7 +98,7 @@ internal sealed class FakeDeviceControl : IDeviceControl
             if (update.Debug is { } debug) _debug = debug;
             if (update.RTable is { } table) _rTable = table;
             if (update.ReplacePeers || update.RemoveAllPeers) _peers.Clear();
-            Key? ownPublic = _privateKey is { } own ? KeyPair.DerivePublicKey(own) : null;
+            Key? ownPublic = _privateKey is { } own ? KeyGenerator.DerivePublicKey(own) : null;
 
             foreach (var change in update.Peers)
             {

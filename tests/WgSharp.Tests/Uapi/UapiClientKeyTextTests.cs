@@ -26,9 +26,9 @@ public sealed class UapiClientKeyTextTests : IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("wgsn-client-keys-").FullName;
     private readonly string _name = TestNames.NewInterface();
-    private readonly Key _privateKey = KeyPair.GeneratePrivateKey();
-    private readonly Key _presharedKey = KeyPair.GeneratePresharedKey();
-    private readonly Key _peer = KeyPair.DerivePublicKey(KeyPair.GeneratePrivateKey());
+    private readonly Key _privateKey = KeyGenerator.GeneratePrivateKey();
+    private readonly Key _presharedKey = KeyGenerator.GeneratePresharedKey();
+    private readonly Key _peer = KeyGenerator.DerivePublicKey(KeyGenerator.GeneratePrivateKey());
 
     [Fact]
     public void AClientThatSentASetRequestHoldsNoKeyText()

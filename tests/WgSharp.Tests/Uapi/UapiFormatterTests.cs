@@ -123,7 +123,7 @@ public class UapiFormatterTests
         var original = SampleStatus();
         var parsed = UapiGetParser.Parse("wgsutest0", UapiGetFormatter.FormatReply(original, extensions: true));
         Assert.Equal(original.PrivateKey, parsed.PrivateKey);
-        Assert.Equal(KeyPair.DerivePublicKey(original.PrivateKey!.Value), parsed.PublicKey);
+        Assert.Equal(KeyGenerator.DerivePublicKey(original.PrivateKey!.Value), parsed.PublicKey);
         Assert.Equal(original.ListenPort, parsed.ListenPort);
         Assert.Equal(original.Peers.Count, parsed.Peers.Count);
         for (int i = 0; i < original.Peers.Count; i++)

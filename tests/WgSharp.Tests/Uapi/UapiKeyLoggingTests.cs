@@ -15,7 +15,7 @@ public sealed class UapiKeyLoggingTests : IDisposable
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "wgsk-" + Guid.NewGuid().ToString("N")[..8]);
     private readonly FakeDeviceControl _device = new("wgsktest0");
     private readonly ListLogger _log = new();
-    private static readonly Key Secret = KeyPair.GeneratePrivateKey();
+    private static readonly Key Secret = KeyGenerator.GeneratePrivateKey();
     private static readonly string Hex = Secret.ToHex();
     private static readonly string Base64 = Secret.ToBase64();
     private static readonly string Peer = UapiSetParserTests.HexA;

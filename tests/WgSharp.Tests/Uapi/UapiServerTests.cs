@@ -20,7 +20,7 @@ public sealed class UapiServerTests : IDisposable
         UapiServer.StartAt(SocketPath, _device, _log, requestTimeout);
 
     private static readonly string PeerA = UapiSetParserTests.HexA;
-    private static readonly string PrivateHex = KeyPair.GeneratePrivateKey().ToHex();
+    private static readonly string PrivateHex = KeyGenerator.GeneratePrivateKey().ToHex();
 
     public void Dispose()
     {

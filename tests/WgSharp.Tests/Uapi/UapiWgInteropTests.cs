@@ -21,10 +21,10 @@ public sealed class UapiWgInteropTests : IDisposable
     private readonly UapiServer _server;
     private readonly string _temp = Directory.CreateTempSubdirectory("wgsu-").FullName;
 
-    private readonly Key _privateKey = KeyPair.GeneratePrivateKey();
-    private readonly Key _peerPublic = KeyPair.DerivePublicKey(KeyPair.GeneratePrivateKey());
-    private readonly Key _peer2Public = KeyPair.DerivePublicKey(KeyPair.GeneratePrivateKey());
-    private readonly Key _psk = KeyPair.GeneratePresharedKey();
+    private readonly Key _privateKey = KeyGenerator.GeneratePrivateKey();
+    private readonly Key _peerPublic = KeyGenerator.DerivePublicKey(KeyGenerator.GeneratePrivateKey());
+    private readonly Key _peer2Public = KeyGenerator.DerivePublicKey(KeyGenerator.GeneratePrivateKey());
+    private readonly Key _psk = KeyGenerator.GeneratePresharedKey();
 
     public UapiWgInteropTests()
     {
@@ -95,7 +95,7 @@ public sealed class UapiWgInteropTests : IDisposable
         string dump = WgOk("show", Interface, "dump");
         string[] lines = dump.TrimEnd('\n').Split('\n');
         Assert.Equal(2, lines.Length);
-        Assert.Equal(string.Join('\t', _privateKey.ToBase64(), KeyPair.DerivePublicKey(_privateKey).ToBase64(), "1234", "0x20"), lines[0]);
+        Assert.Equal(string.Join('\t', _privateKey.ToBase64(), KeyGenerator.DerivePublicKey(_privateKey).ToBase64(), "1234", "0x20"), lines[0]);
         Assert.Equal(string.Join('\t', _peerPublic.ToBase64(), _psk.ToBase64(), "192.0.2.1:51820", "10.0.0.0/24,fd00::/64",
             handshake.ToUnixTimeSeconds().ToString(), "1111", "2222", "25"), lines[1]);
 

@@ -65,7 +65,7 @@ public sealed class UapiWireguardGoComparisonTests : IDisposable
     private string WriteConfig()
     {
         var sb = new StringBuilder();
-        sb.Append("[Interface]\n").Append($"PrivateKey = {KeyPair.GeneratePrivateKey().ToBase64()}\n")
+        sb.Append("[Interface]\n").Append($"PrivateKey = {KeyGenerator.GeneratePrivateKey().ToBase64()}\n")
           .Append("ListenPort = 51999\nFwMark = 0x1234\n");
         string[][] peers =
         [
@@ -76,8 +76,8 @@ public sealed class UapiWireguardGoComparisonTests : IDisposable
         ];
         foreach (var p in peers)
         {
-            sb.Append("\n[Peer]\n").Append($"PublicKey = {KeyPair.DerivePublicKey(KeyPair.GeneratePrivateKey()).ToBase64()}\n");
-            sb.Append($"PresharedKey = {KeyPair.GeneratePresharedKey().ToBase64()}\n");
+            sb.Append("\n[Peer]\n").Append($"PublicKey = {KeyGenerator.DerivePublicKey(KeyGenerator.GeneratePrivateKey()).ToBase64()}\n");
+            sb.Append($"PresharedKey = {KeyGenerator.GeneratePresharedKey().ToBase64()}\n");
             sb.Append($"AllowedIPs = {p[0]}\n");
             if (p[1].Length > 0) sb.Append($"Endpoint = {p[1]}\n");
             if (p[2].Length > 0) sb.Append($"PersistentKeepalive = {p[2]}\n");

@@ -46,7 +46,7 @@ public sealed class WgCliDaemonTests : IDisposable
     public void Show_and_showconf_print_exactly_what_wg_prints()
     {
         StartDaemon("wgsw0");
-        var privateKey = KeyPair.GeneratePrivateKey();
+        var privateKey = KeyGenerator.GeneratePrivateKey();
         string conf = $"""
             [Interface]
             PrivateKey = {Key64(privateKey)}
@@ -54,19 +54,19 @@ public sealed class WgCliDaemonTests : IDisposable
             FwMark = 0x4d2
 
             [Peer]
-            PublicKey = {Key64(KeyPair.DerivePublicKey(KeyPair.GeneratePrivateKey()))}
-            PresharedKey = {Key64(KeyPair.GeneratePresharedKey())}
+            PublicKey = {Key64(KeyGenerator.DerivePublicKey(KeyGenerator.GeneratePrivateKey()))}
+            PresharedKey = {Key64(KeyGenerator.GeneratePresharedKey())}
             AllowedIPs = 10.9.0.0/16, fd00:9::/64
             AllowedIPs = ::102:304/128, ::ffff:10.1.2.3/128, 10.8.0.1
             Endpoint = 127.0.0.1:9
             PersistentKeepalive = 25
 
             [Peer]
-            PublicKey = {Key64(KeyPair.DerivePublicKey(KeyPair.GeneratePrivateKey()))}
+            PublicKey = {Key64(KeyGenerator.DerivePublicKey(KeyGenerator.GeneratePrivateKey()))}
             Endpoint = [::1]:9
 
             [Peer]
-            PublicKey = {Key64(KeyPair.DerivePublicKey(KeyPair.GeneratePrivateKey()))}
+            PublicKey = {Key64(KeyGenerator.DerivePublicKey(KeyGenerator.GeneratePrivateKey()))}
             AllowedIPs = 192.0.2.0/24
             """;
         var set = WgCliTools.RunWgsharp("setconf", "wgsw0", WriteFile("wgsw0.conf", conf));
@@ -121,9 +121,9 @@ public sealed class WgCliDaemonTests : IDisposable
         // The same steps through wgsharp (on wgsw0) and through wg (on wgsw1) must leave equal devices.
         StartDaemon("wgsw0");
         StartDaemon("wgsw1");
-        var keys = Enumerable.Range(0, 4).Select(_ => KeyPair.DerivePublicKey(KeyPair.GeneratePrivateKey())).ToArray();
-        string psk = WriteFile("psk", Key64(KeyPair.GeneratePresharedKey()) + "\n");
-        string privateKey = WriteFile("private", Key64(KeyPair.GeneratePrivateKey()) + "\n");
+        var keys = Enumerable.Range(0, 4).Select(_ => KeyGenerator.DerivePublicKey(KeyGenerator.GeneratePrivateKey())).ToArray();
+        string psk = WriteFile("psk", Key64(KeyGenerator.GeneratePresharedKey()) + "\n");
+        string privateKey = WriteFile("private", Key64(KeyGenerator.GeneratePrivateKey()) + "\n");
         string Peer(int i, string extra = "") => $"[Peer]\nPublicKey = {Key64(keys[i])}\nAllowedIPs = 10.7.{i}.0/24\n{extra}\n";
         string baseConf = WriteFile("base.conf", $"[Interface]\nPrivateKey = {File.ReadAllText(privateKey).Trim()}\nFwMark = 7\n\n" +
             Peer(0, "Endpoint = 127.0.0.1:9\nPersistentKeepalive = 30") + Peer(1));
@@ -162,7 +162,7 @@ public sealed class WgCliDaemonTests : IDisposable
         Assert.True(WgCliTools.RunWgsharp("set", "wgsw1", "listen-port", "51991").Succeeded);
         Assert.True(WgCliTools.RunWgsharp("set", "wgsw0", "listen-port", "51992").Succeeded);
         string before = Ok(WgCliTools.RunWgsharp("show", "wgsw0", "dump"));
-        string newPeer = Key64(KeyPair.DerivePublicKey(KeyPair.GeneratePrivateKey()));
+        string newPeer = Key64(KeyGenerator.DerivePublicKey(KeyGenerator.GeneratePrivateKey()));
 
         // Refused by the parser: nothing is sent.
         var parse = WgCliTools.RunWgsharp("set", "wgsw0", "peer", newPeer, "allowed-ips", "10.0.0.1/33");

@@ -5,8 +5,8 @@ namespace WgSharp.Tests.WgCli;
 /// <summary>Deterministic keys for the wg CLI tests.</summary>
 internal static class WgCliTestKeys
 {
-    public static Key Private(byte seed) => KeyPair.ClampPrivateKey(Filled(seed));
-    public static Key Public(byte seed) => KeyPair.DerivePublicKey(Private(seed));
+    public static Key Private(byte seed) => KeyGenerator.ClampPrivateKey(Filled(seed));
+    public static Key Public(byte seed) => KeyGenerator.DerivePublicKey(Private(seed));
     public static Key Preshared(byte seed) => Filled((byte)(seed ^ 0x5a));
 
     private static Key Filled(byte seed)

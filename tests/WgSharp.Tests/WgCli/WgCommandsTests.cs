@@ -62,7 +62,7 @@ public class WgCommandsTests
         {
             Assert.EndsWith("\n", output);
             var key = Key.ParseBase64(output.TrimEnd('\n'));
-            Assert.Equal(KeyPair.ClampPrivateKey(key), key);
+            Assert.Equal(KeyGenerator.ClampPrivateKey(key), key);
         }
     }
 

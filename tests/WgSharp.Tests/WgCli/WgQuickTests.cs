@@ -65,10 +65,10 @@ public sealed class WgQuickTests : IDisposable
     [Fact]
     public void Wg_quick_brings_up_a_working_tunnel_with_wgsharp_and_takes_it_down()
     {
-        var quickKey = KeyPair.GeneratePrivateKey();
-        var goKey = KeyPair.GeneratePrivateKey();
-        string goPublic = KeyPair.DerivePublicKey(goKey).ToBase64(), quickPublic = KeyPair.DerivePublicKey(quickKey).ToBase64();
-        string psk = KeyPair.GeneratePresharedKey().ToBase64();
+        var quickKey = KeyGenerator.GeneratePrivateKey();
+        var goKey = KeyGenerator.GeneratePrivateKey();
+        string goPublic = KeyGenerator.DerivePublicKey(goKey).ToBase64(), quickPublic = KeyGenerator.DerivePublicKey(quickKey).ToBase64();
+        string psk = KeyGenerator.GeneratePresharedKey().ToBase64();
 
         // The wireguard-go side, configured with the real wg.
         string goKeyFile = WriteConf("go.key", goKey.ToBase64() + "\n");
@@ -112,7 +112,7 @@ public sealed class WgQuickTests : IDisposable
         // wg syncconf (the real wg) adding a peer keeps the running session: no new handshake is needed.
         long handshake = LatestHandshake(goPublic);
         WgCliTools.WaitUntil(() => DateTimeOffset.UtcNow.ToUnixTimeSeconds() > handshake + 1, TimeSpan.FromSeconds(3), "the clock to move on");
-        string extraPeer = KeyPair.DerivePublicKey(KeyPair.GeneratePrivateKey()).ToBase64();
+        string extraPeer = KeyGenerator.DerivePublicKey(KeyGenerator.GeneratePrivateKey()).ToBase64();
         string stripped = Ok(WgCliTools.InNamespace(NetnsA, environment, "wg-quick", "strip", conf));
         string synced = WriteConf("sync.conf", stripped + $"\n[Peer]\nPublicKey = {extraPeer}\nAllowedIPs = 10.241.9.0/24\n");
         Ok(WgCliTools.RunWg("syncconf", QuickInterface, synced));
@@ -121,7 +121,7 @@ public sealed class WgQuickTests : IDisposable
         Assert.Contains(extraPeer, Ok(WgCliTools.RunWgsharp("show", QuickInterface, "peers")));
 
         // wg addconf adds, wg setconf replaces the peer list.
-        string another = KeyPair.DerivePublicKey(KeyPair.GeneratePrivateKey()).ToBase64();
+        string another = KeyGenerator.DerivePublicKey(KeyGenerator.GeneratePrivateKey()).ToBase64();
         Ok(WgCliTools.RunWg("addconf", QuickInterface, WriteConf("add.conf", $"[Peer]\nPublicKey = {another}\nAllowedIPs = 10.241.8.0/24\n")));
         Assert.Equal(3, Ok(WgCliTools.RunWg("show", QuickInterface, "peers")).Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
         Ok(WgCliTools.RunWg("setconf", QuickInterface, WriteConf("set.conf", stripped)));

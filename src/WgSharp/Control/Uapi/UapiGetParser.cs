@@ -185,7 +185,7 @@ internal sealed class UapiGetParser
         {
             InterfaceName = interfaceName,
             PrivateKey = privateKey,
-            PublicKey = privateKey is { } sk ? KeyPair.DerivePublicKey(sk) : null,
+            PublicKey = privateKey is { } sk ? KeyGenerator.DerivePublicKey(sk) : null,
             ListenPort = _listenPort,
             FwMark = _fwMark,
             Debug = _debug,

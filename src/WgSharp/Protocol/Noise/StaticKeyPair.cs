@@ -19,9 +19,9 @@ internal sealed class StaticKeyPair : IDisposable
     public StaticKeyPair(in Key rawPrivateKey)
     {
         SecretMemory.Protect(_privateKey); // out of core dumps and swap (issue 21)
-        var clamped = KeyPair.ClampPrivateKey(rawPrivateKey);
+        var clamped = KeyGenerator.ClampPrivateKey(rawPrivateKey);
         clamped.CopyTo(_privateKey);
-        PublicKey = KeyPair.DerivePublicKey(clamped);
+        PublicKey = KeyGenerator.DerivePublicKey(clamped);
     }
 
     public ReadOnlySpan<byte> PrivateKey => _privateKey;
@@ -29,7 +29,7 @@ internal sealed class StaticKeyPair : IDisposable
 
     /// <summary>Whether rawPrivateKey (clamped) is this private key, compared in constant time.</summary>
     public bool IsPrivateKey(in Key rawPrivateKey) =>
-        CryptographicOperations.FixedTimeEquals(KeyPair.ClampPrivateKey(rawPrivateKey).AsSpan(), _privateKey);
+        CryptographicOperations.FixedTimeEquals(KeyGenerator.ClampPrivateKey(rawPrivateKey).AsSpan(), _privateKey);
 
     /// <summary>Takes a hold on the keys, unless they were already zeroed (retired and let go by everyone).</summary>
     public bool TryHold()

@@ -43,7 +43,7 @@ public class IdlePeerMemoryTests(ITestOutputHelper output)
         var update = new DeviceUpdate();
         for (int i = 0; i < count; i++)
         {
-            var peer = new PeerUpdate(KeyPair.DerivePublicKey(KeyPair.GeneratePrivateKey()));
+            var peer = new PeerUpdate(KeyGenerator.DerivePublicKey(KeyGenerator.GeneratePrivateKey()));
             peer.AddAllowedIps.Add(new IpPrefix(new IPAddress([10, (byte)(i >> 16), (byte)(i >> 8), (byte)i]), 32));
             update.Peers.Add(peer);
         }

@@ -16,8 +16,8 @@ internal sealed class InMemoryDevice : IDisposable
         Log = new CapturingLogger();
         InnerAddress = IPAddress.Parse(innerAddress);
         Device = new WireGuardDevice(Tunnel, Host, Log, options ?? new DeviceOptions { Debug = true });
-        PrivateKey = KeyPair.GeneratePrivateKey();
-        PublicKey = KeyPair.DerivePublicKey(PrivateKey);
+        PrivateKey = KeyGenerator.GeneratePrivateKey();
+        PublicKey = KeyGenerator.DerivePublicKey(PrivateKey);
         Apply(new DeviceUpdate { PrivateKey = PrivateKey });
     }
 

@@ -3,13 +3,13 @@ using WgSharp.Keys;
 
 namespace WgSharp.Tests.Integration.Infrastructure;
 
-/// <summary>Key pairs for test peers, from our own KeyPair or from the real `wg genkey`/`wg pubkey`.</summary>
+/// <summary>Key pairs for test peers, from our own KeyGenerator or from the real `wg genkey`/`wg pubkey`.</summary>
 public static class WgKeys
 {
     public static (Key Private, Key Public) Generate()
     {
-        var privateKey = KeyPair.GeneratePrivateKey();
-        return (privateKey, KeyPair.DerivePublicKey(privateKey));
+        var privateKey = KeyGenerator.GeneratePrivateKey();
+        return (privateKey, KeyGenerator.DerivePublicKey(privateKey));
     }
 
     public static (Key Private, Key Public) GenerateWithWgTool()

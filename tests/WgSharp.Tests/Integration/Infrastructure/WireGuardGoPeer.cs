@@ -25,7 +25,7 @@ internal sealed class WireGuardGoPeer : IDisposable
         InterfaceName = interfaceName;
         _process = process;
         PrivateKey = privateKey;
-        PublicKey = KeyPair.DerivePublicKey(privateKey);
+        PublicKey = KeyGenerator.DerivePublicKey(privateKey);
     }
 
     public NetworkNamespace Namespace { get; }
@@ -61,7 +61,7 @@ internal sealed class WireGuardGoPeer : IDisposable
         start.Environment["LOG_LEVEL"] = "verbose";
 
         var process = new Process { StartInfo = start };
-        var peer = new WireGuardGoPeer(netns, interfaceName, process, KeyPair.GeneratePrivateKey());
+        var peer = new WireGuardGoPeer(netns, interfaceName, process, KeyGenerator.GeneratePrivateKey());
         process.OutputDataReceived += (_, e) => peer.Append(e.Data);
         process.ErrorDataReceived += (_, e) => peer.Append(e.Data);
         process.Start();
