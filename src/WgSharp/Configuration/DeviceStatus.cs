@@ -21,7 +21,10 @@ internal sealed class DeviceStatus
     /// <summary>The interface's drop and handshake counters by name (WgSharp.Device.CounterNames); empty from a plain `get=1`.</summary>
     public IReadOnlyList<KeyValuePair<string, ulong>> Counters { get; init; } = [];
 
-    /// <summary>Zeroes and returns the private and preshared keys' slots once the snapshot has been shown.</summary>
+    /// <summary>
+    /// Zeroes and returns every key slot this snapshot owns, its peers' included (the rule of <see cref="SecretKeyCell"/>),
+    /// once it has been shown; the keys read as null afterwards. Safe to call twice.
+    /// </summary>
     public void ClearSecrets()
     {
         SecretKeyCell.Replace(ref _privateKey, null);
@@ -34,7 +37,7 @@ internal sealed class PeerStatus
     public required Key PublicKey { get; init; }
     private SecretKeyCell? _presharedKey;
 
-    /// <summary>The preshared key, held in a locked arena slot until cleared; the getter returns a copy.</summary>
+    /// <summary>The preshared key, held in a locked arena slot until <see cref="ClearSecrets"/>; the getter returns a copy.</summary>
     public Key? PresharedKey { get => SecretKeyCell.Read(_presharedKey); init => SecretKeyCell.Replace(ref _presharedKey, value); }
     public IPEndPoint? Endpoint { get; init; }
     public ushort PersistentKeepalive { get; init; }
@@ -52,5 +55,6 @@ internal sealed class PeerStatus
     /// <summary>The host name the endpoint follows (wgsharp); null when it was given as an address.</summary>
     public EndpointName? EndpointName { get; init; }
 
-    internal void ClearSecrets() => SecretKeyCell.Replace(ref _presharedKey, null);
+    /// <summary>Zeroes and returns the preshared key's slot (the rule of <see cref="SecretKeyCell"/>); it reads as null afterwards. Safe to call twice.</summary>
+    public void ClearSecrets() => SecretKeyCell.Replace(ref _presharedKey, null);
 }

@@ -34,11 +34,14 @@ internal sealed class DeviceUpdate
         PrivateKey is null && ListenPort is null && FwMark is null && !ReplacePeers && Peers.Count == 0 &&
         !RemoveAllPeers && Debug is null && RTable is null;
 
-    /// <summary>Zeroes and returns the key slots this change held once it has been applied (or refused).</summary>
+    /// <summary>
+    /// Zeroes and returns every key slot this change owns, its peers' included (the rule of <see cref="SecretKeyCell"/>),
+    /// once it has been applied or refused; the keys read as null afterwards. Safe to call twice.
+    /// </summary>
     public void ClearSecrets()
     {
-        PrivateKey = null;
-        foreach (var peer in Peers) peer.PresharedKey = null;
+        SecretKeyCell.Replace(ref _privateKey, null);
+        foreach (var peer in Peers) peer.ClearSecrets();
     }
 }
 
@@ -94,4 +97,7 @@ internal sealed class PeerUpdate
         AddAllowedIps.Remove(prefix);
         RemoveAllowedIps.Add(prefix);
     }
+
+    /// <summary>Zeroes and returns the preshared key's slot (the rule of <see cref="SecretKeyCell"/>); it reads as null afterwards. Safe to call twice.</summary>
+    public void ClearSecrets() => SecretKeyCell.Replace(ref _presharedKey, null);
 }

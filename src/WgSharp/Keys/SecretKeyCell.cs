@@ -7,6 +7,13 @@ namespace WgSharp.Keys;
 /// moves it, and the old copy stays in freed heap memory that nothing zeroes. <see cref="Clear"/> zeroes and returns
 /// the slot; the finalizer does so for an owner that was dropped without clearing (a parser that threw), so a slot
 /// is never lost. The arena never unmaps its chunks, so a late reader sees zeroes or another key, never freed memory.
+/// <para>
+/// The owners' rule, one for all of them: a type that holds cells has <c>public void ClearSecrets()</c>, which zeroes
+/// and returns every cell it owns and, for a device-wide type (<see cref="Configuration.DeviceUpdate"/>,
+/// <see cref="Configuration.DeviceStatus"/>), calls its peers' <c>ClearSecrets</c> (<see cref="Configuration.PeerUpdate"/>,
+/// <see cref="Configuration.PeerStatus"/>): one call on the outermost owner frees every slot under it. Afterwards
+/// the keys read as null, and a second call does nothing.
+/// </para>
 /// </summary>
 internal sealed class SecretKeyCell
 {
@@ -25,6 +32,9 @@ internal sealed class SecretKeyCell
             return slot.IsEmpty ? Key.Zero : new Key(slot.Span);
         }
     }
+
+    /// <summary>Whether <see cref="Clear"/> has run (or the slot was otherwise given back).</summary>
+    internal bool IsCleared => _slot.IsEmpty;
 
     /// <summary>Zeroes the slot and gives it back to the arena.</summary>
     public void Clear()
