@@ -16,16 +16,7 @@ NS=${NS:-wgsb-i}
 IFNAME=${IFNAME:-wgsbp8}
 . "$(dirname "$0")/one-daemon.sh"
 
-# PEERS random public keys, one /32 allowed IP each, no endpoint: nothing arms a timer.
-python3 - "$PEERS" "$(wg genkey)" > "$OUT/peers.conf" <<'PY'
-import base64, os, sys
-n, key = int(sys.argv[1]), sys.argv[2]
-out = ["[Interface]", "PrivateKey = " + key, "ListenPort = 52398", ""]
-for i in range(n):
-    a = 10 + (i >> 24); b = (i >> 16) & 255; c = (i >> 8) & 255; d = i & 255
-    out += ["[Peer]", "PublicKey = " + base64.b64encode(os.urandom(32)).decode(), f"AllowedIPs = {a}.{b}.{c}.{d}/32", ""]
-print("\n".join(out))
-PY
+idle_peers_conf "$PEERS" 52398 > "$OUT/peers.conf" # no endpoints: nothing arms a timer
 
 # switches PID: "name count" per thread (voluntary + involuntary context switches so far).
 switches() {

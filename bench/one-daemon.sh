@@ -1,4 +1,4 @@
-# Sourced by the benchmarks that measure one daemon at a time (scale.sh, allowedips-load.sh).
+# Sourced by the benchmarks that measure one daemon at a time (scale.sh, idle-wakeups.sh, allowedips-load.sh).
 # Needs NS, IFNAME, OUT and IMPLS set; sets ROOT, PID and WGSHARP (publishing wgsharp Release into
 # $OUT/wgsharp-bin unless WGSHARP names a published one), and removes the daemon and namespace on exit.
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -39,3 +39,17 @@ start_daemon() {
 impl_name() { [ "$1" = cs ] && echo wgsharp || echo wireguard-go; }
 rss_kb() { awk '/^VmRSS/ { print $2 }' /proc/"$1"/status; }
 cpu_ticks() { awk '{ print $14 + $15 }' /proc/"$1"/stat; }
+
+# idle_peers_conf COUNT PORT: a configuration (on stdout) listening on PORT with COUNT random public keys, one /32
+# allowed IP each (10.0.0.0/8 and beyond) and no endpoint, so no peer ever arms a timer or sends (scale.sh, idle-wakeups.sh).
+idle_peers_conf() {
+    python3 - "$1" "$2" "$(wg genkey)" <<'PY'
+import base64, os, sys
+n, port, key = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+out = ["[Interface]", "PrivateKey = " + key, f"ListenPort = {port}", ""]
+for i in range(n):
+    a = 10 + (i >> 24); b = (i >> 16) & 255; c = (i >> 8) & 255; d = i & 255
+    out += ["[Peer]", "PublicKey = " + base64.b64encode(os.urandom(32)).decode(), f"AllowedIPs = {a}.{b}.{c}.{d}/32", ""]
+print("\n".join(out))
+PY
+}

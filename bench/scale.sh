@@ -13,16 +13,7 @@ NS=${NS:-wgsb-s}
 IFNAME=${IFNAME:-wgsbp9}
 . "$(dirname "$0")/one-daemon.sh"
 
-# A configuration with PEERS random public keys, one /32 allowed IP each (10.0.0.0/8 and beyond).
-python3 - "$PEERS" "$(wg genkey)" > "$OUT/peers.conf" <<'PY'
-import base64, os, sys
-n, key = int(sys.argv[1]), sys.argv[2]
-out = ["[Interface]", "PrivateKey = " + key, "ListenPort = 52399", ""]
-for i in range(n):
-    a = 10 + (i >> 24); b = (i >> 16) & 255; c = (i >> 8) & 255; d = i & 255
-    out += ["[Peer]", "PublicKey = " + base64.b64encode(os.urandom(32)).decode(), f"AllowedIPs = {a}.{b}.{c}.{d}/32", ""]
-print("\n".join(out))
-PY
+idle_peers_conf "$PEERS" 52399 > "$OUT/peers.conf"
 
 IDLE=${IDLE:-10}
 
