@@ -17,7 +17,7 @@ namespace WgSharp.Tests.Uapi;
 /// its heap: it builds set requests and reads get replies in locked, no-dump memory zeroed after use. Checked on a
 /// core image (gcore) of a client held mid-exchange by a fake daemon: after it sent its set request (with both keys,
 /// read from key files, or from a configuration file by setconf), after it read the lines of a get reply that carry
-/// both keys, and while it prints them (dump, showconf, preshared-keys, the report), blocked on a full stdout pipe.
+/// both keys, and while it prints them (dump, showconf, preshared-keys, the report, private-key), blocked on a full stdout pipe.
 /// </summary>
 [Trait(TestTiers.Name, TestTiers.Root)]
 [Collection(NetnsCollection.Name)]
@@ -103,6 +103,31 @@ public sealed class UapiClientKeyTextTests : IDisposable
         Assert.Equal(0, client.ExitCode);
     }
 
+    /// <summary>
+    /// `show private-key` prints one line, which an empty pipe takes whole, so the client would exit before its core
+    /// is taken. Its stdout here is a FIFO the test filled to capacity before starting it: the client's one write()
+    /// blocks with the key formatted, and its core image is taken there; then the test drains the FIFO and finds the key.
+    /// </summary>
+    [Fact]
+    public void AClientPrintingOnlyThePrivateKeyHoldsNoKeyText()
+    {
+        string reply = $"private_key={_privateKey.ToHex()}\nlisten_port=51820\npublic_key={_peer.ToHex()}\n" +
+            $"preshared_key={_presharedKey.ToHex()}\nallowed_ip=10.0.0.2/32\nerrno=0\n\n";
+        using var daemon = new HoldingDaemon(_name, reply);
+        using var output = FullFifo.Create(Path.Combine(_directory, "stdout"));
+        var (program, prefix) = WgSharpCli.Command;
+        // The shell opens the FIFO as the client's stdout (a reader exists: the test's), then becomes the client.
+        var client = StartClient(new Dictionary<string, string>(), "sh", ["-c", "exec \"$0\" \"$@\" > \"$WGSN_FIFO\"", program, .. prefix, "show", _name, "private-key"],
+            ("WGSN_FIFO", output.Path));
+        daemon.WaitForRequest();
+        WaitUntilBlockedWritingOutput(client);
+        AssertNoKeyText(client);
+        string printed = output.DrainUntilWritersClose();
+        Assert.Equal(_privateKey.ToBase64() + "\n", printed); // it did print the key, and only it
+        Assert.True(client.WaitForExit(TimeSpan.FromSeconds(30)));
+        Assert.Equal(0, client.ExitCode);
+    }
+
     /// <summary>Until one of the client's threads sleeps in (anon_)pipe_write: stdout's pipe is full and nobody reads it.</summary>
     private static void WaitUntilBlockedWritingOutput(Process client)
     {
@@ -155,9 +180,15 @@ public sealed class UapiClientKeyTextTests : IDisposable
     private Process StartClient(Dictionary<string, string> environment, params string[] args)
     {
         var (program, prefix) = WgSharpCli.Command;
+        return StartClient(environment, program, [.. prefix, .. args]);
+    }
+
+    private Process StartClient(Dictionary<string, string> environment, string program, string[] args, params (string Name, string Value)[] more)
+    {
         var start = new ProcessStartInfo(program) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var (name, value) in environment) start.Environment[name] = value;
-        foreach (var word in prefix.Concat(args)) start.ArgumentList.Add(word);
+        foreach (var (name, value) in more) start.Environment[name] = value;
+        foreach (var word in args) start.ArgumentList.Add(word);
         var client = Process.Start(start)!;
         _clients.Add(client);
         return client;
@@ -259,5 +290,82 @@ public sealed class UapiClientKeyTextTests : IDisposable
             _listener.Dispose();
             File.Delete(_path);
         }
+    }
+
+    /// <summary>
+    /// A named pipe the test holds the read end of, filled to capacity before anyone else opens it for writing, so a
+    /// writer's first write() blocks until <see cref="DrainUntilWritersClose"/> reads.
+    /// </summary>
+    private sealed class FullFifo : IDisposable
+    {
+        private const int ReadOnly = 0, WriteOnly = 1, NonBlocking = 0x800, EAGAIN = 11;
+        private int _reader;
+        private int _filled;
+
+        private FullFifo(string path) => Path = path;
+
+        public string Path { get; }
+
+        public static FullFifo Create(string path)
+        {
+            Assert.Equal(0, MakeFifo(path, Convert.ToUInt32("600", 8)));
+            var fifo = new FullFifo(path) { _reader = Open(path, ReadOnly | NonBlocking) };
+            Assert.True(fifo._reader >= 0, "cannot open the FIFO for reading");
+            int writer = Open(path, WriteOnly | NonBlocking);
+            Assert.True(writer >= 0, "cannot open the FIFO for writing");
+            var filler = new byte[4096];
+            filler.AsSpan().Fill((byte)'.');
+            while (true)
+            {
+                nint n = Write(writer, filler, filler.Length);
+                if (n > 0) { fifo._filled += (int)n; continue; }
+                Assert.Equal(EAGAIN, Marshal.GetLastPInvokeError()); // full: what a blocked writer needs
+                break;
+            }
+            Close(writer); // the test's read end keeps the FIFO, and what it holds, alive
+            return fifo;
+        }
+
+        /// <summary>Reads everything, until the last writer closed; returns what came after the filler.</summary>
+        public string DrainUntilWritersClose()
+        {
+            var all = new MemoryStream();
+            var buffer = new byte[65536];
+            var clock = Stopwatch.StartNew();
+            while (true)
+            {
+                nint n = Read(_reader, buffer, buffer.Length);
+                if (n > 0) { all.Write(buffer, 0, (int)n); continue; }
+                if (n == 0) break; // no writer left: the client exited
+                Assert.Equal(EAGAIN, Marshal.GetLastPInvokeError());
+                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), "the client never closed its output");
+                Thread.Sleep(10);
+            }
+            var bytes = all.ToArray();
+            Assert.True(bytes.Length >= _filled && bytes.AsSpan(0, _filled).IndexOfAnyExcept((byte)'.') < 0);
+            return Encoding.UTF8.GetString(bytes, _filled, bytes.Length - _filled);
+        }
+
+        public void Dispose()
+        {
+            if (_reader > 0) Close(_reader);
+            _reader = -1;
+            File.Delete(Path);
+        }
+
+        [DllImport("libc", EntryPoint = "mkfifo", SetLastError = true)]
+        private static extern int MakeFifo(string path, uint mode);
+
+        [DllImport("libc", EntryPoint = "open", SetLastError = true)]
+        private static extern int Open(string path, int flags);
+
+        [DllImport("libc", EntryPoint = "write", SetLastError = true)]
+        private static extern nint Write(int fd, byte[] buffer, nint count);
+
+        [DllImport("libc", EntryPoint = "read", SetLastError = true)]
+        private static extern nint Read(int fd, byte[] buffer, nint count);
+
+        [DllImport("libc", EntryPoint = "close", SetLastError = true)]
+        private static extern int Close(int fd);
     }
 }
