@@ -28,6 +28,7 @@ internal sealed partial class TcpConnection
     /// </summary>
     private void OnDuplicateSack(uint ack)
     {
+        _counters.Increment(NetstackCounter.TcpDuplicateSacksReceived);
         _recoveriesWithoutDsack = 0;
         if (_dsackRoundOpen && Seq.Ge(ack, _dsackRoundEnd)) _dsackRoundOpen = false; // the round trip is over
         if (_dsackRoundOpen) return; // once per round trip
@@ -128,6 +129,7 @@ internal sealed partial class TcpConnection
             _recoveriesWithoutDsack = 0;
             _reorderWindowMultiplier = 1;
         }
+        _counters.Increment(NetstackCounter.TcpRecoveries);
         _inRecovery = true;
         _recoveryPoint = _sndMax;
         _retransmitFirstHole = true;
@@ -196,6 +198,7 @@ internal sealed partial class TcpConnection
     private void OnLossProbeSent(long nowMs)
     {
         _lossProbesSent++;
+        _counters.Increment(NetstackCounter.TcpLossProbes);
         _lossProbePending = false;
         _lossProbeOutstanding = true;
         _lossProbeDeadline = 0;
@@ -228,6 +231,7 @@ internal sealed partial class TcpConnection
     private void OnDataRetransmissionTimeout(long nowMs)
     {
         _retransmissionTimeouts++;
+        _counters.Increment(NetstackCounter.TcpRetransmissionTimeouts);
         _congestion.OnRetransmissionTimeout((int)(_sndMax - _sndUna), nowMs);
         _inRecovery = false;
         _recoveryPoint = _sndMax;

@@ -793,6 +793,7 @@ internal sealed partial class TcpConnection : StackSocket
                 return;
             }
             _receiveBuffer.Write(offset, data);
+            _counters.Increment(NetstackCounter.TcpOutOfOrderSegments);
             _sackReporter.OnArrival(seq, _outOfOrder);
             _ackNow = true;
             if (_duplicateAcksOwed < 8) _duplicateAcksOwed++;
@@ -1042,6 +1043,7 @@ internal sealed partial class TcpConnection : StackSocket
                 sackBlocks[0] = _dsackStart;
                 sackBlocks[1] = _dsackEnd;
                 _dsackPending = false;
+                _counters.Increment(NetstackCounter.TcpDuplicateSacksSent);
                 first = 1;
             }
             sackCount = first + (maxBlocks > first && _outOfOrder.Count > 0 ? _sackReporter.Fill(sackBlocks[(first * 2)..], maxBlocks - first, _outOfOrder) : 0);
