@@ -84,6 +84,29 @@ internal class CongestionControl
     /// <summary>Recovery ended (the recovery point was ACKed): deflate to ssthresh (RFC 6582 3.2 step 3).</summary>
     public virtual void OnRecoveryEnd() => Cwnd = Math.Max(Ssthresh, 2 * Mss);
 
+    private int _priorCwnd, _priorSsthresh;
+
+    /// <summary>
+    /// Remembers the window before a reduction (called just before <see cref="OnLossDetected"/> or
+    /// <see cref="OnRetransmissionTimeout"/>), so <see cref="Undo"/> can restore it if the loss proves spurious.
+    /// </summary>
+    public virtual void SaveForUndo()
+    {
+        _priorCwnd = Cwnd;
+        _priorSsthresh = Ssthresh;
+    }
+
+    /// <summary>
+    /// The last reduction was spurious (RFC 3708: DSACKs reported every retransmission it caused as arriving twice,
+    /// so nothing was lost): the window and threshold from before it come back, never smaller than they are now.
+    /// </summary>
+    public virtual void Undo()
+    {
+        Cwnd = Math.Max(Cwnd, _priorCwnd);
+        Ssthresh = Math.Max(Ssthresh, _priorSsthresh);
+        _avoidanceCredit = 0;
+    }
+
     /// <summary>A factory by algorithm.</summary>
     public static CongestionControl Create(CongestionAlgorithm algorithm, int mss) =>
         algorithm == CongestionAlgorithm.NewReno ? new CongestionControl(mss) : new CubicCongestionControl(mss);
@@ -147,6 +170,23 @@ internal sealed class CubicCongestionControl : CongestionControl
     public override void OnRecoveryEnd()
     {
         Cwnd = Math.Max(Ssthresh, 2 * Mss);
+        _cwndSegments = (double)Cwnd / Mss;
+    }
+
+    private double _priorWMax, _priorK, _priorWEst;
+    private long _priorEpochStartMs = -1;
+
+    public override void SaveForUndo()
+    {
+        base.SaveForUndo();
+        (_priorWMax, _priorK, _priorEpochStartMs, _priorWEst) = (_wMax, _k, _epochStartMs, _wEst);
+    }
+
+    /// <summary>RFC 9438 4.9: a spurious congestion event restores W_max, K and the epoch too, so the curve goes on where it was.</summary>
+    public override void Undo()
+    {
+        base.Undo();
+        (_wMax, _k, _epochStartMs, _wEst) = (_priorWMax, _priorK, _priorEpochStartMs, _priorWEst);
         _cwndSegments = (double)Cwnd / Mss;
     }
 }

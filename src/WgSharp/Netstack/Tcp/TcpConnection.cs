@@ -690,7 +690,7 @@ internal sealed partial class TcpConnection : StackSocket
         uint firstStart = segment.Sacks[0], firstEnd = segment.Sacks[1];
         if (Seq.Lt(firstStart, firstEnd) && (Seq.Le(firstEnd, segment.Ack)
             || (segment.SackCount > 1 && Seq.Ge(firstStart, segment.Sacks[2]) && Seq.Le(firstEnd, segment.Sacks[3]))))
-            OnDuplicateSack(segment.Ack);
+            OnDuplicateSack(segment.Ack, firstStart, firstEnd);
         for (int i = 0; i < segment.SackCount; i++)
         {
             uint start = segment.Sacks[i * 2], end = segment.Sacks[i * 2 + 1];

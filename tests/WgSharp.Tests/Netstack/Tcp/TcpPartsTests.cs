@@ -147,4 +147,43 @@ public class TcpPartsTests
         Assert.Equal(1000, reno.Cwnd);
         Assert.Equal(10_000, reno.Ssthresh);
     }
+
+    /// <summary>RFC 9438 4.9: a spurious congestion event is undone: window, threshold and the cubic curve as before the cut.</summary>
+    [Fact]
+    public void Cubic_UndoOfASpuriousCut_RestoresTheWindowAndTheCurve()
+    {
+        var cubic = new CubicCongestionControl(1000);
+        var twin = new CubicCongestionControl(1000); // the same connection without the spurious event
+        long now = 0;
+        for (int i = 0; i < 100; i++) { cubic.OnAck(1000, now, 10); twin.OnAck(1000, now, 10); }
+        cubic.OnLossDetected(cubic.Cwnd, now); // a first, real congestion event: both in congestion avoidance
+        twin.OnLossDetected(twin.Cwnd, now);
+        for (int i = 0; i < 50; i++) { cubic.OnAck(1000, now += 1, 10); twin.OnAck(1000, now, 10); }
+        int before = cubic.Cwnd, ssthresh = cubic.Ssthresh;
+
+        cubic.SaveForUndo();
+        cubic.OnLossDetected(before, now);
+        Assert.True(cubic.Cwnd < before);
+        cubic.Undo();
+
+        Assert.Equal(before, cubic.Cwnd);
+        Assert.Equal(ssthresh, cubic.Ssthresh);
+        for (int i = 0; i < 200; i++) { cubic.OnAck(1000, now += 1, 10); twin.OnAck(1000, now, 10); }
+        Assert.Equal(twin.Cwnd, cubic.Cwnd); // the curve goes on where it was
+    }
+
+    [Fact]
+    public void Reno_UndoAfterATimeout_RestoresTheWindowAndLeavesSlowStartAsItWas()
+    {
+        var reno = new CongestionControl(1000);
+        for (int i = 0; i < 20; i++) reno.OnAck(2000, i, 10);
+        int before = reno.Cwnd;
+        reno.SaveForUndo();
+        reno.OnRetransmissionTimeout(before, 100);
+        Assert.Equal(1000, reno.Cwnd);
+        reno.Undo();
+        Assert.Equal(before, reno.Cwnd);
+        Assert.Equal(int.MaxValue, reno.Ssthresh);
+        Assert.True(reno.InSlowStart);
+    }
 }
