@@ -64,6 +64,9 @@ cleanup() {
     for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null; done
     PIDS=()
     ip netns del $NSA 2>/dev/null; ip netns del $NSB 2>/dev/null
+    # A namespace's veth ends go when the kernel gets round to it: the root end is deleted now, or a run right after
+    # this one finds it (with its address) and then loses it mid-run.
+    ip link del $VETH_R 2>/dev/null
     rm -f /var/run/wireguard/$WGA.sock /var/run/wireguard/$WGB.sock
 }
 trap 'cleanup; exit 130' INT TERM
@@ -316,11 +319,17 @@ nstat_snapshot() {
 cpu_busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8; exit }' /proc/stat; }
 # relay_start NS LISTEN: a fresh lossy relay (same seed) for one transfer, in NS ("" = the root namespace)
 relay_start() {
+    rm -f "$OUT/relay.log"
     ${1:+ip netns exec $1} dotnet "$PROBE" relay "$2" $RELAY_TARGET 0.03 0.05 0.01 >"$OUT/relay.log" 2>&1 &
     RELAY=$!; PIDS+=("$RELAY")
     for _ in $(seq 50); do grep -q '^relaying' "$OUT/relay.log" 2>/dev/null && return 0; sleep 0.1; done
 }
-relay_stop() { kill -TERM $RELAY; wait $RELAY 2>/dev/null; grep -h '^result' "$OUT/relay.log" | tail -1; }
+relay_stop() {
+    sleep 0.2 # the last datagrams it holds back (5 ms) are out
+    kill -TERM $RELAY; wait $RELAY 2>/dev/null
+    local result; result=$(grep -h '^result' "$OUT/relay.log" | tail -1)
+    echo "${result:-(no result: $(tail -1 "$OUT/relay.log"))}"
+}
 
 # lossy_transfer ROUND PAIR MODE DIRECTION SIDE: one transfer through a fresh relay; a row into $LOSSY and its counters
 # (the relay's own figures, the namespaces' TCP counters, the probe's stack counters) into $OUT/lossy-counters.txt.
