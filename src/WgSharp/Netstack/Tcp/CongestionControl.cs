@@ -65,10 +65,17 @@ internal class CongestionControl
         }
     }
 
+    /// <summary>
+    /// What a loss cuts: the bytes in flight (RFC 5681 3.1's FlightSize), but never more than the window. SND.MAX - SND.UNA
+    /// counts SACKed bytes too: while a hole at SND.UNA stays open (a segment held back on the path) the sender goes on
+    /// sending above it, and the outstanding bytes grow far past the window; a cut from those would grow the window.
+    /// </summary>
+    protected int ReductionBase(int flightBytes) => Math.Min(flightBytes, Cwnd);
+
     /// <summary>Loss detected by duplicate ACKs or SACK: the window shrinks once per recovery episode.</summary>
     public virtual void OnLossDetected(int flightBytes, long nowMs)
     {
-        Ssthresh = Math.Max(flightBytes / 2, 2 * Mss);
+        Ssthresh = Math.Max(ReductionBase(flightBytes) / 2, 2 * Mss);
         Cwnd = Ssthresh;
         _avoidanceCredit = 0;
     }
@@ -76,7 +83,7 @@ internal class CongestionControl
     /// <summary>The retransmission timer expired: back to one segment and slow start (RFC 5681 3.1).</summary>
     public virtual void OnRetransmissionTimeout(int flightBytes, long nowMs)
     {
-        Ssthresh = Math.Max(flightBytes / 2, 2 * Mss);
+        Ssthresh = Math.Max(ReductionBase(flightBytes) / 2, 2 * Mss);
         Cwnd = Mss;
         _avoidanceCredit = 0;
     }
@@ -154,7 +161,7 @@ internal sealed class CubicCongestionControl : CongestionControl
         // Fast convergence (RFC 9438 4.7).
         _wMax = cwnd < _wMax ? cwnd * (1 + Beta) / 2 : cwnd;
         _epochStartMs = -1;
-        int reduced = (int)Math.Max(2.0 * Mss, Math.Max(flightBytes, Cwnd) * Beta);
+        int reduced = (int)Math.Max(2.0 * Mss, ReductionBase(flightBytes) * Beta);
         Ssthresh = reduced;
         Cwnd = reduced;
         _cwndSegments = (double)reduced / Mss;

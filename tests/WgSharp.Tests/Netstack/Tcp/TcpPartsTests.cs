@@ -143,9 +143,33 @@ public class TcpPartsTests
         for (int i = 0; i < 20_000 && cubic.Cwnd < before; i++) cubic.OnAck(1000, now += 1, 10);
         Assert.True(cubic.Cwnd >= before);
         var reno = new CongestionControl(1000);
-        reno.OnRetransmissionTimeout(20_000, 0);
+        reno.OnRetransmissionTimeout(8_000, 0);
         Assert.Equal(1000, reno.Cwnd);
-        Assert.Equal(10_000, reno.Ssthresh);
+        Assert.Equal(4_000, reno.Ssthresh);
+    }
+
+    /// <summary>
+    /// A loss cuts the window from what the window was, never grows it: the bytes between SND.UNA and SND.MAX can be far
+    /// more than the window when a hole at SND.UNA stays open while SACKed data above it goes on (a segment held back on
+    /// the path), and a "cut" to 0.7 of those made the window grow at each loss (2 MB in flight through the lossy relay).
+    /// </summary>
+    [Theory]
+    [InlineData(true, 0.7)]
+    [InlineData(false, 0.5)]
+    public void ALossCutsTheWindowNotTheOutstandingBytes(bool cubic, double beta)
+    {
+        var algorithm = cubic ? CongestionAlgorithm.Cubic : CongestionAlgorithm.NewReno;
+        var cc = CongestionControl.Create(algorithm, 1000);
+        for (int i = 0; i < 40; i++) cc.OnAck(2000, i, 10);
+        int cwnd = cc.Cwnd;
+        cc.OnLossDetected(10 * cwnd, 100);
+        Assert.Equal((int)(cwnd * beta), cc.Ssthresh);
+        Assert.True(cc.Cwnd <= cwnd * beta, $"cwnd {cc.Cwnd} from {cwnd}");
+        // Less in flight than the window (the application sent little): the flight is what is halved (RFC 5681 3.1).
+        var idle = CongestionControl.Create(algorithm, 1000);
+        for (int i = 0; i < 40; i++) idle.OnAck(2000, i, 10);
+        idle.OnLossDetected(20_000, 100);
+        Assert.Equal((int)(20_000 * beta), idle.Ssthresh);
     }
 
     /// <summary>RFC 9438 4.9: a spurious congestion event is undone: window, threshold and the cubic curve as before the cut.</summary>
