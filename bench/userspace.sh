@@ -25,6 +25,9 @@
 #        PROBE_ENV (extra VAR=value words for the probe, e.g. DOTNET_PerfMapEnabled=1 to profile it with perf),
 #        PROXY=1 adds part 4 (curl needed),
 #        BENCH_ID (0-99, default 0: names and subnets of its own, so two runs on one machine do not collide),
+#        KERNEL_CC (the kernel's congestion control in the lossy part, iperf3 -C; default the system's, which the
+#        summary names: this machine's is bbr, loss-blind, where the stack's is CUBIC),
+#        SS_SAMPLE=1 samples the kernel sender's `ss -tin` (cwnd, RTT, retransmissions) every 100 ms in the lossy part,
 #        PERF_STAT=1 counts each userspace transfer's context switches and syscalls (perf stat over the probe's life;
 #        the summary prints them per GB).
 set -u
@@ -106,6 +109,7 @@ n, host, port = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 block = memoryview(bytes(i % 251 for i in range(251 * 256)) * 16)  # a whole number of 251-byte periods
 server = socket.socket(); server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); server.bind((host, port)); server.listen(1)
 conn, _ = server.accept()
+if len(sys.argv) > 4 and sys.argv[4]: conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, sys.argv[4].encode())
 while n > 0:
     conn.sendall(block[:min(n, len(block))]); n -= len(block)
 conn.close()'
@@ -178,7 +182,7 @@ userspace() { userspace_download "$@"; userspace_upload "$@"; }
 userspace_download() {
     local name=$1 endpoint=$2 size=$3 expected line seconds cpu got
     expected=$(pattern_sha "$size")
-    ip netns exec $NSB python3 -c "$SOURCE" "$size" $INNER_B 5001 2>>"$OUT/socat.log" &
+    ip netns exec $NSB python3 -c "$SOURCE" "$size" $INNER_B 5001 "${SOURCE_CC:-}" 2>>"$OUT/socat.log" &
     local source=$!; PIDS+=("$source"); listening 5001
     PROBE_LABEL=$name-download
     line=$(probe "$endpoint" download $INNER_B:5001 "$size")
@@ -341,7 +345,15 @@ lossy_transfer() {
         local test=tcp1 args=(); [ "$direction" = download ] && test=tcp1-R args=(-R)
         ip netns exec $NSB iperf3 -s -1 -B $INNER_B >/dev/null 2>&1 &
         PIDS+=("$!"); sleep 0.3
+        local sampler=
+        if [ -n "${SS_SAMPLE:-}" ]; then # the kernel sender's cwnd, RTT, retransmissions every 100 ms
+            local sender=$NSA; [ "$direction" = download ] && sender=$NSB
+            (while :; do ip netns exec $sender ss -Htin state established "( dport = :5201 or sport = :5201 )"; sleep 0.1; done) > "$OUT/ss-$round-$pair-$test.txt" 2>&1 &
+            sampler=$!
+        fi
+        [ -n "${KERNEL_CC:-}" ] && args+=(-C "$KERNEL_CC")
         ip netns exec $NSA iperf3 -c $INNER_B -n "$LOSSY_SIZE" -J "${args[@]}" > "$OUT/lossy-$round-$pair-$test.json" 2>/dev/null
+        [ -n "$sampler" ] && kill $sampler 2>/dev/null
         read -r bytes seconds < <(python3 - "$OUT/lossy-$round-$pair-$test.json" <<'PY'
 import json, sys
 try:
@@ -354,7 +366,7 @@ PY
         RELAY_TARGET=$B_SIDE:$PORT_B relay_start "" $ROOT_SIDE:$RELAY_PORT
         : > "$OUT/lossy-one.tsv"
         local args=; [ "$mode" = inline ] && args=--inline-completions
-        RESULTS="$OUT/lossy-one.tsv" MODE_ARGS=$args userspace_$direction "lossy-$mode-$round" "$ROOT_SIDE:$RELAY_PORT" "$LOSSY_SIZE"
+        SOURCE_CC=${KERNEL_CC:-} RESULTS="$OUT/lossy-one.tsv" MODE_ARGS=$args userspace_$direction "lossy-$mode-$round" "$ROOT_SIDE:$RELAY_PORT" "$LOSSY_SIZE"
         IFS=$'\t' read -r _ _ bytes seconds cpu < "$OUT/lossy-one.tsv"
     fi
     busy1=$(cpu_busy)
@@ -385,7 +397,8 @@ PY
 if [ -z "${SKIP_LOSSY:-}" ]; then
     LOSSY_ROUNDS=${LOSSY_ROUNDS:-3}
     LOSSY="$OUT/lossy.tsv"; : > "$LOSSY"; : > "$OUT/lossy-counters.txt"
-    echo "== through the lossy relay (3 % loss, 5 % reorder, 1 % duplication): $LOSSY_SIZE bytes a transfer, $LOSSY_ROUNDS rounds, kernel and userspace alternated" >&2
+    KERNEL_CC_NAME=${KERNEL_CC:-$(ip netns exec $NSA sysctl -n net.ipv4.tcp_congestion_control)}
+    echo "== through the lossy relay (3 % loss, 5 % reorder, 1 % duplication): $LOSSY_SIZE bytes a transfer, $LOSSY_ROUNDS rounds, kernel ($KERNEL_CC_NAME) and userspace alternated" >&2
     # A's daemon reaches B through the relay from now on (the TUN <-> TUN figures above are taken).
     ip netns exec $NSA wg set $WGA peer "$(wg pubkey < "$OUT/b.key")" endpoint $OUTER_A:$RELAY_PORT
     overflows_root=$(udp_overflows) overflows_a=$(udp_overflows $NSA) overflows_b=$(udp_overflows $NSB)
@@ -427,7 +440,8 @@ print("download = the far end sends (compared with tcp1-R, B to A); upload = the
 EOF
 if [ -s "${LOSSY:-/nonexistent}" ]; then
     echo
-    echo "lossy relay: every pair (a kernel transfer and a userspace transfer of the same bytes, one after the other)"
+    echo "lossy relay: every pair (a kernel transfer and a userspace transfer of the same bytes, one after the other);"
+    echo "the kernel's congestion control: $KERNEL_CC_NAME (the stack's: CUBIC); in a download the kernel sends to the stack with it too"
     python3 - "$LOSSY" <<'EOF'
 import statistics, sys
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
