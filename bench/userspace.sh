@@ -9,9 +9,14 @@
 #      bytes from an HTTP server in B, against curl over TUN <-> TUN from A in the same run; then 500 concurrent
 #      proxied downloads of 1 MB each (sha256 of every one) while the proxy's peak RSS (VmHWM) is read;
 #   3. the same two through a lossy relay (3 % loss, 5 % reordered, 1 % duplicated; the probe's `relay` command):
-#      the userspace stack's goodput (LOSSY_SIZE bytes) against the kernel's TCP over TUN mode (iperf3 tcp1, both ways).
-# Usage: sudo bench/userspace.sh            quick: SIZE=200M LOSSY_SIZE=20M DURATION=3 bench/userspace.sh
-# Env:   SIZE (bytes, suffix K/M/G allowed; default 1G), LOSSY_SIZE (default 100M), DURATION (iperf3 s, default 10),
+#      the userspace stack's goodput against the kernel's TCP over TUN mode (iperf3 tcp1 and tcp1-R), LOSSY_SIZE bytes
+#      each, in pairs (a kernel transfer and a userspace one, which goes first alternating) over LOSSY_ROUNDS rounds,
+#      each mode and direction; every pair's ratio and the medians. Each transfer gets a fresh relay (same seed; its
+#      drops and CPU seconds are logged), and the TCP counters of both namespaces (nstat) and of the stack are kept
+#      per transfer in $OUT/lossy-counters.txt.
+# Usage: sudo bench/userspace.sh            quick: SIZE=200M LOSSY_SIZE=20M LOSSY_ROUNDS=1 DURATION=3 bench/userspace.sh
+# Env:   SIZE (bytes, suffix K/M/G allowed; default 1G), LOSSY_SIZE (default 100M), LOSSY_ROUNDS (default 3),
+#        DURATION (iperf3 s of part 2, default 10),
 #        WGSHARP (a published wgsharp; default: publish Release NativeAOT into $OUT/wgsharp-bin),
 #        OUT (default /tmp/wgsb-userspace: probe build, logs, results), SKIP_LOSSY=1 leaves out part 3,
 #        PROBE (a built WgSharp.UserspaceProbe.dll, readable by nobody: compare builds without rebuilding),
@@ -20,6 +25,9 @@
 #        PROBE_ENV (extra VAR=value words for the probe, e.g. DOTNET_PerfMapEnabled=1 to profile it with perf),
 #        PROXY=1 adds part 4 (curl needed),
 #        BENCH_ID (0-99, default 0: names and subnets of its own, so two runs on one machine do not collide),
+#        KERNEL_CC (the kernel's congestion control in the lossy part, iperf3 -C; default the system's, which the
+#        summary names: this machine's is bbr, loss-blind, where the stack's is CUBIC),
+#        SS_SAMPLE=1 samples the kernel sender's `ss -tin` (cwnd, RTT, retransmissions) every 100 ms in the lossy part,
 #        PERF_STAT=1 counts each userspace transfer's context switches and syscalls (perf stat over the probe's life;
 #        the summary prints them per GB).
 set -u
@@ -59,6 +67,9 @@ cleanup() {
     for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null; done
     PIDS=()
     ip netns del $NSA 2>/dev/null; ip netns del $NSB 2>/dev/null
+    # A namespace's veth ends go when the kernel gets round to it: the root end is deleted now, or a run right after
+    # this one finds it (with its address) and then loses it mid-run.
+    ip link del $VETH_R 2>/dev/null
     rm -f /var/run/wireguard/$WGA.sock /var/run/wireguard/$WGB.sock
 }
 trap 'cleanup; exit 130' INT TERM
@@ -85,7 +96,11 @@ PATTERN='import sys
 n = int(sys.argv[1]); block = bytes(i % 251 for i in range(251 * 256)) * 16; out = sys.stdout.buffer
 while n > 0:
     out.write(block[:min(n, len(block))]); n -= len(block)'
-pattern_sha() { python3 -c "$PATTERN" "$1" | sha256sum | cut -d' ' -f1; }
+declare -A PATTERN_SHA
+pattern_sha() { # cached: the lossy part asks for the same size many times, and its CPU would count in a transfer's
+    [ -n "${PATTERN_SHA[$1]:-}" ] || PATTERN_SHA[$1]=$(python3 -c "$PATTERN" "$1" | sha256sum | cut -d' ' -f1)
+    echo "${PATTERN_SHA[$1]}"
+}
 # The far end of the userspace transfers: the kernel's TCP driven by one python process each way, with 1 MiB
 # sends and receives and an OpenSSL SHA-256 (socat's 8 KiB copies through a pipe into coreutils' sha256sum took a
 # quarter of this 2-core machine, which the TUN <-> TUN baseline's iperf3 does not pay).
@@ -94,6 +109,7 @@ n, host, port = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 block = memoryview(bytes(i % 251 for i in range(251 * 256)) * 16)  # a whole number of 251-byte periods
 server = socket.socket(); server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); server.bind((host, port)); server.listen(1)
 conn, _ = server.accept()
+if len(sys.argv) > 4 and sys.argv[4]: conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, sys.argv[4].encode())
 while n > 0:
     conn.sendall(block[:min(n, len(block))]); n -= len(block)
 conn.close()'
@@ -162,10 +178,11 @@ listening() {
 }
 
 # userspace NAME ENDPOINT BYTES: download then upload through the probe, sha256 checked against the kernel's side
-userspace() {
+userspace() { userspace_download "$@"; userspace_upload "$@"; }
+userspace_download() {
     local name=$1 endpoint=$2 size=$3 expected line seconds cpu got
     expected=$(pattern_sha "$size")
-    ip netns exec $NSB python3 -c "$SOURCE" "$size" $INNER_B 5001 2>>"$OUT/socat.log" &
+    ip netns exec $NSB python3 -c "$SOURCE" "$size" $INNER_B 5001 "${SOURCE_CC:-}" 2>>"$OUT/socat.log" &
     local source=$!; PIDS+=("$source"); listening 5001
     PROBE_LABEL=$name-download
     line=$(probe "$endpoint" download $INNER_B:5001 "$size")
@@ -177,7 +194,10 @@ userspace() {
     else
         echo "$name download FAILED: $line (expected sha256 $expected)" >&2; printf '%s\tdownload\tfail\t-\t-\n' "$name" >> "$RESULTS"
     fi
-
+}
+userspace_upload() {
+    local name=$1 endpoint=$2 size=$3 expected line got
+    expected=$(pattern_sha "$size")
     rm -f "$OUT/upload.sha"
     ip netns exec $NSB python3 -c "$SINK" $INNER_B 5002 "$OUT/upload.sha" 2>>"$OUT/socat.log" &
     local sink=$!; PIDS+=("$sink"); listening 5002
@@ -294,24 +314,106 @@ udp_overflows() {
     ${1:+ip netns exec $1} awk '/^Udp:/ { getline; print $6; exit }' /proc/net/snmp
 }
 
+# --- the lossy part: pairs of transfers, the kernel's TCP and the userspace stack alternated ---
+# nstat_snapshot FILE: every TCP counter of both namespaces (absolute, history untouched)
+nstat_snapshot() {
+    { ip netns exec $NSA nstat -asz | sed 's/^/A /'; ip netns exec $NSB nstat -asz | sed 's/^/B /'; } > "$1" 2>/dev/null
+}
+# cpu_busy: the machine's busy jiffies so far (all CPUs; /proc/stat's first line less idle and iowait)
+cpu_busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8; exit }' /proc/stat; }
+# relay_start NS LISTEN: a fresh lossy relay (same seed) for one transfer, in NS ("" = the root namespace)
+relay_start() {
+    rm -f "$OUT/relay.log"
+    ${1:+ip netns exec $1} dotnet "$PROBE" relay "$2" $RELAY_TARGET 0.03 0.05 0.01 >"$OUT/relay.log" 2>&1 &
+    RELAY=$!; PIDS+=("$RELAY")
+    for _ in $(seq 50); do grep -q '^relaying' "$OUT/relay.log" 2>/dev/null && return 0; sleep 0.1; done
+}
+relay_stop() {
+    sleep 0.2 # the last datagrams it holds back (5 ms) are out
+    kill -TERM $RELAY; wait $RELAY 2>/dev/null
+    local result; result=$(grep -h '^result' "$OUT/relay.log" | tail -1)
+    echo "${result:-(no result: $(tail -1 "$OUT/relay.log"))}"
+}
+
+# lossy_transfer ROUND PAIR MODE DIRECTION SIDE: one transfer through a fresh relay; a row into $LOSSY and its counters
+# (the relay's own figures, the namespaces' TCP counters, the probe's stack counters) into $OUT/lossy-counters.txt.
+lossy_transfer() {
+    local round=$1 pair=$2 mode=$3 direction=$4 side=$5 line bytes seconds cpu busy0 busy1 relayline
+    nstat_snapshot "$OUT/nstat-before.txt"; busy0=$(cpu_busy)
+    if [ "$side" = kernel ]; then
+        RELAY_TARGET=$OUTER_B:$PORT_B relay_start $NSA $OUTER_A:$RELAY_PORT
+        local test=tcp1 args=(); [ "$direction" = download ] && test=tcp1-R args=(-R)
+        ip netns exec $NSB iperf3 -s -1 -B $INNER_B >/dev/null 2>&1 &
+        PIDS+=("$!"); sleep 0.3
+        local sampler=
+        if [ -n "${SS_SAMPLE:-}" ]; then # the kernel sender's cwnd, RTT, retransmissions every 100 ms
+            local sender=$NSA; [ "$direction" = download ] && sender=$NSB
+            (while :; do ip netns exec $sender ss -Htin state established "( dport = :5201 or sport = :5201 )"; sleep 0.1; done) > "$OUT/ss-$round-$pair-$test.txt" 2>&1 &
+            sampler=$!
+        fi
+        [ -n "${KERNEL_CC:-}" ] && args+=(-C "$KERNEL_CC")
+        ip netns exec $NSA iperf3 -c $INNER_B -n "$LOSSY_SIZE" -J "${args[@]}" > "$OUT/lossy-$round-$pair-$test.json" 2>/dev/null
+        [ -n "$sampler" ] && kill $sampler 2>/dev/null
+        read -r bytes seconds < <(python3 - "$OUT/lossy-$round-$pair-$test.json" <<'PY'
+import json, sys
+try:
+    s = json.load(open(sys.argv[1]))["end"]["sum_received"]; print(s["bytes"], "%.3f" % s["seconds"])
+except Exception: print("fail -")
+PY
+)
+        cpu=-
+    else
+        RELAY_TARGET=$B_SIDE:$PORT_B relay_start "" $ROOT_SIDE:$RELAY_PORT
+        : > "$OUT/lossy-one.tsv"
+        local args=; [ "$mode" = inline ] && args=--inline-completions
+        SOURCE_CC=${KERNEL_CC:-} RESULTS="$OUT/lossy-one.tsv" MODE_ARGS=$args userspace_$direction "lossy-$mode-$round" "$ROOT_SIDE:$RELAY_PORT" "$LOSSY_SIZE"
+        IFS=$'\t' read -r _ _ bytes seconds cpu < "$OUT/lossy-one.tsv"
+    fi
+    busy1=$(cpu_busy)
+    relayline=$(relay_stop)
+    nstat_snapshot "$OUT/nstat-after.txt"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$pair" "$mode" "$direction" "$side" "$bytes" "$seconds" "$cpu" \
+        "$(( (busy1 - busy0) * 1000 / $(getconf CLK_TCK) ))" >> "$LOSSY"
+    {
+        echo "round $round pair $pair $mode $direction $side: bytes=$bytes seconds=$seconds"
+        echo "  relay: ${relayline#result command=relay }"
+        python3 - "$OUT/nstat-before.txt" "$OUT/nstat-after.txt" <<'PY'
+import sys
+def load(path):
+    d = {}
+    for line in open(path):
+        f = line.split()
+        if len(f) >= 3 and f[2].isdigit(): d[(f[0], f[1])] = int(f[2])
+    return d
+a, b = load(sys.argv[1]), load(sys.argv[2])
+for ns in ("A", "B"):
+    diff = [(k[1], b[k] - a.get(k, 0)) for k in sorted(b) if k[0] == ns and b[k] != a.get(k, 0) and k[1].startswith(("Tcp", "TcpExt"))]
+    print(f"  kernel {ns}: " + " ".join(f"{n.replace('TcpExt', '')}={v}" for n, v in diff))
+PY
+        [ "$side" = userspace ] && echo "  stack: $(grep '^counters' "$OUT/probe.log" | tail -1 | sed 's/^counters //')"
+    } >> "$OUT/lossy-counters.txt"
+}
+
 if [ -z "${SKIP_LOSSY:-}" ]; then
-    echo "== through the lossy relay (3 % loss, 5 % reorder, 1 % duplication)" >&2
-    dotnet "$PROBE" relay $ROOT_SIDE:$RELAY_PORT $B_SIDE:$PORT_B 0.03 0.05 0.01 >"$OUT/relay-userspace.log" 2>&1 &
-    relay=$!; PIDS+=("$relay"); sleep 1
-    overflows_before=$(udp_overflows)
-    each_mode lossy-userspace "$ROOT_SIDE:$RELAY_PORT" "$LOSSY_SIZE"
-    echo "datagrams dropped by full socket buffers in the root namespace (relay, probe) during the lossy userspace transfers: $(( $(udp_overflows) - overflows_before ))" >&2
-    kill -TERM $relay; wait $relay 2>/dev/null
-    ip netns exec $NSA dotnet "$PROBE" relay $OUTER_A:$RELAY_PORT $OUTER_B:$PORT_B 0.03 0.05 0.01 >"$OUT/relay-tun.log" 2>&1 &
-    relay=$!; PIDS+=("$relay"); sleep 1
+    LOSSY_ROUNDS=${LOSSY_ROUNDS:-3}
+    LOSSY="$OUT/lossy.tsv"; : > "$LOSSY"; : > "$OUT/lossy-counters.txt"
+    KERNEL_CC_NAME=${KERNEL_CC:-$(ip netns exec $NSA sysctl -n net.ipv4.tcp_congestion_control)}
+    echo "== through the lossy relay (3 % loss, 5 % reorder, 1 % duplication): $LOSSY_SIZE bytes a transfer, $LOSSY_ROUNDS rounds, kernel ($KERNEL_CC_NAME) and userspace alternated" >&2
+    # A's daemon reaches B through the relay from now on (the TUN <-> TUN figures above are taken).
     ip netns exec $NSA wg set $WGA peer "$(wg pubkey < "$OUT/b.key")" endpoint $OUTER_A:$RELAY_PORT
-    ip netns exec $NSA ping -c 3 -i 0.2 -W 2 $INNER_B >/dev/null
-    overflows_before=$(udp_overflows $NSA)
-    tun lossy-tun tcp1
-    tun lossy-tun tcp1-R -R
-    echo "datagrams dropped by full socket buffers in namespace A (relay, daemon A) during the lossy TUN <-> TUN runs: $(( $(udp_overflows $NSA) - overflows_before ))" >&2
-    kill -TERM $relay; wait $relay 2>/dev/null
-    grep -h '^result' "$OUT"/relay-*.log >&2
+    overflows_root=$(udp_overflows) overflows_a=$(udp_overflows $NSA) overflows_b=$(udp_overflows $NSB)
+    pair=0
+    for round in $(seq "$LOSSY_ROUNDS"); do
+        for mode in $MODES; do
+            for direction in download upload; do
+                pair=$((pair + 1))
+                # Which side goes first alternates, so a drift in the machine's load favours neither.
+                if [ $((pair % 2)) -eq 1 ]; then order="kernel userspace"; else order="userspace kernel"; fi
+                for side in $order; do lossy_transfer "$round" "$pair" "$mode" "$direction" "$side"; done
+            done
+        done
+    done
+    echo "datagrams dropped by full socket buffers during the lossy part (not the relay's drops): root namespace (relay, probe) $(( $(udp_overflows) - overflows_root )), namespace A (relay, daemon A) $(( $(udp_overflows $NSA) - overflows_a )), B $(( $(udp_overflows $NSB) - overflows_b ))" >&2
 fi
 
 python3 - "$RESULTS" <<'EOF'
@@ -336,6 +438,41 @@ for r in rows:
     print(f"{names.get(r[0], r[0]):42} {r[1]:9} {'fail' if g is None else '%.3f' % g:>8} {cpu:>15} {ratio:>12}")
 print("download = the far end sends (compared with tcp1-R, B to A); upload = the probe sends (compared with tcp1, A to B)")
 EOF
+if [ -s "${LOSSY:-/nonexistent}" ]; then
+    echo
+    echo "lossy relay: every pair (a kernel transfer and a userspace transfer of the same bytes, one after the other);"
+    echo "the kernel's congestion control: $KERNEL_CC_NAME (the stack's: CUBIC); in a download the kernel sends to the stack with it too"
+    python3 - "$LOSSY" <<'EOF'
+import statistics, sys
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
+pairs = {}
+for r in rows:
+    pairs.setdefault(r[1], {})[r[4]] = r
+def gbit(r):
+    try: return int(r[5]) * 8 / float(r[6]) / 1e9
+    except ValueError: return None
+print(f"{'round':>5} {'mode':8} {'direction':9} {'kernel Gbit/s':>13} {'stack Gbit/s':>12} {'ratio':>6} {'machine CPU s/GB k / s':>23} {'probe CPU s/GB':>14}")
+ratios = {}
+for p in sorted(pairs, key=int):
+    k, u = pairs[p].get("kernel"), pairs[p].get("userspace")
+    if not k or not u: continue
+    gk, gu = gbit(k), gbit(u)
+    ratio = gu / gk if gk and gu else None
+    ratios.setdefault((u[2], u[3]), []).append(ratio)
+    machine = " / ".join("%.2f" % (int(x[8]) / 1000 / (int(x[5]) / 1e9)) if gbit(x) else "-" for x in (k, u))
+    probe = "%.2f" % (float(u[7]) / (int(u[5]) / 1e9)) if gu and u[7] not in ("", "-") else "-"
+    print(f"{k[0]:>5} {u[2]:8} {u[3]:9} {'fail' if gk is None else '%.3f' % gk:>13} {'fail' if gu is None else '%.3f' % gu:>12} "
+          f"{'-' if ratio is None else '%.2fx' % ratio:>6} {machine:>23} {probe:>14}")
+for (mode, direction), values in sorted(ratios.items()):
+    good = [v for v in values if v is not None]
+    met = sum(1 for v in good if v >= 0.70)
+    median = "%.2fx" % statistics.median(good) if good else "-"
+    print(f"median {mode} {direction}: {median} over {len(values)} pairs ({', '.join('-' if v is None else '%.2f' % v for v in values)}); >= 0.70x in {met} of {len(values)}")
+print("download = the kernel sends (iperf3 -R against the stack's download); upload = the stack sends (iperf3 against its upload);")
+print("machine CPU: all CPUs' busy time during the transfer (the relay, both ends, the daemons) per GB")
+EOF
+    echo "per transfer: the relay's figures, the namespaces' TCP counters (A = the kernel's client side, B = the far end) and the stack's counters: $OUT/lossy-counters.txt"
+fi
 echo "garbage collections and bytes allocated by the probe during each transfer (after connecting):"
 cat "$OUT/gc.txt"
 if [ -n "${PERF_STAT:-}" ]; then

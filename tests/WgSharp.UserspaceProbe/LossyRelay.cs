@@ -53,8 +53,11 @@ internal sealed class LossyRelay
         using var term = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Set(); });
         using var interrupt = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, c => { c.Cancel = true; stop.Set(); });
         stop.Wait();
+        // Its CPU too: the relay shares the machine with both ends, and the benchmark checks it costs both sides alike.
+        using var self = Process.GetCurrentProcess();
+        string cpu = self.TotalProcessorTime.TotalSeconds.ToString("F2", CultureInfo.InvariantCulture);
         lock (relay._lock)
-            Console.WriteLine($"result command=relay forwarded={relay._forwarded} dropped={relay._dropped} reordered={relay._reordered} duplicated={relay._duplicated}");
+            Console.WriteLine($"result command=relay forwarded={relay._forwarded} dropped={relay._dropped} reordered={relay._reordered} duplicated={relay._duplicated} cpu-seconds={cpu}");
         return 0;
     }
 

@@ -41,6 +41,14 @@ internal enum NetstackCounter
     TcpOutOfOrderDropped,
     TcpRetransmits,
     TcpTimeouts,
+    // Loss recovery, as Linux's TcpExt counters report it (what a lossy path costs, compared with the kernel's TCP).
+    TcpRecoveries,              // fast recovery episodes entered (TCPSackRecovery / TCPRenoRecovery)
+    TcpRecoveriesUndone,        // window cuts undone: DSACKs showed every retransmission spurious (TCPDSACKUndo)
+    TcpRetransmissionTimeouts,  // data retransmission timer expiries (TCPTimeouts)
+    TcpLossProbes,              // tail loss probes sent (TCPLossProbes)
+    TcpDuplicateSacksReceived,  // DSACKs received: a segment we sent arrived twice (TCPDSACKRecv)
+    TcpDuplicateSacksSent,      // DSACKs sent: data arrived again (TCPDSACKOldSent)
+    TcpOutOfOrderSegments,      // data segments that arrived above a hole (TCPOFOQueue)
     TcpResetsReceived,
     TcpResetsSent,
     TcpConnectionsOpened,

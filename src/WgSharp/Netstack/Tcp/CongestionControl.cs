@@ -65,10 +65,17 @@ internal class CongestionControl
         }
     }
 
+    /// <summary>
+    /// What a loss cuts: the bytes in flight (RFC 5681 3.1's FlightSize), but never more than the window. SND.MAX - SND.UNA
+    /// counts SACKed bytes too: while a hole at SND.UNA stays open (a segment held back on the path) the sender goes on
+    /// sending above it, and the outstanding bytes grow far past the window; a cut from those would grow the window.
+    /// </summary>
+    protected int ReductionBase(int flightBytes) => Math.Min(flightBytes, Cwnd);
+
     /// <summary>Loss detected by duplicate ACKs or SACK: the window shrinks once per recovery episode.</summary>
     public virtual void OnLossDetected(int flightBytes, long nowMs)
     {
-        Ssthresh = Math.Max(flightBytes / 2, 2 * Mss);
+        Ssthresh = Math.Max(ReductionBase(flightBytes) / 2, 2 * Mss);
         Cwnd = Ssthresh;
         _avoidanceCredit = 0;
     }
@@ -76,13 +83,36 @@ internal class CongestionControl
     /// <summary>The retransmission timer expired: back to one segment and slow start (RFC 5681 3.1).</summary>
     public virtual void OnRetransmissionTimeout(int flightBytes, long nowMs)
     {
-        Ssthresh = Math.Max(flightBytes / 2, 2 * Mss);
+        Ssthresh = Math.Max(ReductionBase(flightBytes) / 2, 2 * Mss);
         Cwnd = Mss;
         _avoidanceCredit = 0;
     }
 
     /// <summary>Recovery ended (the recovery point was ACKed): deflate to ssthresh (RFC 6582 3.2 step 3).</summary>
     public virtual void OnRecoveryEnd() => Cwnd = Math.Max(Ssthresh, 2 * Mss);
+
+    private int _priorCwnd, _priorSsthresh;
+
+    /// <summary>
+    /// Remembers the window before a reduction (called just before <see cref="OnLossDetected"/> or
+    /// <see cref="OnRetransmissionTimeout"/>), so <see cref="Undo"/> can restore it if the loss proves spurious.
+    /// </summary>
+    public virtual void SaveForUndo()
+    {
+        _priorCwnd = Cwnd;
+        _priorSsthresh = Ssthresh;
+    }
+
+    /// <summary>
+    /// The last reduction was spurious (RFC 3708: DSACKs reported every retransmission it caused as arriving twice,
+    /// so nothing was lost): the window and threshold from before it come back, never smaller than they are now.
+    /// </summary>
+    public virtual void Undo()
+    {
+        Cwnd = Math.Max(Cwnd, _priorCwnd);
+        Ssthresh = Math.Max(Ssthresh, _priorSsthresh);
+        _avoidanceCredit = 0;
+    }
 
     /// <summary>A factory by algorithm.</summary>
     public static CongestionControl Create(CongestionAlgorithm algorithm, int mss) =>
@@ -131,7 +161,7 @@ internal sealed class CubicCongestionControl : CongestionControl
         // Fast convergence (RFC 9438 4.7).
         _wMax = cwnd < _wMax ? cwnd * (1 + Beta) / 2 : cwnd;
         _epochStartMs = -1;
-        int reduced = (int)Math.Max(2.0 * Mss, Math.Max(flightBytes, Cwnd) * Beta);
+        int reduced = (int)Math.Max(2.0 * Mss, ReductionBase(flightBytes) * Beta);
         Ssthresh = reduced;
         Cwnd = reduced;
         _cwndSegments = (double)reduced / Mss;
@@ -147,6 +177,23 @@ internal sealed class CubicCongestionControl : CongestionControl
     public override void OnRecoveryEnd()
     {
         Cwnd = Math.Max(Ssthresh, 2 * Mss);
+        _cwndSegments = (double)Cwnd / Mss;
+    }
+
+    private double _priorWMax, _priorK, _priorWEst;
+    private long _priorEpochStartMs = -1;
+
+    public override void SaveForUndo()
+    {
+        base.SaveForUndo();
+        (_priorWMax, _priorK, _priorEpochStartMs, _priorWEst) = (_wMax, _k, _epochStartMs, _wEst);
+    }
+
+    /// <summary>RFC 9438 4.9: a spurious congestion event restores W_max, K and the epoch too, so the curve goes on where it was.</summary>
+    public override void Undo()
+    {
+        base.Undo();
+        (_wMax, _k, _epochStartMs, _wEst) = (_priorWMax, _priorK, _priorEpochStartMs, _priorWEst);
         _cwndSegments = (double)Cwnd / Mss;
     }
 }

@@ -22,12 +22,73 @@ internal sealed partial class TcpConnection
     private bool _dsackRoundOpen;
     private uint _dsackRoundEnd;
 
+    // Undo of a spurious window cut (RFC 3708's DSACK-based detection, as Linux's TCPDSACKUndo; RFC 9438 4.9): the
+    // retransmissions since the last cut; once DSACKs have reported each of them as arrived twice, nothing was lost, and
+    // the window from before the cut comes back. A path that holds packets back longer than the reordering window (RACK's
+    // is at most SRTT) makes RACK retransmit them and cut the window; without the undo every such hold-back halves it.
+    // The starts are kept (not merely counted, as Linux does): a DSACK for a segment the network duplicated, which we
+    // never sent twice, proves nothing.
+    private const int UndoTrackLimit = 16;
+    private UndoStarts _undoStarts;
+    private int _undoPending;    // retransmissions recorded and not yet reported spurious
+    private bool _undoArmed;     // the last cut may still prove spurious (cleared by the undo, or by too many retransmissions)
+    private bool _undoAnyRetransmit;
+
+    [System.Runtime.CompilerServices.InlineArray(UndoTrackLimit)]
+    private struct UndoStarts
+    {
+        private uint _first;
+    }
+
+    /// <summary>The window is about to be cut (recovery or RTO): what it was is kept, and the episode's retransmissions are tracked.</summary>
+    private void ArmUndo()
+    {
+        _congestion.SaveForUndo();
+        _undoArmed = true;
+        _undoPending = 0;
+        _undoAnyRetransmit = false;
+    }
+
+    private void TrackRetransmissionForUndo(uint start)
+    {
+        if (!_undoArmed) return;
+        if (_undoPending == UndoTrackLimit) { _undoArmed = false; return; } // too many to prove spurious one by one
+        _undoStarts[_undoPending++] = start;
+        _undoAnyRetransmit = true;
+    }
+
+    /// <summary>A DSACK reported [start, end) as arrived twice: one tracked retransmission inside it was spurious.</summary>
+    private void OnSpuriousRetransmissionReported(uint start, uint end)
+    {
+        if (!_undoArmed) return;
+        for (int i = 0; i < _undoPending; i++)
+        {
+            if (!Seq.Ge(_undoStarts[i], start) || !Seq.Lt(_undoStarts[i], end)) continue;
+            _undoStarts[i] = _undoStarts[--_undoPending];
+            if (_undoPending == 0 && _undoAnyRetransmit) UndoWindowCut();
+            return;
+        }
+    }
+
+    private void UndoWindowCut()
+    {
+        _undoArmed = false;
+        _congestion.Undo();
+        _counters.Increment(NetstackCounter.TcpRecoveriesUndone);
+        // The episode is over: a loss found from now on is a new congestion event with its own cut.
+        _inRecovery = false;
+        _recoveryPoint = _sndUna;
+        _host.RequestOutput(this);
+    }
+
     /// <summary>
     /// A duplicate SACK (RFC 2883: the first block at or below the cumulative ACK, or inside the second block) reported
     /// data that arrived twice: a retransmission was spurious, so the path reorders more than the window allowed.
     /// </summary>
-    private void OnDuplicateSack(uint ack)
+    private void OnDuplicateSack(uint ack, uint start, uint end)
     {
+        _counters.Increment(NetstackCounter.TcpDuplicateSacksReceived);
+        OnSpuriousRetransmissionReported(start, end);
         _recoveriesWithoutDsack = 0;
         if (_dsackRoundOpen && Seq.Ge(ack, _dsackRoundEnd)) _dsackRoundOpen = false; // the round trip is over
         if (_dsackRoundOpen) return; // once per round trip
@@ -128,10 +189,12 @@ internal sealed partial class TcpConnection
             _recoveriesWithoutDsack = 0;
             _reorderWindowMultiplier = 1;
         }
+        _counters.Increment(NetstackCounter.TcpRecoveries);
         _inRecovery = true;
         _recoveryPoint = _sndMax;
         _retransmitFirstHole = true;
         _timing = false;
+        ArmUndo();
         _congestion.OnLossDetected((int)(_sndMax - _sndUna), nowMs);
     }
 
@@ -157,6 +220,7 @@ internal sealed partial class TcpConnection
         int n = WriteSegment(packet, nowMs, start, flags, (int)(start - _sendBufferSeq), payload, syn: false);
         if (n == 0) return 0;
         _scoreboard.OnRetransmitted(start, nowMs);
+        TrackRetransmissionForUndo(start);
         _counters.Increment(NetstackCounter.TcpRetransmits);
         _timing = false; // Karn: no RTT sample from a segment sent twice
         if (_rtxDeadline == 0) _rtxDeadline = nowMs + _rtt.Rto;
@@ -196,6 +260,7 @@ internal sealed partial class TcpConnection
     private void OnLossProbeSent(long nowMs)
     {
         _lossProbesSent++;
+        _counters.Increment(NetstackCounter.TcpLossProbes);
         _lossProbePending = false;
         _lossProbeOutstanding = true;
         _lossProbeDeadline = 0;
@@ -228,6 +293,8 @@ internal sealed partial class TcpConnection
     private void OnDataRetransmissionTimeout(long nowMs)
     {
         _retransmissionTimeouts++;
+        _counters.Increment(NetstackCounter.TcpRetransmissionTimeouts);
+        ArmUndo();
         _congestion.OnRetransmissionTimeout((int)(_sndMax - _sndUna), nowMs);
         _inRecovery = false;
         _recoveryPoint = _sndMax;

@@ -685,12 +685,20 @@ internal sealed partial class TcpConnection : StackSocket
         return true;
     }
 
+    /// <summary>
+    /// RFC 2883 4: the first SACK block is a DSACK (data that arrived twice) when it lies at or below the cumulative ACK,
+    /// or inside the second block.
+    /// </summary>
+    private static bool FirstBlockIsDuplicateSack(in TcpSegment segment)
+    {
+        uint start = segment.Sacks[0], end = segment.Sacks[1];
+        if (!Seq.Lt(start, end)) return false;
+        return Seq.Le(end, segment.Ack) || (segment.SackCount > 1 && Seq.Ge(start, segment.Sacks[2]) && Seq.Le(end, segment.Sacks[3]));
+    }
+
     private void TakeSackBlocks(in TcpSegment segment, long nowMs)
     {
-        uint firstStart = segment.Sacks[0], firstEnd = segment.Sacks[1];
-        if (Seq.Lt(firstStart, firstEnd) && (Seq.Le(firstEnd, segment.Ack)
-            || (segment.SackCount > 1 && Seq.Ge(firstStart, segment.Sacks[2]) && Seq.Le(firstEnd, segment.Sacks[3]))))
-            OnDuplicateSack(segment.Ack);
+        if (FirstBlockIsDuplicateSack(segment)) OnDuplicateSack(segment.Ack, segment.Sacks[0], segment.Sacks[1]);
         for (int i = 0; i < segment.SackCount; i++)
         {
             uint start = segment.Sacks[i * 2], end = segment.Sacks[i * 2 + 1];
@@ -793,6 +801,7 @@ internal sealed partial class TcpConnection : StackSocket
                 return;
             }
             _receiveBuffer.Write(offset, data);
+            _counters.Increment(NetstackCounter.TcpOutOfOrderSegments);
             _sackReporter.OnArrival(seq, _outOfOrder);
             _ackNow = true;
             if (_duplicateAcksOwed < 8) _duplicateAcksOwed++;
@@ -1042,6 +1051,7 @@ internal sealed partial class TcpConnection : StackSocket
                 sackBlocks[0] = _dsackStart;
                 sackBlocks[1] = _dsackEnd;
                 _dsackPending = false;
+                _counters.Increment(NetstackCounter.TcpDuplicateSacksSent);
                 first = 1;
             }
             sackCount = first + (maxBlocks > first && _outOfOrder.Count > 0 ? _sackReporter.Fill(sackBlocks[(first * 2)..], maxBlocks - first, _outOfOrder) : 0);

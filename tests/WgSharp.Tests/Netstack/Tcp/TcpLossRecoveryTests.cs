@@ -138,6 +138,50 @@ public class TcpLossRecoveryTests
         }
     }
 
+    /// <summary>
+    /// RFC 3708 / RFC 9438 4.9: a segment held back on the path longer than the reordering window is retransmitted and the
+    /// window cut; when the late original arrives the receiver reports it (DSACK): every retransmission of the episode
+    /// was spurious, so the cut is undone. A DSACK for a segment the network duplicated (never retransmitted) proves
+    /// nothing: then the cut stays.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void AWindowCutIsUndoneOnlyWhenDuplicateSacksShowEveryRetransmissionSpurious(bool lateOriginal)
+    {
+        var wire = new TcpWire();
+        var (client, server, _) = wire.Connect();
+        wire.Transfer(client, server, new byte[300_000]); // a window of some size first
+        int before = client.CongestionWindow;
+
+        var sent = new List<byte[]>();
+        wire.Tap = (toB, packet) => { if (toB && packet.Length > 1000) sent.Add(packet.ToArray()); };
+        byte[]? held = null;
+        wire.DropFilter = (toB, packet, length) => toB && length > 1000 && held is null && (held = packet.AsSpan(0, length).ToArray()) is not null;
+        Assert.Equal(20_000, client.Send(new byte[20_000]));
+        wire.Pump();
+        for (int i = 0; i < 10 && wire.A.Counters[NetstackCounter.TcpRetransmits] == 0; i++) wire.AdvanceToNextTimer();
+        Assert.Equal(1, wire.A.Counters[NetstackCounter.TcpRetransmits]);
+        Assert.Equal(1, wire.A.Counters[NetstackCounter.TcpRecoveries]);
+        int cut = client.CongestionWindow;
+        Assert.True(cut < before, $"cwnd {cut}, before {before}");
+
+        // The held original arrives at last, or (the other case) the network duplicates a segment sent once.
+        wire.Inject(wire.B, lateOriginal ? held! : sent[1]); // sent[0] is the held one, sent[1] went once
+
+        Assert.Equal(1, wire.A.Counters[NetstackCounter.TcpDuplicateSacksReceived]);
+        if (lateOriginal)
+        {
+            Assert.True(client.CongestionWindow >= before, $"cwnd {client.CongestionWindow}, before {before}");
+            Assert.Equal(1, wire.A.Counters[NetstackCounter.TcpRecoveriesUndone]);
+        }
+        else
+        {
+            Assert.True(client.CongestionWindow < before, $"cwnd {client.CongestionWindow}, before {before}");
+            Assert.Equal(0, wire.A.Counters[NetstackCounter.TcpRecoveriesUndone]);
+        }
+    }
+
     private static byte[] DuplicateSack(TcpWire wire, TcpConnection server, uint ack, uint start, uint end)
     {
         Span<uint> blocks = start == end ? [] : [start, end];

@@ -143,8 +143,71 @@ public class TcpPartsTests
         for (int i = 0; i < 20_000 && cubic.Cwnd < before; i++) cubic.OnAck(1000, now += 1, 10);
         Assert.True(cubic.Cwnd >= before);
         var reno = new CongestionControl(1000);
-        reno.OnRetransmissionTimeout(20_000, 0);
+        reno.OnRetransmissionTimeout(8_000, 0);
         Assert.Equal(1000, reno.Cwnd);
-        Assert.Equal(10_000, reno.Ssthresh);
+        Assert.Equal(4_000, reno.Ssthresh);
+    }
+
+    /// <summary>
+    /// A loss cuts the window from what the window was, never grows it: the bytes between SND.UNA and SND.MAX can be far
+    /// more than the window when a hole at SND.UNA stays open while SACKed data above it goes on (a segment held back on
+    /// the path), and a "cut" to 0.7 of those made the window grow at each loss (2 MB in flight through the lossy relay).
+    /// </summary>
+    [Theory]
+    [InlineData(true, 0.7)]
+    [InlineData(false, 0.5)]
+    public void ALossCutsTheWindowNotTheOutstandingBytes(bool cubic, double beta)
+    {
+        var algorithm = cubic ? CongestionAlgorithm.Cubic : CongestionAlgorithm.NewReno;
+        var cc = CongestionControl.Create(algorithm, 1000);
+        for (int i = 0; i < 40; i++) cc.OnAck(2000, i, 10);
+        int cwnd = cc.Cwnd;
+        cc.OnLossDetected(10 * cwnd, 100);
+        Assert.Equal((int)(cwnd * beta), cc.Ssthresh);
+        Assert.True(cc.Cwnd <= cwnd * beta, $"cwnd {cc.Cwnd} from {cwnd}");
+        // Less in flight than the window (the application sent little): the flight is what is halved (RFC 5681 3.1).
+        var idle = CongestionControl.Create(algorithm, 1000);
+        for (int i = 0; i < 40; i++) idle.OnAck(2000, i, 10);
+        idle.OnLossDetected(20_000, 100);
+        Assert.Equal((int)(20_000 * beta), idle.Ssthresh);
+    }
+
+    /// <summary>RFC 9438 4.9: a spurious congestion event is undone: window, threshold and the cubic curve as before the cut.</summary>
+    [Fact]
+    public void Cubic_UndoOfASpuriousCut_RestoresTheWindowAndTheCurve()
+    {
+        var cubic = new CubicCongestionControl(1000);
+        var twin = new CubicCongestionControl(1000); // the same connection without the spurious event
+        long now = 0;
+        for (int i = 0; i < 100; i++) { cubic.OnAck(1000, now, 10); twin.OnAck(1000, now, 10); }
+        cubic.OnLossDetected(cubic.Cwnd, now); // a first, real congestion event: both in congestion avoidance
+        twin.OnLossDetected(twin.Cwnd, now);
+        for (int i = 0; i < 50; i++) { cubic.OnAck(1000, now += 1, 10); twin.OnAck(1000, now, 10); }
+        int before = cubic.Cwnd, ssthresh = cubic.Ssthresh;
+
+        cubic.SaveForUndo();
+        cubic.OnLossDetected(before, now);
+        Assert.True(cubic.Cwnd < before);
+        cubic.Undo();
+
+        Assert.Equal(before, cubic.Cwnd);
+        Assert.Equal(ssthresh, cubic.Ssthresh);
+        for (int i = 0; i < 200; i++) { cubic.OnAck(1000, now += 1, 10); twin.OnAck(1000, now, 10); }
+        Assert.Equal(twin.Cwnd, cubic.Cwnd); // the curve goes on where it was
+    }
+
+    [Fact]
+    public void Reno_UndoAfterATimeout_RestoresTheWindowAndLeavesSlowStartAsItWas()
+    {
+        var reno = new CongestionControl(1000);
+        for (int i = 0; i < 20; i++) reno.OnAck(2000, i, 10);
+        int before = reno.Cwnd;
+        reno.SaveForUndo();
+        reno.OnRetransmissionTimeout(before, 100);
+        Assert.Equal(1000, reno.Cwnd);
+        reno.Undo();
+        Assert.Equal(before, reno.Cwnd);
+        Assert.Equal(int.MaxValue, reno.Ssthresh);
+        Assert.True(reno.InSlowStart);
     }
 }
