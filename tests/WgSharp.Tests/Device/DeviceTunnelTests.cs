@@ -208,7 +208,9 @@ public class DeviceTunnelTests(ITestOutputHelper output)
             var before = b.Log.Matching("Receiving keepalive packet").Count;
             Thread.Sleep(TimeSpan.FromSeconds(6.5));
             var received = b.Log.Matching("Receiving keepalive packet").Count - before;
-            Assert.InRange(received, 2, 4); // one every 2.5 s of idle time, nothing else was sent
+            // One every 2.5 s of idle time, nothing else was sent. At least one crossed the real network; the interval
+            // itself is asserted on a fake clock (TimerLoopTests): counted on the wall clock, a stalled host loses one.
+            Assert.InRange(received, 1, 4);
         }
     }
 
@@ -232,9 +234,8 @@ public class DeviceTunnelTests(ITestOutputHelper output)
         var retries = a.Log.Matching($"Handshake for {peer.LogName} did not complete after 5 seconds, retrying");
         output.WriteLine(string.Join("\n", retries.Select(r => $"{r.At.TotalSeconds:F3} {r.Line}")));
         Assert.True(retries.Count >= ProtocolConstantsCheck.MinRetriesBeforeGivingUp, a.Log.Text);
-        // Spacing: REKEY_TIMEOUT (5 s) + jitter (0..333 ms), scaled, with room for scheduling.
-        var gaps = retries.Zip(retries.Skip(1), (x, y) => (y.At - x.At).TotalSeconds * scale).ToList();
-        Assert.All(gaps, g => Assert.InRange(g, 4.5, 7.5));
+        // The spacing (REKEY_TIMEOUT + jitter) is asserted on a fake clock in TimerLoopTests: measured here on the wall
+        // clock it failed whenever the test host stalled the timer thread (a 0.7 s stall read as an 18 s gap).
         Assert.NotEmpty(a.Log.Matching("giving up"));
         Assert.Equal(0, peer.StagedCount);
         Assert.True(a.Device.Counters[Counter.StagedDropped] > 0);
