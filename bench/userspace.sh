@@ -215,12 +215,13 @@ userspace_upload() {
     fi
 }
 
-# tun NAME [-R]: iperf3 tcp1 from A to B (-R: B to A) for DURATION seconds
+# tun NAME TEST [iperf3 args, e.g. -R]: iperf3 tcp1 from A to B (-R: B to A), a row into $RESULTS
+# TUN_END: how the iperf3 client's test ends (default -t DURATION; the lossy part moves -n BYTES)
 tun() {
     local name=$1 test=$2; shift 2
     ip netns exec $NSB iperf3 -s -1 -B $INNER_B >/dev/null 2>&1 &
     PIDS+=("$!"); sleep 0.3
-    ip netns exec $NSA iperf3 -c $INNER_B -t "$DURATION" -J "$@" > "$OUT/$name-$test.json" 2>/dev/null
+    ip netns exec $NSA iperf3 -c $INNER_B ${TUN_END:--t $DURATION} -J "$@" > "$OUT/$name-$test.json" 2>/dev/null
     python3 - "$OUT/$name-$test.json" "$name" "$test" >> "$RESULTS" <<'EOF'
 import json, sys
 try:
@@ -338,13 +339,12 @@ relay_stop() {
 # lossy_transfer ROUND PAIR MODE DIRECTION SIDE: one transfer through a fresh relay; a row into $LOSSY and its counters
 # (the relay's own figures, the namespaces' TCP counters, the probe's stack counters) into $OUT/lossy-counters.txt.
 lossy_transfer() {
-    local round=$1 pair=$2 mode=$3 direction=$4 side=$5 line bytes seconds cpu busy0 busy1 relayline
+    local round=$1 pair=$2 mode=$3 direction=$4 side=$5 bytes seconds cpu busy0 busy1 relayline
     nstat_snapshot "$OUT/nstat-before.txt"; busy0=$(cpu_busy)
+    : > "$OUT/lossy-one.tsv"
     if [ "$side" = kernel ]; then
         RELAY_TARGET=$OUTER_B:$PORT_B relay_start $NSA $OUTER_A:$RELAY_PORT
         local test=tcp1 args=(); [ "$direction" = download ] && test=tcp1-R args=(-R)
-        ip netns exec $NSB iperf3 -s -1 -B $INNER_B >/dev/null 2>&1 &
-        PIDS+=("$!"); sleep 0.3
         local sampler=
         if [ -n "${SS_SAMPLE:-}" ]; then # the kernel sender's cwnd, RTT, retransmissions every 100 ms
             local sender=$NSA; [ "$direction" = download ] && sender=$NSB
@@ -352,23 +352,14 @@ lossy_transfer() {
             sampler=$!
         fi
         [ -n "${KERNEL_CC:-}" ] && args+=(-C "$KERNEL_CC")
-        ip netns exec $NSA iperf3 -c $INNER_B -n "$LOSSY_SIZE" -J "${args[@]}" > "$OUT/lossy-$round-$pair-$test.json" 2>/dev/null
+        TUN_END="-n $LOSSY_SIZE" RESULTS="$OUT/lossy-one.tsv" tun "lossy-$round-$pair" "$test" "${args[@]}"
         [ -n "$sampler" ] && kill $sampler 2>/dev/null
-        read -r bytes seconds < <(python3 - "$OUT/lossy-$round-$pair-$test.json" <<'PY'
-import json, sys
-try:
-    s = json.load(open(sys.argv[1]))["end"]["sum_received"]; print(s["bytes"], "%.3f" % s["seconds"])
-except Exception: print("fail -")
-PY
-)
-        cpu=-
     else
         RELAY_TARGET=$B_SIDE:$PORT_B relay_start "" $ROOT_SIDE:$RELAY_PORT
-        : > "$OUT/lossy-one.tsv"
         local args=; [ "$mode" = inline ] && args=--inline-completions
         SOURCE_CC=${KERNEL_CC:-} RESULTS="$OUT/lossy-one.tsv" MODE_ARGS=$args userspace_$direction "lossy-$mode-$round" "$ROOT_SIDE:$RELAY_PORT" "$LOSSY_SIZE"
-        IFS=$'\t' read -r _ _ bytes seconds cpu < "$OUT/lossy-one.tsv"
     fi
+    IFS=$'\t' read -r _ _ bytes seconds cpu < "$OUT/lossy-one.tsv"
     busy1=$(cpu_busy)
     relayline=$(relay_stop)
     nstat_snapshot "$OUT/nstat-after.txt"
