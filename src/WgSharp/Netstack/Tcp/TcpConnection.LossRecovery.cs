@@ -32,7 +32,6 @@ internal sealed partial class TcpConnection
     private UndoStarts _undoStarts;
     private int _undoPending;    // retransmissions recorded and not yet reported spurious
     private bool _undoArmed;     // the last cut may still prove spurious (cleared by the undo, or by too many retransmissions)
-    private bool _undoAnyRetransmit;
 
     [System.Runtime.CompilerServices.InlineArray(UndoTrackLimit)]
     private struct UndoStarts
@@ -46,7 +45,6 @@ internal sealed partial class TcpConnection
         _congestion.SaveForUndo();
         _undoArmed = true;
         _undoPending = 0;
-        _undoAnyRetransmit = false;
     }
 
     private void TrackRetransmissionForUndo(uint start)
@@ -54,7 +52,6 @@ internal sealed partial class TcpConnection
         if (!_undoArmed) return;
         if (_undoPending == UndoTrackLimit) { _undoArmed = false; return; } // too many to prove spurious one by one
         _undoStarts[_undoPending++] = start;
-        _undoAnyRetransmit = true;
     }
 
     /// <summary>A DSACK reported [start, end) as arrived twice: one tracked retransmission inside it was spurious.</summary>
@@ -65,7 +62,7 @@ internal sealed partial class TcpConnection
         {
             if (!Seq.Ge(_undoStarts[i], start) || !Seq.Lt(_undoStarts[i], end)) continue;
             _undoStarts[i] = _undoStarts[--_undoPending];
-            if (_undoPending == 0 && _undoAnyRetransmit) UndoWindowCut();
+            if (_undoPending == 0) UndoWindowCut(); // a match means one was tracked, so the last one was just reported
             return;
         }
     }
